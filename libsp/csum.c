@@ -1,0 +1,1 @@
+/* csum.c -- placeholder until the module lands. */

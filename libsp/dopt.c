@@ -1,0 +1,1 @@
+/* dopt.c -- placeholder until the module lands. */

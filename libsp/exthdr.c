@@ -1,0 +1,1 @@
+/* exthdr.c -- placeholder until the module lands. */

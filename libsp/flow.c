@@ -1,0 +1,1 @@
+/* flow.c -- placeholder until the module lands. */

@@ -1,0 +1,1 @@
+/* sp/cache.h -- placeholder. */

@@ -1,0 +1,1 @@
+/* sp/conf.h -- placeholder. */

@@ -1,0 +1,1 @@
+/* sp/flow.h -- placeholder. */

@@ -1,0 +1,1 @@
+/* sp/siphash.h -- placeholder. */

@@ -1,0 +1,1 @@
+/* sp/stick.h -- placeholder. */

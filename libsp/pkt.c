@@ -1,0 +1,1 @@
+/* pkt.c -- placeholder until the module lands. */

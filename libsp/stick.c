@@ -1,0 +1,1 @@
+/* stick.c -- placeholder until the module lands. */

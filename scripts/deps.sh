@@ -1,0 +1,25 @@
+#!/bin/sh
+# Install, from Debian packages, everything lbsp needs to build, test and demo.
+# Used by the README's quick start and by .ci/run, so a fresh Debian 12 machine
+# and CI install exactly the same set.  Safe to run again: apt skips what is there.
+set -eu
+
+BUILD="build-essential autoconf automake libtool pkg-config
+       libmnl-dev libnetfilter-queue-dev libcap-dev check"
+TOOLS="clang mandoc iproute2 iptables nftables conntrack ethtool procps
+       tshark tcpdump iperf3 socat curl nginx-light python3 python3-scapy
+       haproxy libcap2-bin kmod"
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps.sh: run as root (it installs Debian packages)" >&2
+	exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+# tshark asks whether non-root users may capture; answer for it.
+echo "wireshark-common wireshark-common/install-setuid boolean false" |
+	debconf-set-selections
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $BUILD $TOOLS >/dev/null
+echo "deps.sh: build and test dependencies installed"

@@ -1,0 +1,8 @@
+/* check_tcp.c -- placeholder until the module lands. */
+#include "suites.h"
+
+Suite *
+tcp_suite(void)
+{
+	return suite_create("tcp");
+}

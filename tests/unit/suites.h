@@ -1,0 +1,17 @@
+/* suites.h -- one check suite per libsp module, run by runner.c. */
+#ifndef SUITES_H
+#define SUITES_H
+
+#include <check.h>
+
+Suite *exthdr_suite(void);
+Suite *dopt_suite(void);
+Suite *csum_suite(void);
+Suite *tcp_suite(void);
+Suite *siphash_suite(void);
+Suite *flow_suite(void);
+Suite *stick_suite(void);
+Suite *cache_suite(void);
+Suite *conf_suite(void);
+
+#endif
