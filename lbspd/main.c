@@ -1,1 +1,466 @@
-int main(void){return 0;}
+/*
+ * main.c -- lbspd: command line, configuration loading, "-n" check.
+ *
+ *   lbspd -c FILE [-f] [-d] [-s SOCKET]     run
+ *   lbspd -c FILE -n                        check the configuration
+ *   lbspd -c FILE --print-rules             print the steering rules
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sys/random.h>
+#include <time.h>
+
+#include <sp/conf.h>
+
+#include "lbspd.h"
+#include "log.h"
+#include "nfq.h"
+#include "priv.h"
+#include "rules.h"
+#include "selftest.h"
+
+#ifndef LBSP_CONF_DEFAULT
+#define LBSP_CONF_DEFAULT "/etc/lbsp/lbsp.conf"
+#endif
+#define CONF_MAX_BYTES (1u << 20)	/* a config file is at most 1 MiB */
+
+uint64_t
+lbspd_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: lbspd [-dfn] [-c file] [-s socket] [--print-rules]\n");
+	exit(1);
+}
+
+/*
+ * Where configuration errors go: stderr for -n, --print-rules and start
+ * (FILE:LINE: message), the log on reload.
+ */
+struct conf_sink {
+	bool to_log;
+};
+
+static void __attribute__((format(printf, 2, 3)))
+conf_report(const struct conf_sink *sink, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (sink->to_log)
+		log_warnx("%s", msg);
+	else
+		fprintf(stderr, "%s\n", msg);
+}
+
+static void
+conf_err(void *arg, const char *file, unsigned line, const char *msg)
+{
+	conf_report(arg, "%s:%u: %s", file ? file : "-", line, msg);
+}
+
+/*
+ * Read and parse the configuration at path into conf, reporting every
+ * error.  Returns 0, or -1 after reporting why (I/O or configuration
+ * errors).
+ */
+static int
+conf_load(const char *path, struct sp_conf *conf, bool to_log)
+{
+	struct conf_sink sink = { to_log };
+	struct stat st;
+	char *text;
+	ssize_t n;
+	size_t len = 0;
+	int fd, nerr;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1) {
+		conf_report(&sink, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    (size_t)st.st_size > CONF_MAX_BYTES) {
+		conf_report(&sink, "%s: not a regular file of at most %u bytes",
+		    path, CONF_MAX_BYTES);
+		close(fd);
+		return -1;
+	}
+	text = malloc(CONF_MAX_BYTES + 1);
+	if (text == NULL) {
+		conf_report(&sink, "%s: out of memory", path);
+		close(fd);
+		return -1;
+	}
+	/* Read to EOF: the file may change size under us; stay bounded. */
+	while (len <= CONF_MAX_BYTES) {
+		n = read(fd, text + len, CONF_MAX_BYTES + 1 - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			conf_report(&sink, "%s: %s", path, strerror(errno));
+			free(text);
+			close(fd);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	if (len > CONF_MAX_BYTES) {
+		conf_report(&sink, "%s: larger than %u bytes", path,
+		    CONF_MAX_BYTES);
+		free(text);
+		return -1;
+	}
+	nerr = sp_conf_parse(text, len, path, conf, conf_err, &sink);
+	free(text);
+	return nerr == 0 ? 0 : -1;
+}
+
+/* The client identity for "identity random" or a literal. */
+static void
+identity_draw(struct lbspd *d)
+{
+	const struct sp_conf *c = d->conf;
+
+	if (c->identity == SP_CONF_IDENTITY_LITERAL) {
+		memcpy(d->identity, c->identity_addr, 16);
+	} else if (c->identity == SP_CONF_IDENTITY_RANDOM) {
+		static const uint8_t zero[16];
+
+		do {
+			if (getrandom(d->identity, 16, 0) != 16)
+				fatal("getrandom");
+		} while (memcmp(d->identity, zero, 16) == 0);
+	} else
+		memset(d->identity, 0, 16);
+	d->identity_born_ms = lbspd_now_ms();
+}
+
+static struct sp_flow_timeouts
+flow_timeouts(const struct sp_conf *c)
+{
+	struct sp_flow_timeouts t;
+
+	t.tcp_established_s = c->timeout_tcp_established_ms / 1000;
+	t.tcp_s = c->timeout_tcp_ms / 1000;
+	t.udp_s = c->timeout_udp_ms / 1000;
+	t.other_s = c->timeout_other_ms / 1000;
+	t.linger_s = c->timeout_linger_ms / 1000;
+	return t;
+}
+
+/*
+ * Settings a reload cannot change: they own sockets, rules and the
+ * tables' sizes and timeouts, fixed when the tables were made.
+ */
+static bool
+conf_fixed_changed(const struct sp_conf *a, const struct sp_conf *b)
+{
+	return a->queue_first != b->queue_first ||
+	    a->queue_count != b->queue_count || a->rules != b->rules ||
+	    a->gso != b->gso || strcmp(a->user, b->user) != 0 ||
+	    strcmp(a->control_socket, b->control_socket) != 0 ||
+	    a->max_flows != b->max_flows || a->max_cache != b->max_cache ||
+	    a->cache_ttl_ms != b->cache_ttl_ms ||
+	    a->has_hash_key != b->has_hash_key ||
+	    memcmp(a->hash_key, b->hash_key, 16) != 0 ||
+	    a->timeout_tcp_established_ms != b->timeout_tcp_established_ms ||
+	    a->timeout_tcp_ms != b->timeout_tcp_ms ||
+	    a->timeout_udp_ms != b->timeout_udp_ms ||
+	    a->timeout_other_ms != b->timeout_other_ms ||
+	    a->timeout_linger_ms != b->timeout_linger_ms;
+}
+
+/*
+ * SIGHUP: read the file again; on errors keep running the old one.
+ * Flows and the cache are kept; the steering rules are replaced when
+ * what they are made from changed.
+ */
+static void
+reload(struct lbspd *d)
+{
+	struct sp_conf *nc = calloc(1, sizeof(*nc)), *old;
+	bool rules_changed;
+
+	if (nc == NULL) {
+		log_warnx("reload: out of memory");
+		return;
+	}
+	if (conf_load(d->conffile, nc, true) == -1) {
+		log_warnx("reload: %s has errors; keeping the running "
+		    "configuration", d->conffile);
+		free(nc);
+		return;
+	}
+	if (conf_fixed_changed(d->conf, nc)) {
+		log_warnx("reload: queue, rules, gso, user, control-socket, "
+		    "hash-key, table sizes, cache-ttl and timeouts need a "
+		    "restart; keeping the running configuration");
+		free(nc);
+		return;
+	}
+	pthread_mutex_lock(&d->lock);
+	old = d->conf;
+	rules_changed = old->roles != nc->roles ||
+	    old->nvips != nc->nvips || old->mss_clamp != nc->mss_clamp ||
+	    old->has_server_address != nc->has_server_address ||
+	    memcmp(old->server_address, nc->server_address, 16) != 0 ||
+	    memcmp(old->vips, nc->vips, sizeof(old->vips)) != 0;
+	d->conf = nc;
+	if (old->identity != nc->identity ||
+	    memcmp(old->identity_addr, nc->identity_addr, 16) != 0)
+		identity_draw(d);
+	pthread_mutex_unlock(&d->lock);
+	if (rules_changed && nc->rules == SP_CONF_RULES_INSTALL &&
+	    rules_install(nc) == -1)
+		log_warnx("reload: steering rules could not be replaced");
+	free(old);
+	log_info("configuration reloaded from %s", d->conffile);
+}
+
+/* Periodic work of the main thread: expiry, identity rotation. */
+static void
+tick(struct lbspd *d)
+{
+	uint64_t now = lbspd_now_ms();
+
+	pthread_mutex_lock(&d->lock);
+	(void)sp_flow_expire(d->flows, now, 4096);
+	(void)sp_cache_expire(d->cache, now, 4096);
+	if (d->conf->identity == SP_CONF_IDENTITY_RANDOM &&
+	    d->conf->identity_rotate_ms != 0 &&
+	    now - d->identity_born_ms >= d->conf->identity_rotate_ms) {
+		identity_draw(d);
+		log_info("random identity rotated");
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
+/*
+ * The control socket's directory: created for the daemon's user when
+ * missing (e.g. /run/lbsp), so that the socket can be removed at exit
+ * after root is gone.  An existing directory is left as it is.
+ */
+static void
+sockdir_make(const char *sockpath, uid_t uid, gid_t gid)
+{
+	char dir[SP_CONF_PATH_SIZE];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", sockpath);
+	slash = strrchr(dir, '/');
+	if (slash == NULL || slash == dir)
+		return;
+	*slash = '\0';
+	if (mkdir(dir, 0750) == -1) {
+		if (errno != EEXIST)
+			log_warn("creating %s", dir);
+		return;
+	}
+	if (chown(dir, uid, gid) == -1)
+		log_warn("chown %s", dir);
+}
+
+static void
+paths_log(const struct lbspd_paths *p)
+{
+	log_info("insertion paths: nfqueue %s, socket %s, tc-ebpf %s%s%s",
+	    p->nfqueue ? "yes" : "no", p->socket ? "yes" : "no",
+	    p->tc_ebpf ? "yes" : "no (not built)",
+	    p->detail[0] ? "; " : "", p->detail);
+	if (!p->nfqueue)
+		log_warnx("this kernel does not let lbspd insert the option "
+		    "through NFQUEUE: packets pass without it (counted as "
+		    "no-insert-path); use the shims (lbsp-shim(8)), which "
+		    "have the kernel insert it");
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "print-rules", no_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *conffile = LBSP_CONF_DEFAULT;
+	const char *sockpath = NULL;
+	int ch, check_only = 0, print_rules = 0, foreground = 0, debug = 0;
+	struct queue *queues[SP_CONF_MAX_QUEUES] = { NULL };
+	struct sp_flow_timeouts to;
+	struct lbspd *d;
+	struct sp_conf *conf;
+	sigset_t sigs;
+	uid_t uid;
+	gid_t gid;
+	char user[64];
+	unsigned i;
+	int sig, rc = 1;
+
+	while ((ch = getopt_long(argc, argv, "c:dfhns:", longopts, NULL)) !=
+	    -1) {
+		switch (ch) {
+		case 'c':
+			conffile = optarg;
+			break;
+		case 'd':
+			debug = 1;
+			break;
+		case 'f':
+			foreground = 1;
+			break;
+		case 'n':
+			check_only = 1;
+			break;
+		case 's':
+			sockpath = optarg;
+			break;
+		case 'P':
+			print_rules = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+
+	conf = calloc(1, sizeof(*conf));
+	if (conf == NULL) {
+		fprintf(stderr, "lbspd: out of memory\n");
+		return 1;
+	}
+	if (conf_load(conffile, conf, false) == -1) {
+		free(conf);
+		return 1;
+	}
+	if (check_only) {
+		puts("configuration OK");
+		free(conf);
+		return 0;
+	}
+	if (print_rules) {
+		rules_print(conf, stdout);
+		free(conf);
+		return 0;
+	}
+
+	log_init("lbspd", foreground, debug);
+	if (geteuid() != 0)
+		fatalx("must be started as root (it drops privileges itself)");
+
+	d = calloc(1, sizeof(*d));
+	if (d == NULL)
+		fatalx("out of memory");
+	pthread_mutex_init(&d->lock, NULL);
+	d->conf = conf;
+	d->conffile = conffile;
+	d->sockpath = sockpath != NULL ? sockpath :
+	    conf->control_socket[0] ? conf->control_socket :
+	    LBSPD_SOCKET_DEFAULT;
+	d->started_ms = lbspd_now_ms();
+	if (conf->has_hash_key)
+		memcpy(d->secret, conf->hash_key, 16);
+	else if (getrandom(d->secret, sizeof(d->secret), 0) !=
+	    (ssize_t)sizeof(d->secret))
+		fatal("getrandom");
+	identity_draw(d);
+	to = flow_timeouts(conf);
+	d->flows = sp_flow_table_new(conf->max_flows, &to, d->secret);
+	d->cache = sp_cache_table_new(conf->max_cache,
+	    conf->cache_ttl_ms / 1000, d->secret);
+	if (d->flows == NULL || d->cache == NULL)
+		fatalx("cannot allocate tables (max-flows %u, max-cache %u)",
+		    conf->max_flows, conf->max_cache);
+
+	/* Signals are taken by the main thread only, with sigtimedwait. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	/* Privileged work first: self-test, queues, rules, socket. */
+	selftest_run(&d->paths, conf->option_type);
+	paths_log(&d->paths);
+	if (priv_user(conf->user, &uid, &gid, user, sizeof(user)) == -1)
+		goto out;
+	for (i = 0; i < conf->queue_count; i++) {
+		queues[i] = queue_open(d, (uint16_t)(conf->queue_first + i),
+		    conf->gso);
+		if (queues[i] == NULL)
+			goto out;
+	}
+	if (conf->rules == SP_CONF_RULES_INSTALL && rules_install(conf) == -1)
+		goto out;
+	sockdir_make(d->sockpath, uid, gid);
+	if (control_start(d, d->sockpath, uid, gid) == -1)
+		goto out_rules;
+	if (priv_drop(uid, gid, false) == -1)
+		goto out_control;
+	for (i = 0; i < conf->queue_count; i++)
+		if (queue_start(queues[i]) == -1)
+			goto out_threads;
+	log_info("running as %s on queue %u%s%s, control socket %s", user,
+	    conf->queue_first, conf->queue_count > 1 ? "+" : "",
+	    conf->rules == SP_CONF_RULES_INSTALL ? ", rules installed" : "",
+	    d->sockpath);
+
+	while (!d->stop) {
+		struct timespec ts = { .tv_sec = 1 };
+
+		sig = sigtimedwait(&sigs, NULL, &ts);
+		if (sig == SIGTERM || sig == SIGINT)
+			d->stop = 1;
+		else if (sig == SIGHUP)
+			reload(d);
+		tick(d);
+	}
+	log_info("stopping");
+	rc = 0;
+out_threads:
+	d->stop = 1;
+	for (i = 0; i < SP_CONF_MAX_QUEUES; i++)
+		queue_close(queues[i]);
+	memset(queues, 0, sizeof(queues));
+out_control:
+	control_stop();
+out_rules:
+	if (d->conf->rules == SP_CONF_RULES_INSTALL)
+		rules_remove(d->conf);
+out:
+	d->stop = 1;
+	for (i = 0; i < SP_CONF_MAX_QUEUES; i++)
+		queue_close(queues[i]);
+	sp_flow_table_free(d->flows);
+	sp_cache_table_free(d->cache);
+	free(d->conf);
+	free(d);
+	return rc;
+}

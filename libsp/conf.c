@@ -40,6 +40,7 @@ enum kw {
 	KW_IDENTITY_ROTATE,
 	KW_REDIRECT,
 	KW_MSS_CLAMP,
+	KW_GSO,
 	KW_MTU,
 	KW_FLOWLABEL_STRICT,
 	KW_SERVER_ADDRESS,
@@ -479,6 +480,13 @@ st_mss_clamp(struct parser *p, int argc, char **argv)
 {
 	if (nargs(p, argc, argv, 1, 1))
 		parse_onoff(p, argv[0], argv[1], &p->conf->mss_clamp);
+}
+
+static void
+st_gso(struct parser *p, int argc, char **argv)
+{
+	if (nargs(p, argc, argv, 1, 1))
+		parse_onoff(p, argv[0], argv[1], &p->conf->gso);
 }
 
 static void
@@ -1171,6 +1179,7 @@ static const struct keyword keywords[KW__COUNT] = {
 	    st_identity_rotate },
 	[KW_REDIRECT] = { "redirect", false, false, st_redirect },
 	[KW_MSS_CLAMP] = { "mss-clamp", false, false, st_mss_clamp },
+	[KW_GSO] = { "gso", false, false, st_gso },
 	[KW_MTU] = { "mtu", false, false, st_mtu },
 	[KW_FLOWLABEL_STRICT] = { "flowlabel-strict", false, false,
 	    st_flowlabel_strict },
@@ -1391,6 +1400,7 @@ sp_conf_defaults(struct sp_conf *c)
 	c->identity_rotate_ms = 0;
 	c->redirect = true;
 	c->mss_clamp = true;
+	c->gso = true;
 	c->flowlabel_strict = false;
 	c->mtu = 1500;
 	c->stick_prefix = 128;

@@ -186,6 +186,7 @@ START_TEST(example_client)
 	ck_assert_int_eq(cf->identity, SP_CONF_IDENTITY_ADDRESS);
 	ck_assert(cf->redirect);
 	ck_assert(cf->mss_clamp);
+	ck_assert(cf->gso);
 	ck_assert_uint_eq(cf->mtu, 1500);
 	ck_assert_uint_eq(cf->fallback_timeout_ms, 3000);
 	ck_assert_uint_eq(cf->cache_ttl_ms, 300000);
@@ -292,6 +293,7 @@ START_TEST(good_full)
 	ck_assert_uint_eq(cf->identity_rotate_ms, 3600000);
 	ck_assert(!cf->redirect);
 	ck_assert(!cf->mss_clamp);
+	ck_assert(!cf->gso);
 	ck_assert_uint_eq(cf->mtu, 9000);
 	ck_assert(cf->flowlabel_strict);
 	ck_assert(cf->has_server_address);

@@ -168,6 +168,7 @@ struct sp_conf {
 					   0 = never (default) */
 	bool redirect;		/* client: single pass, default on */
 	bool mss_clamp;		/* clamp TCP MSS by 40, default on */
+	bool gso;		/* queue GSO packets whole (F_GSO), on */
 	bool flowlabel_strict;	/* drop flows whose label changes, off */
 	bool has_server_address;	/* server_address is set */
 	uint8_t server_address[16];	/* server role: own seg2 address;

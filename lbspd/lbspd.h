@@ -1,0 +1,146 @@
+/*
+ * lbspd.h -- state shared by the parts of the daemon: the running
+ * configuration, the tables, the counters and the insertion paths.
+ *
+ * Threads: one per NFQUEUE queue, one for the control socket, and the
+ * main thread (signals).  Tables and the configuration are guarded by
+ * d->lock; counters are relaxed atomics, read without the lock.
+ */
+#ifndef LBSPD_H
+#define LBSPD_H
+
+#include <pthread.h>
+#include <sys/types.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <sp/cache.h>
+#include <sp/conf.h>
+#include <sp/flow.h>
+#include <sp/pkt.h>
+
+#define LBSPD_SOCKET_DEFAULT "/run/lbsp/lbspd.sock"
+
+/*
+ * Connection mark bit the server role sets on flows that arrived with
+ * the option, so that only their outgoing packets are queued.
+ */
+#define LBSPD_CTMARK 0x4c000000u
+
+/* Counters: one list, one name each (the names are the JSON keys). */
+#define LBSPD_COUNTERS(X)						\
+	X(PACKETS, "packets")		/* packets seen */		\
+	X(INSERTED, "inserted")		/* new LBSP header inserted */	\
+	X(MERGED, "merged")		/* TLV added to a header */	\
+	X(UPDATED, "updated")		/* option rewritten in place */	\
+	X(LEARNED, "learned")		/* client: seg2 learned */	\
+	X(SEG1_LEARNED, "seg1_learned")	/* server: flow's seg1 kept */	\
+	X(SEG2_FILLED, "seg2_filled")	/* server: option sent back */	\
+	X(SRC_REWRITTEN, "src_rewritten") /* client: src S -> VIP */	\
+	X(SEG2_REJECTED, "seg2_rejected") /* seg2 outside allow-servers */\
+	X(IDENTITY_MISMATCH, "identity_mismatch") /* seg1 not ours */	\
+	X(MSS_CLAMPED, "mss_clamped")	/* SYN / SYN-ACK MSS lowered */	\
+	X(MODIFIED, "modified")		/* verdicts carrying a packet */\
+	X(DROPPED, "dropped")		/* dropped by policy */		\
+	X(VERDICT_ERRORS, "verdict_errors") /* verdicts not sent */	\
+	X(ENOBUFS, "enobufs")		/* netlink overruns seen */
+
+enum lbspd_counter {
+#define LBSPD_CTR_ENUM(id, name) LBSPD_C_##id,
+	LBSPD_COUNTERS(LBSPD_CTR_ENUM)
+#undef LBSPD_CTR_ENUM
+	LBSPD_C__COUNT
+};
+
+/* Why a packet went through unchanged (besides "nothing to do"). */
+#define LBSPD_PASSES(X)							\
+	X(NOT_VIP, "not-vip")		/* not to a vip / port */	\
+	X(NO_OPTION, "no-option")	/* nothing of ours in it */	\
+	X(UNKNOWN_FLOW, "unknown-flow")	/* server: flow not learned */	\
+	X(AH, "ah")			/* AH covers the header */	\
+	X(FRAGMENT, "non-first-fragment")				\
+	X(JUMBO, "jumbogram")						\
+	X(TOO_BIG, "too-big")		/* +40 bytes would pass the MTU */\
+	X(NO_INSERT_PATH, "no-insert-path") /* kernel refuses NFQUEUE	\
+					       insertion */
+
+enum lbspd_pass {
+#define LBSPD_PASS_ENUM(id, name) LBSPD_P_##id,
+	LBSPD_PASSES(LBSPD_PASS_ENUM)
+#undef LBSPD_PASS_ENUM
+	LBSPD_P__COUNT
+};
+
+struct lbspd_stats {
+	_Atomic uint64_t ctr[LBSPD_C__COUNT];
+	_Atomic uint64_t pass[LBSPD_P__COUNT];
+	_Atomic uint64_t malformed[SP_ERR__COUNT];	/* by libsp error */
+};
+
+extern const char *const lbspd_counter_names[LBSPD_C__COUNT];
+extern const char *const lbspd_pass_names[LBSPD_P__COUNT];
+
+/* Which ways of putting the option on a packet work on this kernel. */
+struct lbspd_paths {
+	bool tested;		/* the start-up self-test ran */
+	bool nfqueue;		/* NFQUEUE verdict with the header inserted */
+	bool socket;		/* IPV6_DSTOPTS on a socket (kernel inserts) */
+	bool tc_ebpf;		/* tc/eBPF egress program: not built yet */
+	char detail[160];	/* what the self-test saw, for the log */
+};
+
+struct lbspd {
+	pthread_mutex_t lock;		/* guards everything below but
+					   stats and stop */
+	struct sp_conf *conf;		/* running configuration */
+	const char *conffile;		/* its path, for reload */
+	const char *sockpath;		/* control socket path */
+	uint8_t identity[16];		/* client seg1 for identity random
+					   or literal */
+	uint64_t identity_born_ms;	/* when identity was drawn, ms */
+	uint8_t secret[16];		/* SipHash key of the tables */
+	struct sp_flow_table *flows;	/* client and server flows */
+	struct sp_cache_table *cache;		/* client (vip, identity) -> server */
+	struct lbspd_paths paths;
+	struct lbspd_stats stats;
+	uint64_t started_ms;		/* monotonic, ms */
+	volatile sig_atomic_t stop;	/* set by SIGTERM / SIGINT */
+	volatile sig_atomic_t reload;	/* set by SIGHUP */
+};
+
+static inline void
+lbspd_count(struct lbspd *d, enum lbspd_counter c)
+{
+	atomic_fetch_add_explicit(&d->stats.ctr[c], 1, memory_order_relaxed);
+}
+
+static inline void
+lbspd_count_pass(struct lbspd *d, enum lbspd_pass p)
+{
+	atomic_fetch_add_explicit(&d->stats.pass[p], 1, memory_order_relaxed);
+}
+
+static inline void
+lbspd_count_malformed(struct lbspd *d, enum sp_err e)
+{
+	if ((unsigned)e < SP_ERR__COUNT)
+		atomic_fetch_add_explicit(&d->stats.malformed[e], 1,
+		    memory_order_relaxed);
+}
+
+static inline uint64_t
+lbspd_read(const _Atomic uint64_t *c)
+{
+	return atomic_load_explicit(c, memory_order_relaxed);
+}
+
+/* Monotonic clock, ms. */
+uint64_t lbspd_now_ms(void);
+
+/* Control socket (control.c): listen, serve commands in a thread. */
+int control_start(struct lbspd *d, const char *path, uid_t uid, gid_t gid);
+void control_stop(void);
+
+#endif /* LBSPD_H */

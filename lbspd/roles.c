@@ -1,0 +1,165 @@
+/*
+ * roles.c -- route a queued packet to the roles of this daemon, and the
+ * steps they share: putting the option on, clamping the MSS.
+ *
+ * Egress (locally generated): to a vip -> client; else -> server (only
+ * flows marked by the server role are queued on egress besides vips).
+ * Ingress: carrying our option with our identity from a vip or an
+ * allowed server -> client; carrying an option otherwise -> server;
+ * a SYN-ACK from a vip without option -> client (MSS clamp only).
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <sp/csum.h>
+#include <sp/tcp.h>
+
+#include "roles.h"
+
+/* Read ports and TCP flags of a walked packet. */
+static void
+pkt_parse_l4(struct lbspd_pkt *p)
+{
+	const struct sp_exthdr_info *w = &p->walk;
+
+	if (w->nonfirst_frag)
+		return;
+	if ((w->l4_proto == SP_NH_TCP || w->l4_proto == SP_NH_UDP) &&
+	    sp_pkt_has(p->len, w->l4_off, 4)) {
+		p->sport = sp_get16(&p->data[w->l4_off]);
+		p->dport = sp_get16(&p->data[w->l4_off + 2]);
+	}
+	if (w->l4_proto == SP_NH_TCP)
+		(void)sp_tcp_flags(p->data, p->len, w->l4_off, &p->tcp_flags);
+}
+
+static bool
+is_egress(const struct lbspd_pkt *p)
+{
+	return p->hook == LBSPD_HOOK_LOCAL_OUT ||
+	    p->hook == LBSPD_HOOK_POST_ROUTING;
+}
+
+void
+roles_process(struct lbspd *d, struct lbspd_pkt *p)
+{
+	const struct sp_conf_vip *vip;
+	enum sp_err err;
+	unsigned roles;
+
+	lbspd_count(d, LBSPD_C_PACKETS);
+	p->walk_err = sp_exthdr_walk(p->data, p->len, 0, &p->walk);
+	if (p->walk_err != SP_OK) {
+		/* Unwalkable: pass unchanged, counted by reason. */
+		if (p->walk_err == SP_ERR_JUMBO)
+			lbspd_count_pass(d, LBSPD_P_JUMBO);
+		else
+			lbspd_count_malformed(d, p->walk_err);
+		return;
+	}
+	pkt_parse_l4(p);
+
+	pthread_mutex_lock(&d->lock);
+	roles = d->conf->roles;
+	err = sp_dopt_find(p->data, p->len, d->conf->option_type, &p->opt,
+	    NULL);
+	p->has_opt = err == SP_OK;
+	if (err != SP_OK && err != SP_ERR_NOT_FOUND)
+		lbspd_count_malformed(d, err);
+
+	if (is_egress(p)) {
+		if ((roles & SP_CONF_ROLE_CLIENT) &&
+		    client_owns_egress(d, p, &vip))
+			client_egress(d, p, vip);
+		else if (roles & SP_CONF_ROLE_SERVER)
+			server_egress(d, p);
+		else
+			lbspd_count_pass(d, LBSPD_P_NOT_VIP);
+	} else {
+		if ((roles & SP_CONF_ROLE_CLIENT) && client_ingress(d, p))
+			;	/* the client took it */
+		else if ((roles & SP_CONF_ROLE_SERVER) && p->has_opt)
+			server_ingress(d, p);
+		else
+			lbspd_count_pass(d, LBSPD_P_NO_OPTION);
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
+bool
+pkt_put_option(struct lbspd *d, struct lbspd_pkt *p, const struct sp_lbsp *opt)
+{
+	enum sp_dopt_did did;
+	enum sp_err err;
+	uint8_t *b;
+
+	if (!d->paths.nfqueue) {
+		lbspd_count_pass(d, LBSPD_P_NO_INSERT_PATH);
+		return false;
+	}
+	/* +40 bytes must not take a packet past the MTU (GSO packets are
+	 * cut to size by the kernel after us, their MSS clamped). */
+	if (!p->gso && !p->has_opt && p->len + SP_LBSP_HDR_LEN > d->conf->mtu) {
+		lbspd_count_pass(d, LBSPD_P_TOO_BIG);
+		return false;
+	}
+	b = pkt_writable(p);
+	err = sp_dopt_set(b, &p->buf_len, p->buf_cap, d->conf->option_type, opt,
+	    &did);
+	switch (err) {
+	case SP_OK:
+		break;
+	case SP_ERR_AH:
+		lbspd_count_pass(d, LBSPD_P_AH);
+		return false;
+	case SP_ERR_FRAGMENT:
+		lbspd_count_pass(d, LBSPD_P_FRAGMENT);
+		return false;
+	case SP_ERR_NO_ROOM:
+		lbspd_count_pass(d, LBSPD_P_TOO_BIG);
+		return false;
+	default:
+		lbspd_count_malformed(d, err);
+		return false;
+	}
+	switch (did) {
+	case SP_DOPT_INSERTED:
+		lbspd_count(d, LBSPD_C_INSERTED);
+		break;
+	case SP_DOPT_MERGED:
+		lbspd_count(d, LBSPD_C_MERGED);
+		break;
+	case SP_DOPT_UPDATED:
+		lbspd_count(d, LBSPD_C_UPDATED);
+		break;
+	default:
+		lbspd_count_malformed(d, SP_ERR_INVALID);
+		break;
+	}
+	return true;
+}
+
+void
+pkt_clamp_mss(struct lbspd *d, struct lbspd_pkt *p)
+{
+	bool changed = false;
+	uint8_t *b;
+
+	if (!d->conf->mss_clamp || p->walk.l4_proto != SP_NH_TCP ||
+	    !(p->tcp_flags & SP_TCP_SYN))
+		return;
+	b = p->buf;
+	if (!p->modified) {
+		/* Clamp in a copy; keep it only if something changed. */
+		memcpy(b, p->data, p->len);
+		p->buf_len = p->len;
+	}
+	if (sp_tcp_mss_clamp(b, p->buf_len, sp_tcp_mss_for_mtu(d->conf->mtu),
+	    &changed) != SP_OK)
+		return;
+	if (changed) {
+		p->modified = true;
+		lbspd_count(d, LBSPD_C_MSS_CLAMPED);
+	}
+}

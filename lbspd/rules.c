@@ -1,0 +1,332 @@
+/*
+ * rules.c -- steering rules.
+ *
+ * Everything lbspd adds lives in its own chains, named after the first
+ * queue (LBSP-q<N>-...), reached by one jump from a built-in chain.
+ * Removal deletes those jumps, flushes and deletes those chains -- it
+ * never touches a rule it did not add.
+ *
+ *   raw PREROUTING  -> LBSP-qN-PRE   client: answers from vips / allowed
+ *                                    servers carrying a Destination
+ *                                    Options header; SYN-ACKs (MSS)
+ *   raw OUTPUT      -> LBSP-qN-OUT   client: packets to vips (ports)
+ *   mangle PREROUTING -> LBSP-qN-SPRE  server: local packets carrying a
+ *                                    Destination Options header, of
+ *                                    connections not yet marked
+ *   mangle INPUT    -> LBSP-qN-SIN   server: save the verdict's mark in
+ *                                    the connection mark
+ *   mangle OUTPUT   -> LBSP-qN-SOUT  server: packets of marked
+ *                                    connections
+ *
+ * The client's rules sit in raw, before conntrack, because it rewrites
+ * addresses: conntrack only ever sees the application's tuple.  Every
+ * queue target has --queue-bypass: with no daemon listening, packets
+ * pass (fail open).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include "lbspd.h"
+#include "log.h"
+#include "rules.h"
+
+#define PORTS_PER_RULE 15	/* multiport's limit */
+
+static const struct {
+	const char *table, *builtin, *suffix;
+} chains[] = {
+	{ "raw", "PREROUTING", "PRE" },
+	{ "raw", "OUTPUT", "OUT" },
+	{ "mangle", "PREROUTING", "SPRE" },
+	{ "mangle", "INPUT", "SIN" },
+	{ "mangle", "OUTPUT", "SOUT" },
+};
+
+static void
+chain_name(const struct sp_conf *conf, const char *suffix, char *buf,
+    size_t size)
+{
+	snprintf(buf, size, "LBSP-q%u-%s", conf->queue_first, suffix);
+}
+
+static void
+queue_target(const struct sp_conf *conf, char *buf, size_t size)
+{
+	if (conf->queue_count <= 1)
+		snprintf(buf, size, "NFQUEUE --queue-num %u --queue-bypass",
+		    conf->queue_first);
+	else
+		snprintf(buf, size,
+		    "NFQUEUE --queue-balance %u:%u --queue-bypass",
+		    conf->queue_first,
+		    conf->queue_first + conf->queue_count - 1);
+}
+
+static void
+addr_str(const uint8_t a[16], unsigned len, char *buf, size_t size)
+{
+	char s[INET6_ADDRSTRLEN];
+
+	inet_ntop(AF_INET6, a, s, sizeof(s));
+	snprintf(buf, size, "%s/%u", s, len);
+}
+
+/*
+ * One rule per protocol and group of at most 15 ports: "-A CHAIN HEAD
+ * [-p P -m multiport --Xports LIST] TAIL".  No ports: one rule, every
+ * protocol (TAIL may still name one, e.g. "-p tcp --tcp-flags ...").
+ */
+static void
+port_rules(FILE *out, const char *chain, const char *head,
+    const struct sp_conf_vip *vip, const char *dir, const char *proto_only,
+    const char *tail)
+{
+	static const char *const protos[] = { "tcp", "udp" };
+	unsigned p, i, j;
+
+	if (vip->nports == 0) {
+		fprintf(out, "-A %s %s%s%s %s\n", chain, head,
+		    proto_only ? " -p " : "", proto_only ? proto_only : "",
+		    tail);
+		return;
+	}
+	for (p = 0; p < 2; p++) {
+		if (proto_only != NULL && strcmp(proto_only, protos[p]) != 0)
+			continue;
+		for (i = 0; i < vip->nports; i += PORTS_PER_RULE) {
+			fprintf(out, "-A %s %s -p %s -m multiport --%sports ",
+			    chain, head, protos[p], dir);
+			for (j = i; j < vip->nports && j < i + PORTS_PER_RULE;
+			    j++)
+				fprintf(out, "%s%u", j == i ? "" : ",",
+				    vip->ports[j]);
+			fprintf(out, " %s\n", tail);
+		}
+	}
+}
+
+/* Sources a client accepts answers from for vip: itself, allow-servers. */
+static void
+client_sources(const struct sp_conf_vip *vip, unsigned i, char *buf,
+    size_t size)
+{
+	if (i == 0)
+		addr_str(vip->addr, 128, buf, size);
+	else
+		addr_str(vip->allow[i - 1].addr, vip->allow[i - 1].len, buf,
+		    size);
+}
+
+void
+rules_print(const struct sp_conf *conf, FILE *out)
+{
+	char q[96], c[32], head[128], src[64], tail[160];
+	bool client = conf->roles & SP_CONF_ROLE_CLIENT;
+	bool server = conf->roles & SP_CONF_ROLE_SERVER;
+	unsigned v, i;
+
+	queue_target(conf, q, sizeof(q));
+	fprintf(out, "# lbspd steering rules, queue %u (ip6tables-restore "
+	    "--noflush)\n", conf->queue_first);
+
+	fprintf(out, "*raw\n");
+	for (i = 0; i < 2; i++) {
+		chain_name(conf, chains[i].suffix, c, sizeof(c));
+		fprintf(out, ":%s - [0:0]\n", c);
+		fprintf(out, "-I %s -j %s\n", chains[i].builtin, c);
+	}
+	if (client) {
+		for (v = 0; v < conf->nvips; v++) {
+			const struct sp_conf_vip *vip = &conf->vips[v];
+
+			chain_name(conf, "OUT", c, sizeof(c));
+			addr_str(vip->addr, 128, src, sizeof(src));
+			snprintf(head, sizeof(head), "-d %s", src);
+			snprintf(tail, sizeof(tail), "-j %s", q);
+			port_rules(out, c, head, vip, "d", NULL, tail);
+
+			chain_name(conf, "PRE", c, sizeof(c));
+			for (i = 0; i <= vip->nallow; i++) {
+				client_sources(vip, i, src, sizeof(src));
+				snprintf(head, sizeof(head), "-s %s", src);
+				snprintf(tail, sizeof(tail), "-m ipv6header "
+				    "--header dst --soft -j %s", q);
+				port_rules(out, c, head, vip, "s", NULL, tail);
+				if (!conf->mss_clamp)
+					continue;
+				snprintf(tail, sizeof(tail), "--tcp-flags "
+				    "SYN,ACK SYN,ACK -j %s", q);
+				port_rules(out, c, head, vip, "s", "tcp", tail);
+			}
+		}
+	}
+	fprintf(out, "COMMIT\n");
+
+	fprintf(out, "*mangle\n");
+	for (i = 2; i < 5; i++) {
+		chain_name(conf, chains[i].suffix, c, sizeof(c));
+		fprintf(out, ":%s - [0:0]\n", c);
+		fprintf(out, "-I %s -j %s\n", chains[i].builtin, c);
+	}
+	if (server) {
+		chain_name(conf, "SPRE", c, sizeof(c));
+		/* Answers to our own client role are the client's. */
+		for (v = 0; client && v < conf->nvips; v++)
+			for (i = 0; i <= conf->vips[v].nallow; i++) {
+				client_sources(&conf->vips[v], i, src,
+				    sizeof(src));
+				fprintf(out, "-A %s -s %s -j RETURN\n", c, src);
+			}
+		head[0] = '\0';
+		if (conf->has_server_address) {
+			addr_str(conf->server_address, 128, src, sizeof(src));
+			snprintf(head, sizeof(head), "-d %s ", src);
+		}
+		fprintf(out, "-A %s %s-m addrtype --dst-type LOCAL "
+		    "-m connmark ! --mark 0x%x/0x%x -m ipv6header --header dst "
+		    "--soft -j %s\n", c, head, LBSPD_CTMARK, LBSPD_CTMARK, q);
+		chain_name(conf, "SIN", c, sizeof(c));
+		fprintf(out, "-A %s -m mark --mark 0x%x/0x%x -j CONNMARK "
+		    "--save-mark --nfmask 0x%x --ctmask 0x%x\n", c,
+		    LBSPD_CTMARK, LBSPD_CTMARK, LBSPD_CTMARK, LBSPD_CTMARK);
+		chain_name(conf, "SOUT", c, sizeof(c));
+		fprintf(out, "-A %s -m connmark --mark 0x%x/0x%x -j %s\n", c,
+		    LBSPD_CTMARK, LBSPD_CTMARK, q);
+	}
+	fprintf(out, "COMMIT\n");
+}
+
+/* Run argv, its stdin fed from in (may be NULL); stderr to errbuf. */
+static int
+run(const char *const argv[], const char *in, char *errbuf, size_t errsize)
+{
+	int inp[2] = { -1, -1 }, errp[2], status;
+	ssize_t n;
+	size_t got = 0;
+	pid_t pid;
+
+	errbuf[0] = '\0';
+	if ((in != NULL && pipe2(inp, O_CLOEXEC) == -1) ||
+	    pipe2(errp, O_CLOEXEC) == -1)
+		return -1;
+	pid = fork();
+	if (pid == -1)
+		return -1;
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_RDWR);
+
+		dup2(in != NULL ? inp[0] : devnull, 0);
+		dup2(devnull, 1);
+		char *args[16];
+		unsigned i;
+
+		dup2(errp[1], 2);
+		/* execv() wants writable strings: give it copies. */
+		for (i = 0; i < 15 && argv[i] != NULL; i++)
+			args[i] = strdup(argv[i]);
+		args[i] = NULL;
+		execv(args[0], args);
+		_exit(127);
+	}
+	close(errp[1]);
+	if (in != NULL) {
+		size_t len = strlen(in), off = 0;
+
+		close(inp[0]);
+		while (off < len) {
+			n = write(inp[1], in + off, len - off);
+			if (n <= 0 && errno != EINTR)
+				break;
+			if (n > 0)
+				off += (size_t)n;
+		}
+		close(inp[1]);
+	}
+	while (got + 1 < errsize &&
+	    (n = read(errp[0], errbuf + got, errsize - 1 - got)) > 0)
+		got += (size_t)n;
+	errbuf[got] = '\0';
+	close(errp[0]);
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+/* The ip6tables program: iptables ships it in /usr/sbin. */
+static char *
+tool(const char *name, char *buf, size_t size)
+{
+	static const char *const dirs[] = { "/usr/sbin", "/sbin", "/usr/bin",
+	    "/bin" };
+	unsigned i;
+
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(buf, size, "%s/%s", dirs[i], name);
+		if (access(buf, X_OK) == 0)
+			return buf;
+	}
+	snprintf(buf, size, "/usr/sbin/%s", name);
+	return buf;
+}
+
+void
+rules_remove(const struct sp_conf *conf)
+{
+	char prog[64], c[32], err[512];
+	unsigned i, k;
+
+	tool("ip6tables", prog, sizeof(prog));
+	for (i = 0; i < sizeof(chains) / sizeof(chains[0]); i++) {
+		const char *del[] = { prog, "-w", "-t", chains[i].table, "-D",
+		    chains[i].builtin, "-j", c, NULL };
+		const char *flush[] = { prog, "-w", "-t", chains[i].table, "-F",
+		    c, NULL };
+		const char *rm[] = { prog, "-w", "-t", chains[i].table, "-X", c,
+		    NULL };
+
+		chain_name(conf, chains[i].suffix, c, sizeof(c));
+		/* A dead instance may have left a jump twice; bounded. */
+		for (k = 0; k < 8 && run(del, NULL, err, sizeof(err)) == 0; k++)
+			;
+		(void)run(flush, NULL, err, sizeof(err));
+		(void)run(rm, NULL, err, sizeof(err));
+	}
+}
+
+int
+rules_install(const struct sp_conf *conf)
+{
+	char prog[64], err[1024], *text = NULL;
+	size_t len = 0;
+	FILE *f;
+	int rc;
+
+	rules_remove(conf);
+	f = open_memstream(&text, &len);
+	if (f == NULL)
+		return -1;
+	rules_print(conf, f);
+	fclose(f);
+	{
+		const char *argv[] = { tool("ip6tables-restore", prog,
+		    sizeof(prog)), "-w", "--noflush", NULL };
+
+		rc = run(argv, text, err, sizeof(err));
+	}
+	free(text);
+	if (rc != 0) {
+		log_warnx("installing steering rules failed: %s",
+		    err[0] ? err : "ip6tables-restore failed");
+		rules_remove(conf);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,24 @@
+/*
+ * rules.h -- the ip6tables rules that steer packets to lbspd's queues.
+ */
+#ifndef LBSPD_RULES_H
+#define LBSPD_RULES_H
+
+#include <stdio.h>
+
+#include <sp/conf.h>
+
+/* Write the ip6tables-restore input for conf ("--print-rules"). */
+void rules_print(const struct sp_conf *conf, FILE *out);
+
+/*
+ * Install them: first remove any chains of ours left by an instance
+ * that died on the same queue, then "ip6tables-restore --noflush".
+ * Returns 0, or -1 after logging ip6tables-restore's complaint.
+ */
+int rules_install(const struct sp_conf *conf);
+
+/* Remove exactly our chains and the jumps to them; nothing else. */
+void rules_remove(const struct sp_conf *conf);
+
+#endif
