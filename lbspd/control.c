@@ -1,0 +1,895 @@
+/*
+ * control.c -- the control socket: lbspctl's commands, served by one
+ * thread, one client at a time.
+ *
+ * Protocol (unix stream socket, one request per connection):
+ *
+ *   client -> daemon: one request line of at most CONTROL_LINE_MAX (512)
+ *       bytes, the final "\n" included:
+ *           COMMAND [ARG ...]
+ *       Words are separated by blanks (spaces, tabs); a "\r" before the
+ *       "\n" is ignored; the client closing its side also ends the line.
+ *       "--json" or "-j", anywhere after COMMAND, asks for JSON output.
+ *       Only printable ASCII and tabs are allowed.  The client has
+ *       CONTROL_READ_MS (2 s) from connect to send the whole line.
+ *   daemon -> client: the answer, then the daemon closes the
+ *       connection.  Success: the command's output, text or JSON (which
+ *       may be empty, e.g. no flows in text).  Failure: one line
+ *       "error: MESSAGE\n", nothing else.  Anything the client sends
+ *       after the line is ignored; a client that closes without sending
+ *       a byte gets no answer.
+ *
+ * JSON shapes (names are the contract; text prints the same names):
+ *   stats: { version, uptime_s, roles: [str], queues: [n], identity_mode,
+ *       identity, insert_paths: { tested, nfqueue, socket, tc_ebpf,
+ *       detail }, counters: { <lbspd_counter_names>: n }, passed:
+ *       { <lbspd_pass_names>: n }, malformed: { <sp_strerror>: n },
+ *       tables: { flows, flows_max, cache, cache_max }, queue: [ { queue,
+ *       bound, queue_total, queue_dropped, user_dropped } ], control:
+ *       { requests, errors } }
+ *   flows: [ { proto, src, sport, dst, dport, label, identity, server,
+ *       state, packets_orig, packets_reply, bytes_orig, bytes_reply,
+ *       idle_s } ]
+ *   cache: [ { vip, identity, server, ttl_s } ]
+ *   reload: { reload: "requested" }
+ *
+ * Commands (table ctl_cmds below): stats flows cache stick servers
+ * drain enable weight reload.  The output is built in memory under
+ * d->lock (so the tables are read consistently and quickly), then
+ * written with the lock released: a slow reader never holds up the
+ * packet threads.  Requests and error answers are counted and shown by
+ * "stats" under "control".
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "lbspd.h"
+#include "log.h"
+#include "pr.h"
+
+#define CONTROL_LINE_MAX	512	/* bytes of a request, "\n" included */
+#define CONTROL_MAX_WORDS	16	/* words of a request */
+#define CONTROL_READ_MS		2000	/* ms to send the request */
+#define CONTROL_WRITE_MS	5000	/* ms to take the whole answer */
+#define CONTROL_DRAIN_MS	200	/* ms spent discarding extra input */
+#define CONTROL_DRAIN_BYTES	65536	/* extra input discarded at most */
+#define CONTROL_BACKLOG		16
+#define NFQ_PROC		"/proc/net/netfilter/nfnetlink_queue"
+#define NFQ_PROC_BYTES		16384	/* of it read: 300 queues' lines */
+
+const char *const lbspd_counter_names[LBSPD_C__COUNT] = {
+#define LBSPD_CTR_NAME(id, name) [LBSPD_C_##id] = name,
+	LBSPD_COUNTERS(LBSPD_CTR_NAME)
+#undef LBSPD_CTR_NAME
+};
+
+const char *const lbspd_pass_names[LBSPD_P__COUNT] = {
+#define LBSPD_PASS_NAME(id, name) [LBSPD_P_##id] = name,
+	LBSPD_PASSES(LBSPD_PASS_NAME)
+#undef LBSPD_PASS_NAME
+};
+
+/* The control thread's state: one socket per daemon. */
+static struct {
+	struct lbspd *d;
+	int lfd;			/* listening socket */
+	int stopfd[2];			/* control_stop() writes to [1] */
+	int nfqfd;			/* NFQ_PROC, opened while root */
+	pthread_t thread;
+	bool running;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	dev_t dev;			/* the socket file we made, so */
+	ino_t ino;			/* stop removes only that one */
+	_Atomic uint64_t requests;	/* connections served */
+	_Atomic uint64_t errors;	/* "error:" answers sent */
+} ctl = { .lfd = -1, .stopfd = { -1, -1 }, .nfqfd = -1 };
+
+/* One request being answered. */
+struct ctl_req {
+	struct lbspd *d;
+	struct pr *pr;			/* where the answer goes */
+	int argc;			/* words after the command */
+	char **argv;			/* argv[0] is the command */
+	char err[256];			/* the error message, if any */
+};
+
+/* Record an error message for the answer; returns -1 for "return". */
+static int LOG_PRINTF(2, 3)
+ctl_error(struct ctl_req *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->err, sizeof(r->err), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* ------------------------------------------------------------ stats */
+
+/* The kernel's numbers for one NFQUEUE queue. */
+struct nfq_proc {
+	bool bound;		/* the queue is listed: someone bound it */
+	uint64_t queue_total;	/* packets waiting in the queue now */
+	uint64_t queue_dropped;	/* packets: dropped, queue full */
+	uint64_t user_dropped;	/* packets: netlink could not deliver */
+};
+
+/*
+ * Fill q[i] for queue first + i (i < n) from /proc/net/netfilter/
+ * nfnetlink_queue, whose lines read: queue number, peer portid, queue
+ * total, copy mode, copy range, queue dropped, user dropped, id
+ * sequence, 1.  Queues not listed (not bound, module not loaded) stay
+ * zero, bound false.  The file is mode 0440 root: control_start() opens
+ * it before the daemon drops privileges, and it is read again from the
+ * start each time (only this thread uses ctl.nfqfd).
+ */
+static void
+nfq_proc_read(struct nfq_proc *q, unsigned first, unsigned n)
+{
+	unsigned num, portid, total, mode, range, qdrop, udrop, seq, one;
+	char buf[NFQ_PROC_BYTES + 1], *line, *save = NULL;
+	size_t len = 0;
+	ssize_t r;
+
+	memset(q, 0, n * sizeof(*q));
+	if (ctl.nfqfd == -1)
+		ctl.nfqfd = open(NFQ_PROC, O_RDONLY | O_CLOEXEC);
+	if (ctl.nfqfd == -1 || lseek(ctl.nfqfd, 0, SEEK_SET) == -1)
+		return;
+	while (len < NFQ_PROC_BYTES) {
+		r = read(ctl.nfqfd, buf + len, NFQ_PROC_BYTES - len);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	buf[len] = '\0';
+	for (line = strtok_r(buf, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		if (sscanf(line, "%u %u %u %u %u %u %u %u %u", &num, &portid,
+		    &total, &mode, &range, &qdrop, &udrop, &seq, &one) != 9)
+			continue;
+		if (num < first || num - first >= n)
+			continue;
+		q[num - first].bound = true;
+		q[num - first].queue_total = total;
+		q[num - first].queue_dropped = qdrop;
+		q[num - first].user_dropped = udrop;
+	}
+}
+
+static const char *
+identity_mode_name(enum sp_conf_identity mode)
+{
+	switch (mode) {
+	case SP_CONF_IDENTITY_ADDRESS:
+		return "address";
+	case SP_CONF_IDENTITY_RANDOM:
+		return "random";
+	case SP_CONF_IDENTITY_LITERAL:
+		return "literal";
+	default:
+		return "unknown";
+	}
+}
+
+static int
+cmd_stats(struct ctl_req *r)
+{
+	struct lbspd *d = r->d;
+	struct pr *p = r->pr;
+	struct nfq_proc q[SP_CONF_MAX_QUEUES];
+	unsigned first, n, i;
+	uint64_t now = lbspd_now_ms();
+
+	/* The kernel's queue numbers first, without holding the lock. */
+	pthread_mutex_lock(&d->lock);
+	first = d->conf->queue_first;
+	n = d->conf->queue_count;
+	pthread_mutex_unlock(&d->lock);
+	if (n > SP_CONF_MAX_QUEUES)
+		n = SP_CONF_MAX_QUEUES;
+	nfq_proc_read(q, first, n);
+
+	pthread_mutex_lock(&d->lock);
+	pr_open_object(p, NULL);
+	pr_str(p, "version", PACKAGE_VERSION);
+	pr_u64(p, "uptime_s", now > d->started_ms ?
+	    (now - d->started_ms) / 1000 : 0);
+	pr_open_array(p, "roles");
+	if (d->conf->roles & SP_CONF_ROLE_CLIENT)
+		pr_str(p, NULL, "client");
+	if (d->conf->roles & SP_CONF_ROLE_SERVER)
+		pr_str(p, NULL, "server");
+	if (d->conf->roles & SP_CONF_ROLE_BALANCER)
+		pr_str(p, NULL, "balancer");
+	pr_close_array(p);
+	pr_open_array(p, "queues");
+	for (i = 0; i < d->conf->queue_count; i++)
+		pr_u64(p, NULL, (uint64_t)d->conf->queue_first + i);
+	pr_close_array(p);
+	pr_str(p, "identity_mode", identity_mode_name(d->conf->identity));
+	if (d->conf->identity == SP_CONF_IDENTITY_RANDOM ||
+	    d->conf->identity == SP_CONF_IDENTITY_LITERAL)
+		pr_addr(p, "identity", d->identity);
+	else
+		pr_str(p, "identity", "address");
+
+	pr_open_object(p, "insert_paths");
+	pr_bool(p, "tested", d->paths.tested);
+	pr_bool(p, "nfqueue", d->paths.nfqueue);
+	pr_bool(p, "socket", d->paths.socket);
+	pr_bool(p, "tc_ebpf", d->paths.tc_ebpf);
+	pr_str(p, "detail", d->paths.detail);
+	pr_close_object(p);
+
+	pr_open_object(p, "counters");
+	for (i = 0; i < LBSPD_C__COUNT; i++)
+		pr_u64(p, lbspd_counter_names[i],
+		    lbspd_read(&d->stats.ctr[i]));
+	pr_close_object(p);
+	pr_open_object(p, "passed");
+	for (i = 0; i < LBSPD_P__COUNT; i++)
+		pr_u64(p, lbspd_pass_names[i], lbspd_read(&d->stats.pass[i]));
+	pr_close_object(p);
+	pr_open_object(p, "malformed");
+	for (i = 0; i < SP_ERR__COUNT; i++)
+		if (i != SP_OK)
+			pr_u64(p, sp_strerror((enum sp_err)i),
+			    lbspd_read(&d->stats.malformed[i]));
+	pr_close_object(p);
+
+	pr_open_object(p, "tables");
+	pr_u64(p, "flows", d->flows ? sp_flow_count(d->flows) : 0);
+	pr_u64(p, "flows_max", d->conf->max_flows);
+	pr_u64(p, "cache", d->cache ? sp_cache_count(d->cache) : 0);
+	pr_u64(p, "cache_max", d->conf->max_cache);
+	pr_close_object(p);
+
+	pr_open_array(p, "queue");
+	for (i = 0; i < n; i++) {
+		pr_open_object(p, NULL);
+		pr_u64(p, "queue", (uint64_t)first + i);
+		pr_bool(p, "bound", q[i].bound);
+		pr_u64(p, "queue_total", q[i].queue_total);
+		pr_u64(p, "queue_dropped", q[i].queue_dropped);
+		pr_u64(p, "user_dropped", q[i].user_dropped);
+		pr_close_object(p);
+	}
+	pr_close_array(p);
+
+	pr_open_object(p, "control");
+	pr_u64(p, "requests", lbspd_read(&ctl.requests));
+	pr_u64(p, "errors", lbspd_read(&ctl.errors));
+	pr_close_object(p);
+	pr_close_object(p);
+	pthread_mutex_unlock(&d->lock);
+	return 0;
+}
+
+/* ------------------------------------------------------------ flows */
+
+struct flow_walk {
+	struct pr *pr;
+	uint64_t now_ms;
+};
+
+static void
+proto_name(char *buf, size_t size, const struct sp_flow_key *k)
+{
+	if (k->kind == SP_FLOW_3TUPLE)
+		snprintf(buf, size, "any");
+	else if (k->proto == 6)
+		snprintf(buf, size, "tcp");
+	else if (k->proto == 17)
+		snprintf(buf, size, "udp");
+	else if (k->proto == 58)
+		snprintf(buf, size, "icmpv6");
+	else
+		snprintf(buf, size, "%u", k->proto);
+}
+
+static int
+flow_print(const struct sp_flow *f, void *arg)
+{
+	struct flow_walk *w = arg;
+	struct pr *p = w->pr;
+	char proto[8];
+
+	proto_name(proto, sizeof(proto), &f->key);
+	pr_open_object(p, NULL);
+	pr_str(p, "proto", proto);
+	pr_addr(p, "src", f->key.src);
+	pr_u64(p, "sport", f->key.sport);
+	pr_addr(p, "dst", f->key.dst);
+	pr_u64(p, "dport", f->key.dport);
+	pr_u64(p, "label", f->key.label);
+	pr_addr(p, "identity", f->identity);
+	pr_addr(p, "server", f->server);
+	pr_str(p, "state", sp_flow_state_name(f->state));
+	pr_u64(p, "packets_orig", f->packets[SP_FLOW_ORIG]);
+	pr_u64(p, "packets_reply", f->packets[SP_FLOW_REPLY]);
+	pr_u64(p, "bytes_orig", f->bytes[SP_FLOW_ORIG]);
+	pr_u64(p, "bytes_reply", f->bytes[SP_FLOW_REPLY]);
+	pr_u64(p, "idle_s", w->now_ms > f->last_ms ?
+	    (w->now_ms - f->last_ms) / 1000 : 0);
+	pr_close_object(p);
+	return 0;
+}
+
+static int
+cmd_flows(struct ctl_req *r)
+{
+	struct flow_walk w = { .pr = r->pr, .now_ms = lbspd_now_ms() };
+
+	pthread_mutex_lock(&r->d->lock);
+	pr_open_array(r->pr, NULL);
+	if (r->d->flows != NULL)
+		sp_flow_foreach(r->d->flows, flow_print, &w);
+	pr_close_array(r->pr);
+	pthread_mutex_unlock(&r->d->lock);
+	return 0;
+}
+
+/* ------------------------------------------------------------ cache */
+
+static int
+cache_print(const struct sp_cache_entry *e, void *arg)
+{
+	struct flow_walk *w = arg;
+	struct pr *p = w->pr;
+
+	pr_open_object(p, NULL);
+	pr_addr(p, "vip", e->vip);
+	pr_addr(p, "identity", e->identity);
+	pr_addr(p, "server", e->server);
+	pr_u64(p, "ttl_s", e->expire_ms > w->now_ms ?
+	    (e->expire_ms - w->now_ms) / 1000 : 0);
+	pr_close_object(p);
+	return 0;
+}
+
+static int
+cmd_cache(struct ctl_req *r)
+{
+	struct flow_walk w = { .pr = r->pr, .now_ms = lbspd_now_ms() };
+
+	pthread_mutex_lock(&r->d->lock);
+	pr_open_array(r->pr, NULL);
+	if (r->d->cache != NULL)
+		sp_cache_foreach(r->d->cache, cache_print, &w);
+	pr_close_array(r->pr);
+	pthread_mutex_unlock(&r->d->lock);
+	return 0;
+}
+
+/* ------------------------------------------------------------ reload */
+
+static int
+cmd_reload(struct ctl_req *r)
+{
+	r->d->reload = 1;
+	if (kill(getpid(), SIGHUP) == -1)
+		return ctl_error(r, "cannot signal the daemon: %s",
+		    strerror(errno));
+	pr_open_object(r->pr, NULL);
+	pr_str(r->pr, "reload", "requested");
+	pr_close_object(r->pr);
+	return 0;
+}
+
+/* ------------------------------------------------------------ balancer */
+
+/* The balancer's commands answer this until the balancer role exists. */
+static int
+balancer_missing(struct ctl_req *r)
+{
+	unsigned roles;
+
+	pthread_mutex_lock(&r->d->lock);
+	roles = r->d->conf->roles;
+	pthread_mutex_unlock(&r->d->lock);
+	if (!(roles & SP_CONF_ROLE_BALANCER))
+		return ctl_error(r, "no balancer role in this daemon");
+	return ctl_error(r, "'%s' is not available in this build",
+	    r->argv[0]);
+}
+
+static int
+parse_addr(struct ctl_req *r, const char *what, const char *s)
+{
+	uint8_t a[16];
+
+	if (inet_pton(AF_INET6, s, a) != 1)
+		return ctl_error(r, "bad %s address '%.64s'", what, s);
+	return 0;
+}
+
+static int
+cmd_stick(struct ctl_req *r)
+{
+	return balancer_missing(r);
+}
+
+static int
+cmd_servers(struct ctl_req *r)
+{
+	return balancer_missing(r);
+}
+
+/* drain|enable VIP SERVER */
+static int
+cmd_server_state(struct ctl_req *r)
+{
+	if (parse_addr(r, "vip", r->argv[1]) == -1 ||
+	    parse_addr(r, "server", r->argv[2]) == -1)
+		return -1;
+	return balancer_missing(r);
+}
+
+/* weight VIP SERVER N, N as in lbsp.conf: 1..1000. */
+static int
+cmd_weight(struct ctl_req *r)
+{
+	unsigned long w;
+	char *end;
+
+	if (parse_addr(r, "vip", r->argv[1]) == -1 ||
+	    parse_addr(r, "server", r->argv[2]) == -1)
+		return -1;
+	errno = 0;
+	w = strtoul(r->argv[3], &end, 10);
+	if (r->argv[3][0] < '0' || r->argv[3][0] > '9' || *end != '\0' ||
+	    errno != 0 || w < 1 || w > 1000)
+		return ctl_error(r, "bad weight '%.32s' (1..1000)",
+		    r->argv[3]);
+	return balancer_missing(r);
+}
+
+/* ------------------------------------------------------------ dispatch */
+
+static const struct ctl_cmd {
+	const char *name;
+	int (*fn)(struct ctl_req *);
+	int minargs;		/* words after the command, --json aside */
+	int maxargs;
+	const char *args;	/* for the usage error */
+} ctl_cmds[] = {
+	{ .name = "stats", .fn = cmd_stats, .minargs = 0, .maxargs = 0,
+	    .args = "" },
+	{ .name = "flows", .fn = cmd_flows, .minargs = 0, .maxargs = 0,
+	    .args = "" },
+	{ .name = "cache", .fn = cmd_cache, .minargs = 0, .maxargs = 0,
+	    .args = "" },
+	{ .name = "stick", .fn = cmd_stick, .minargs = 0, .maxargs = 0,
+	    .args = "" },
+	{ .name = "servers", .fn = cmd_servers, .minargs = 0, .maxargs = 0,
+	    .args = "" },
+	{ .name = "drain", .fn = cmd_server_state, .minargs = 2,
+	    .maxargs = 2, .args = " VIP SERVER" },
+	{ .name = "enable", .fn = cmd_server_state, .minargs = 2,
+	    .maxargs = 2, .args = " VIP SERVER" },
+	{ .name = "weight", .fn = cmd_weight, .minargs = 3, .maxargs = 3,
+	    .args = " VIP SERVER N" },
+	{ .name = "reload", .fn = cmd_reload, .minargs = 0, .maxargs = 0,
+	    .args = "" },
+};
+
+/*
+ * Answer one request line of len bytes (NUL-terminated there, without
+ * its "\n"; a NUL byte inside makes it malformed) into
+ * *ans / *anslen (malloc'd).  Returns 0, or -1 for an error answer.
+ */
+static int
+ctl_dispatch(struct lbspd *d, char *line, size_t len, char **ans,
+    size_t *anslen)
+{
+	struct ctl_req r = { .d = d };
+	const struct ctl_cmd *cmd = NULL;
+	char *words[CONTROL_MAX_WORDS], *w, *save = NULL;
+	bool json = false;
+	struct pr p;
+	FILE *f;
+	size_t i;
+	int n = 0, rc;
+
+	*ans = NULL;
+	*anslen = 0;
+	for (i = 0; i < len; i++)
+		if ((line[i] < 0x20 && line[i] != '\t') || line[i] >= 0x7f) {
+			ctl_error(&r, "malformed request");
+			goto error;
+		}
+	for (w = strtok_r(line, " \t", &save); w != NULL;
+	    w = strtok_r(NULL, " \t", &save)) {
+		if (n > 0 && (strcmp(w, "--json") == 0 ||
+		    strcmp(w, "-j") == 0)) {
+			json = true;
+			continue;
+		}
+		if (n == CONTROL_MAX_WORDS) {
+			ctl_error(&r, "too many words");
+			goto error;
+		}
+		words[n++] = w;
+	}
+	if (n == 0) {
+		ctl_error(&r, "empty request");
+		goto error;
+	}
+	for (i = 0; i < sizeof(ctl_cmds) / sizeof(ctl_cmds[0]); i++)
+		if (strcmp(ctl_cmds[i].name, words[0]) == 0)
+			cmd = &ctl_cmds[i];
+	if (cmd == NULL) {
+		ctl_error(&r, "unknown command '%.64s'", words[0]);
+		goto error;
+	}
+	if (n - 1 < cmd->minargs || n - 1 > cmd->maxargs) {
+		ctl_error(&r, "usage: %s%s [--json]", cmd->name, cmd->args);
+		goto error;
+	}
+	r.argc = n - 1;
+	r.argv = words;
+
+	if ((f = open_memstream(ans, anslen)) == NULL) {
+		ctl_error(&r, "out of memory");
+		goto error;
+	}
+	pr_init(&p, f, json);
+	r.pr = &p;
+	rc = cmd->fn(&r);
+	if (pr_finish(&p) == -1 && rc == 0)
+		rc = ctl_error(&r, "internal error printing the answer");
+	if (fclose(f) == EOF && rc == 0)
+		rc = ctl_error(&r, "out of memory");
+	if (rc == 0)
+		return 0;
+	free(*ans);
+	*ans = NULL;
+error:
+	atomic_fetch_add_explicit(&ctl.errors, 1, memory_order_relaxed);
+	log_debug("control: error: %s", r.err);
+	if ((f = open_memstream(ans, anslen)) == NULL)
+		return -1;
+	fprintf(f, "error: %s\n", r.err);
+	fclose(f);
+	return -1;
+}
+
+/* ------------------------------------------------------------ I/O */
+
+/*
+ * Wait until fd is ready for events, the deadline (lbspd_now_ms()) or
+ * control_stop().  Returns 1 ready, 0 deadline passed, -1 stop or error.
+ */
+static int
+ctl_wait(int fd, short events, uint64_t deadline)
+{
+	struct pollfd pfd[2];
+	uint64_t now;
+	int rc;
+
+	for (;;) {
+		now = lbspd_now_ms();
+		if (now >= deadline)
+			return 0;
+		pfd[0] = (struct pollfd){ .fd = fd, .events = events };
+		pfd[1] = (struct pollfd){ .fd = ctl.stopfd[0],
+		    .events = POLLIN };
+		rc = poll(pfd, 2, (int)(deadline - now));
+		if (rc == -1 && errno == EINTR)
+			continue;
+		if (rc == -1 || (pfd[1].revents & POLLIN))
+			return -1;
+		if (rc > 0)
+			return 1;
+	}
+}
+
+/* Send all of buf before the deadline.  Returns 0 or -1. */
+static int
+ctl_send(int fd, const char *buf, size_t len, uint64_t deadline)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		if (ctl_wait(fd, POLLOUT, deadline) != 1)
+			return -1;
+		n = send(fd, buf, len, MSG_NOSIGNAL);
+		if (n == -1 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n == -1)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Serve one client: read its line within CONTROL_READ_MS, answer,
+ * close.  Every outcome gets an answer the client can read: after
+ * sending we discard what it sent beyond its line (bounded), so that
+ * closing does not reset the connection before it read the answer.
+ */
+static void
+ctl_serve(int fd)
+{
+	char line[CONTROL_LINE_MAX + 1], *nl, *ans = NULL, junk[4096];
+	const char *errmsg = NULL;
+	size_t len = 0, anslen = 0, drained = 0;
+	uint64_t deadline = lbspd_now_ms() + CONTROL_READ_MS;
+	ssize_t n;
+	int rc;
+
+	atomic_fetch_add_explicit(&ctl.requests, 1, memory_order_relaxed);
+	for (;;) {
+		if (len == CONTROL_LINE_MAX) {
+			errmsg = "request longer than 512 bytes";
+			break;
+		}
+		rc = ctl_wait(fd, POLLIN, deadline);
+		if (rc == -1)
+			goto out;
+		if (rc == 0) {
+			errmsg = "no request within 2 seconds";
+			break;
+		}
+		n = recv(fd, line + len, CONTROL_LINE_MAX - len, 0);
+		if (n == -1 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n == -1)
+			goto out;
+		if (n == 0 && len == 0)
+			goto out;	/* connected and left: no answer */
+		if (n == 0)
+			break;		/* the client's end of the line */
+		if (memchr(line + len, '\n', (size_t)n) != NULL) {
+			len += (size_t)n;
+			break;
+		}
+		len += (size_t)n;
+	}
+	if (errmsg != NULL) {
+		atomic_fetch_add_explicit(&ctl.errors, 1,
+		    memory_order_relaxed);
+		log_debug("control: error: %s", errmsg);
+		if (asprintf(&ans, "error: %s\n", errmsg) == -1)
+			ans = NULL;
+		anslen = ans != NULL ? strlen(ans) : 0;
+	} else {
+		if ((nl = memchr(line, '\n', len)) != NULL)
+			len = (size_t)(nl - line);
+		line[len] = '\0';
+		if (len > 0 && line[len - 1] == '\r')
+			line[--len] = '\0';
+		ctl_dispatch(ctl.d, line, len, &ans, &anslen);
+	}
+	if (ans == NULL)
+		goto out;
+	if (ctl_send(fd, ans, anslen, lbspd_now_ms() + CONTROL_WRITE_MS) ==
+	    -1) {
+		log_debug("control: client went away before the answer");
+		goto out;
+	}
+	shutdown(fd, SHUT_WR);
+	deadline = lbspd_now_ms() + CONTROL_DRAIN_MS;
+	while (drained < CONTROL_DRAIN_BYTES &&
+	    ctl_wait(fd, POLLIN, deadline) == 1) {
+		n = recv(fd, junk, sizeof(junk), 0);
+		if (n == -1 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			break;
+		drained += (size_t)n;
+	}
+out:
+	free(ans);
+	close(fd);
+}
+
+static void *
+ctl_thread(void *arg)
+{
+	struct pollfd pfd[2];
+	int fd;
+
+	(void)arg;
+	for (;;) {
+		pfd[0] = (struct pollfd){ .fd = ctl.lfd, .events = POLLIN };
+		pfd[1] = (struct pollfd){ .fd = ctl.stopfd[0],
+		    .events = POLLIN };
+		if (poll(pfd, 2, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			log_warn("control: poll");
+			break;
+		}
+		if (pfd[1].revents != 0)
+			break;
+		if (!(pfd[0].revents & POLLIN))
+			continue;
+		fd = accept4(ctl.lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd == -1) {
+			if (errno == EINTR || errno == EAGAIN ||
+			    errno == ECONNABORTED)
+				continue;
+			/* e.g. EMFILE: do not spin on a readable socket. */
+			log_warn("control: accept");
+			poll(&pfd[1], 1, 100);
+			continue;
+		}
+		ctl_serve(fd);
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------ start/stop */
+
+/*
+ * Is a daemon answering on path?  1 yes, 0 no (nothing there, or a
+ * stale socket nobody listens on), 2 path is not a socket, -1 error.
+ */
+static int
+ctl_in_use(const char *path, const struct sockaddr_un *sun)
+{
+	struct stat st;
+	int fd, rc;
+
+	if (lstat(path, &st) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISSOCK(st.st_mode))
+		return 2;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd == -1)
+		return -1;
+	rc = connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
+	if (rc == 0 || errno == EAGAIN || errno == EINPROGRESS) {
+		close(fd);
+		return 1;
+	}
+	rc = errno == ECONNREFUSED ? 0 : -1;
+	close(fd);
+	return rc;
+}
+
+int
+control_start(struct lbspd *d, const char *path, uid_t uid, gid_t gid)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	sigset_t all, old;
+	struct stat st;
+	int rc;
+
+	if (ctl.running) {
+		log_warnx("control: already started");
+		return -1;
+	}
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		log_warnx("control socket %s: path too long", path);
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	switch (ctl_in_use(path, &sun)) {
+	case 1:
+		log_warnx("control socket %s: another lbspd answers on it",
+		    path);
+		return -1;
+	case 2:
+		log_warnx("control socket %s: exists and is not a socket",
+		    path);
+		return -1;
+	case 0:
+		if (unlink(path) == -1 && errno != ENOENT) {
+			log_warn("control socket %s: unlink", path);
+			return -1;
+		}
+		break;
+	default:
+		log_warn("control socket %s", path);
+		return -1;
+	}
+
+	ctl.lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0);
+	if (ctl.lfd == -1) {
+		log_warn("control socket");
+		return -1;
+	}
+	if (bind(ctl.lfd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		log_warn("control socket %s: bind", path);
+		goto fail_close;
+	}
+	/* Before listen(): nobody can connect until the modes are right. */
+	if (chmod(path, 0660) == -1) {
+		log_warn("control socket %s: chmod", path);
+		goto fail_unlink;
+	}
+	if (chown(path, uid, gid) == -1) {
+		log_warn("control socket %s: chown", path);
+		goto fail_unlink;
+	}
+	if (lstat(path, &st) == -1) {
+		log_warn("control socket %s", path);
+		goto fail_unlink;
+	}
+	if (listen(ctl.lfd, CONTROL_BACKLOG) == -1) {
+		log_warn("control socket %s: listen", path);
+		goto fail_unlink;
+	}
+	if (pipe2(ctl.stopfd, O_CLOEXEC) == -1) {
+		log_warn("control: pipe");
+		goto fail_unlink;
+	}
+	ctl.d = d;
+	if (ctl.nfqfd == -1)
+		ctl.nfqfd = open(NFQ_PROC, O_RDONLY | O_CLOEXEC);
+	ctl.dev = st.st_dev;
+	ctl.ino = st.st_ino;
+	memcpy(ctl.path, path, strlen(path) + 1);
+
+	/* Signals belong to the main thread, not to this one. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&ctl.thread, NULL, ctl_thread, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		errno = rc;
+		log_warn("control: pthread_create");
+		close(ctl.stopfd[0]);
+		close(ctl.stopfd[1]);
+		ctl.stopfd[0] = ctl.stopfd[1] = -1;
+		goto fail_unlink;
+	}
+	ctl.running = true;
+	log_debug("control socket %s", path);
+	return 0;
+
+fail_unlink:
+	unlink(path);
+fail_close:
+	close(ctl.lfd);
+	ctl.lfd = -1;
+	return -1;
+}
+
+void
+control_stop(void)
+{
+	struct stat st;
+	ssize_t n;
+
+	if (!ctl.running)
+		return;
+	do
+		n = write(ctl.stopfd[1], "x", 1);
+	while (n == -1 && errno == EINTR);
+	pthread_join(ctl.thread, NULL);
+	close(ctl.lfd);
+	close(ctl.stopfd[0]);
+	close(ctl.stopfd[1]);
+	if (ctl.nfqfd != -1)
+		close(ctl.nfqfd);
+	ctl.lfd = ctl.stopfd[0] = ctl.stopfd[1] = ctl.nfqfd = -1;
+	/* Remove our socket, not one another daemon put there since. */
+	if (lstat(ctl.path, &st) == 0 && st.st_dev == ctl.dev &&
+	    st.st_ino == ctl.ino && unlink(ctl.path) == -1)
+		log_debug("control socket %s: unlink: %s", ctl.path,
+		    strerror(errno));
+	ctl.running = false;
+}
