@@ -90,6 +90,7 @@ static struct {
 	int nfqfd;			/* NFQ_PROC, opened while root */
 	pthread_t thread;
 	bool running;
+	bool opened;		/* socket made, thread maybe not yet */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	dev_t dev;			/* the socket file we made, so */
 	ino_t ino;			/* stop removes only that one */
@@ -772,11 +773,9 @@ int
 control_start(struct lbspd *d, const char *path, uid_t uid, gid_t gid)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	sigset_t all, old;
 	struct stat st;
-	int rc;
 
-	if (ctl.running) {
+	if (ctl.opened) {
 		log_warnx("control: already started");
 		return -1;
 	}
@@ -842,21 +841,7 @@ control_start(struct lbspd *d, const char *path, uid_t uid, gid_t gid)
 	ctl.dev = st.st_dev;
 	ctl.ino = st.st_ino;
 	memcpy(ctl.path, path, strlen(path) + 1);
-
-	/* Signals belong to the main thread, not to this one. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&ctl.thread, NULL, ctl_thread, NULL);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0) {
-		errno = rc;
-		log_warn("control: pthread_create");
-		close(ctl.stopfd[0]);
-		close(ctl.stopfd[1]);
-		ctl.stopfd[0] = ctl.stopfd[1] = -1;
-		goto fail_unlink;
-	}
-	ctl.running = true;
+	ctl.opened = true;
 	log_debug("control socket %s", path);
 	return 0;
 
@@ -868,18 +853,47 @@ fail_close:
 	return -1;
 }
 
+/*
+ * Start serving, in a thread of its own.  Called after privileges were
+ * dropped: capabilities are per thread, and a thread started before
+ * the drop would keep root's.
+ */
+int
+control_run(void)
+{
+	sigset_t all, old;
+	int rc;
+
+	if (!ctl.opened)
+		return -1;
+	/* Signals belong to the main thread, not to this one. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&ctl.thread, NULL, ctl_thread, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		errno = rc;
+		log_warn("control: pthread_create");
+		return -1;
+	}
+	ctl.running = true;
+	return 0;
+}
+
 void
 control_stop(void)
 {
 	struct stat st;
 	ssize_t n;
 
-	if (!ctl.running)
+	if (!ctl.opened)
 		return;
-	do
-		n = write(ctl.stopfd[1], "x", 1);
-	while (n == -1 && errno == EINTR);
-	pthread_join(ctl.thread, NULL);
+	if (ctl.running) {
+		do
+			n = write(ctl.stopfd[1], "x", 1);
+		while (n == -1 && errno == EINTR);
+		pthread_join(ctl.thread, NULL);
+	}
 	close(ctl.lfd);
 	close(ctl.stopfd[0]);
 	close(ctl.stopfd[1]);
@@ -892,4 +906,5 @@ control_stop(void)
 		log_debug("control socket %s: unlink: %s", ctl.path,
 		    strerror(errno));
 	ctl.running = false;
+	ctl.opened = false;
 }

@@ -103,6 +103,7 @@ struct lbspd {
 	uint8_t secret[16];		/* SipHash key of the tables */
 	struct sp_flow_table *flows;	/* client and server flows */
 	struct sp_cache_table *cache;		/* client (vip, identity) -> server */
+	struct lb_state *lb;		/* balancer role, or NULL */
 	struct lbspd_paths paths;
 	struct lbspd_stats stats;
 	uint64_t started_ms;		/* monotonic, ms */
@@ -136,11 +137,14 @@ lbspd_read(const _Atomic uint64_t *c)
 	return atomic_load_explicit(c, memory_order_relaxed);
 }
 
+struct lb_state;
+
 /* Monotonic clock, ms. */
 uint64_t lbspd_now_ms(void);
 
 /* Control socket (control.c): listen, serve commands in a thread. */
 int control_start(struct lbspd *d, const char *path, uid_t uid, gid_t gid);
+int control_run(void);		/* after the privilege drop */
 void control_stop(void);
 
 #endif /* LBSPD_H */

@@ -424,6 +424,9 @@ main(int argc, char *argv[])
 		goto out_rules;
 	if (priv_drop(uid, gid, false) == -1)
 		goto out_control;
+	/* Threads only now: capabilities are per thread. */
+	if (control_run() == -1)
+		goto out_control;
 	for (i = 0; i < conf->queue_count; i++)
 		if (queue_start(queues[i]) == -1)
 			goto out_threads;
