@@ -18,12 +18,13 @@
 # (lbsp-PID-RANDOM-NAME) so parallel runs never collide.
 #
 # Environment (set by "make check"; guessed when run by hand):
-#   top_srcdir    source tree (default: this file's ../..)
+#   top_srcdir    source tree (default: the running script's ../..)
 #   top_builddir  build tree (default: $top_srcdir/build if it holds
 #                 lbspd, else the binaries are looked up in PATH)
 #   LBSPD LBSPCTL the binaries (default: from top_builddir)
 #   LBSPD_ARGS    extra daemon arguments, e.g. "-d"
-#   KEEP=1        keep the work directory (logs, captures) on exit
+#   KEEP=1        keep the work directory (logs, captures) on exit;
+#   KEEP_ON_FAIL=1  only when the test fails
 
 set -u
 
@@ -141,8 +142,8 @@ cleanup()
 		ip netns del "$real" 2>/dev/null
 	done
 	if [ -n "$T" ] && [ -d "$T" ]; then
-		if [ "${KEEP:-0}" = 1 ] || [ $rc -ne 0 -a $rc -ne 77 -a \
-		    "${KEEP_ON_FAIL:-0}" = 1 ]; then
+		if [ "${KEEP:-0}" = 1 ] || { [ $rc -ne 0 ] && [ $rc -ne 77 ] &&
+		    [ "${KEEP_ON_FAIL:-0}" = 1 ]; }; then
 			echo "# work directory kept: $T"
 		else
 			rm -rf "$T"
