@@ -226,10 +226,24 @@ void
 selftest_run(struct lbspd_paths *paths, uint8_t type)
 {
 	struct pollfd pfd;
+	const char *env;
 	int fds[2], status;
 	pid_t pid;
 
 	memset(paths, 0, sizeof(*paths));
+	/*
+	 * LBSPD_SELFTEST=deny-nfqueue: behave as on a kernel that refuses
+	 * NFQUEUE verdicts inserting a header (upstream netfilter, 2026),
+	 * so that the degraded mode can be tested on any kernel.
+	 */
+	if ((env = getenv("LBSPD_SELFTEST")) != NULL &&
+	    strcmp(env, "deny-nfqueue") == 0) {
+		paths->tested = true;
+		paths->socket = true;
+		snprintf(paths->detail, sizeof(paths->detail), "nfqueue "
+		    "insertion refused (LBSPD_SELFTEST=deny-nfqueue)");
+		return;
+	}
 	if (pipe2(fds, O_CLOEXEC) == -1) {
 		snprintf(paths->detail, sizeof(paths->detail), "pipe: %s",
 		    strerror(errno));
