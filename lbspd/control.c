@@ -25,7 +25,8 @@
  *       detail }, counters: { <lbspd_counter_names>: n }, passed:
  *       { <lbspd_pass_names>: n }, malformed: { <sp_strerror>: n },
  *       tables: { flows, flows_max, cache, cache_max }, queue: [ { queue,
- *       bound, queue_total, queue_dropped, user_dropped } ], control:
+ *       bound, queue_total, queue_dropped, user_dropped, packets } ],
+ *       control:
  *       { requests, errors } }
  *   flows: [ { proto, src, sport, dst, dport, label, identity, server,
  *       state, packets_orig, packets_reply, bytes_orig, bytes_reply,
@@ -127,6 +128,8 @@ struct nfq_proc {
 	uint64_t queue_total;	/* packets waiting in the queue now */
 	uint64_t queue_dropped;	/* packets: dropped, queue full */
 	uint64_t user_dropped;	/* packets: netlink could not deliver */
+	uint64_t packets;	/* packets queued since bound (the id
+				   sequence) */
 };
 
 /*
@@ -171,6 +174,7 @@ nfq_proc_read(struct nfq_proc *q, unsigned first, unsigned n)
 		q[num - first].queue_total = total;
 		q[num - first].queue_dropped = qdrop;
 		q[num - first].user_dropped = udrop;
+		q[num - first].packets = seq;
 	}
 }
 
@@ -270,6 +274,7 @@ cmd_stats(struct ctl_req *r)
 		pr_u64(p, "queue_total", q[i].queue_total);
 		pr_u64(p, "queue_dropped", q[i].queue_dropped);
 		pr_u64(p, "user_dropped", q[i].user_dropped);
+		pr_u64(p, "packets", q[i].packets);
 		pr_close_object(p);
 	}
 	pr_close_array(p);

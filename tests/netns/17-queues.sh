@@ -1,0 +1,72 @@
+#!/bin/sh
+# 17-queues.sh -- several queues, one thread each ("queue 0-1"): with
+# eight client addresses the kernel spreads the flows over both queues
+# of each daemon, and every flow still gets the option both ways and
+# its server learned, whichever queue each of its directions took
+# (the flow state is shared between the queue threads).
+. "$(dirname "$0")/lib.sh"
+
+need_root
+need_lbspd
+command -v curl >/dev/null || fail "curl not installed"
+topo_pair
+
+# "lbspctl stats --json" field names, in one place.
+queue_packets() { json_get "$1" "j['queue'][$2]['packets']"; }
+learned() { json_get "$1" "j['counters']['learned']"; }
+
+cat >"$T/client.conf" <<CONF
+role client
+queue 0-1
+vip $S_ADDR {
+	ports 80
+}
+CONF
+cat >"$T/server.conf" <<CONF
+role server
+queue 2-3
+CONF
+
+addrs=""
+for i in 11 12 13 14 15 16 17 18; do
+	nsx C ip -6 addr add 2001:db8:1::$i/64 dev $C_IF nodad ||
+		fail "cannot add 2001:db8:1::$i"
+	addrs="$addrs 2001:db8:1::$i"
+done
+mkdir "$T/www"
+echo S >"$T/www/name"
+http_server S $S_ADDR 80 "$T/www"
+lbspd_start S "$T/server.conf"
+lbspd_start C "$T/client.conf"
+
+capture S $S_IF "$T/link.pcap"
+for a in $addrs; do
+	out=$(nsx C curl -gsS --max-time 10 --interface "$a" \
+	    "http://[$S_ADDR]/name" 2>&1) || fail "curl from $a: $out"
+	[ "$out" = S ] || fail "curl from $a: got '$out'"
+done
+capture_stop
+stats_json C "$T/client.json"
+stats_json S "$T/server.json"
+
+for f in client server; do
+	for q in 0 1; do
+		n=$(queue_packets "$T/$f.json" $q)
+		info "$f queue $q: $n packets"
+		[ "$n" -gt 0 ] || fail "$f: queue $q got no packet"
+	done
+done
+[ "$(learned "$T/client.json")" -ge 8 ] ||
+	fail "client learned seg2 for $(learned "$T/client.json") flows, want 8"
+
+# Every packet carries one option; seg1 is the client address of its
+# flow, seg2 the server on every server packet.
+lbsp_packets "$T/link.pcap" "tcp.port == 80" >"$T/packets"
+[ "$(wc -l <"$T/packets")" -ge 40 ] || fail "too few packets captured"
+awk -v s=$S_ADDR '
+	$6 != 1 { print "no option: " $0; bad = 1; next }
+	$1 == s && ($7 != $2 || $8 != s) { print "server: " $0; bad = 1 }
+	$2 == s && $7 != $1 { print "client: " $0; bad = 1 }
+	END { exit bad }' "$T/packets" || fail "a packet without the right option"
+
+pass "8 clients over 2+2 queues: option on all $(wc -l <"$T/packets") packets, 8 servers learned"
