@@ -184,6 +184,7 @@ client_ingress(struct lbspd *d, struct lbspd_pkt *p)
 	const uint8_t *dst = &p->data[SP_IP6_OFF_DST];
 	struct client_match m;
 	uint64_t now = lbspd_now_ms();
+	uint8_t *b;
 
 	if (!client_find_flow(d, p, &m))
 		return false;	/* not from a vip or an allowed server */
@@ -219,8 +220,9 @@ client_ingress(struct lbspd *d, struct lbspd_pkt *p)
 			lbspd_count(d, LBSPD_C_SEG2_REJECTED);
 			return true;
 		}
-		if (sp_pkt_set_addr(pkt_writable(p), p->buf_len, SP_ADDR_SRC,
-		    m.vip->addr) == SP_OK)
+		b = pkt_writable(p);	/* before reading buf_len */
+		if (sp_pkt_set_addr(b, p->buf_len, SP_ADDR_SRC, m.vip->addr) ==
+		    SP_OK)
 			lbspd_count(d, LBSPD_C_SRC_REWRITTEN);
 	}
 

@@ -24,22 +24,36 @@
  *       identity, insert_paths: { tested, nfqueue, socket, tc_ebpf,
  *       detail }, counters: { <lbspd_counter_names>: n }, passed:
  *       { <lbspd_pass_names>: n }, malformed: { <sp_strerror>: n },
- *       tables: { flows, flows_max, cache, cache_max }, queue: [ { queue,
- *       bound, queue_total, queue_dropped, user_dropped, packets } ],
- *       control:
- *       { requests, errors } }
+ *       tables: { flows, flows_max, cache, cache_max }, balancer:
+ *       { vips, servers_up, servers_total, stick, stick_max } (only with
+ *       the balancer role), queue: [ { queue, bound, queue_total,
+ *       queue_dropped, user_dropped, packets } ], control: { requests,
+ *       errors } }
  *   flows: [ { proto, src, sport, dst, dport, label, identity, server,
  *       state, packets_orig, packets_reply, bytes_orig, bytes_reply,
  *       idle_s } ]
  *   cache: [ { vip, identity, server, ttl_s } ]
+ *   stick: [ { vip, kind: "seg1"|"src-label"|"src", key, prefix_len
+ *       (src only), label (src-label only), server, ttl_s } ]
+ *   servers: [ { vip, scheduler, servers: [ { address, state, reason,
+ *       eligible, drain, weight, cost, backup (if any), sessions,
+ *       sessions_total, packets, bytes, rtt_us (once measured) } ] } ]
+ *   drain, enable, weight: { vip, server, drain, weight, state,
+ *       eligible }, the server after the change
  *   reload: { reload: "requested" }
+ * A member that does not apply or is not known is left out of the
+ * JSON and printed "-" in text.  Text prints "servers" as one
+ * "vip ADDR:" heading per vip (a text table row holds scalars only).
  *
  * Commands (table ctl_cmds below): stats flows cache stick servers
- * drain enable weight reload.  The output is built in memory under
- * d->lock (so the tables are read consistently and quickly), then
- * written with the lock released: a slow reader never holds up the
- * packet threads.  Requests and error answers are counted and shown by
- * "stats" under "control".
+ * drain enable weight reload.  stick, servers, drain, enable and
+ * weight answer "error: no balancer role in this daemon" without it;
+ * what drain, enable and weight change lasts until the next reload,
+ * which applies the configuration's values.  The output is built in
+ * memory under d->lock (so the tables are read consistently and
+ * quickly), then written with the lock released: a slow reader never
+ * holds up the packet threads.  Requests and error answers are counted
+ * and shown by "stats" under "control".
  */
 #include "config.h"
 
@@ -57,6 +71,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "balancer.h"
 #include "lbspd.h"
 #include "log.h"
 #include "pr.h"
@@ -193,6 +208,32 @@ identity_mode_name(enum sp_conf_identity mode)
 	}
 }
 
+/*
+ * The balancer in numbers: vips, servers up (sp_health_up: up or
+ * retry) among all, stick entries and the configured maximum.
+ */
+static void
+balancer_stats(struct pr *p, const struct lbspd *d)
+{
+	const struct lb_state *lb = d->lb;
+	uint64_t up = 0, total = 0;
+	unsigned i, j;
+
+	for (i = 0; i < lb->nvips; i++)
+		for (j = 0; j < lb->vips[i].nservers; j++) {
+			total++;
+			if (sp_health_up(&lb->vips[i].servers[j].health))
+				up++;
+		}
+	pr_open_object(p, "balancer");
+	pr_u64(p, "vips", lb->nvips);
+	pr_u64(p, "servers_up", up);
+	pr_u64(p, "servers_total", total);
+	pr_u64(p, "stick", lb->stick != NULL ? sp_stick_count(lb->stick) : 0);
+	pr_u64(p, "stick_max", d->conf->max_stick);
+	pr_close_object(p);
+}
+
 static int
 cmd_stats(struct ctl_req *r)
 {
@@ -265,6 +306,8 @@ cmd_stats(struct ctl_req *r)
 	pr_u64(p, "cache", d->cache ? sp_cache_count(d->cache) : 0);
 	pr_u64(p, "cache_max", d->conf->max_cache);
 	pr_close_object(p);
+	if (d->lb != NULL)
+		balancer_stats(p, d);
 
 	pr_open_array(p, "queue");
 	for (i = 0; i < n; i++) {
@@ -401,62 +444,267 @@ cmd_reload(struct ctl_req *r)
 
 /* ------------------------------------------------------------ balancer */
 
-/* The balancer's commands answer this until the balancer role exists. */
-static int
-balancer_missing(struct ctl_req *r)
+/*
+ * A value that is unknown or does not apply (a server never probed, no
+ * backup, the label of a key that has none): "-" in text, absent in
+ * JSON.  pr has no JSON null; leaving the member out keeps every
+ * member's type fixed, and readers that ask for it (jq's .rtt_us,
+ * Python's dict.get) get null anyway.
+ */
+static void
+print_none(struct pr *p, const char *key)
 {
-	unsigned roles;
-
-	pthread_mutex_lock(&r->d->lock);
-	roles = r->d->conf->roles;
-	pthread_mutex_unlock(&r->d->lock);
-	if (!(roles & SP_CONF_ROLE_BALANCER))
-		return ctl_error(r, "no balancer role in this daemon");
-	return ctl_error(r, "'%s' is not available in this build",
-	    r->argv[0]);
+	if (!p->json)
+		pr_str(p, key, "");
 }
 
-static int
-parse_addr(struct ctl_req *r, const char *what, const char *s)
+/*
+ * The balancer's state, or NULL after recording the error a daemon
+ * without the balancer role answers.  d->lock held.
+ */
+static struct lb_state *
+ctl_balancer(struct ctl_req *r)
 {
-	uint8_t a[16];
+	if (r->d->lb == NULL)
+		ctl_error(r, "no balancer role in this daemon");
+	return r->d->lb;
+}
 
+/* An IPv6 address argument into a (16 bytes).  Returns 0 or -1. */
+static int
+parse_addr(struct ctl_req *r, const char *what, const char *s,
+    uint8_t a[16])
+{
 	if (inet_pton(AF_INET6, s, a) != 1)
 		return ctl_error(r, "bad %s address '%.64s'", what, s);
+	return 0;
+}
+
+static const char *
+stick_kind_name(uint8_t kind)
+{
+	switch (kind) {
+	case SP_STICK_SEG1:
+		return "seg1";
+	case SP_STICK_SRC_LABEL:
+		return "src-label";
+	case SP_STICK_SRC:
+		return "src";
+	default:
+		return "unknown";
+	}
+}
+
+/* One stick entry: the walk of cache_print, same struct. */
+static int
+stick_print(const struct sp_stick_entry *e, void *arg)
+{
+	struct flow_walk *w = arg;
+	struct pr *p = w->pr;
+
+	pr_open_object(p, NULL);
+	pr_addr(p, "vip", e->key.vip);
+	pr_str(p, "kind", stick_kind_name(e->key.kind));
+	pr_addr(p, "key", e->key.id);
+	if (e->key.kind == SP_STICK_SRC)
+		pr_u64(p, "prefix_len", e->key.label);
+	else
+		print_none(p, "prefix_len");
+	if (e->key.kind == SP_STICK_SRC_LABEL)
+		pr_u64(p, "label", e->key.label);
+	else
+		print_none(p, "label");
+	pr_addr(p, "server", e->server);
+	pr_u64(p, "ttl_s", e->expire_ms > w->now_ms ?
+	    (e->expire_ms - w->now_ms) / 1000 : 0);
+	pr_close_object(p);
 	return 0;
 }
 
 static int
 cmd_stick(struct ctl_req *r)
 {
-	return balancer_missing(r);
+	struct flow_walk w = { .pr = r->pr, .now_ms = lbspd_now_ms() };
+	struct lb_state *lb;
+
+	pthread_mutex_lock(&r->d->lock);
+	if ((lb = ctl_balancer(r)) == NULL) {
+		pthread_mutex_unlock(&r->d->lock);
+		return -1;
+	}
+	pr_open_array(r->pr, NULL);
+	if (lb->stick != NULL)
+		sp_stick_foreach(lb->stick, stick_print, &w);
+	pr_close_array(r->pr);
+	pthread_mutex_unlock(&r->d->lock);
+	return 0;
 }
 
+/* One server of a vip, a row of the servers table. */
+static void
+server_print(struct pr *p, const struct lb_server *s)
+{
+	pr_open_object(p, NULL);
+	pr_addr(p, "address", s->s.addr);
+	pr_str(p, "state", sp_health_state_name(&s->health));
+	pr_str(p, "reason", sp_health_reason_name(&s->health));
+	pr_bool(p, "eligible", s->s.eligible);
+	pr_bool(p, "drain", s->drain);
+	pr_u64(p, "weight", s->s.weight);
+	pr_u64(p, "cost", s->s.cost);
+	if (s->has_backup)
+		pr_addr(p, "backup", s->backup);
+	else
+		print_none(p, "backup");
+	pr_u64(p, "sessions", s->s.sessions);
+	pr_u64(p, "sessions_total", s->sessions_total);
+	pr_u64(p, "packets", s->packets);
+	pr_u64(p, "bytes", s->bytes);
+	/* Unknown until a probe succeeds; 0 is a measured value. */
+	if (s->health.rtt_us != SP_HEALTH_RTT_UNKNOWN)
+		pr_u64(p, "rtt_us", s->health.rtt_us);
+	else
+		print_none(p, "rtt_us");
+	pr_close_object(p);
+}
+
+/*
+ * Every vip with its scheduler and its servers.  JSON: an array of
+ * { vip, scheduler, servers: [ ... ] }.  A text table row holds
+ * scalars only, so text names each vip in a heading instead,
+ * "vip ADDR:", with its scheduler and its servers' table under it.
+ */
 static int
 cmd_servers(struct ctl_req *r)
 {
-	return balancer_missing(r);
+	struct pr *p = r->pr;
+	struct lb_state *lb;
+	char head[4 + INET6_ADDRSTRLEN];
+	char addr[INET6_ADDRSTRLEN];
+	unsigned i, j;
+
+	pthread_mutex_lock(&r->d->lock);
+	if ((lb = ctl_balancer(r)) == NULL) {
+		pthread_mutex_unlock(&r->d->lock);
+		return -1;
+	}
+	if (p->json)
+		pr_open_array(p, NULL);
+	else
+		pr_open_object(p, NULL);
+	for (i = 0; i < lb->nvips; i++) {
+		const struct lb_vip *v = &lb->vips[i];
+
+		if (p->json) {
+			pr_open_object(p, NULL);
+			pr_addr(p, "vip", v->addr);
+		} else {
+			if (inet_ntop(AF_INET6, v->addr, addr,
+			    sizeof(addr)) == NULL)
+				snprintf(addr, sizeof(addr), "?");
+			snprintf(head, sizeof(head), "vip %s", addr);
+			pr_open_object(p, head);
+		}
+		pr_str(p, "scheduler", sp_conf_scheduler_name(v->kind));
+		pr_open_array(p, "servers");
+		for (j = 0; j < v->nservers; j++)
+			server_print(p, &v->servers[j]);
+		pr_close_array(p);
+		pr_close_object(p);
+	}
+	if (p->json)
+		pr_close_array(p);
+	else
+		pr_close_object(p);
+	pthread_mutex_unlock(&r->d->lock);
+	return 0;
 }
 
-/* drain|enable VIP SERVER */
+/*
+ * The server named by argv[1] (vip) and argv[2] (server), or NULL
+ * after recording the error.  d->lock held; *vp receives its vip.
+ */
+static struct lb_server *
+ctl_server(struct ctl_req *r, const uint8_t vip[16],
+    const uint8_t srv[16], struct lb_vip **vp)
+{
+	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+	struct lb_server *s;
+
+	if (ctl_balancer(r) == NULL)
+		return NULL;
+	if (inet_ntop(AF_INET6, vip, a, sizeof(a)) == NULL ||
+	    inet_ntop(AF_INET6, srv, b, sizeof(b)) == NULL) {
+		ctl_error(r, "bad address");
+		return NULL;
+	}
+	if ((*vp = balancer_vip(r->d, vip)) == NULL) {
+		ctl_error(r, "no vip %s", a);
+		return NULL;
+	}
+	if ((s = balancer_server(*vp, srv)) == NULL)
+		ctl_error(r, "no server %s in vip %s", b, a);
+	return s;
+}
+
+/* The answer of drain, enable and weight: the server as it is now. */
+static void
+server_answer(struct pr *p, const struct lb_vip *v,
+    const struct lb_server *s)
+{
+	pr_open_object(p, NULL);
+	pr_addr(p, "vip", v->addr);
+	pr_addr(p, "server", s->s.addr);
+	pr_bool(p, "drain", s->drain);
+	pr_u64(p, "weight", s->s.weight);
+	pr_str(p, "state", sp_health_state_name(&s->health));
+	pr_bool(p, "eligible", s->s.eligible);
+	pr_close_object(p);
+}
+
+/*
+ * drain|enable VIP SERVER: set or clear the server's drain flag.  Until
+ * the next reload, which applies the configuration's drain again.
+ */
 static int
 cmd_server_state(struct ctl_req *r)
 {
-	if (parse_addr(r, "vip", r->argv[1]) == -1 ||
-	    parse_addr(r, "server", r->argv[2]) == -1)
+	uint8_t vip[16], srv[16];
+	struct lb_server *s;
+	struct lb_vip *v = NULL;
+	bool drain = strcmp(r->argv[0], "drain") == 0;
+
+	if (parse_addr(r, "vip", r->argv[1], vip) == -1 ||
+	    parse_addr(r, "server", r->argv[2], srv) == -1)
 		return -1;
-	return balancer_missing(r);
+	pthread_mutex_lock(&r->d->lock);
+	if ((s = ctl_server(r, vip, srv, &v)) == NULL) {
+		pthread_mutex_unlock(&r->d->lock);
+		return -1;
+	}
+	if (s->drain != drain) {
+		s->drain = drain;
+		balancer_refresh(v);
+		log_info("control: server %s of vip %s: %s", r->argv[2],
+		    r->argv[1], drain ? "draining" : "enabled");
+	}
+	server_answer(r->pr, v, s);
+	pthread_mutex_unlock(&r->d->lock);
+	return 0;
 }
 
-/* weight VIP SERVER N, N as in lbsp.conf: 1..1000. */
+/* weight VIP SERVER N, N as in lbsp.conf: 1..1000.  Until a reload. */
 static int
 cmd_weight(struct ctl_req *r)
 {
+	uint8_t vip[16], srv[16];
+	struct lb_server *s;
+	struct lb_vip *v = NULL;
 	unsigned long w;
 	char *end;
 
-	if (parse_addr(r, "vip", r->argv[1]) == -1 ||
-	    parse_addr(r, "server", r->argv[2]) == -1)
+	if (parse_addr(r, "vip", r->argv[1], vip) == -1 ||
+	    parse_addr(r, "server", r->argv[2], srv) == -1)
 		return -1;
 	errno = 0;
 	w = strtoul(r->argv[3], &end, 10);
@@ -464,7 +712,20 @@ cmd_weight(struct ctl_req *r)
 	    errno != 0 || w < 1 || w > 1000)
 		return ctl_error(r, "bad weight '%.32s' (1..1000)",
 		    r->argv[3]);
-	return balancer_missing(r);
+	pthread_mutex_lock(&r->d->lock);
+	if ((s = ctl_server(r, vip, srv, &v)) == NULL) {
+		pthread_mutex_unlock(&r->d->lock);
+		return -1;
+	}
+	if (s->s.weight != w) {
+		log_info("control: server %s of vip %s: weight %u -> %lu",
+		    r->argv[2], r->argv[1], s->s.weight, w);
+		s->s.weight = (uint16_t)w;
+		balancer_refresh(v);
+	}
+	server_answer(r->pr, v, s);
+	pthread_mutex_unlock(&r->d->lock);
+	return 0;
 }
 
 /* ------------------------------------------------------------ dispatch */

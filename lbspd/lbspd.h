@@ -29,6 +29,16 @@
  */
 #define LBSPD_CTMARK 0x4c000000u
 
+/*
+ * Packet mark of a legacy session's first packet: the balancer's
+ * decision, 0x4b00VVTT (vip index VV, target TT = 1 + index among the
+ * vip's servers and then its standby backups), acted on by lbspd's own
+ * DNAT and MASQUERADE rules; conntrack does the rest in the kernel.
+ */
+#define LBSPD_LBMARK		0x4b000000u
+#define LBSPD_LBMARK_MASK	0xff000000u
+#define LBSPD_LBMARK_MAKE(v, t)	(LBSPD_LBMARK | (uint32_t)(v) << 8 | (uint32_t)(t))
+
 /* Counters: one list, one name each (the names are the JSON keys). */
 #define LBSPD_COUNTERS(X)						\
 	X(PACKETS, "packets")		/* packets seen */		\
@@ -45,7 +55,19 @@
 	X(MODIFIED, "modified")		/* verdicts carrying a packet */\
 	X(DROPPED, "dropped")		/* dropped by policy */		\
 	X(VERDICT_ERRORS, "verdict_errors") /* verdicts not sent */	\
-	X(ENOBUFS, "enobufs")		/* netlink overruns seen */
+	X(ENOBUFS, "enobufs")		/* netlink overruns seen */	\
+	X(BALANCED, "balanced")		/* balancer: packets sent on */	\
+	X(SESSIONS, "sessions")		/* balancer: new sessions */	\
+	X(BY_SEG2, "by_seg2")		/* decided by seg2 */		\
+	X(BY_FLOW, "by_flow")		/* decided by a known flow */	\
+	X(BY_STICK, "by_stick")		/* decided by the stick table */\
+	X(BY_SCHEDULER, "by_scheduler")	/* decided by the scheduler */	\
+	X(TO_BACKUP, "to_backup")	/* sent to a server's backup */	\
+	X(LEGACY_NAT, "legacy_nat")	/* legacy sessions handed to NAT */\
+	X(NO_SERVER, "no_server")	/* dropped: no server eligible */\
+	X(LABEL_CHANGED, "flowlabel_changed") /* RFC 7098 §5 suspects */\
+	X(AGENT_REPORTS, "agent_reports") /* load reports taken */	\
+	X(AGENT_REJECTED, "agent_rejected") /* load reports refused */
 
 enum lbspd_counter {
 #define LBSPD_CTR_ENUM(id, name) LBSPD_C_##id,

@@ -23,6 +23,9 @@
 
 #include <sp/conf.h>
 
+#include "agent.h"
+#include "balancer.h"
+#include "hce.h"
 #include "lbspd.h"
 #include "log.h"
 #include "nfq.h"
@@ -183,9 +186,11 @@ conf_fixed_changed(const struct sp_conf *a, const struct sp_conf *b)
 {
 	return a->queue_first != b->queue_first ||
 	    a->queue_count != b->queue_count || a->rules != b->rules ||
-	    a->gso != b->gso || strcmp(a->user, b->user) != 0 ||
+	    a->gso != b->gso || a->agent_port != b->agent_port ||
+	    strcmp(a->user, b->user) != 0 ||
 	    strcmp(a->control_socket, b->control_socket) != 0 ||
 	    a->max_flows != b->max_flows || a->max_cache != b->max_cache ||
+	    a->max_stick != b->max_stick || a->stick_ttl_ms != b->stick_ttl_ms ||
 	    a->cache_ttl_ms != b->cache_ttl_ms ||
 	    a->has_hash_key != b->has_hash_key ||
 	    memcmp(a->hash_key, b->hash_key, 16) != 0 ||
@@ -232,6 +237,8 @@ reload(struct lbspd *d)
 	    memcmp(old->server_address, nc->server_address, 16) != 0 ||
 	    memcmp(old->vips, nc->vips, sizeof(old->vips)) != 0;
 	d->conf = nc;
+	if (balancer_configure(d) == -1)
+		log_warnx("reload: balancer state could not be rebuilt");
 	if (old->identity != nc->identity ||
 	    memcmp(old->identity_addr, nc->identity_addr, 16) != 0)
 		identity_draw(d);
@@ -252,6 +259,7 @@ tick(struct lbspd *d)
 	pthread_mutex_lock(&d->lock);
 	(void)sp_flow_expire(d->flows, now, 4096);
 	(void)sp_cache_expire(d->cache, now, 4096);
+	balancer_tick(d, now);
 	if (d->conf->identity == SP_CONF_IDENTITY_RANDOM &&
 	    d->conf->identity_rotate_ms != 0 &&
 	    now - d->identity_born_ms >= d->conf->identity_rotate_ms) {
@@ -284,6 +292,26 @@ sockdir_make(const char *sockpath, uid_t uid, gid_t gid)
 	}
 	if (chown(dir, uid, gid) == -1)
 		log_warn("chown %s", dir);
+}
+
+/* The balancer sends packets on: it is useless without forwarding. */
+static void
+forwarding_check(const struct sp_conf *c)
+{
+	char v = '0';
+	int fd;
+
+	if (!(c->roles & SP_CONF_ROLE_BALANCER))
+		return;
+	fd = open("/proc/sys/net/ipv6/conf/all/forwarding", O_RDONLY);
+	if (fd == -1)
+		return;
+	if (read(fd, &v, 1) != 1)
+		v = '?';
+	close(fd);
+	if (v == '0')
+		log_warnx("IPv6 forwarding is off: the balancer cannot send "
+		    "sessions on (sysctl net.ipv6.conf.all.forwarding=1)");
 }
 
 static void
@@ -397,6 +425,9 @@ main(int argc, char *argv[])
 	if (d->flows == NULL || d->cache == NULL)
 		fatalx("cannot allocate tables (max-flows %u, max-cache %u)",
 		    conf->max_flows, conf->max_cache);
+	if (balancer_configure(d) == -1)
+		fatalx("cannot set up the balancer (max-stick %u)",
+		    conf->max_stick);
 
 	/* Signals are taken by the main thread only, with sigtimedwait. */
 	sigemptyset(&sigs);
@@ -409,6 +440,7 @@ main(int argc, char *argv[])
 	/* Privileged work first: self-test, queues, rules, socket. */
 	selftest_run(&d->paths, conf->option_type);
 	paths_log(&d->paths);
+	forwarding_check(conf);
 	if (priv_user(conf->user, &uid, &gid, user, sizeof(user)) == -1)
 		goto out;
 	for (i = 0; i < conf->queue_count; i++) {
@@ -419,13 +451,19 @@ main(int argc, char *argv[])
 	}
 	if (conf->rules == SP_CONF_RULES_INSTALL && rules_install(conf) == -1)
 		goto out;
+	if ((d->lb != NULL && hce_init(d) == -1) || agent_init(d) == -1)
+		goto out_rules;
 	sockdir_make(d->sockpath, uid, gid);
 	if (control_start(d, d->sockpath, uid, gid) == -1)
 		goto out_rules;
-	if (priv_drop(uid, gid, false) == -1)
+	/* CAP_NET_RAW: setting IPV6_DSTOPTS on sockets the shims pass us
+	 * (client and server roles); the balancer needs none. */
+	if (priv_drop(uid, gid, (conf->roles & (SP_CONF_ROLE_CLIENT |
+	    SP_CONF_ROLE_SERVER)) != 0) == -1)
 		goto out_control;
 	/* Threads only now: capabilities are per thread. */
-	if (control_run() == -1)
+	if (control_run() == -1 || (d->lb != NULL && hce_start(d) == -1) ||
+	    agent_start(d) == -1)
 		goto out_control;
 	for (i = 0; i < conf->queue_count; i++)
 		if (queue_start(queues[i]) == -1)
@@ -453,6 +491,8 @@ out_threads:
 		queue_close(queues[i]);
 	memset(queues, 0, sizeof(queues));
 out_control:
+	agent_stop();
+	hce_stop();
 	control_stop();
 out_rules:
 	if (d->conf->rules == SP_CONF_RULES_INSTALL)
@@ -461,6 +501,7 @@ out:
 	d->stop = 1;
 	for (i = 0; i < SP_CONF_MAX_QUEUES; i++)
 		queue_close(queues[i]);
+	balancer_free(d);
 	sp_flow_table_free(d->flows);
 	sp_cache_table_free(d->cache);
 	free(d->conf);

@@ -15,6 +15,7 @@
 #include <sp/csum.h>
 #include <sp/tcp.h>
 
+#include "balancer.h"
 #include "roles.h"
 
 /* Read ports and TCP flags of a walked packet. */
@@ -77,7 +78,9 @@ roles_process(struct lbspd *d, struct lbspd_pkt *p)
 		else
 			lbspd_count_pass(d, LBSPD_P_NOT_VIP);
 	} else {
-		if ((roles & SP_CONF_ROLE_CLIENT) && client_ingress(d, p))
+		if ((roles & SP_CONF_ROLE_BALANCER) && balancer_owns(d, p))
+			balancer_packet(d, p);
+		else if ((roles & SP_CONF_ROLE_CLIENT) && client_ingress(d, p))
 			;	/* the client took it */
 		else if ((roles & SP_CONF_ROLE_SERVER) && p->has_opt)
 			server_ingress(d, p);

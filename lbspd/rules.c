@@ -17,6 +17,15 @@
  *                                    the connection mark
  *   mangle OUTPUT   -> LBSP-qN-SOUT  server: packets of marked
  *                                    connections
+ *   raw PREROUTING  -> LBSP-qN-PRE   balancer: packets to a vip carrying
+ *                                    a Destination Options header, made
+ *                                    untracked (the server answers the
+ *                                    client directly: conntrack would
+ *                                    see one direction) and queued
+ *   mangle PREROUTING -> LBSP-qN-BPRE  balancer: legacy connections to a
+ *                                    vip, their first packet only
+ *   nat PREROUTING  -> LBSP-qN-BNAT  balancer: DNAT by the verdict's mark
+ *   nat POSTROUTING -> LBSP-qN-BSNAT balancer: MASQUERADE those (LS-NAPT)
  *
  * The client's rules sit in raw, before conntrack, because it rewrites
  * addresses: conntrack only ever sees the application's tuple.  Every
@@ -34,6 +43,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
+#include "balancer.h"
 #include "lbspd.h"
 #include "log.h"
 #include "rules.h"
@@ -48,6 +58,9 @@ static const struct {
 	{ "mangle", "PREROUTING", "SPRE" },
 	{ "mangle", "INPUT", "SIN" },
 	{ "mangle", "OUTPUT", "SOUT" },
+	{ "mangle", "PREROUTING", "BPRE" },
+	{ "nat", "PREROUTING", "BNAT" },
+	{ "nat", "POSTROUTING", "BSNAT" },
 };
 
 static void
@@ -131,6 +144,7 @@ rules_print(const struct sp_conf *conf, FILE *out)
 	char q[96], c[32], head[128], src[64], tail[160];
 	bool client = conf->roles & SP_CONF_ROLE_CLIENT;
 	bool server = conf->roles & SP_CONF_ROLE_SERVER;
+	bool balancer = conf->roles & SP_CONF_ROLE_BALANCER;
 	unsigned v, i;
 
 	queue_target(conf, q, sizeof(q));
@@ -147,6 +161,8 @@ rules_print(const struct sp_conf *conf, FILE *out)
 		for (v = 0; v < conf->nvips; v++) {
 			const struct sp_conf_vip *vip = &conf->vips[v];
 
+			if (vip->nservers > 0)
+				continue;	/* a vip we balance */
 			chain_name(conf, "OUT", c, sizeof(c));
 			addr_str(vip->addr, 128, src, sizeof(src));
 			snprintf(head, sizeof(head), "-d %s", src);
@@ -168,10 +184,24 @@ rules_print(const struct sp_conf *conf, FILE *out)
 			}
 		}
 	}
+	for (v = 0; balancer && v < conf->nvips; v++) {
+		const struct sp_conf_vip *vip = &conf->vips[v];
+
+		if (vip->nservers == 0)
+			continue;
+		chain_name(conf, "PRE", c, sizeof(c));
+		addr_str(vip->addr, 128, src, sizeof(src));
+		snprintf(head, sizeof(head), "-d %s", src);
+		port_rules(out, c, head, vip, "d", NULL,
+		    "-m ipv6header --header dst --soft -j CT --notrack");
+		snprintf(tail, sizeof(tail),
+		    "-m ipv6header --header dst --soft -j %s", q);
+		port_rules(out, c, head, vip, "d", NULL, tail);
+	}
 	fprintf(out, "COMMIT\n");
 
 	fprintf(out, "*mangle\n");
-	for (i = 2; i < 5; i++) {
+	for (i = 2; i < 6; i++) {
 		chain_name(conf, chains[i].suffix, c, sizeof(c));
 		fprintf(out, ":%s - [0:0]\n", c);
 		fprintf(out, "-I %s -j %s\n", chains[i].builtin, c);
@@ -201,6 +231,47 @@ rules_print(const struct sp_conf *conf, FILE *out)
 		fprintf(out, "-A %s -m connmark --mark 0x%x/0x%x -j %s\n", c,
 		    LBSPD_CTMARK, LBSPD_CTMARK, q);
 	}
+	for (v = 0; balancer && v < conf->nvips; v++) {
+		const struct sp_conf_vip *vip = &conf->vips[v];
+
+		if (vip->nservers == 0)
+			continue;
+		chain_name(conf, "BPRE", c, sizeof(c));
+		addr_str(vip->addr, 128, src, sizeof(src));
+		snprintf(head, sizeof(head), "-d %s", src);
+		snprintf(tail, sizeof(tail),
+		    "-m conntrack --ctstate NEW -j %s", q);
+		port_rules(out, c, head, vip, "d", NULL, tail);
+	}
+	fprintf(out, "COMMIT\n");
+
+	if (!balancer)
+		return;
+	fprintf(out, "*nat\n");
+	for (i = 6; i < 8; i++) {
+		chain_name(conf, chains[i].suffix, c, sizeof(c));
+		fprintf(out, ":%s - [0:0]\n", c);
+		fprintf(out, "-I %s -j %s\n", chains[i].builtin, c);
+	}
+	for (v = 0; v < conf->nvips; v++) {
+		uint8_t targets[2 * SP_CONF_MAX_SERVERS][16];
+		char a[INET6_ADDRSTRLEN];
+		unsigned n, t;
+
+		if (conf->vips[v].nservers == 0)
+			continue;
+		chain_name(conf, "BNAT", c, sizeof(c));
+		n = balancer_targets(&conf->vips[v], targets);
+		for (t = 0; t < n && t < 255; t++) {
+			inet_ntop(AF_INET6, targets[t], a, sizeof(a));
+			fprintf(out, "-A %s -m mark --mark 0x%x -j DNAT "
+			    "--to-destination %s\n", c,
+			    LBSPD_LBMARK_MAKE(v, t + 1), a);
+		}
+	}
+	chain_name(conf, "BSNAT", c, sizeof(c));
+	fprintf(out, "-A %s -m mark --mark 0x%x/0x%x -j MASQUERADE\n", c,
+	    LBSPD_LBMARK, LBSPD_LBMARK_MASK);
 	fprintf(out, "COMMIT\n");
 }
 

@@ -42,6 +42,7 @@ enum kw {
 	KW_MSS_CLAMP,
 	KW_GSO,
 	KW_MTU,
+	KW_AGENT_PORT,
 	KW_FLOWLABEL_STRICT,
 	KW_SERVER_ADDRESS,
 	KW_CACHE_TTL,
@@ -504,6 +505,16 @@ st_mtu(struct parser *p, int argc, char **argv)
 	if (nargs(p, argc, argv, 1, 1) &&
 	    parse_uint(p, argv[0], argv[1], 1280, 65535, &v))
 		p->conf->mtu = (uint16_t)v;
+}
+
+static void
+st_agent_port(struct parser *p, int argc, char **argv)
+{
+	uint32_t v;
+
+	if (nargs(p, argc, argv, 1, 1) &&
+	    parse_uint(p, argv[0], argv[1], 0, 65535, &v))
+		p->conf->agent_port = (uint16_t)v;
 }
 
 static void
@@ -1181,6 +1192,7 @@ static const struct keyword keywords[KW__COUNT] = {
 	[KW_MSS_CLAMP] = { "mss-clamp", false, false, st_mss_clamp },
 	[KW_GSO] = { "gso", false, false, st_gso },
 	[KW_MTU] = { "mtu", false, false, st_mtu },
+	[KW_AGENT_PORT] = { "agent-port", false, false, st_agent_port },
 	[KW_FLOWLABEL_STRICT] = { "flowlabel-strict", false, false,
 	    st_flowlabel_strict },
 	[KW_SERVER_ADDRESS] = { "server-address", false, false,

@@ -187,6 +187,7 @@ START_TEST(example_client)
 	ck_assert(cf->redirect);
 	ck_assert(cf->mss_clamp);
 	ck_assert(cf->gso);
+	ck_assert_uint_eq(cf->agent_port, 0);
 	ck_assert_uint_eq(cf->mtu, 1500);
 	ck_assert_uint_eq(cf->fallback_timeout_ms, 3000);
 	ck_assert_uint_eq(cf->cache_ttl_ms, 300000);
@@ -294,6 +295,7 @@ START_TEST(good_full)
 	ck_assert(!cf->redirect);
 	ck_assert(!cf->mss_clamp);
 	ck_assert(!cf->gso);
+	ck_assert_uint_eq(cf->agent_port, 4739);
 	ck_assert_uint_eq(cf->mtu, 9000);
 	ck_assert(cf->flowlabel_strict);
 	ck_assert(cf->has_server_address);

@@ -173,6 +173,8 @@ struct sp_conf {
 	bool has_server_address;	/* server_address is set */
 	uint8_t server_address[16];	/* server role: own seg2 address;
 					   unset = the packet's source */
+	uint16_t agent_port;	/* UDP port the balancer hears lbsp-agent
+				   load reports on; 0 = off (default) */
 	uint16_t mtu;		/* link MTU for the MSS clamp, bytes,
 				   1280..65535, default 1500 */
 	uint8_t stick_prefix;	/* legacy clients stick by source /N,
