@@ -109,7 +109,7 @@ agent_thread(void *arg)
 	socklen_t fromlen;
 	char buf[AGENT_MSG_MAX + 1];
 	uint8_t server[16];
-	const char *why;
+	const char *why = NULL;
 	uint64_t last_log = 0;
 	ssize_t n;
 	int load;

@@ -19,7 +19,7 @@ trap 'rm -rf "$work"' EXIT INT TERM
 src="$top_srcdir/libsp"
 libsp_sources="$src/pkt.c $src/exthdr.c $src/dopt.c $src/csum.c $src/tcp.c
 	$src/siphash.c $src/table.c $src/flow.c $src/stick.c $src/cache.c
-	$src/conf.c"
+	$src/conf.c $src/sched*.c $src/health.c"
 
 rc=0
 for target in pkt conf; do

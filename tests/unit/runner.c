@@ -21,6 +21,8 @@ static const struct {
 	{ "stick", stick_suite },
 	{ "cache", cache_suite },
 	{ "conf", conf_suite },
+	{ "sched", sched_suite },
+	{ "health", health_suite },
 };
 
 static int

@@ -13,5 +13,7 @@ Suite *flow_suite(void);
 Suite *stick_suite(void);
 Suite *cache_suite(void);
 Suite *conf_suite(void);
+Suite *sched_suite(void);
+Suite *health_suite(void);
 
 #endif
