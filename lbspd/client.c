@@ -8,9 +8,13 @@
  *      or literal identity of the configuration;
  *   3. seg2 = the server learned for this flow, else the one cached for
  *      (vip, identity), else zero;
- *   4. the MSS of a SYN is clamped, the option put on.
- * Ingress, a packet carrying our option from the vip or an allowed
- * server:
+ *   4. single pass (redirect on): with a server known, the packet goes
+ *      straight to it (destination vip -> server, checksums fixed) --
+ *      unless the flow fell back: a redirected flow whose server has not
+ *      answered for fallback-timeout goes back to the vip, and the cache
+ *      entry is dropped so that new connections do too;
+ *   5. the MSS of a SYN is clamped, the option put on.
+ * Ingress, a packet from the vip or an allowed server:
  *   1. the flow is found by (proto, ports, identity) among the vips the
  *      source may serve;
  *   2. seg2, when inside the vip's allow-servers (or the vip itself),
@@ -18,18 +22,48 @@
  *      else is counted and never followed;
  *   3. a packet from the server itself (not the vip) gets its source
  *      rewritten server -> vip, so the application's socket matches;
- *   4. the MSS of a SYN-ACK is clamped.
+ *   4. the MSS of a SYN-ACK is clamped;
+ *   5. the slides' rule: a server answering without the option is no
+ *      longer followed by new connections.
+ * ICMPv6 errors about a redirected flow quote the packet with the
+ * server's address: it is rewritten back to the vip so the socket gets
+ * the error (path MTU discovery); "unreachable" about a server makes the
+ * client fall back from it.
  */
 #include "config.h"
 
 #include <string.h>
 
 #include <sp/csum.h>
+#include <sp/exthdr.h>
 #include <sp/tcp.h>
 
 #include "roles.h"
 
 static const uint8_t zero16[16];
+
+/* Client bits of sp_flow.flags. */
+#define CF_REDIRECTED	0x01	/* packets go straight to f->server */
+#define CF_ANSWERED	0x02	/* something came back for this flow */
+#define CF_FELL_BACK	0x04	/* its server was dropped: the cache is
+				   not consulted again for it */
+
+/*
+ * Give up on server for (vip, identity): new connections go to the vip;
+ * flow f (may be NULL) goes back to the vip for the rest of its life.
+ */
+static void
+client_fallback(struct lbspd *d, const struct sp_conf_vip *vip,
+    const uint8_t identity[16], struct sp_flow *f)
+{
+	(void)sp_cache_forget(d->cache, vip->addr, identity);
+	if (f != NULL) {
+		memset(f->server, 0, 16);
+	f->flags = (f->flags & ~(uint32_t)CF_REDIRECTED) |
+		    CF_FELL_BACK;
+	}
+	lbspd_count(d, LBSPD_C_FALLBACKS);
+}
 
 static bool
 vip_has_port(const struct sp_conf_vip *vip, uint8_t proto, uint16_t port)
@@ -123,11 +157,31 @@ client_egress(struct lbspd *d, struct lbspd_pkt *p,
 	memset(opt.seg2, 0, 16);
 	if (f != NULL && memcmp(f->server, zero16, 16) != 0)
 		memcpy(opt.seg2, f->server, 16);
-	else if (sp_cache_lookup(d->cache, vip->addr, opt.seg1, now,
-	    opt.seg2) && f != NULL)
+	else if ((f == NULL || !(f->flags & CF_FELL_BACK)) &&
+	    sp_cache_lookup(d->cache, vip->addr, opt.seg1, now, opt.seg2) &&
+	    f != NULL)
 		memcpy(f->server, opt.seg2, 16);
 
-	/* 4. On the wire. */
+	/* 4. Single pass, unless the server has not answered in time. */
+	if (d->conf->redirect && f != NULL &&
+	    memcmp(opt.seg2, zero16, 16) != 0 &&
+	    memcmp(opt.seg2, vip->addr, 16) != 0) {
+		if ((f->flags & CF_REDIRECTED) && !(f->flags & CF_ANSWERED) &&
+		    now - f->created_ms >= d->conf->fallback_timeout_ms) {
+			client_fallback(d, vip, opt.seg1, f);
+			memset(opt.seg2, 0, 16);
+		} else {
+			uint8_t *b = pkt_writable(p);	/* before buf_len */
+
+			if (sp_pkt_set_addr(b, p->buf_len, SP_ADDR_DST,
+			    opt.seg2) == SP_OK) {
+				f->flags |= CF_REDIRECTED;
+				lbspd_count(d, LBSPD_C_REDIRECTED);
+			}
+		}
+	}
+
+	/* 5. On the wire. */
 	pkt_clamp_mss(d, p);
 	(void)pkt_put_option(d, p, &opt);
 }
@@ -210,9 +264,20 @@ client_ingress(struct lbspd *d, struct lbspd_pkt *p)
 			}
 		}
 	}
-	if (m.flow != NULL)
+	if (m.flow != NULL) {
+		m.flow->flags |= CF_ANSWERED;
 		sp_flow_update(d->flows, m.flow, now, SP_FLOW_REPLY,
 		    p->tcp_flags, p->len);
+	}
+
+	/* 5. The slides' rule: a server that answers without the option is
+	 * not followed any more (this flow cannot move; new ones will). */
+	if (!p->has_opt && memcmp(src, m.vip->addr, 16) != 0) {
+		lbspd_count(d, LBSPD_C_NO_OPTION_ANSWERS);
+		if (sp_cache_forget(d->cache, m.vip->addr,
+		    client_identity(d, dst)))
+			lbspd_count(d, LBSPD_C_FALLBACKS);
+	}
 
 	/* 3. From the server itself: make it look like the vip. */
 	if (memcmp(src, m.vip->addr, 16) != 0) {
@@ -230,4 +295,61 @@ client_ingress(struct lbspd *d, struct lbspd_pkt *p)
 	if (p->tcp_flags & SP_TCP_ACK)
 		pkt_clamp_mss(d, p);
 	return true;
+}
+
+/*
+ * An ICMPv6 error about one of our redirected flows quotes our packet
+ * as it left: to the server.  Rewrite the quoted destination back to
+ * the vip (the socket only knows the vip: path MTU discovery and
+ * connection errors reach it), and on "destination unreachable" fall
+ * back from that server.  Returns true when the packet was ours.
+ */
+bool
+client_icmp_error(struct lbspd *d, struct lbspd_pkt *p)
+{
+	struct sp_exthdr_info w;
+	struct sp_flow_key key;
+	struct sp_flow *f;
+	const uint8_t *in, *isrc, *idst;
+	uint16_t sport = 0, dport = 0;
+	size_t off, ilen;
+	unsigned i;
+	uint8_t *b;
+
+	if (p->walk.l4_proto != SP_NH_ICMPV6 ||
+	    !sp_icmp6_is_error(p->data, p->len, &off))
+		return false;
+	in = p->data + off;
+	ilen = p->len - off;
+	if (sp_exthdr_walk(in, ilen, SP_WALK_QUOTED, &w) != SP_OK)
+		return false;
+	isrc = in + SP_IP6_OFF_SRC;
+	idst = in + SP_IP6_OFF_DST;
+	if ((w.l4_proto == SP_NH_TCP || w.l4_proto == SP_NH_UDP) &&
+	    sp_pkt_has(ilen, w.l4_off, 4)) {
+		sport = sp_get16(in + w.l4_off);
+		dport = sp_get16(in + w.l4_off + 2);
+	}
+	for (i = 0; i < d->conf->nvips; i++) {
+		const struct sp_conf_vip *vip = &d->conf->vips[i];
+
+		if (vip->nservers != 0 || !server_allowed(vip, idst) ||
+		    memcmp(idst, vip->addr, 16) == 0)
+			continue;
+		key = sp_flow_key_5tuple(isrc, vip->addr, w.l4_proto, sport,
+		    dport);
+		f = sp_flow_lookup(d->flows, &key);
+		if (f == NULL || memcmp(f->server, idst, 16) != 0)
+			continue;
+		b = pkt_writable(p);	/* before reading buf_len */
+		if (sp_icmp6_set_inner_addr(b, p->buf_len, SP_ADDR_DST,
+		    vip->addr) == SP_OK)
+			lbspd_count(d, LBSPD_C_ICMP_REWRITTEN);
+		/* Type 1, destination unreachable (sp_icmp6_is_error()
+		 * checked the header is there). */
+		if (p->data[p->walk.l4_off] == 1)
+			client_fallback(d, vip, f->identity, f);
+		return true;
+	}
+	return false;
 }

@@ -67,7 +67,15 @@
 	X(NO_SERVER, "no_server")	/* dropped: no server eligible */\
 	X(LABEL_CHANGED, "flowlabel_changed") /* RFC 7098 §5 suspects */\
 	X(AGENT_REPORTS, "agent_reports") /* load reports taken */	\
-	X(AGENT_REJECTED, "agent_rejected") /* load reports refused */
+	X(AGENT_REJECTED, "agent_rejected") /* load reports refused */	\
+	X(REDIRECTED, "redirected")	/* client: packets sent straight	\
+					   to the server (single pass) */	\
+	X(FALLBACKS, "fallbacks")	/* client: server dropped, back	\
+					   to the vip */			\
+	X(NO_OPTION_ANSWERS, "no_option_answers") /* client: a server	\
+					   answered without the option */	\
+	X(ICMP_REWRITTEN, "icmp_rewritten") /* client: ICMPv6 errors	\
+					   about redirected flows */
 
 enum lbspd_counter {
 #define LBSPD_CTR_ENUM(id, name) LBSPD_C_##id,

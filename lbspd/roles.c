@@ -80,6 +80,9 @@ roles_process(struct lbspd *d, struct lbspd_pkt *p)
 	} else {
 		if ((roles & SP_CONF_ROLE_BALANCER) && balancer_owns(d, p))
 			balancer_packet(d, p);
+		else if ((roles & SP_CONF_ROLE_CLIENT) &&
+		    client_icmp_error(d, p))
+			;	/* about a redirected flow: rewritten */
 		else if ((roles & SP_CONF_ROLE_CLIENT) && client_ingress(d, p))
 			;	/* the client took it */
 		else if ((roles & SP_CONF_ROLE_SERVER) && p->has_opt)

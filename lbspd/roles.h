@@ -60,6 +60,7 @@ void client_egress(struct lbspd *d, struct lbspd_pkt *p,
 bool client_ingress(struct lbspd *d, struct lbspd_pkt *p);
 bool client_owns_egress(struct lbspd *d, const struct lbspd_pkt *p,
     const struct sp_conf_vip **vip);
+bool client_icmp_error(struct lbspd *d, struct lbspd_pkt *p);
 
 /* Server role (server.c). */
 void server_ingress(struct lbspd *d, struct lbspd_pkt *p);

@@ -6,10 +6,16 @@
  * Removal deletes those jumps, flushes and deletes those chains -- it
  * never touches a rule it did not add.
  *
- *   raw PREROUTING  -> LBSP-qN-PRE   client: answers from vips / allowed
- *                                    servers carrying a Destination
- *                                    Options header; SYN-ACKs (MSS)
- *   raw OUTPUT      -> LBSP-qN-OUT   client: packets to vips (ports)
+ *   raw PREROUTING  -> LBSP-qN-PRE   client: answers from vips carrying
+ *                                    a Destination Options header, all
+ *                                    answers from allowed servers (the
+ *                                    source is rewritten to the vip
+ *                                    before conntrack), SYN-ACKs (MSS),
+ *                                    ICMPv6 errors (redirected flows)
+ *   mangle OUTPUT   -> LBSP-qN-OUT   client: packets to vips (ports),
+ *                                    after conntrack: a redirected
+ *                                    packet is still the application's
+ *                                    tuple to conntrack
  *   mangle PREROUTING -> LBSP-qN-SPRE  server: local packets carrying a
  *                                    Destination Options header, of
  *                                    connections not yet marked
@@ -27,8 +33,9 @@
  *   nat PREROUTING  -> LBSP-qN-BNAT  balancer: DNAT by the verdict's mark
  *   nat POSTROUTING -> LBSP-qN-BSNAT balancer: MASQUERADE those (LS-NAPT)
  *
- * The client's rules sit in raw, before conntrack, because it rewrites
- * addresses: conntrack only ever sees the application's tuple.  Every
+ * The client rewrites addresses, so its ingress rules sit in raw, before
+ * conntrack, and its egress rules in mangle, after it: conntrack only
+ * ever sees the application's tuple.  Every
  * queue target has --queue-bypass: with no daemon listening, packets
  * pass (fail open).
  */
@@ -54,7 +61,7 @@ static const struct {
 	const char *table, *builtin, *suffix;
 } chains[] = {
 	{ "raw", "PREROUTING", "PRE" },
-	{ "raw", "OUTPUT", "OUT" },
+	{ "mangle", "OUTPUT", "OUT" },
 	{ "mangle", "PREROUTING", "SPRE" },
 	{ "mangle", "INPUT", "SIN" },
 	{ "mangle", "OUTPUT", "SOUT" },
@@ -152,29 +159,27 @@ rules_print(const struct sp_conf *conf, FILE *out)
 	    "--noflush)\n", conf->queue_first);
 
 	fprintf(out, "*raw\n");
-	for (i = 0; i < 2; i++) {
-		chain_name(conf, chains[i].suffix, c, sizeof(c));
-		fprintf(out, ":%s - [0:0]\n", c);
-		fprintf(out, "-I %s -j %s\n", chains[i].builtin, c);
-	}
+	chain_name(conf, chains[0].suffix, c, sizeof(c));
+	fprintf(out, ":%s - [0:0]\n", c);
+	fprintf(out, "-I %s -j %s\n", chains[0].builtin, c);
 	if (client) {
+		bool redirect = false;
+
 		for (v = 0; v < conf->nvips; v++) {
 			const struct sp_conf_vip *vip = &conf->vips[v];
 
 			if (vip->nservers > 0)
 				continue;	/* a vip we balance */
-			chain_name(conf, "OUT", c, sizeof(c));
-			addr_str(vip->addr, 128, src, sizeof(src));
-			snprintf(head, sizeof(head), "-d %s", src);
-			snprintf(tail, sizeof(tail), "-j %s", q);
-			port_rules(out, c, head, vip, "d", NULL, tail);
-
+			redirect |= conf->redirect && vip->nallow > 0;
 			chain_name(conf, "PRE", c, sizeof(c));
 			for (i = 0; i <= vip->nallow; i++) {
 				client_sources(vip, i, src, sizeof(src));
 				snprintf(head, sizeof(head), "-s %s", src);
-				snprintf(tail, sizeof(tail), "-m ipv6header "
-				    "--header dst --soft -j %s", q);
+				/* From a server: all of it (a missing option
+				 * is news); from the vip: ours only. */
+				snprintf(tail, sizeof(tail), "%s-j %s", i > 0 ?
+				    "" : "-m ipv6header --header dst --soft ",
+				    q);
 				port_rules(out, c, head, vip, "s", NULL, tail);
 				if (!conf->mss_clamp)
 					continue;
@@ -183,6 +188,10 @@ rules_print(const struct sp_conf *conf, FILE *out)
 				port_rules(out, c, head, vip, "s", "tcp", tail);
 			}
 		}
+		/* ICMPv6 errors quote redirected packets: to be rewritten. */
+		for (i = 1; redirect && i <= 4; i++)
+			fprintf(out, "-A %s -p ipv6-icmp -m icmp6 --icmpv6-type "
+			    "%u -j %s\n", c, i, q);
 	}
 	for (v = 0; balancer && v < conf->nvips; v++) {
 		const struct sp_conf_vip *vip = &conf->vips[v];
@@ -201,10 +210,21 @@ rules_print(const struct sp_conf *conf, FILE *out)
 	fprintf(out, "COMMIT\n");
 
 	fprintf(out, "*mangle\n");
-	for (i = 2; i < 6; i++) {
+	for (i = 1; i < 6; i++) {
 		chain_name(conf, chains[i].suffix, c, sizeof(c));
 		fprintf(out, ":%s - [0:0]\n", c);
 		fprintf(out, "-I %s -j %s\n", chains[i].builtin, c);
+	}
+	for (v = 0; client && v < conf->nvips; v++) {
+		const struct sp_conf_vip *vip = &conf->vips[v];
+
+		if (vip->nservers > 0)
+			continue;	/* a vip we balance */
+		chain_name(conf, "OUT", c, sizeof(c));
+		addr_str(vip->addr, 128, src, sizeof(src));
+		snprintf(head, sizeof(head), "-d %s", src);
+		snprintf(tail, sizeof(tail), "-j %s", q);
+		port_rules(out, c, head, vip, "d", NULL, tail);
 	}
 	if (server) {
 		chain_name(conf, "SPRE", c, sizeof(c));
