@@ -371,13 +371,19 @@ decide(struct lbspd *d, struct lb_vip *v, struct lbspd_pkt *p,
 		    p->sport, p->dport);
 	f = sp_flow_lookup(d->flows, &fk);
 
-	/* 1. seg2, inside the pool only. */
+	/* 1. seg2, inside the pool only.  A new connection (a SYN) does not
+	 * follow it to a draining server: drain keeps sessions, takes no
+	 * new ones; the stick table or the scheduler place it. */
 	if (p->has_opt && memcmp(p->opt.seg2, zero16, 16) != 0) {
+		bool syn = p->walk.l4_proto == SP_NH_TCP &&
+		    (p->tcp_flags & (SP_TCP_SYN | SP_TCP_ACK)) == SP_TCP_SYN;
+
 		if (target_index(v, p->opt.seg2) < 0) {
 			lbspd_count(d, LBSPD_C_SEG2_REJECTED);
 		} else {
 			s = balancer_server(v, p->opt.seg2);
-			if (s == NULL || sp_health_up(&s->health)) {
+			if (s == NULL || (sp_health_up(&s->health) &&
+			    !(syn && s->drain))) {
 				to = p->opt.seg2;
 				by = LB_BY_SEG2;
 			}

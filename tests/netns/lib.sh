@@ -870,3 +870,452 @@ rules_left()
 	b=$(nsx "$1" nft list ruleset 2>/dev/null | grep -c -w 'queue')
 	echo $((a + b))
 }
+
+# ---------------------------------------------------------------- balancer
+#
+# Helpers for the balancer tests (20-26) on topo_full: servers that
+# answer their own name, the daemons of each role, many legacy clients
+# on c2, and the balancer's JSON in one place.
+
+# lb_www [PORT...] - on each server sN (N = 1..3): a directory $T/wN
+# holding "name" (the line "sN") and "big" (2 MB of random bytes, the
+# same for all servers), and a python3 http.server on [2001:db8:5::N]
+# for each PORT (default 80).  Waits until they all listen.
+lb_www()
+{
+	local i p
+	[ $# -eq 0 ] && set -- 80
+	[ -f "$T/big" ] || head -c 2000000 /dev/urandom >"$T/big"
+	for i in 1 2 3; do
+		mkdir -p "$T/w$i"
+		echo "s$i" >"$T/w$i/name"
+		ln -f "$T/big" "$T/w$i/big" 2>/dev/null ||
+			cp "$T/big" "$T/w$i/big"
+		for p in "$@"; do
+			http_server s$i 2001:db8:5::$i "$p" "$T/w$i"
+		done
+	done
+}
+
+# lb_servers_lbspd - lbspd with "role server" on s1, s2 and s3 (their
+# answers to LBSP clients carry seg2 = their own address).
+lb_servers_lbspd()
+{
+	local i
+	printf 'role server\nqueue 0\n' >"$T/server.conf"
+	for i in 1 2 3; do
+		lbspd_start s$i "$T/server.conf"
+	done
+}
+
+# lb_client_lbspd PORTS... - lbspd with "role client" on c1 for $VIP,
+# the given ports, trusting the servers' prefix 2001:db8:5::/64.
+lb_client_lbspd()
+{
+	cat >"$T/client.conf" <<-CONF
+	role client
+	queue 0
+	vip $VIP {
+		ports $*
+		allow-servers 2001:db8:5::/64
+	}
+	CONF
+	lbspd_start c1 "$T/client.conf"
+}
+
+# lb_start CONF - lbspd (balancer) on lb with CONF, after "lbspd -n".
+lb_start()
+{
+	local out
+	out=$("$LBSPD" -n -c "$1" 2>&1) || fail "$(basename "$1") rejected: $out"
+	lbspd_start lb "$1"
+}
+
+# lb_restart CONF - stop lb's daemon (it must exit 0) and start it again
+# with CONF: flows and stick table are lost.
+lb_restart()
+{
+	lbspd_stop lb
+	mv "$T/lbspd-lb.log" "$T/lbspd-lb.log.$(date +%s%N)"
+	lb_start "$1"
+}
+
+# legacy_addr N - the N-th extra legacy client address on c2:
+# 2001:db8:1::100 + N, N from 0 (hexadecimal: ::100 ... ::13b for 60).
+legacy_addr()
+{
+	printf '2001:db8:1::%x\n' $((0x100 + $1))
+}
+
+# legacy_addrs FIRST COUNT - add the addresses legacy_addr FIRST ...
+# FIRST+COUNT-1 to c2's eth0 (nodad: usable at once).
+legacy_addrs()
+{
+	local i=$1 end=$(($1 + $2))
+	while [ $i -lt $end ]; do
+		nsx c2 ip -6 addr add "$(legacy_addr $i)/64" dev eth0 nodad ||
+			fail "address $(legacy_addr $i) on c2"
+		i=$((i + 1))
+	done
+}
+
+# flowlabels NS on|off - the kernel's automatic flow labels in NS
+# (net.ipv6.auto_flowlabels 1 or 0).  Off: every socket sends label 0,
+# so a legacy client sticks by its source address alone.
+flowlabels()
+{
+	local v=0
+	[ "$2" = on ] && v=1
+	nsx "$1" sysctl -qw net.ipv6.auto_flowlabels=$v >/dev/null ||
+		fail "auto_flowlabels in $1"
+}
+
+# vip_get NS [SRC] PATH [PORT] - curl http://[$VIP]:PORT/PATH from NS (from
+# SRC when not "-"), 5 s at most; prints the body, fails on error.
+vip_get()
+{
+	local ns=$1 src=$2 path=$3 port=${4:-80} out
+	if [ "$src" = - ]; then
+		out=$(nsx "$ns" curl -gsS --max-time 5 \
+		    "http://[$VIP]:$port/$path" 2>&1)
+	else
+		out=$(nsx "$ns" curl -gsS --max-time 5 --interface "$src" \
+		    "http://[$VIP]:$port/$path" 2>&1)
+	fi || fail "curl from $ns ${src#-} to [$VIP]:$port/$path: $out"
+	echo "$out"
+}
+
+# legacy_round FIRST COUNT OUT - one new session from each legacy
+# address FIRST ... FIRST+COUNT-1 (curl /name from c2): OUT gets one line
+# "ADDRESS sN" per client.
+legacy_round()
+{
+	local i=$1 end=$(($1 + $2)) a out
+	: >"$3"
+	while [ $i -lt $end ]; do
+		a=$(legacy_addr $i)
+		out=$(nsx c2 curl -gsS --max-time 5 --interface "$a" \
+		    "http://[$VIP]/name" 2>&1) ||
+			fail "curl from c2 $a to [$VIP]/name: $out"
+		echo "$a $out" >>"$3"
+		i=$((i + 1))
+	done
+}
+
+# tally FILE - count the server names (last word of each line) of FILE:
+# prints "s1 N1 s2 N2 s3 N3" (0 for a server never named).
+tally()
+{
+	awk '{ n[$NF]++ } END { printf "s1 %d s2 %d s3 %d\n",
+	    n["s1"], n["s2"], n["s3"] }' "$1"
+}
+
+# lb_counter FILE NAME - counters.NAME of a saved "lbspctl stats --json".
+lb_counter()
+{
+	json_get "$1" "j['counters']['$2']"
+}
+
+# lb_stats_now NAME - counters.NAME of lb's daemon now.
+lb_stats_now()
+{
+	stats_json lb "$T/stats-now.json"
+	lb_counter "$T/stats-now.json" "$1"
+}
+
+# lb_server_field ADDR FIELD - FIELD of server ADDR of $VIP in lb's
+# "lbspctl servers --json" (state, eligible, drain, sessions...).
+lb_server_field()
+{
+	lbspctl lb servers --json >"$T/servers.json" 2>&1 ||
+		fail "lbspctl servers --json: $(cat "$T/servers.json")"
+	json_get "$T/servers.json" "[s['$2'] for v in j if v['vip'] == '$VIP' for s in v['servers'] if s['address'] == '$1'][0]"
+}
+
+# lb_stick_server KIND KEY [LABEL] - the server of lb's stick entry of
+# kind KIND ("seg1", "src-label", "src") and key KEY (and label LABEL
+# for src-label), "none" when there is none.
+lb_stick_server()
+{
+	lbspctl lb stick --json >"$T/stick.json" 2>&1 ||
+		fail "lbspctl stick --json: $(cat "$T/stick.json")"
+	json_get "$T/stick.json" "([e['server'] for e in j if e['kind'] == '$1' and e['key'] == '$2' and ('${3:-}' == '' or str(e.get('label')) == '${3:-}')] + ['none'])[0]"
+}
+
+# ------------------------------------------------------------- single pass
+#
+# Helpers for the single-pass tests (40-44), scripts/demo and
+# bench/balancer: the slides' megaproxy topology, the servers, the
+# daemons of every role, and packet counters kept by the kernel (nft)
+# so that what the balancer handled is counted from outside lbsp.
+
+# topo_megaproxy - topo_full's servers, router and balancer, with the
+# clients behind two NAT66 proxies (ip6tables MASQUERADE), as in the
+# slides' megaproxy table:
+#
+#   c1 eth0 2001:db8:a::1 -+- px1 brc 2001:db8:a::ff   px1 eth0 2001:db8:1::10 -+
+#   c2 eth0 2001:db8:a::2 -+                                                  |
+#   c1 eth1 2001:db8:b::1 --- px2 lan 2001:db8:b::ff   px2 eth0 2001:db8:1::20 -+- r brc
+#   c3 eth0 2001:db8:1::3 (no proxy) ---------------------------------------+  2001:db8:1::ff
+#   r ---- lb (VIP 2001:db8:f::100 and VIP2 2001:db8:f::200), s1 s2 s3: as topo_full
+#
+# c1 has one identity, 2001:db8:a::1: it goes through px1 by default
+# and through px2 for TCP port 443 (an ip -6 rule on the destination
+# port selects table 443, whose default route leaves by eth1 with
+# source 2001:db8:a::1).  px1 and px2 masquerade what leaves their
+# eth0, so r, lb and the servers see 2001:db8:1::10 or ::20 as the
+# source.  Interfaces on r: bridge ports "px1" "px2" "c3" (brc), "s1"
+# "s2" "s3" (brs), "lb".
+VIP2=2001:db8:f::200
+C3_ADDR=2001:db8:1::3
+PX1_ADDR=2001:db8:1::10
+PX2_ADDR=2001:db8:1::20
+PX1_LAN=2001:db8:a::ff
+PX2_LAN=2001:db8:b::ff
+C1_PX2_ADDR=2001:db8:b::1
+topo_megaproxy()
+{
+	local h i
+	C1_ADDR=2001:db8:a::1
+	C2_ADDR=2001:db8:a::2
+	ns_new r
+	ns_new lb
+	forwarding r
+	forwarding lb
+	bridge r brc $R_C_ADDR/64
+	bridge r brs $R_S_ADDR/64
+	for h in px1 px2 c1 c2 c3; do
+		ns_new $h
+	done
+	forwarding px1
+	forwarding px2
+	# px1: a LAN bridge for c1 and c2, uplink to r.
+	bridge px1 brc $PX1_LAN/64
+	link px1 eth0 $PX1_ADDR/64 r px1 -
+	bridge_port r brc px1
+	route px1 default via $R_C_ADDR
+	link c1 eth0 $C1_ADDR/64 px1 c1 -
+	link c2 eth0 $C2_ADDR/64 px1 c2 -
+	bridge_port px1 brc c1
+	bridge_port px1 brc c2
+	# px2: a point-to-point LAN to c1's second interface.
+	link px2 eth0 $PX2_ADDR/64 r px2 -
+	bridge_port r brc px2
+	route px2 default via $R_C_ADDR
+	link c1 eth1 $C1_PX2_ADDR/64 px2 lan $PX2_LAN/64
+	route px2 $C1_ADDR/128 via $C1_PX2_ADDR
+	for h in px1 px2; do
+		nsx $h ip6tables -t nat -A POSTROUTING -o eth0 -j MASQUERADE ||
+			fail "NAT66 in $h"
+	done
+	# c1: px1 by default, px2 for port 443, one source address.
+	route c1 default via $PX1_LAN
+	nsx c1 ip -6 route add default via $PX2_LAN dev eth1 \
+	    src $C1_ADDR table 443 || fail "table 443 in c1"
+	nsx c1 ip -6 rule add ipproto tcp dport 443 lookup 443 pref 100 ||
+		fail "ip -6 rule dport 443 in c1"
+	route c2 default via $PX1_LAN
+	# c3: a client without a proxy.
+	link c3 eth0 $C3_ADDR/64 r c3 -
+	bridge_port r brc c3
+	route c3 default via $R_C_ADDR
+	link r lb $R_LB_ADDR/64 lb eth0 $LB_ADDR/64
+	route r 2001:db8:f::/64 via $LB_ADDR
+	route lb default via $R_LB_ADDR
+	nsx lb ip -6 route add unreachable 2001:db8:f::/64 ||
+		fail "unreachable VIP route in lb"
+	for i in 1 2 3; do
+		h=s$i
+		ns_new $h
+		link $h eth0 2001:db8:5::$i/64 r $h -
+		bridge_port r brs $h
+		route $h default via $R_S_ADDR
+	done
+}
+
+# sp_www MB PORT... - on each server sN: $T/wN holding "name" (the line
+# "sN") and, when MB > 0, "big" (MB megabytes of random bytes, the same
+# file on every server); a python3 http.server on [2001:db8:5::N]:PORT
+# for each PORT (so 21 and 443 answer plain HTTP too: a stand-in for
+# the FTP and HTTPS of the slides).  Sets SP_BIG_SHA (sha256 of big).
+sp_www()
+{
+	local mb=$1 i p
+	shift
+	if [ "$mb" -gt 0 ] && [ ! -f "$T/big" ]; then
+		head -c $((mb * 1000000)) /dev/urandom >"$T/big"
+	fi
+	SP_BIG_SHA=
+	[ -f "$T/big" ] && SP_BIG_SHA=$(sha256sum <"$T/big" | cut -d' ' -f1)
+	for i in 1 2 3; do
+		mkdir -p "$T/w$i"
+		echo "s$i" >"$T/w$i/name"
+		[ -f "$T/big" ] && { ln -f "$T/big" "$T/w$i/big" 2>/dev/null ||
+		    cp "$T/big" "$T/w$i/big"; }
+		for p in "$@"; do
+			http_server s$i 2001:db8:5::$i "$p" "$T/w$i"
+		done
+	done
+}
+
+# sp_lb_conf FILE [CHECK] - a balancer configuration in FILE: $VIP and
+# $VIP2, ports 80 443 21, round robin over s1 s2 s3; CHECK (optional) is
+# a "check ..." line for both vips.
+sp_lb_conf()
+{
+	local v
+	printf 'role balancer\nqueue 0\n' >"$1"
+	for v in $VIP $VIP2; do
+		cat >>"$1" <<-CONF
+		vip $v {
+			ports 80 443 21
+			scheduler rr
+			server $S1_ADDR
+			server $S2_ADDR
+			server $S3_ADDR
+			${2:-}
+		}
+		CONF
+	done
+}
+
+# sp_client_conf FILE [LINE...] - a client configuration in FILE: $VIP
+# and $VIP2, ports 80 443 21, allow-servers 2001:db8:5::/64, with each
+# LINE ("redirect off", "identity random", "fallback-timeout 1"...) as
+# a global statement.  SP_ALLOW overrides the allow-servers prefix.
+sp_client_conf()
+{
+	local f=$1 l v
+	shift
+	printf 'role client\nqueue 0\n' >"$f"
+	for l in "$@"; do
+		echo "$l" >>"$f"
+	done
+	for v in $VIP $VIP2; do
+		cat >>"$f" <<-CONF
+		vip $v {
+			ports 80 443 21
+			allow-servers ${SP_ALLOW:-2001:db8:5::/64}
+		}
+		CONF
+	done
+}
+
+# sp_daemons LBCONF CLIENTCONF CLIENT... - lbspd everywhere: role server
+# on s1 s2 s3 (config $T/server.conf, or SP_SERVER_CONF), the balancer
+# on lb with LBCONF (checked with -n first), role client on each CLIENT
+# with CLIENTCONF.
+sp_daemons()
+{
+	local lbc=$1 cc=$2 i out h
+	shift 2
+	if [ -z "${SP_SERVER_CONF:-}" ]; then
+		SP_SERVER_CONF=$T/server.conf
+		printf 'role server\nqueue 0\n' >"$SP_SERVER_CONF"
+	fi
+	for i in 1 2 3; do
+		lbspd_start s$i "$SP_SERVER_CONF"
+	done
+	out=$("$LBSPD" -n -c "$lbc" 2>&1) ||
+		fail "$(basename "$lbc") rejected: $out"
+	lbspd_start lb "$lbc"
+	for h in "$@"; do
+		lbspd_start "$h" "$cc"
+	done
+}
+
+# sp_get NS URL-VIP PORT PATH [LPORT] - curl http://[URL-VIP]:PORT/PATH
+# from NS (from local port LPORT when given), 5 s at most (SP_MAXTIME
+# overrides); prints the body.  Returns curl's status; the error text
+# goes to stdout instead of the body.
+sp_get()
+{
+	nsx "$1" curl -gsS --max-time "${SP_MAXTIME:-5}" ${5:+--local-port "$5"} \
+	    "http://[$2]:$3/$4" 2>&1
+}
+
+# sp_count_add NS NAME pre|out MATCH... - a named nft counter NAME in
+# NS counting the packets that match MATCH (nft expression words, e.g.
+# "ip6 saddr 2001:db8:1::3 tcp sport 40000") in prerouting ("pre") or
+# output ("out"), at priority -350: before lbspd's raw-table rules
+# (-300), so it counts what arrives or what the application sent, not
+# what lbspd made of it.  nft's "tcp" and "th" skip extension headers,
+# so packets with the LBSP option match.  The table (ip6
+# lbsp_sp_count) is lbsp's in name only: it holds no queue rule.
+sp_count_add()
+{
+	local ns=$1 name=$2 hook=$3
+	shift 3
+	if ! nsx "$ns" nft list table ip6 lbsp_sp_count >/dev/null 2>&1; then
+		nsx "$ns" nft -f - <<-EOF || fail "nft counter table in $ns"
+		table ip6 lbsp_sp_count {
+			chain pre { type filter hook prerouting priority -350; }
+			chain out { type filter hook output priority -350; }
+		}
+		EOF
+	fi
+	nsx "$ns" nft add counter ip6 lbsp_sp_count "$name" ||
+		fail "nft counter $name in $ns"
+	nsx "$ns" nft add rule ip6 lbsp_sp_count "$hook" "$@" \
+	    counter name "$name" || fail "nft rule for counter $name in $ns"
+}
+
+# sp_count NS NAME - packets counted so far by counter NAME of NS.
+sp_count()
+{
+	nsx "$1" nft list counter ip6 lbsp_sp_count "$2" 2>/dev/null |
+	    sed -n 's/.*packets \([0-9]*\).*/\1/p'
+}
+
+# sp_cpu_ticks PID - utime + stime of PID (and its threads) in clock
+# ticks (/proc/PID/stat fields 14 and 15); 0 when PID is gone.  Time
+# the kernel spends in softirq for its packets is not included.
+sp_cpu_ticks()
+{
+	awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" \
+	    2>/dev/null || echo 0
+}
+
+# sp_first_packets PCAP - the first packet of each TCP connection in
+# PCAP (by client address and port, SYN without ACK) as lbsp_packets
+# lines, in capture order.
+sp_first_packets()
+{
+	lbsp_packets "$1" "tcp.flags.syn == 1 && tcp.flags.ack == 0" |
+	    awk '!seen[$1 " " $4]++'
+}
+
+# sp_row PCAP LPORT - the slides' table row of the connection a client
+# opened from local port LPORT, read from the first packet (SYN) of
+# that connection in PCAP (a capture on the client side of the
+# balancer, e.g. r's brc): sets ROW_SRC ROW_DST ROW_PORT ROW_SEG1
+# ROW_SEG2 (as sent; "-" without an LBSP option) and ROW_SEL ("LB" when
+# seg2 is zero, "LBSPOD-2" when the client named its server, "src" with
+# no option).  Returns 1 when PCAP holds no SYN from that port (a NAT
+# that changed the port, or no connection).
+sp_row()
+{
+	local line
+	line=$(sp_first_packets "$1" | awk -v p="$2" '$4 == p' | head -n 1)
+	[ -n "$line" ] || return 1
+	set -- $line
+	ROW_SRC=$1 ROW_DST=$2 ROW_PORT=$5 ROW_SEG1=$7 ROW_SEG2=$8
+	case $ROW_SEG2 in
+	::) ROW_SEL=LB ;;
+	-) ROW_SEL=src ;;
+	*) ROW_SEL=LBSPOD-2 ;;
+	esac
+	return 0
+}
+
+# sp_name ADDR - "sN" for server address 2001:db8:5::N, "vip" for
+# $VIP, "vip2" for $VIP2, else ADDR itself (for printing tables).
+sp_name()
+{
+	case $1 in
+	2001:db8:5::[123]) echo "s${1##*:}" ;;
+	"$VIP") echo vip ;;
+	"$VIP2") echo vip2 ;;
+	*) echo "$1" ;;
+	esac
+}

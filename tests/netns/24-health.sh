@@ -1,0 +1,180 @@
+#!/bin/sh
+# 24-health.sh -- health checks, drain and backup mapping.
+#
+# 1. TCP check every 500 ms, fall 3: s2's web server is stopped; s2 must
+#    be marked down (lbspctl servers: state "down", not eligible) within
+#    2 s after the fall count (3 x 500 ms), after which 12 new legacy
+#    clients all land on s1 and s3; once s2's server is back it rises
+#    (rise 2) and takes new sessions again.
+# 2. Drain: two slow downloads in progress (an LBSP client with
+#    redirect off, so its packets keep crossing the balancer, and a
+#    legacy client, through NAT) on two servers; both servers are
+#    drained (lbspctl drain): the downloads complete intact, 12 new
+#    clients all go to the third server; "enable" brings them back.
+# 3. Backup: s2 has backup s3, a standby outside the rotation (rr over
+#    s1 and s2): s3 gets nothing while s2 takes sessions; once s2 is
+#    drained (an upgrade), its share of 12 new clients goes to s3
+#    (counters.to_backup), s1 keeps its own.
+. "$(dirname "$0")/lib.sh"
+
+need_root
+need_lbspd
+command -v curl >/dev/null || fail "curl not installed"
+topo_full
+INTERVAL_MS=500
+FALL=3
+
+# The servers, s2's pid kept to stop it.
+head -c 2000000 /dev/urandom >"$T/big"
+for i in 1 2 3; do
+	mkdir -p "$T/w$i"
+	echo s$i >"$T/w$i/name"
+	cp "$T/big" "$T/w$i/big"
+	http_server s$i 2001:db8:5::$i 80 "$T/w$i"
+	eval "WWW_PID_$i=\$BG_PID"
+done
+lb_servers_lbspd
+flowlabels c2 off
+legacy_addrs 0 72
+cat >"$T/lb.conf" <<CONF
+role balancer
+queue 0
+vip $VIP {
+	ports 80
+	scheduler rr
+	server 2001:db8:5::1
+	server 2001:db8:5::2
+	server 2001:db8:5::3
+	check tcp port 80 interval ${INTERVAL_MS}ms timeout 300ms rise 2 fall $FALL
+}
+CONF
+lb_start "$T/lb.conf"
+cat >"$T/client.conf" <<CONF
+role client
+queue 0
+redirect off
+vip $VIP {
+	ports 80
+	allow-servers 2001:db8:5::/64
+}
+CONF
+lbspd_start c1 "$T/client.conf"
+
+state() { lb_server_field 2001:db8:5::$1 state; }
+all_up() { [ "$(state 1)$(state 2)$(state 3)" = upupup ]; }
+NEXT=0
+# clients COUNT TAG - COUNT new legacy clients; $T/TAG gets their
+# "ADDRESS sN" lines; sets COUNTS.
+clients()
+{
+	legacy_round $NEXT $1 "$T/$2"
+	NEXT=$((NEXT + $1))
+	COUNTS=$(tally "$T/$2")
+	info "$2: $COUNTS"
+}
+count() { echo "$COUNTS" | awk -v k="$1" '{ for (f = 1; f < NF; f += 2) if ($f == k) print $(f + 1) }'; }
+wait_for "all three servers up" 10 all_up
+
+# ---- 1. a server stops
+pid_stop $WWW_PID_2 2
+t0=$(date +%s%N)
+i=0
+while [ "$(state 2)" = up ] && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+t1=$(date +%s%N)
+ms=$(((t1 - t0) / 1000000))
+[ "$(state 2)" = down ] || fail "s2 stopped: state '$(state 2)' after ${ms} ms"
+info "s2 marked down ${ms} ms after its server stopped (fall $FALL x ${INTERVAL_MS} ms)"
+[ $ms -le $((FALL * INTERVAL_MS + 2000)) ] ||
+	fail "s2 marked down after ${ms} ms, more than 2 s after its fall count ($((FALL * INTERVAL_MS)) ms)"
+[ "$(lb_server_field 2001:db8:5::2 eligible)" = false ] ||
+	fail "s2 down but still eligible"
+clients 12 down
+R_DOWN=$COUNTS
+[ "$(count s2)" -eq 0 ] && [ "$(count s1)" -eq 6 ] && [ "$(count s3)" -eq 6 ] ||
+	fail "s2 down: new sessions $COUNTS, want s1 6 s3 6"
+http_server s2 2001:db8:5::2 80 "$T/w2"
+wait_for "s2 back up" 5 all_up
+clients 12 back
+[ "$(count s2)" -ge 3 ] || fail "s2 up again but took $(count s2) of 12 new sessions"
+
+# ---- 2. drain keeps existing sessions, takes no new ones
+restart_lb() { lb_restart "$T/lb.conf"; wait_for "all three servers up" 10 all_up; }
+restart_lb		# rr from the first server again, stick table empty
+nsx c1 timeout 30 curl -gsS --limit-rate 400k -o "$T/dl-c1" "http://[$VIP]/big" \
+    >"$T/dl-c1.log" 2>&1 &
+DL1=$!
+LIB_PIDS="$LIB_PIDS $DL1"
+sleep 0.3
+nsx c2 timeout 30 curl -gsS --limit-rate 400k --interface $C2_ADDR \
+    -o "$T/dl-c2" "http://[$VIP]/big" >"$T/dl-c2.log" 2>&1 &
+DL2=$!
+LIB_PIDS="$LIB_PIDS $DL2"
+sleep 0.5
+A=$(lb_stick_server seg1 $C1_ADDR)
+B=$(lb_stick_server src $C2_ADDR)
+info "downloads on $A (lbsp client) and $B (legacy client)"
+case "$A $B" in
+2001:db8:5::[123]\ 2001:db8:5::[123]) ;;
+*) fail "no stick entries for the two downloads: '$A' '$B'" ;;
+esac
+[ "$A" != "$B" ] || fail "rr put both first sessions on $A"
+for s in $A $B; do
+	out=$(lbspctl lb drain $VIP $s --json 2>&1) || fail "lbspctl drain $s: $out"
+	[ "$(json_get "$out" "j['drain']")" = true ] ||
+		fail "lbspctl drain $s answered $out"
+	[ "$(lb_server_field $s eligible)" = false ] ||
+		fail "$s drained but still eligible"
+done
+FREE=$(printf '%s\n' 2001:db8:5::1 2001:db8:5::2 2001:db8:5::3 | grep -v -x -e $A -e $B)
+clients 12 drain
+R_DRAIN=$COUNTS
+[ "$(count s${FREE##*:})" -eq 12 ] ||
+	fail "$A and $B drained: new sessions $COUNTS, want all 12 on $FREE"
+for p in $DL1 $DL2; do
+	i=0
+	while alive $p && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+	alive $p && fail "download still running after 15 s"
+	wait $p || fail "a download through a drained server failed: $(cat "$T/dl-c1.log" "$T/dl-c2.log")"
+done
+cmp -s "$T/big" "$T/dl-c1" || fail "lbsp client's download through drained $A: content differs"
+cmp -s "$T/big" "$T/dl-c2" || fail "legacy client's download through drained $B: content differs"
+for s in $A $B; do
+	lbspctl lb enable $VIP $s >/dev/null || fail "lbspctl enable $s"
+	[ "$(lb_server_field $s drain)" = false ] || fail "$s still draining after enable"
+done
+clients 12 enabled
+for s in $A $B; do
+	[ "$(count s${s##*:})" -ge 3 ] ||
+		fail "$s enabled again but took $(count s${s##*:}) of 12 new sessions ($COUNTS)"
+done
+
+# ---- 3. backup mapping
+cat >"$T/lb-backup.conf" <<CONF
+role balancer
+queue 0
+vip $VIP {
+	ports 80
+	scheduler rr
+	server 2001:db8:5::1
+	server 2001:db8:5::2 backup 2001:db8:5::3
+}
+CONF
+lb_restart "$T/lb-backup.conf"
+clients 12 primary
+R_PRIMARY=$COUNTS
+[ "$(count s1)" -eq 6 ] && [ "$(count s2)" -eq 6 ] && [ "$(count s3)" -eq 0 ] ||
+	fail "backup s3 idle: new sessions $COUNTS, want s1 6 s2 6"
+lbspctl lb drain $VIP 2001:db8:5::2 >/dev/null || fail "lbspctl drain s2"
+stats_json lb "$T/b0.json"
+clients 12 backup
+R_BACKUP=$COUNTS
+stats_json lb "$T/b1.json"
+[ "$(count s1)" -eq 6 ] && [ "$(count s2)" -eq 0 ] && [ "$(count s3)" -eq 6 ] ||
+	fail "s2 drained, backup s3: new sessions $COUNTS, want s1 6 s3 6"
+n=$(($(lb_counter "$T/b1.json" to_backup) - $(lb_counter "$T/b0.json" to_backup)))
+[ $n -eq 6 ] || fail "counters.to_backup grew by $n, want 6"
+
+pass "s2 down in ${ms} ms, then $R_DOWN; drained $A $B: $R_DRAIN, downloads intact; backup: $R_PRIMARY, s2 drained: $R_BACKUP"
