@@ -325,6 +325,10 @@ sp_dopt_set(uint8_t *pkt, size_t *len, size_t cap, uint8_t type,
 		return err;
 	}
 
+	/* A new header must leave a packet the walker accepts (found by
+	 * fuzzing: eight headers plus ours). */
+	if (info.nhdr >= SP_EXTHDR_MAX)
+		return SP_ERR_TOO_MANY_HDRS;
 	{
 		uint8_t hdr[SP_LBSP_HDR_LEN];
 

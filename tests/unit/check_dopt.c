@@ -340,6 +340,7 @@ START_TEST(refusals_leave_packet_alone)
 		{ "f", SP_ERR_FRAGMENT },
 		{ "LL", SP_ERR_DUPLICATE },
 		{ "DDDDDDDDD", SP_ERR_TOO_MANY_HDRS },
+		{ "RRRRRRRR", SP_ERR_TOO_MANY_HDRS },	/* 8 + ours */
 		{ "DH", SP_ERR_HDR_ORDER },
 	};
 	unsigned i;
