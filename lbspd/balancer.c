@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include <sp/csum.h>
+#include <sp/dopt.h>
 #include <sp/flow.h>
 #include <sp/tcp.h>
 
@@ -511,8 +512,12 @@ balancer_packet(struct lbspd *d, struct lbspd_pkt *p)
 		lbspd_count(d, LBSPD_C_LEGACY_NAT);
 		return;
 	}
-	/* LBSP: destination only, so the server sees the client. */
+	/* LBSP: destination only, so the server sees the client.  seg2 (read
+	 * above) now names the vip: every packet forwarded here was sent to
+	 * the vip, and the server answers such sessions from the vip --
+	 * what a NAT66 proxy on the way, and the client's socket, expect. */
 	b = pkt_writable(p);	/* before reading buf_len */
+	(void)sp_dopt_set_seg2(b, p->buf_len, d->conf->option_type, v->addr);
 	err = sp_pkt_set_addr(b, p->buf_len, SP_ADDR_DST, to);
 	if (err != SP_OK) {
 		lbspd_count_malformed(d, err);

@@ -346,9 +346,19 @@ client_icmp_error(struct lbspd *d, struct lbspd_pkt *p)
 		    vip->addr) == SP_OK)
 			lbspd_count(d, LBSPD_C_ICMP_REWRITTEN);
 		/* Type 1, destination unreachable (sp_icmp6_is_error()
-		 * checked the header is there). */
-		if (p->data[p->walk.l4_off] == 1)
+		 * checked the header is there): fall back.  If the server
+		 * never answered this flow, the error is ours alone: the
+		 * next retransmission goes to the vip, and the application,
+		 * still connecting, must not see it. */
+		if (p->data[p->walk.l4_off] == 1) {
+			bool answered = (f->flags & CF_ANSWERED) != 0;
+
 			client_fallback(d, vip, f->identity, f);
+			if (!answered) {
+				p->drop = true;
+				lbspd_count(d, LBSPD_C_ICMP_ABSORBED);
+			}
+		}
 		return true;
 	}
 	return false;

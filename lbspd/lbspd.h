@@ -30,6 +30,12 @@
 #define LBSPD_CTMARK 0x4c000000u
 
 /*
+ * With LBSPD_CTMARK: the client now talks to this server directly (or
+ * always did); its packets need not be queued on the way in any more.
+ */
+#define LBSPD_CTMARK_DIRECT 0x00800000u
+
+/*
  * Packet mark of a legacy session's first packet: the balancer's
  * decision, 0x4b00VVTT (vip index VV, target TT = 1 + index among the
  * vip's servers and then its standby backups), acted on by lbspd's own
@@ -75,7 +81,11 @@
 	X(NO_OPTION_ANSWERS, "no_option_answers") /* client: a server	\
 					   answered without the option */	\
 	X(ICMP_REWRITTEN, "icmp_rewritten") /* client: ICMPv6 errors	\
-					   about redirected flows */
+					   about redirected flows */		\
+	X(FROM_VIP, "from_vip")		/* server: answers sent with the	\
+					   vip as source */			\
+	X(ICMP_ABSORBED, "icmp_absorbed") /* client: unreachable about a	\
+					   server never heard: fallen back */
 
 enum lbspd_counter {
 #define LBSPD_CTR_ENUM(id, name) LBSPD_C_##id,

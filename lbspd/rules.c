@@ -242,11 +242,15 @@ rules_print(const struct sp_conf *conf, FILE *out)
 		}
 		fprintf(out, "-A %s %s-m addrtype --dst-type LOCAL "
 		    "-m connmark ! --mark 0x%x/0x%x -m ipv6header --header dst "
-		    "--soft -j %s\n", c, head, LBSPD_CTMARK, LBSPD_CTMARK, q);
+		    "--soft -j %s\n", c, head,
+		    LBSPD_CTMARK | LBSPD_CTMARK_DIRECT,
+		    LBSPD_CTMARK | LBSPD_CTMARK_DIRECT, q);
 		chain_name(conf, "SIN", c, sizeof(c));
 		fprintf(out, "-A %s -m mark --mark 0x%x/0x%x -j CONNMARK "
 		    "--save-mark --nfmask 0x%x --ctmask 0x%x\n", c,
-		    LBSPD_CTMARK, LBSPD_CTMARK, LBSPD_CTMARK, LBSPD_CTMARK);
+		    LBSPD_CTMARK, LBSPD_CTMARK,
+		    LBSPD_CTMARK | LBSPD_CTMARK_DIRECT,
+		    LBSPD_CTMARK | LBSPD_CTMARK_DIRECT);
 		chain_name(conf, "SOUT", c, sizeof(c));
 		fprintf(out, "-A %s -m connmark --mark 0x%x/0x%x -j %s\n", c,
 		    LBSPD_CTMARK, LBSPD_CTMARK, q);

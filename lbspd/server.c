@@ -2,7 +2,7 @@
  * server.c -- the server role (DESIGN.md §3.2).
  *
  * Ingress, a packet carrying the option (steering rules queue only
- * flows not yet marked):
+ * connections not yet marked direct):
  *   1. the flow (5-tuple as it arrived) remembers seg1;
  *   2. the packet's mark gets LBSPD_CTMARK, which a rule saves in the
  *      connection mark, so that this flow's outgoing packets -- and only
@@ -13,7 +13,16 @@
  *      after a restart) is passed unchanged and counted;
  *   2. LBSP{seg1 as received, seg2 = server-address or the packet's own
  *      source} goes on every packet; seg1 is echoed, never changed;
- *   3. the MSS of a SYN-ACK is clamped.
+ *   3. the MSS of a SYN-ACK is clamped;
+ *   4. while the client's packets come through a balancer (their seg2
+ *      names the vip: the balancer puts it there) the answers leave
+ *      with the vip as source: a NAT66 proxy between client and
+ *      balancer expects them from the vip, and the client's socket
+ *      matches.  Once its packets come straight here (seg2 = us, after
+ *      the client learned us), answers leave from us: the proxy now
+ *      tracks the client's direct packets, and the client rewrites our
+ *      address back to the vip itself.  The connection is then marked
+ *      direct and its packets are no longer queued on the way in.
  * Flows that arrived without the option are never marked, never queued
  * on egress: they get nothing.
  */
@@ -21,9 +30,15 @@
 
 #include <string.h>
 
+#include <sp/csum.h>
 #include <sp/tcp.h>
 
 #include "roles.h"
+
+/* Server bits of sp_flow.flags; f->server holds the vip then. */
+#define SF_VIA_VIP	0x100	/* came through a balancer for f->server */
+
+static const uint8_t zero16[16];
 
 void
 server_ingress(struct lbspd *d, struct lbspd_pkt *p)
@@ -33,9 +48,9 @@ server_ingress(struct lbspd *d, struct lbspd_pkt *p)
 	struct sp_flow_key key;
 	struct sp_flow *f;
 	uint64_t now = lbspd_now_ms();
-	bool retired;
+	bool retired, via_vip;
 
-	/* 1. Remember who the client is. */
+	/* 1. Remember who the client is, and the vip it addressed. */
 	key = sp_flow_key_5tuple(src, dst, p->walk.l4_proto, p->sport,
 	    p->dport);
 	f = sp_flow_lookup(d->flows, &key);
@@ -44,15 +59,25 @@ server_ingress(struct lbspd *d, struct lbspd_pkt *p)
 		if (f != NULL)
 			lbspd_count(d, LBSPD_C_SEG1_LEARNED);
 	}
+	/* seg2 neither zero nor us: the vip, from a balancer. */
+	via_vip = memcmp(p->opt.seg2, zero16, 16) != 0 &&
+	    memcmp(p->opt.seg2, dst, 16) != 0;
 	if (f != NULL) {
 		memcpy(f->identity, p->opt.seg1, 16);
+		if (via_vip) {
+			memcpy(f->server, p->opt.seg2, 16);
+			f->flags |= SF_VIA_VIP;
+		} else
+			f->flags &= ~(uint32_t)SF_VIA_VIP;
 		sp_flow_update(d->flows, f, now, SP_FLOW_ORIG, p->tcp_flags,
 		    p->len);
 	}
 
-	/* 2. Mark the connection: its answers will be queued. */
+	/* 2. Mark the connection: its answers will be queued; direct once
+	 * the client talks to us straight. */
 	p->set_mark = true;
-	p->new_mark = p->mark | LBSPD_CTMARK;
+	p->new_mark = p->mark | LBSPD_CTMARK |
+	    (via_vip ? 0 : LBSPD_CTMARK_DIRECT);
 
 	/* 3. Our segments grow by 40 bytes. */
 	if (!(p->tcp_flags & SP_TCP_ACK))
@@ -83,10 +108,18 @@ server_egress(struct lbspd *d, struct lbspd_pkt *p)
 	memcpy(opt.seg1, f->identity, 16);
 	memcpy(opt.seg2, d->conf->has_server_address ?
 	    d->conf->server_address : src, 16);
-	memcpy(f->server, opt.seg2, 16);
 
 	/* 3. On the wire. */
 	pkt_clamp_mss(d, p);
 	if (pkt_put_option(d, p, &opt))
 		lbspd_count(d, LBSPD_C_SEG2_FILLED);
+
+	/* 4. Through a balancer: answer from the vip. */
+	if (f->flags & SF_VIA_VIP) {
+		uint8_t *b = pkt_writable(p);	/* before reading buf_len */
+
+		if (sp_pkt_set_addr(b, p->buf_len, SP_ADDR_SRC, f->server) ==
+		    SP_OK)
+			lbspd_count(d, LBSPD_C_FROM_VIP);
+	}
 }
