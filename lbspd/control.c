@@ -72,6 +72,7 @@
 #include <unistd.h>
 
 #include "balancer.h"
+#include "fdpass.h"
 #include "lbspd.h"
 #include "log.h"
 #include "pr.h"
@@ -897,41 +898,24 @@ ctl_send(int fd, const char *buf, size_t len, uint64_t deadline)
 static void
 ctl_serve(int fd)
 {
-	char line[CONTROL_LINE_MAX + 1], *nl, *ans = NULL, junk[4096];
+	char line[CONTROL_LINE_MAX + 1], *ans = NULL, junk[4096];
 	const char *errmsg = NULL;
 	size_t len = 0, anslen = 0, drained = 0;
 	uint64_t deadline = lbspd_now_ms() + CONTROL_READ_MS;
 	ssize_t n;
-	int rc;
+	int rc, passfd = -1;
 
 	atomic_fetch_add_explicit(&ctl.requests, 1, memory_order_relaxed);
-	for (;;) {
-		if (len == CONTROL_LINE_MAX) {
-			errmsg = "request longer than 512 bytes";
-			break;
-		}
-		rc = ctl_wait(fd, POLLIN, deadline);
-		if (rc == -1)
-			goto out;
-		if (rc == 0) {
-			errmsg = "no request within 2 seconds";
-			break;
-		}
-		n = recv(fd, line + len, CONTROL_LINE_MAX - len, 0);
-		if (n == -1 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n == -1)
-			goto out;
-		if (n == 0 && len == 0)
+	/* The line, and the socket a shim may send with it (SCM_RIGHTS). */
+	rc = fdpass_recv(fd, line, sizeof(line), &passfd);
+	if (rc == -1) {
+		if (errno == 0)
 			goto out;	/* connected and left: no answer */
-		if (n == 0)
-			break;		/* the client's end of the line */
-		if (memchr(line + len, '\n', (size_t)n) != NULL) {
-			len += (size_t)n;
-			break;
-		}
-		len += (size_t)n;
+		errmsg = errno == EMSGSIZE ? "request longer than 512 bytes" :
+		    errno == ETIMEDOUT ? "no request within 2 seconds" :
+		    "cannot read the request";
 	}
+	len = rc > 0 ? (size_t)rc : 0;
 	if (errmsg != NULL) {
 		atomic_fetch_add_explicit(&ctl.errors, 1,
 		    memory_order_relaxed);
@@ -939,12 +923,18 @@ ctl_serve(int fd)
 		if (asprintf(&ans, "error: %s\n", errmsg) == -1)
 			ans = NULL;
 		anslen = ans != NULL ? strlen(ans) : 0;
+	} else if (strncmp(line, "dstopts ", 8) == 0) {
+		char fa[256];
+
+		if (fdpass_dstopts(ctl.d, passfd, line + 8, fa, sizeof(fa))
+		    == -1)
+			atomic_fetch_add_explicit(&ctl.errors, 1,
+			    memory_order_relaxed);
+		ans = strdup(fa);
+		anslen = ans != NULL ? strlen(ans) : 0;
 	} else {
-		if ((nl = memchr(line, '\n', len)) != NULL)
-			len = (size_t)(nl - line);
-		line[len] = '\0';
-		if (len > 0 && line[len - 1] == '\r')
-			line[--len] = '\0';
+		if (passfd != -1)
+			close(passfd);
 		ctl_dispatch(ctl.d, line, len, &ans, &anslen);
 	}
 	if (ans == NULL)
