@@ -1,0 +1,341 @@
+#!/bin/sh
+# The Debian packages: built from a copy of the tree with the standard
+# tools (dpkg-buildpackage -us -uc -b), lintian clean of errors, holding
+# exactly what "make install" installs, and working once unpacked:
+#   - lbspd -n passes on the shipped sample configurations, and on the
+#     commented /etc/lbsp/lbsp.conf once each role's section is
+#     uncommented; /etc/lbsp/lbsp.conf is a conffile;
+#   - systemd-analyze verify accepts both units;
+#   - lbspd, started with only the unit's capability bounding set and
+#     no-new-privs (setpriv, in a private network namespace), installs its
+#     rules, answers lbspctl, and on SIGTERM leaves no rule and no socket;
+#   - a program builds and runs against libsp-dev through pkg-config; the
+#     shims load;
+#   - the dissector sits in tshark's Lua plugin folder and decodes
+#     (tests/dissector.sh on the packaged file).
+# As root, when none of these packages is installed, it also installs
+# them with dpkg -i (user lbsp created, dissector loaded from its
+# place, pkg-config finds libsp), then purges them.
+# LBSP_PACKAGE_KEEP=DIR keeps the built .deb files in DIR.
+# Skips (77) without dpkg-buildpackage / debhelper, or inside a package
+# build (it would build itself again).
+set -u
+: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+top_srcdir=$(cd "$top_srcdir" && pwd)
+
+if [ -n "${LBSP_IN_PACKAGE_BUILD:-}" ]; then
+	echo "SKIP: inside a package build"
+	exit 77
+fi
+for t in dpkg-buildpackage dpkg-deb dh; do
+	command -v $t >/dev/null 2>&1 ||
+		{ echo "SKIP: no $t (apt-get install debhelper dpkg-dev)"; exit 77; }
+done
+[ -d "$top_srcdir/debian" ] || { echo "FAIL: no debian/ in $top_srcdir"; exit 1; }
+
+tmp=$(mktemp -d) || exit 1
+installed=""
+rundir=""
+user_made=0
+cleanup() {
+	if [ -n "$installed" ]; then
+		# shellcheck disable=SC2086
+		dpkg --purge $installed >/dev/null 2>&1
+		if [ "$user_made" = 1 ]; then
+			userdel lbsp >/dev/null 2>&1
+			groupdel lbsp >/dev/null 2>&1
+		fi
+	fi
+	rm -rf "$tmp" ${rundir:+"$rundir"}
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+fail() { echo "FAIL: $*"; exit 1; }
+log() { echo "package: $*"; }
+
+# ---------------------------------------------------------------- build
+# A copy: dpkg-buildpackage writes into the tree and next to it.  No VCS
+# data and no build directories.
+mkdir -p "$tmp/src"
+( cd "$top_srcdir" && tar --exclude-vcs --exclude=./build --exclude='./build-*' \
+    --exclude=./_build --exclude=./autom4te.cache --exclude='./lbsp-*' \
+    -cf - . ) | tar -C "$tmp/src" -xf - || fail "copying the tree"
+cd "$tmp/src" || exit 1
+dpkg-checkbuilddeps >"$tmp/deps" 2>&1 ||
+	{ echo "SKIP: $(cat "$tmp/deps")"; exit 77; }
+
+# One version: configure's and the package's.
+acver=$(sed -n 's/^AC_INIT(\[[^]]*\], *\[\([^]]*\)\].*/\1/p' configure.ac)
+debver=$(dpkg-parsechangelog -S Version)
+[ "$acver" = "$debver" ] ||
+	fail "configure.ac says $acver, debian/changelog $debver"
+
+start=$(date +%s)
+DEB_BUILD_OPTIONS="nocheck parallel=2 noddebs" \
+    timeout 1200 dpkg-buildpackage -us -uc -b >"$tmp/build.log" 2>&1 || {
+	tail -40 "$tmp/build.log"
+	fail "dpkg-buildpackage failed (log above)"
+}
+log "built in $(($(date +%s) - start)) s"
+cd "$tmp" || exit 1
+pkgs="lbspd libsp1 libsp-dev lbsp-shims lbsp-wireshark"
+debs=""
+for p in $pkgs; do
+	f=$(ls "$tmp"/${p}_*.deb 2>/dev/null)
+	[ -f "$f" ] || fail "no $p package built"
+	debs="$debs $f"
+done
+if [ -n "${LBSP_PACKAGE_KEEP:-}" ]; then
+	mkdir -p "$LBSP_PACKAGE_KEEP" && cp $debs "$LBSP_PACKAGE_KEEP"/
+fi
+
+# ---------------------------------------------------------------- lintian
+if command -v lintian >/dev/null 2>&1; then
+	lintian --fail-on error "$tmp"/lbsp_*.changes >"$tmp/lintian" 2>&1
+	rc=$?
+	log "lintian: $(grep -c '^E:' "$tmp/lintian") errors," \
+	    "$(grep -c '^W:' "$tmp/lintian") warnings"
+	[ $rc -eq 0 ] && ! grep -q '^E:' "$tmp/lintian" ||
+		fail "lintian: $(grep '^E:' "$tmp/lintian")"
+else
+	log "lintian not installed: not run"
+fi
+
+# ---------------------------------------------------------------- contents
+root="$tmp/root"
+mkdir -p "$root"
+for f in $debs; do
+	dpkg-deb -x "$f" "$root" || fail "dpkg-deb -x $f"
+done
+# What make install put in debian/tmp (libtool .la files aside, removed
+# by debian/rules) is what the packages hold, and nothing else but
+# Debian's own documentation files; man pages are compressed.
+( cd "$tmp/src/debian/tmp" && find . ! -type d | sed 's|^\./||' | sort ) \
+    >"$tmp/make-install"
+( cd "$root" && find . ! -type d | sed 's|^\./||' |
+    grep -Ev '^usr/share/doc/[^/]+/(copyright|changelog(\.Debian)?\.gz)$|^usr/share/lintian/overrides/' |
+    sed 's|^\(usr/share/man/.*\)\.gz$|\1|' | sort ) >"$tmp/packaged"
+diff "$tmp/make-install" "$tmp/packaged" >"$tmp/diff" ||
+	fail "make install and the packages differ (< make install, > packages):
+$(cat "$tmp/diff")"
+[ -s "$tmp/packaged" ] || fail "the packages are empty"
+log "packages hold the $(wc -l <"$tmp/packaged") files make install installs"
+
+ma=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+lbspd="$root/usr/sbin/lbspd"
+for f in "$lbspd" "$root/usr/sbin/lbspctl" "$root/usr/sbin/lbsp-agent" \
+    "$root/etc/lbsp/lbsp.conf" "$root/usr/lib/$ma/libsp.so.1" \
+    "$root/usr/lib/$ma/pkgconfig/libsp.pc" "$root/usr/include/sp/dopt.h" \
+    "$root/usr/lib/$ma/liblbsp-client.so" "$root/usr/lib/$ma/liblbsp-server.so" \
+    "$root/lib/systemd/system/lbspd.service" \
+    "$root/lib/systemd/system/lbspd@.service" \
+    "$root/usr/share/man/man8/lbspd.8.gz"; do
+	[ -e "$f" ] || fail "not packaged: ${f#"$root"}"
+done
+dpkg-deb -e "$tmp"/lbspd_*.deb "$tmp/ctl" || fail "dpkg-deb -e"
+grep -qx /etc/lbsp/lbsp.conf "$tmp/ctl/conffiles" ||
+	fail "/etc/lbsp/lbsp.conf is not a conffile"
+
+# Every sample configuration of the tree is shipped, and passes.
+export LD_LIBRARY_PATH="$root/usr/lib/$ma"
+n=0
+for conf in "$top_srcdir"/examples/*.conf; do
+	shipped="$root/usr/share/doc/lbspd/examples/$(basename "$conf")"
+	[ -f "$shipped" ] || fail "sample $(basename "$conf") not shipped"
+	out=$("$lbspd" -n -c "$shipped" 2>&1) || fail "$shipped: $out"
+	[ "$out" = "configuration OK" ] || fail "$shipped: $out"
+	n=$((n + 1))
+done
+[ $n -ge 3 ] || fail "only $n sample configurations"
+# The commented lbsp.conf is inert as shipped, and right once a role's
+# section (and the common one) is uncommented.
+"$lbspd" -n -c "$root/etc/lbsp/lbsp.conf" >/dev/null 2>&1 &&
+	fail "the shipped /etc/lbsp/lbsp.conf already configures a role"
+for role in client server balancer; do
+	awk -v want="$role:" '
+	    /^# --- / { sect = $3 }
+	    (sect == "every" || sect == want) && /^#[a-z}\t]/ { print substr($0, 2); next }
+	    { print }' "$root/etc/lbsp/lbsp.conf" |
+	    sed "s/^role client/role $role/" >"$tmp/$role.conf"
+	grep -q "^role $role" "$tmp/$role.conf" || fail "lbsp.conf: no role line"
+	out=$("$lbspd" -n -c "$tmp/$role.conf" 2>&1) ||
+		fail "lbsp.conf with the $role section uncommented: $out"
+done
+log "lbspd -n: $n samples and the commented lbsp.conf (3 roles) OK"
+
+# ---------------------------------------------------------------- units
+units="$root/lib/systemd/system"
+for u in lbspd.service lbspd@.service; do
+	for key in 'Type=simple' 'ExecStart=/usr/sbin/lbspd -f -c /etc/lbsp/' \
+	    'ExecReload=/bin/kill -HUP $MAINPID' 'RuntimeDirectory=lbsp' \
+	    'NoNewPrivileges=yes' 'ProtectSystem=strict' 'ProtectHome=yes' \
+	    'CapabilityBoundingSet=CAP_NET_ADMIN ' 'Group=lbsp'; do
+		grep -qF "$key" "$units/$u" || fail "$u: no '$key'"
+	done
+	grep -q '@[a-z]*@' "$units/$u" && fail "$u: unsubstituted: $(grep '@[a-z]*@' "$units/$u")"
+done
+grep -qF -- '-s /run/lbsp/%i.sock' "$units/lbspd@.service" ||
+	fail "lbspd@.service: no per-instance control socket"
+if command -v systemd-analyze >/dev/null 2>&1; then
+	# The units name /usr/sbin/lbspd: point them at the unpacked one.
+	mkdir -p "$tmp/units"
+	sed "s|/usr/sbin/|$root/usr/sbin/|g" "$units/lbspd.service" \
+	    >"$tmp/units/lbspd.service"
+	sed "s|/usr/sbin/|$root/usr/sbin/|g" "$units/lbspd@.service" \
+	    >"$tmp/units/lbspd@test.service"
+	for u in lbspd.service lbspd@test.service; do
+		MANPATH="$root/usr/share/man" systemd-analyze verify \
+		    "$tmp/units/$u" >"$tmp/verify" 2>&1 ||
+			fail "systemd-analyze verify $u: $(cat "$tmp/verify")"
+		[ -s "$tmp/verify" ] &&
+			fail "systemd-analyze verify $u: $(cat "$tmp/verify")"
+	done
+	log "systemd-analyze verify: both units clean"
+else
+	log "no systemd-analyze: units not verified"
+fi
+
+# lbspd under the unit's restrictions: its bounding set, no-new-privs.
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1 &&
+    command -v unshare >/dev/null 2>&1 && unshare -n true 2>/dev/null; then
+	caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$units/lbspd.service" |
+	    tr 'A-Z' 'a-z' | sed 's/cap_/+/g; s/ /,/g')
+	# The socket's directory as the unit makes it: root, group of the
+	# user lbspd drops to, 0770 -- so that it can remove the socket.
+	u=lbsp
+	getent passwd lbsp >/dev/null || u=nobody
+	rundir=$(mktemp -d /tmp/lbsp-run.XXXXXX) || exit 1
+	chgrp "$(id -gn "$u")" "$rundir" && chmod 0770 "$rundir" ||
+		fail "preparing $rundir"
+	cat >"$tmp/run.sh" <<EOF
+ip link set lo up
+sock="$rundir/lbspd.sock"
+setpriv --no-new-privs --bounding-set=-all,$caps \
+    "$lbspd" -f -c "$root/usr/share/doc/lbspd/examples/client.conf" \
+    -s "\$sock" </dev/null >/dev/null 2>"$tmp/lbspd.log" &
+pid=\$!
+# Never leave it running (it would also hold our output open).
+trap 'kill -TERM \$pid 2>/dev/null; wait \$pid 2>/dev/null' EXIT
+i=0
+until "$root/usr/sbin/lbspctl" -s "\$sock" stats >"$tmp/stats" 2>&1 &&
+    grep -q " running as " "$tmp/lbspd.log"; do
+	i=\$((i + 1))
+	kill -0 \$pid 2>/dev/null && [ \$i -lt 100 ] || { echo "lbspd did not come up"; exit 1; }
+	sleep 0.1
+done
+ip6tables-save | grep -q LBSP-q || { echo "no rules installed"; exit 1; }
+# The self-test needs its private namespace (CAP_SYS_ADMIN at start).
+if grep "no private network namespace" "$tmp/lbspd.log"; then exit 1; fi
+kill -TERM \$pid
+wait \$pid
+rc=\$?
+trap - EXIT
+[ \$rc -eq 0 ] || { echo "lbspd exited \$rc on SIGTERM"; exit 1; }
+if ip6tables-save | grep LBSP; then echo "rules left behind"; exit 1; fi
+[ ! -e "\$sock" ] || { echo "control socket left behind"; exit 1; }
+exit 0
+EOF
+	out=$(unshare -n sh "$tmp/run.sh" 2>&1) ||
+		fail "lbspd with the unit's capabilities ($caps): $out
+$(cat "$tmp/lbspd.log" 2>/dev/null)"
+	log "lbspd under CapabilityBoundingSet + no-new-privs: up, rules, clean stop"
+else
+	log "not root or no setpriv/unshare: restricted run not tested"
+fi
+
+# ---------------------------------------------------------------- libsp-dev, shims
+cc=${CC:-cc}
+if command -v "$cc" >/dev/null 2>&1 && command -v pkg-config >/dev/null 2>&1; then
+	cat >"$tmp/prog.c" <<'EOF'
+#include <stdio.h>
+#include <string.h>
+#include <sp/pkt.h>
+int
+main(void)
+{
+	puts(sp_strerror(SP_ERR_TRUNCATED));
+	return strcmp(sp_strerror(SP_OK), sp_strerror(SP_ERR_TRUNCATED)) == 0;
+}
+EOF
+	flags=$(PKG_CONFIG_PATH="$root/usr/lib/$ma/pkgconfig" \
+	    PKG_CONFIG_SYSROOT_DIR="$root" pkg-config --cflags --libs libsp) ||
+		fail "pkg-config libsp"
+	# shellcheck disable=SC2086
+	"$cc" -o "$tmp/prog" "$tmp/prog.c" $flags 2>"$tmp/cc.log" ||
+		fail "building against libsp-dev: $(cat "$tmp/cc.log")"
+	out=$("$tmp/prog") || fail "program linked with libsp: $out"
+	[ -n "$out" ] || fail "program linked with libsp printed nothing"
+	log "libsp-dev: pkg-config, headers, libsp.so.1 OK"
+fi
+for s in client server; do
+	LD_PRELOAD="$root/usr/lib/$ma/liblbsp-$s.so" /bin/true 2>"$tmp/shim" ||
+		fail "liblbsp-$s.so does not load: $(cat "$tmp/shim")"
+done
+
+# ---------------------------------------------------------------- dissector
+lua=$(cd "$root" && find . -name lbsp.lua | sed 's|^\.||')
+[ -n "$lua" ] || fail "no lbsp.lua packaged"
+if command -v tshark >/dev/null 2>&1; then
+	global=$(HOME="$tmp" tshark -G folders 2>/dev/null |
+	    sed -n 's/^Global Lua Plugins:[[:space:]]*//p')
+	[ "$lua" = "$global/lbsp.lua" ] ||
+		fail "lbsp.lua packaged as $lua; tshark loads Lua plugins from $global"
+	LBSP_LUA="$root$lua" sh "$top_srcdir/tests/dissector.sh" >"$tmp/dis" 2>&1
+	rc=$?
+	[ $rc -eq 0 ] || [ $rc -eq 77 ] || fail "packaged dissector: $(cat "$tmp/dis")"
+	log "dissector at $lua: $(tail -1 "$tmp/dis")"
+fi
+
+# ---------------------------------------------------------------- dpkg -i
+unset LD_LIBRARY_PATH
+if [ "$(id -u)" -ne 0 ]; then
+	log "not root: dpkg -i not tried"
+elif [ "${LBSP_PKG_INSTALL:-0}" != 1 ]; then
+	# Installing creates the system user lbsp for a while: namespace
+	# tests running beside this one would see their daemons become lbsp
+	# instead of nobody.  The packages were checked in a throwaway root
+	# above; LBSP_PKG_INSTALL=1 installs them on this machine too.
+	log "dpkg -i on this machine not tried (LBSP_PKG_INSTALL=1 does it)"
+elif dpkg-query -W $pkgs >/dev/null 2>&1; then
+	log "lbsp packages already installed here: dpkg -i not tried"
+elif ! dpkg --dry-run -i $debs >"$tmp/dry" 2>&1; then
+	log "dpkg -i would fail here (dependencies): not tried: $(tail -2 "$tmp/dry")"
+else
+	getent passwd lbsp >/dev/null || user_made=1
+	installed="$pkgs"
+	# shellcheck disable=SC2086
+	dpkg -i $debs >"$tmp/dpkg" 2>&1 || fail "dpkg -i: $(cat "$tmp/dpkg")"
+	getent passwd lbsp >/dev/null || fail "postinst made no user lbsp"
+	getent group lbsp >/dev/null || fail "postinst made no group lbsp"
+	dpkg-query -W -f='${Conffiles}\n' lbspd | grep -q '/etc/lbsp/lbsp.conf' ||
+		fail "dpkg does not list /etc/lbsp/lbsp.conf as a conffile"
+	for conf in /usr/share/doc/lbspd/examples/*.conf; do
+		out=$(/usr/sbin/lbspd -n -c "$conf" 2>&1) || fail "$conf: $out"
+	done
+	pkg-config --exists libsp || fail "pkg-config does not find the installed libsp"
+	ldconfig -p | grep -q 'liblbsp-client.so ' ||
+		fail "ldconfig does not know liblbsp-client.so"
+	if command -v systemd-analyze >/dev/null 2>&1; then
+		systemd-analyze verify /lib/systemd/system/lbspd.service \
+		    >"$tmp/verify" 2>&1 && [ ! -s "$tmp/verify" ] ||
+			fail "installed unit: $(cat "$tmp/verify")"
+	fi
+	if command -v tshark >/dev/null 2>&1; then
+		# No -X, no personal folder: tshark finds it where it was put.
+		got=$(HOME="$tmp" tshark -G fields 2>/dev/null | grep -c '	lbsp\.seg[12]	')
+		[ "$got" = 2 ] || fail "installed tshark does not load lbsp.lua"
+	fi
+	# shellcheck disable=SC2086
+	dpkg --purge $pkgs >"$tmp/dpkg" 2>&1 || fail "dpkg --purge: $(cat "$tmp/dpkg")"
+	installed=""
+	[ ! -e /etc/lbsp/lbsp.conf ] || fail "purge left /etc/lbsp/lbsp.conf"
+	[ ! -e /usr/sbin/lbspd ] || fail "purge left /usr/sbin/lbspd"
+	if [ "$user_made" = 1 ]; then
+		userdel lbsp >/dev/null 2>&1
+		groupdel lbsp >/dev/null 2>&1
+	fi
+	log "dpkg -i: user lbsp, conffile, samples, pkg-config, ldconfig," \
+	    "unit, dissector OK; purged"
+fi
+
+echo "package: ok"
