@@ -30,16 +30,7 @@ need_root
 command -v curl >/dev/null || fail "curl not installed"
 command -v socat >/dev/null || fail "socat not installed"
 
-: "${SHIM_CLIENT:=$top_builddir/client-shim/.libs/liblbsp-client.so}"
-: "${SHIM_SERVER:=$top_builddir/server-shim/.libs/liblbsp-server.so}"
-[ -f "$SHIM_CLIENT" ] || fail "client shim not found at $SHIM_CLIENT"
-[ -f "$SHIM_SERVER" ] || fail "server shim not found at $SHIM_SERVER"
-# A shim built with ASan cannot be preloaded into arbitrary programs
-# (curl deadlocks in setlocale() with libasan preloaded): skip, loudly.
-for lib in "$SHIM_CLIENT" "$SHIM_SERVER"; do
-	ldd "$lib" 2>/dev/null | grep -q libasan &&
-		skip "$lib is built with sanitizers: configure without --enable-sanitizers"
-done
+need_shims
 # preload LIB - the LD_PRELOAD value for LIB.
 preload()
 {

@@ -27,10 +27,7 @@ need_root
 need_lbspd
 command -v curl >/dev/null || fail "curl not installed"
 
-: "${SHIM_CLIENT:=$top_builddir/client-shim/.libs/liblbsp-client.so}"
-[ -f "$SHIM_CLIENT" ] || fail "client shim not found at $SHIM_CLIENT"
-ldd "$SHIM_CLIENT" 2>/dev/null | grep -q libasan &&
-	skip "$SHIM_CLIENT is built with sanitizers: configure without --enable-sanitizers"
+need_shims
 
 topo_full
 cat >"$T/lb.conf" <<EOF

@@ -24,14 +24,7 @@ need_root
 command -v curl >/dev/null || fail "curl not installed"
 command -v socat >/dev/null || fail "socat not installed"
 
-: "${SHIM_CLIENT:=$top_builddir/client-shim/.libs/liblbsp-client.so}"
-: "${SHIM_SERVER:=$top_builddir/server-shim/.libs/liblbsp-server.so}"
-[ -f "$SHIM_CLIENT" ] || fail "client shim not found at $SHIM_CLIENT"
-[ -f "$SHIM_SERVER" ] || fail "server shim not found at $SHIM_SERVER"
-for lib in "$SHIM_CLIENT" "$SHIM_SERVER"; do
-	ldd "$lib" 2>/dev/null | grep -q libasan &&
-		skip "$lib is built with sanitizers: configure without --enable-sanitizers"
-done
+need_shims
 
 topo_pair
 cat >"$T/other.conf" <<EOF

@@ -1319,3 +1319,19 @@ sp_name()
 	*) echo "$1" ;;
 	esac
 }
+
+# need_shims - SHIM_CLIENT and SHIM_SERVER: the shims of this build.
+# They are built without the sanitizers (an ASan library cannot be
+# preloaded into ordinary programs); one that is not is a build bug.
+need_shims()
+{
+	local lib
+	: "${SHIM_CLIENT:=$top_builddir/client-shim/.libs/liblbsp-client.so}"
+	: "${SHIM_SERVER:=$top_builddir/server-shim/.libs/liblbsp-server.so}"
+	[ -f "$SHIM_CLIENT" ] || fail "client shim not found at $SHIM_CLIENT"
+	[ -f "$SHIM_SERVER" ] || fail "server shim not found at $SHIM_SERVER"
+	for lib in "$SHIM_CLIENT" "$SHIM_SERVER"; do
+		ldd "$lib" 2>/dev/null | grep -q libasan &&
+			fail "$lib links the sanitizers: it cannot be preloaded"
+	done
+}
