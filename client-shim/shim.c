@@ -303,27 +303,10 @@ shim_vip(const uint8_t addr[16], uint16_t port)
 	return NULL;
 }
 
-static bool
-prefix_has(const struct sp_conf_prefix *pf, const uint8_t addr[16])
-{
-	unsigned full = pf->len / 8, rest = pf->len % 8;
-
-	if (memcmp(pf->addr, addr, full) != 0)
-		return false;
-	if (rest == 0)
-		return true;
-	return ((pf->addr[full] ^ addr[full]) & (0xff << (8 - rest))) == 0;
-}
-
 bool
 shim_server_allowed(const struct sp_conf_vip *vip, const uint8_t server[16])
 {
-	unsigned i;
-
-	for (i = 0; i < vip->nallow; i++)
-		if (prefix_has(&vip->allow[i], server))
-			return true;
-	return false;
+	return sp_conf_vip_allows(vip, server);
 }
 
 /* ------------------------------------------------------------ lbspd */

@@ -80,30 +80,12 @@ vip_has_port(const struct sp_conf_vip *vip, uint8_t proto, uint16_t port)
 	return false;
 }
 
-static bool
-prefix_has(const struct sp_conf_prefix *pf, const uint8_t addr[16])
-{
-	unsigned full = pf->len / 8, rest = pf->len % 8;
-
-	if (memcmp(pf->addr, addr, full) != 0)
-		return false;
-	if (rest == 0)
-		return true;
-	return ((pf->addr[full] ^ addr[full]) & (0xff << (8 - rest))) == 0;
-}
-
 /* May the client follow server for vip? Only inside allow-servers. */
 static bool
 server_allowed(const struct sp_conf_vip *vip, const uint8_t server[16])
 {
-	unsigned i;
-
-	if (memcmp(server, vip->addr, 16) == 0)
-		return true;
-	for (i = 0; i < vip->nallow; i++)
-		if (prefix_has(&vip->allow[i], server))
-			return true;
-	return false;
+	return memcmp(server, vip->addr, 16) == 0 ||
+	    sp_conf_vip_allows(vip, server);
 }
 
 /* seg1 for a packet from src. */

@@ -1509,3 +1509,26 @@ sp_conf_server_find(const struct sp_conf_vip *vip, const uint8_t addr[16])
 			return &vip->servers[i];
 	return NULL;
 }
+
+static bool
+prefix_has(const struct sp_conf_prefix *pf, const uint8_t addr[16])
+{
+	unsigned full = pf->len / 8, rest = pf->len % 8;
+
+	if (memcmp(pf->addr, addr, full) != 0)
+		return false;
+	if (rest == 0)
+		return true;
+	return ((pf->addr[full] ^ addr[full]) & (0xff << (8 - rest))) == 0;
+}
+
+bool
+sp_conf_vip_allows(const struct sp_conf_vip *vip, const uint8_t addr[16])
+{
+	unsigned i;
+
+	for (i = 0; i < vip->nallow && i < SP_CONF_MAX_PREFIXES; i++)
+		if (prefix_has(&vip->allow[i], addr))
+			return true;
+	return false;
+}

@@ -1243,6 +1243,41 @@ START_TEST(scheduler_names)
 }
 END_TEST
 
+/* allow-servers membership: the client's trust rule for seg2. */
+START_TEST(vip_allows)
+{
+	const struct sp_conf_vip *v;
+	uint8_t a[16];
+
+	ck_assert_int_eq(parse_str("role client\nvip 2001:db8:f::100 {\n"
+	    "  allow-servers 2001:db8:5::/64 2001:db8:8::/61 2001:db8:9::7/128\n"
+	    "}\n"), 0);
+	v = &cf->vips[0];
+	addr("2001:db8:5::1", a);
+	ck_assert(sp_conf_vip_allows(v, a));
+	addr("2001:db8:5:0:ffff:ffff:ffff:ffff", a);
+	ck_assert(sp_conf_vip_allows(v, a));
+	addr("2001:db8:5:1::1", a);
+	ck_assert(!sp_conf_vip_allows(v, a));
+	addr("2001:db8:f::100", a);	/* the vip is not a server */
+	ck_assert(!sp_conf_vip_allows(v, a));
+	addr("2001:db8:f::1", a);
+	ck_assert(!sp_conf_vip_allows(v, a));
+	addr("2001:db8:f::", a);
+	ck_assert(!sp_conf_vip_allows(v, a));
+	addr("2001:db8:f:7::1", a);	/* /61: 2001:db8:8:0:: - 2001:db8:8:7:... */
+	ck_assert(!sp_conf_vip_allows(v, a));
+	addr("2001:db8:8:7::1", a);
+	ck_assert(sp_conf_vip_allows(v, a));
+	addr("2001:db8:10::1", a);
+	ck_assert(!sp_conf_vip_allows(v, a));
+	addr("2001:db8:9::7", a);
+	ck_assert(sp_conf_vip_allows(v, a));
+	addr("2001:db8:9::6", a);
+	ck_assert(!sp_conf_vip_allows(v, a));
+}
+END_TEST
+
 START_TEST(find)
 {
 	uint8_t a[16];
@@ -1321,6 +1356,7 @@ conf_suite(void)
 	tc = tcase_create("api");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, scheduler_names);
+	tcase_add_test(tc, vip_allows);
 	tcase_add_test(tc, find);
 	tcase_add_test(tc, no_callback);
 	suite_add_tcase(s, tc);

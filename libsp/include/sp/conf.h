@@ -273,6 +273,15 @@ const struct sp_conf_vip *sp_conf_vip_find(const struct sp_conf *conf,
 const struct sp_conf_server *sp_conf_server_find(
     const struct sp_conf_vip *vip, const uint8_t addr[16]);
 
+/*
+ * sp_conf_vip_allows - whether addr lies inside one of the vip's
+ * allow-servers prefixes.  The client's one rule for trusting a seg2
+ * (DESIGN.md §5): a forged option can at most name a legitimate server.
+ * Shared by lbspd's client role and the client shim.
+ */
+bool sp_conf_vip_allows(const struct sp_conf_vip *vip,
+    const uint8_t addr[16]);
+
 #pragma GCC visibility pop
 
 #ifdef __cplusplus
