@@ -1269,6 +1269,8 @@ START_TEST(vip_allows)
 	ck_assert(!sp_conf_vip_allows(v, a));
 	addr("2001:db8:8:7::1", a);
 	ck_assert(sp_conf_vip_allows(v, a));
+	addr("2001:db8:8:8::1", a);	/* differs in the partial byte only */
+	ck_assert(!sp_conf_vip_allows(v, a));
 	addr("2001:db8:10::1", a);
 	ck_assert(!sp_conf_vip_allows(v, a));
 	addr("2001:db8:9::7", a);
