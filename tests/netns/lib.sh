@@ -321,6 +321,27 @@ topo_pair()
 	link C $C_IF $C_ADDR/64 S $S_IF $S_ADDR/64
 }
 
+
+# topo_lb_servers - the half of DESIGN.md §7 behind the router r (whose
+# bridge brs must exist): lb holding the VIP route, s1..s3 on brs.
+# Shared by topo_full and topo_megaproxy.
+topo_lb_servers()
+{
+	local i h
+	link r lb $R_LB_ADDR/64 lb eth0 $LB_ADDR/64
+	route r 2001:db8:f::/64 via $LB_ADDR
+	route lb default via $R_LB_ADDR
+	nsx lb ip -6 route add unreachable 2001:db8:f::/64 ||
+		fail "unreachable VIP route in lb"
+	for i in 1 2 3; do
+		h=s$i
+		ns_new $h
+		link $h eth0 2001:db8:5::$i/64 r $h -
+		bridge_port r brs $h
+		route $h default via $R_S_ADDR
+	done
+}
+
 # topo_full [proxy] - the reference layout of DESIGN.md §7:
 #
 #   c1 2001:db8:1::1 -+                           (clients' LAN, bridge
@@ -400,18 +421,7 @@ topo_full()
 		route c1 default via $R_C_ADDR
 		route c2 default via $R_C_ADDR
 	fi
-	link r lb $R_LB_ADDR/64 lb eth0 $LB_ADDR/64
-	route r 2001:db8:f::/64 via $LB_ADDR
-	route lb default via $R_LB_ADDR
-	nsx lb ip -6 route add unreachable 2001:db8:f::/64 ||
-		fail "unreachable VIP route in lb"
-	for i in 1 2 3; do
-		h=s$i
-		ns_new $h
-		link $h eth0 2001:db8:5::$i/64 r $h -
-		bridge_port r brs $h
-		route $h default via $R_S_ADDR
-	done
+	topo_lb_servers
 }
 
 # ---------------------------------------------------------------- polling
@@ -1119,18 +1129,7 @@ topo_megaproxy()
 	link c3 eth0 $C3_ADDR/64 r c3 -
 	bridge_port r brc c3
 	route c3 default via $R_C_ADDR
-	link r lb $R_LB_ADDR/64 lb eth0 $LB_ADDR/64
-	route r 2001:db8:f::/64 via $LB_ADDR
-	route lb default via $R_LB_ADDR
-	nsx lb ip -6 route add unreachable 2001:db8:f::/64 ||
-		fail "unreachable VIP route in lb"
-	for i in 1 2 3; do
-		h=s$i
-		ns_new $h
-		link $h eth0 2001:db8:5::$i/64 r $h -
-		bridge_port r brs $h
-		route $h default via $R_S_ADDR
-	done
+	topo_lb_servers
 }
 
 # sp_www MB PORT... - on each server sN: $T/wN holding "name" (the line
