@@ -126,6 +126,19 @@ ecmp_topo()
 	flowlabels c3 off
 }
 
+# ecmp_link_up N - bring lbN's uplink back after "ip link set eth0
+# down" (which flushed its address and its routes through it).
+ecmp_link_up()
+{
+	local a=$LB1_ADDR up=$R_LB1
+	[ "$1" = 2 ] && a=$LB2_ADDR up=$R_LB2
+	nsx lb$1 ip link set eth0 up || fail "lb$1 eth0 up"
+	nsx lb$1 ip -6 addr replace $a/64 dev eth0 nodad ||
+		fail "address $a on lb$1"
+	nsx lb$1 ip -6 route replace default via $up ||
+		fail "default route of lb$1"
+}
+
 # ecmp_bird NS CONF - BIRD in NS with CONF (foreground, its own control
 # socket $T/bird-NS.ctl).  Sets BIRD_PID_<NS>.
 ecmp_bird()
@@ -332,4 +345,58 @@ ecmp_one_server_each()
 		fail "identities served by more than one server: $bad"
 	}
 	sort -u "$1"
+}
+
+# ecmp_fetch_bg NS SRC URL-HOST OUT RATE - download http://[URL-HOST]/big
+# from address SRC of NS in the background, reading at most RATE bytes a
+# second through a 16 kB receive buffer (so TCP's window, not a burst,
+# paces the server: curl 7.88's --limit-rate lets bursts through).
+# Writes the body to OUT and, when done, OUT.rc: 0 when the whole
+# body (Content-Length bytes) came, else 1 (the reason in OUT.err).
+ecmp_fetch_bg()
+{
+	check_addr "$2"
+	check_addr "$3"
+	bg "$1" "$PY" -c '
+import socket, sys, time
+src, host, out, rate = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+rc, why = 1, ""
+try:
+    s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+    s.bind((src, 0))
+    s.settimeout(30)
+    s.connect((host, 80))
+    s.sendall(b"GET /big HTTP/1.0\r\nHost: vip\r\n\r\n")
+    head, body, t0, got = b"", None, time.monotonic(), 0
+    with open(out, "wb") as f:
+        while True:
+            b = s.recv(4096)
+            if not b:
+                break
+            got += len(b)
+            if body is None:
+                head += b
+                if b"\r\n\r\n" in head:
+                    h, _, rest = head.partition(b"\r\n\r\n")
+                    body = 0
+                    length = [int(l.split(b":")[1]) for l in h.split(b"\r\n")
+                              if l.lower().startswith(b"content-length:")][0]
+                    f.write(rest)
+                    body += len(rest)
+            else:
+                f.write(b)
+                body += len(b)
+            ahead = got / rate - (time.monotonic() - t0)
+            if ahead > 0:
+                time.sleep(ahead)
+    if body is not None and body == length:
+        rc = 0
+    else:
+        why = "short body: %r of %r" % (body, locals().get("length"))
+except Exception as e:
+    why = repr(e)
+open(out + ".err", "w").write(why)
+open(out + ".rc", "w").write("%d\n" % rc)
+' "$2" "$3" "$4" "$5"
 }
