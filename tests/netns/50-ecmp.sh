@@ -5,7 +5,8 @@
 # comes back.  On lib-ecmp.sh's topology with the example files of
 # examples/ecmp:
 #   1. lbspd -n warns about a group member that would decide alone (rr,
-#      no hash-key, no nat-source) and not about the example;
+#      no hash-key, no nat-source) and not about the example; the
+#      example's legacy sessions are translated to its nat-source;
 #   2. both balancers announce the vip: r has one route with both as
 #      next hops;
 #   3. steady state: many identities (LBSP with redirect off from c1,
@@ -43,6 +44,11 @@ for w in "without hash-key" "scheduler rr" "without nat-source"; do
 		fail "lbspd -n does not warn '$w': $out"
 done
 echo "$out" | grep -q '^configuration OK$' || fail "no 'configuration OK': $out"
+# nat-source: legacy sessions are translated to it, not masqueraded.
+"$LBSPD" --print-rules -c "$T/lb1.conf" | grep -q -- "-j SNAT --to-source $NAT1\$" ||
+	fail "no SNAT to $NAT1 in the rules of lb1.conf"
+"$LBSPD" --print-rules -c "$T/alone.conf" | grep -q -- "-j MASQUERADE\$" ||
+	fail "no MASQUERADE in the rules without nat-source"
 
 # 2. The topology, the servers, the balancers, BGP.
 ecmp_topo

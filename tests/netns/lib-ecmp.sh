@@ -25,7 +25,8 @@
 # The servers answer their name (/name) and a file (/big) and run
 # lbspd role server.
 
-. "$(dirname "$0")/lib.sh"
+# lib.sh first, unless the caller (scripts/demo) sourced it already.
+[ -n "${LIB_DIR:-}" ] || . "$(dirname "$0")/lib.sh"
 
 ECMP_EX=$top_srcdir/examples/ecmp
 NAT1=2001:db8:e::1
