@@ -498,6 +498,7 @@ main(int argc, char *argv[])
 	    conf->rules == SP_CONF_RULES_INSTALL ? ", rules installed" : "",
 	    d->sockpath);
 
+	cluster_announce_update(d);
 	while (!d->stop) {
 		struct timespec ts = { .tv_sec = 1 };
 
@@ -509,6 +510,9 @@ main(int argc, char *argv[])
 		tick(d);
 	}
 	log_info("stopping");
+	/* Withdraw the vips first: the router moves the traffic away
+	 * while the queues still serve it. */
+	cluster_announce_stop();
 	rc = 0;
 out_threads:
 	d->stop = 1;
