@@ -240,8 +240,8 @@ reload(struct lbspd *d)
 	}
 	if (conf_fixed_changed(d->conf, nc)) {
 		log_warnx("reload: queue, rules, gso, user, control-socket, "
-		    "hash-key, announce, table sizes, cache-ttl and timeouts need a "
-		    "restart; keeping the running configuration");
+		    "hash-key, announce, table sizes, cache-ttl and timeouts "
+		    "need a restart; keeping the running configuration");
 		free(nc);
 		return;
 	}
