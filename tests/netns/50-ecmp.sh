@@ -18,8 +18,10 @@
 #      withdraws the vip, and announces it again when one is back;
 #   5. lb2 leaves (SIGTERM): r drops it; the identities keep their
 #      servers through lb1 alone;
-#   6. lb2 freezes (its lbspd up, but every packet dropped on its link):
-#      BFD takes it out of r's route within 3 s (the figure is printed);
+#   6. lb2's lbspd is killed (SIGKILL): its announce device and route
+#      go with it and r drops lb2 within 3 s; lb2 freezes (its lbspd up,
+#      but every packet dropped on its link): BFD takes it out of r's
+#      route within 3 s (the figures are printed);
 #   7. lb2 comes back with an empty stick table: r routes to both again
 #      and lb2 takes new sessions, each identity still on its server.
 . "$(dirname "$0")/lib-ecmp.sh"
@@ -140,7 +142,15 @@ cat "$T/leg-1.txt" "$T/leg-2.txt" >"$T/leg-12.txt"
 ecmp_one_server_each "$T/lbsp-12.txt" >/dev/null
 ecmp_one_server_each "$T/leg-12.txt" >/dev/null
 
-# 6. lb2 back, then frozen: BFD notices.
+# 6. lb2 back; its lbspd killed (SIGKILL: no chance to withdraw
+# anything): the kernel deletes its announce device and the route with
+# it, and BIRD withdraws the vip.  Back again, then frozen: BFD notices.
+ecmp_lb_start 2
+ecmp_wait_nexthops "lb1 lb2" 30
+kill -KILL "$LBSPD_PID_lb2"
+ecmp_wait_nexthops "lb1" 3; t=$WAITED
+info "lbspd of lb2 killed: out of r's route in ${t}s (its announce device went with it)"
+! nsx lb2 ip link show lbsp0 >/dev/null 2>&1 || fail "lbsp0 outlived lb2's lbspd"
 ecmp_lb_start 2
 ecmp_wait_nexthops "lb1 lb2" 30
 nsx lb2 nft -f - <<EOF || fail "freezing lb2"
