@@ -326,6 +326,7 @@ schedule(struct lbspd *d, struct lb_vip *v, const struct lbspd_pkt *p,
 {
 	struct sp_sched_server view[SP_CONF_MAX_SERVERS];
 	struct sp_sched_req req;
+	struct sp_stick_key masked;
 	unsigned i;
 	int k;
 
@@ -335,6 +336,14 @@ schedule(struct lbspd *d, struct lb_vip *v, const struct lbspd_pkt *p,
 	req.src = &p->data[SP_IP6_OFF_SRC];
 	req.identity = p->has_opt ? p->opt.seg1 : NULL;
 	req.label = sp_ip6_flowlabel(p->data);
+	/* hash and maglev hash what the client sticks by (stick_key), so
+	 * that every balancer with the same hash-key agrees on it. */
+	if (req.identity == NULL && req.label == 0 &&
+	    d->conf->stick_prefix < 128) {
+		masked = sp_stick_key_src(v->addr, req.src,
+		    d->conf->stick_prefix);
+		req.src = masked.id;
+	}
 	req.dport = p->dport;
 	req.session_weight = session_weight(d->conf, v, p->dport);
 	k = sp_sched_pick(v->sched, view, v->nservers, &req);

@@ -25,6 +25,7 @@
 
 #include "agent.h"
 #include "balancer.h"
+#include "cluster.h"
 #include "hce.h"
 #include "lbspd.h"
 #include "log.h"
@@ -144,6 +145,20 @@ conf_load(const char *path, struct sp_conf *conf, bool to_log)
 	return nerr == 0 ? 0 : -1;
 }
 
+/* A cluster_check() warning: to stderr for -n, else to the log. */
+static void
+cluster_warn_stderr(void *arg, const char *msg)
+{
+	fprintf(stderr, "%s: warning: %s\n", (const char *)arg, msg);
+}
+
+static void
+cluster_warn_log(void *arg, const char *msg)
+{
+	(void)arg;
+	log_warnx("%s", msg);
+}
+
 /* The client identity for "identity random" or a literal. */
 static void
 identity_draw(struct lbspd *d)
@@ -193,6 +208,7 @@ conf_fixed_changed(const struct sp_conf *a, const struct sp_conf *b)
 	    a->max_stick != b->max_stick || a->stick_ttl_ms != b->stick_ttl_ms ||
 	    a->cache_ttl_ms != b->cache_ttl_ms ||
 	    a->has_hash_key != b->has_hash_key ||
+	    strcmp(a->announce, b->announce) != 0 ||
 	    memcmp(a->hash_key, b->hash_key, 16) != 0 ||
 	    a->timeout_tcp_established_ms != b->timeout_tcp_established_ms ||
 	    a->timeout_tcp_ms != b->timeout_tcp_ms ||
@@ -224,8 +240,8 @@ reload(struct lbspd *d)
 	}
 	if (conf_fixed_changed(d->conf, nc)) {
 		log_warnx("reload: queue, rules, gso, user, control-socket, "
-		    "hash-key, table sizes, cache-ttl and timeouts need a "
-		    "restart; keeping the running configuration");
+		    "hash-key, announce, table sizes, cache-ttl and timeouts "
+		    "need a restart; keeping the running configuration");
 		free(nc);
 		return;
 	}
@@ -235,10 +251,13 @@ reload(struct lbspd *d)
 	    old->nvips != nc->nvips || old->mss_clamp != nc->mss_clamp ||
 	    old->has_server_address != nc->has_server_address ||
 	    memcmp(old->server_address, nc->server_address, 16) != 0 ||
+	    old->has_nat_source != nc->has_nat_source ||
+	    memcmp(old->nat_source, nc->nat_source, 16) != 0 ||
 	    memcmp(old->vips, nc->vips, sizeof(old->vips)) != 0;
 	d->conf = nc;
 	if (balancer_configure(d) == -1)
 		log_warnx("reload: balancer state could not be rebuilt");
+	(void)cluster_check(nc, cluster_warn_log, NULL);
 	if (old->identity != nc->identity ||
 	    memcmp(old->identity_addr, nc->identity_addr, 16) != 0)
 		identity_draw(d);
@@ -267,6 +286,7 @@ tick(struct lbspd *d)
 		log_info("random identity rotated");
 	}
 	pthread_mutex_unlock(&d->lock);
+	cluster_announce_update(d);
 }
 
 /*
@@ -388,6 +408,8 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	if (check_only) {
+		(void)cluster_check(conf, cluster_warn_stderr,
+		    (void *)(uintptr_t)conffile);
 		puts("configuration OK");
 		free(conf);
 		return 0;
@@ -453,6 +475,9 @@ main(int argc, char *argv[])
 		goto out;
 	if ((d->lb != NULL && hce_init(d) == -1) || agent_init(d) == -1)
 		goto out_rules;
+	(void)cluster_check(conf, cluster_warn_log, NULL);
+	if (cluster_announce_init(d) == -1)
+		goto out_rules;
 	sockdir_make(d->sockpath, uid, gid);
 	if (control_start(d, d->sockpath, uid, gid) == -1)
 		goto out_rules;
@@ -473,6 +498,7 @@ main(int argc, char *argv[])
 	    conf->rules == SP_CONF_RULES_INSTALL ? ", rules installed" : "",
 	    d->sockpath);
 
+	cluster_announce_update(d);
 	while (!d->stop) {
 		struct timespec ts = { .tv_sec = 1 };
 
@@ -484,6 +510,9 @@ main(int argc, char *argv[])
 		tick(d);
 	}
 	log_info("stopping");
+	/* Withdraw the vips first: the router moves the traffic away
+	 * while the queues still serve it. */
+	cluster_announce_stop();
 	rc = 0;
 out_threads:
 	d->stop = 1;
@@ -491,10 +520,12 @@ out_threads:
 		queue_close(queues[i]);
 	memset(queues, 0, sizeof(queues));
 out_control:
+	cluster_announce_stop();
 	agent_stop();
 	hce_stop();
 	control_stop();
 out_rules:
+	cluster_announce_stop();
 	if (d->conf->rules == SP_CONF_RULES_INSTALL)
 		rules_remove(d->conf);
 out:

@@ -294,8 +294,17 @@ rules_print(const struct sp_conf *conf, FILE *out)
 		}
 	}
 	chain_name(conf, "BSNAT", c, sizeof(c));
-	fprintf(out, "-A %s -m mark --mark 0x%x/0x%x -j MASQUERADE\n", c,
-	    LBSPD_LBMARK, LBSPD_LBMARK_MASK);
+	if (conf->has_nat_source) {
+		/* An address every balancer of a group can answer for
+		 * (lbsp(7), "Scaling out"): conntrackd moves the sessions. */
+		char a[INET6_ADDRSTRLEN];
+
+		inet_ntop(AF_INET6, conf->nat_source, a, sizeof(a));
+		fprintf(out, "-A %s -m mark --mark 0x%x/0x%x -j SNAT "
+		    "--to-source %s\n", c, LBSPD_LBMARK, LBSPD_LBMARK_MASK, a);
+	} else
+		fprintf(out, "-A %s -m mark --mark 0x%x/0x%x -j MASQUERADE\n",
+		    c, LBSPD_LBMARK, LBSPD_LBMARK_MASK);
 	fprintf(out, "COMMIT\n");
 }
 

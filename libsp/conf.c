@@ -55,6 +55,8 @@ enum kw {
 	KW_MAX_CACHE,
 	KW_MAX_FLOWS_PER_SOURCE,
 	KW_HASH_KEY,
+	KW_ANNOUNCE,
+	KW_NAT_SOURCE,
 	KW_VIP,
 	KW_PORTS,
 	KW_ALLOW_SERVERS,
@@ -690,6 +692,41 @@ bad:
 	perr(p, p->line, "%s: '%s' is not 32 hex digits", argv[0], argv[1]);
 }
 
+/*
+ * "announce IFNAME": the device lbspd makes to carry the routes of the
+ * vips it can serve, for the routing daemon to redistribute (several
+ * balancers behind ECMP).  A kernel interface name: 1..15 bytes of
+ * letters, digits, '_', '-', '.'.
+ */
+static void
+st_announce(struct parser *p, int argc, char **argv)
+{
+	const char *c;
+
+	if (!nargs(p, argc, argv, 1, 1))
+		return;
+	for (c = argv[1]; *c != '\0'; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		    (*c >= '0' && *c <= '9') || *c == '_' || *c == '-' ||
+		    *c == '.')) {
+			perr(p, p->line, "%s: '%s' is not a valid interface "
+			    "name", argv[0], argv[1]);
+			return;
+		}
+	copy_word(p, argv[0], argv[1], p->conf->announce,
+	    sizeof(p->conf->announce));
+}
+
+/* "nat-source ADDR": legacy sessions' source NAT address. */
+static void
+st_nat_source(struct parser *p, int argc, char **argv)
+{
+	if (!nargs(p, argc, argv, 1, 1))
+		return;
+	if (parse_addr(p, argv[0], argv[1], p->conf->nat_source))
+		p->conf->has_nat_source = true;
+}
+
 /* ------------------------------------------------------- vip blocks */
 
 static void
@@ -1210,6 +1247,8 @@ static const struct keyword keywords[KW__COUNT] = {
 	[KW_MAX_FLOWS_PER_SOURCE] = { "max-flows-per-source", false, false,
 	    st_max_flows_per_source },
 	[KW_HASH_KEY] = { "hash-key", false, false, st_hash_key },
+	[KW_ANNOUNCE] = { "announce", false, false, st_announce },
+	[KW_NAT_SOURCE] = { "nat-source", false, false, st_nat_source },
 	[KW_VIP] = { "vip", false, true, vip_open },
 	[KW_PORTS] = { "ports", true, true, st_ports },
 	[KW_ALLOW_SERVERS] = { "allow-servers", true, true,

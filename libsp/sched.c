@@ -187,6 +187,14 @@ sp_sched_flow_hash(const struct sp_sched_req *req, const uint8_t key[16])
 {
 	uint8_t buf[20];
 
+	/* An LBSP session is keyed by its identity alone: every session of
+	 * one client then hashes alike, on every balancer, which is what
+	 * the seg1 stick table records (the label is per connection). */
+	if (req->identity != NULL) {
+		memcpy(buf, req->identity, 16);
+		memset(buf + 16, 0, 4);
+		return sp_siphash24(key, buf, sizeof(buf));
+	}
 	memcpy(buf, req->src, 16);
 	buf[16] = (uint8_t)(req->label >> 24);
 	buf[17] = (uint8_t)(req->label >> 16);

@@ -103,7 +103,10 @@ int sp_sched_lc_pick(struct sp_sched_cursor *cur,
  * sp_sched_flow_hash - the keyed hash of a new session's key: SipHash-
  * 2-4 under key of {src (16 bytes), flow label (4 bytes, big-endian)}
  * (RFC 7098 §4: the 2-tuple; §5: keyed, so that nobody can aim a
- * session at a chosen server).  Shared by hash and maglev.
+ * session at a chosen server), or of {identity, 0} when the session
+ * carries one (seg1): the key the balancer sticks it by, so that
+ * balancers sharing the key agree on every session of a client.
+ * Shared by hash and maglev.
  */
 uint64_t sp_sched_flow_hash(const struct sp_sched_req *req,
     const uint8_t key[16]);

@@ -514,6 +514,22 @@ static const struct {
 	{ "1193h", 1193u * 3600000 },
 };
 
+/* The keywords of a balancer group: announce and nat-source. */
+START_TEST(cluster_keywords)
+{
+	ck_assert_str_eq(parse_str("role balancer\nannounce lbsp0\n"
+	    "nat-source 2001:db8:e::1\nvip 2001:db8:f::100 {\n"
+	    "server 2001:db8:5::1\n}\n") == 0 ? "" : errs_text(), "");
+	ck_assert_str_eq(cf->announce, "lbsp0");
+	ck_assert(cf->has_nat_source);
+	ck_assert_addr(cf->nat_source, "2001:db8:e::1");
+	ck_assert_str_eq(parse_str("role server\n") == 0 ? "" : errs_text(),
+	    "");
+	ck_assert_str_eq(cf->announce, "");
+	ck_assert(!cf->has_nat_source);
+}
+END_TEST
+
 START_TEST(duration)
 {
 	char text[128];
@@ -747,6 +763,16 @@ static const struct {
 	{ "role server\nhash-key 000102030405060708090a0b0c0d0e0g\n",
 	  "t:2: hash-key: '000102030405060708090a0b0c0d0e0g' is not 32 hex "
 	  "digits\n" },
+	/* Several balancers (lbsp(7), "Scaling out"). */
+	{ "role server\nannounce lbsp/0\n",
+	  "t:2: announce: 'lbsp/0' is not a valid interface name\n" },
+	{ "role server\nannounce lbsp0123456789ab\n",
+	  "t:2: announce: 'lbsp0123456789ab' is too long (limit 15 bytes)\n" },
+	{ "role server\nannounce\n", "t:2: announce: missing argument\n" },
+	{ "role server\nnat-source lb1\n",
+	  "t:2: nat-source: 'lb1' is not an ipv6 address\n" },
+	{ "role server\nnat-source ::\n",
+	  "t:2: nat-source: '::' is the unspecified address\n" },
 	/* Blocks. */
 	{ "role server\n}\n", "t:2: '}' without a block\n" },
 	{ "role server\nvip 2001:db8:f::1 {\n} x\n}\n",
@@ -1328,6 +1354,7 @@ conf_suite(void)
 	tcase_add_test(tc, example_server);
 	tcase_add_test(tc, example_balancer);
 	tcase_add_test(tc, good_full);
+	tcase_add_test(tc, cluster_keywords);
 	tcase_add_test(tc, defaults);
 	tcase_add_test(tc, memcmp_stable);
 	tcase_add_test(tc, crlf);

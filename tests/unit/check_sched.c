@@ -1007,6 +1007,48 @@ START_TEST(test_hash_label)
 }
 END_TEST
 
+/*
+ * An LBSP session is keyed by its identity (seg1) alone: whatever its
+ * source address and flow label, two schedulers with one key (two
+ * balancers) give every session of one identity the same server; and
+ * the identities still spread.
+ */
+START_TEST(test_hash_identity)
+{
+	const struct sp_sched_ops *ops = all_ops[_i];
+	struct sp_sched_server srv[3];
+	struct sp_sched_req req;
+	struct sp_sched *a, *b;
+	unsigned count[3] = { 0, 0, 0 };
+	uint8_t src[16], id[16];
+	uint32_t n, label;
+	int first;
+
+	servers(srv, 3);
+	a = new_sched(ops, key1, srv, 3);
+	b = new_sched(ops, key1, srv, 3);
+	for (n = 0; n < 300; n++) {
+		addr(id, 0xd, n * 40503u + 7);
+		req = request(src, n, 1, 1);
+		req.identity = id;
+		first = sp_sched_pick(a, srv, 3, &req);
+		ck_assert_int_ge(first, 0);
+		count[first]++;
+		for (label = 0; label < 8; label++) {
+			req = request(src, n * 8 + label + 1000, label * 977, 1);
+			req.identity = id;
+			ck_assert_int_eq(sp_sched_pick(a, srv, 3, &req), first);
+			ck_assert_int_eq(sp_sched_pick(b, srv, 3, &req), first);
+		}
+	}
+	ck_assert_uint_gt(count[0], 50);
+	ck_assert_uint_gt(count[1], 50);
+	ck_assert_uint_gt(count[2], 50);
+	sp_sched_free(a);
+	sp_sched_free(b);
+}
+END_TEST
+
 /* ------------------------------------------------------- maglev */
 
 /* Two balancers with one key agree; 5 equal servers share evenly. */
@@ -1183,6 +1225,7 @@ sched_suite(void)
 	tcase_add_test(tc, test_hash_weighted);
 	/* hash and maglev: all_ops[8] and [9]. */
 	tcase_add_loop_test(tc, test_hash_label, 8, 10);
+	tcase_add_loop_test(tc, test_hash_identity, 8, 10);
 	tcase_add_test(tc, test_maglev_agree_even);
 	tcase_add_test(tc, test_maglev_removal);
 	tcase_add_test(tc, test_maglev_drained_is_absent);

@@ -48,6 +48,7 @@ extern "C" {
 #define SP_CONF_MAX_LINE		1024	/* bytes a line, without EOL */
 #define SP_CONF_USER_SIZE		32	/* user name, with its NUL */
 #define SP_CONF_PATH_SIZE		108	/* socket path, with NUL */
+#define SP_CONF_IFNAME_SIZE		16	/* interface name, with NUL */
 #define SP_CONF_HTTP_PATH_SIZE		256	/* check path, with its NUL */
 
 /* Roles, as bits of sp_conf.roles: one daemon may play several. */
@@ -195,6 +196,12 @@ struct sp_conf {
 					   0 = unlimited (default) */
 	bool has_hash_key;	/* hash_key set; else random at start */
 	uint8_t hash_key[16];	/* SipHash key (RFC 7098 §5) */
+	char announce[SP_CONF_IFNAME_SIZE];	/* balancer: device whose
+						   routes announce the vips
+						   it serves; "" = none */
+	bool has_nat_source;	/* nat_source set */
+	uint8_t nat_source[16];	/* balancer: legacy sessions' source NAT
+				   address; unset = MASQUERADE */
 	unsigned nvips;		/* entries used in vips */
 	struct sp_conf_vip vips[SP_CONF_MAX_VIPS];	/* in file order */
 };
