@@ -390,10 +390,18 @@ decide(struct lbspd *d, struct lb_vip *v, struct lbspd_pkt *p,
 			}
 		}
 	}
-	/* 2. A known flow. */
+	/* 2. A known flow -- but a SYN (a client trying again, e.g. its
+	 * retransmission after a fallback) is not sent back to a server
+	 * known down: it is placed anew. */
 	if (to == NULL && f != NULL && memcmp(f->server, zero16, 16) != 0) {
-		to = f->server;
-		by = LB_BY_FLOW;
+		bool syn = p->walk.l4_proto == SP_NH_TCP &&
+		    (p->tcp_flags & (SP_TCP_SYN | SP_TCP_ACK)) == SP_TCP_SYN;
+
+		s = balancer_server(v, f->server);
+		if (!syn || s == NULL || sp_health_up(&s->health)) {
+			to = f->server;
+			by = LB_BY_FLOW;
+		}
 	}
 	/* 3. The stick table (a server that takes new sessions). */
 	sk = stick_key(d, v, p);

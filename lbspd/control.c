@@ -32,7 +32,9 @@
  *   flows: [ { proto, src, sport, dst, dport, label, identity, server,
  *       state, packets_orig, packets_reply, bytes_orig, bytes_reply,
  *       idle_s } ]
- *   cache: [ { vip, identity, server, ttl_s } ]
+ *   cache: [ { vip, identity, server, ttl_s, state: "ok"|"suspect",
+ *       reason (suspect only: "syn-retransmit", "timer",
+ *       "icmp-unreachable", "no-option"), suspect_s (suspect only) } ]
  *   stick: [ { vip, kind: "seg1"|"src-label"|"src", key, prefix_len
  *       (src only), label (src-label only), server, ttl_s } ]
  *   servers: [ { vip, scheduler, servers: [ { address, state, reason,
@@ -76,6 +78,7 @@
 #include "lbspd.h"
 #include "log.h"
 #include "pr.h"
+#include "roles.h"
 
 #define CONTROL_LINE_MAX	512	/* bytes of a request, "\n" included */
 #define CONTROL_MAX_WORDS	16	/* words of a request */
@@ -398,6 +401,8 @@ cmd_flows(struct ctl_req *r)
 
 /* ------------------------------------------------------------ cache */
 
+static void print_none(struct pr *p, const char *key);
+
 static int
 cache_print(const struct sp_cache_entry *e, void *arg)
 {
@@ -410,6 +415,16 @@ cache_print(const struct sp_cache_entry *e, void *arg)
 	pr_addr(p, "server", e->server);
 	pr_u64(p, "ttl_s", e->expire_ms > w->now_ms ?
 	    (e->expire_ms - w->now_ms) / 1000 : 0);
+	if (e->state == SP_CACHE_SUSPECT) {
+		pr_str(p, "state", "suspect");
+		pr_str(p, "reason", client_suspect_name(e->reason));
+		pr_u64(p, "suspect_s", w->now_ms > e->suspect_ms ?
+		    (w->now_ms - e->suspect_ms) / 1000 : 0);
+	} else {
+		pr_str(p, "state", "ok");
+		print_none(p, "reason");
+		print_none(p, "suspect_s");
+	}
 	pr_close_object(p);
 	return 0;
 }

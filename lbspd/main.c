@@ -30,6 +30,7 @@
 #include "log.h"
 #include "nfq.h"
 #include "priv.h"
+#include "roles.h"
 #include "rules.h"
 #include "selftest.h"
 
@@ -250,13 +251,25 @@ reload(struct lbspd *d)
 	log_info("configuration reloaded from %s", d->conffile);
 }
 
-/* Periodic work of the main thread: expiry, identity rotation. */
+/*
+ * Periodic work of the main thread: the client's timers every
+ * LBSPD_TICK_MS; expiry, the balancer's figures and identity rotation
+ * every second.
+ */
 static void
 tick(struct lbspd *d)
 {
+	static uint64_t last_slow;
 	uint64_t now = lbspd_now_ms();
 
 	pthread_mutex_lock(&d->lock);
+	if (d->conf->roles & SP_CONF_ROLE_CLIENT)
+		client_tick(d, now);
+	if (now - last_slow < 1000) {
+		pthread_mutex_unlock(&d->lock);
+		return;
+	}
+	last_slow = now;
 	(void)sp_flow_expire(d->flows, now, 4096);
 	(void)sp_cache_expire(d->cache, now, 4096);
 	balancer_tick(d, now);
@@ -422,7 +435,8 @@ main(int argc, char *argv[])
 	d->flows = sp_flow_table_new(conf->max_flows, &to, d->secret);
 	d->cache = sp_cache_table_new(conf->max_cache,
 	    conf->cache_ttl_ms / 1000, d->secret);
-	if (d->flows == NULL || d->cache == NULL)
+	d->pending = calloc(LBSPD_PENDING_MAX, sizeof(*d->pending));
+	if (d->flows == NULL || d->cache == NULL || d->pending == NULL)
 		fatalx("cannot allocate tables (max-flows %u, max-cache %u)",
 		    conf->max_flows, conf->max_cache);
 	if (balancer_configure(d) == -1)
@@ -474,7 +488,7 @@ main(int argc, char *argv[])
 	    d->sockpath);
 
 	while (!d->stop) {
-		struct timespec ts = { .tv_sec = 1 };
+		struct timespec ts = { .tv_nsec = LBSPD_TICK_MS * 1000000L };
 
 		sig = sigtimedwait(&sigs, NULL, &ts);
 		if (sig == SIGTERM || sig == SIGINT)
@@ -504,6 +518,7 @@ out:
 	balancer_free(d);
 	sp_flow_table_free(d->flows);
 	sp_cache_table_free(d->cache);
+	free(d->pending);
 	free(d->conf);
 	free(d);
 	return rc;

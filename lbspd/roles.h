@@ -61,6 +61,10 @@ bool client_ingress(struct lbspd *d, struct lbspd_pkt *p);
 bool client_owns_egress(struct lbspd *d, const struct lbspd_pkt *p,
     const struct sp_conf_vip **vip);
 bool client_icmp_error(struct lbspd *d, struct lbspd_pkt *p);
+/* The client's timers on the daemon's clock (d->lock held). */
+void client_tick(struct lbspd *d, uint64_t now_ms);
+/* "syn-retransmit", "timer"... for enum lbspd_suspect. */
+const char *client_suspect_name(unsigned reason);
 
 /* Server role (server.c). */
 void server_ingress(struct lbspd *d, struct lbspd_pkt *p);

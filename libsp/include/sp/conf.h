@@ -182,7 +182,7 @@ struct sp_conf {
 	uint32_t cache_ttl_ms;	/* client (vip, id) -> server, ms, 300000 */
 	uint32_t stick_ttl_ms;	/* balancer stick entries, ms, 1800000 */
 	uint32_t fallback_timeout_ms;	/* redirected flow unanswered ->
-					   back to the vip, ms, 3000 */
+					   back to the vip, ms, 1000 */
 	uint32_t timeout_tcp_established_ms;	/* idle, ms, 7200000 */
 	uint32_t timeout_tcp_ms;	/* other TCP states idle, ms, 120000 */
 	uint32_t timeout_udp_ms;	/* idle, ms, 60000 */
