@@ -100,19 +100,39 @@ target_index(const struct lb_vip *v, const uint8_t addr[16])
 	return -1;
 }
 
+/* Up and not draining: may take new sessions itself. */
+static bool
+server_up_open(const struct lb_server *s)
+{
+	return sp_health_up(&s->health) && !s->drain;
+}
+
+/*
+ * The one rule for where a new (or stuck, or seg2-following) session
+ * of server s goes: s itself when up and not draining; else its backup
+ * when it has one that is up and not draining (a standby backup outside
+ * the pool has no check: trusted up); else nowhere (NULL).
+ */
+static const uint8_t *
+target_for_new(const struct lb_vip *v, const struct lb_server *s)
+{
+	const struct lb_server *b;
+
+	if (server_up_open(s))
+		return s->s.addr;
+	if (!s->has_backup)
+		return NULL;
+	b = balancer_server((struct lb_vip *)(uintptr_t)v, s->backup);
+	if (b != NULL && !server_up_open(b))
+		return NULL;
+	return s->backup;
+}
+
 /* May new sessions go to this server, or through it to its backup? */
 static bool
 server_takes_new(const struct lb_vip *v, const struct lb_server *s)
 {
-	const struct lb_server *b;
-
-	if (sp_health_up(&s->health) && !s->drain)
-		return true;
-	if (!s->has_backup)
-		return false;
-	b = balancer_server((struct lb_vip *)(uintptr_t)v, s->backup);
-	/* A standby backup outside the pool has no check: trusted up. */
-	return b == NULL || (sp_health_up(&b->health) && !b->drain);
+	return target_for_new(v, s) != NULL;
 }
 
 void
@@ -293,18 +313,16 @@ stick_key(const struct lbspd *d, const struct lb_vip *v,
 	return sp_stick_key_src(v->addr, src, d->conf->stick_prefix);
 }
 
-/* A server down or draining hands new sessions to its backup. */
+/* A server down or draining hands new sessions to its backup, when
+ * that one takes them (target_for_new()). */
 static const uint8_t *
 with_backup(struct lbspd *d, struct lb_vip *v, struct lb_server *s)
 {
-	if (sp_health_up(&s->health) && !s->drain)
-		return s->s.addr;
-	if (s->has_backup) {
+	const uint8_t *to = target_for_new(v, s);
+
+	if (to != NULL && to != s->s.addr)
 		lbspd_count(d, LBSPD_C_TO_BACKUP);
-		return s->backup;
-	}
-	(void)v;
-	return NULL;
+	return to;
 }
 
 static uint16_t
