@@ -368,7 +368,7 @@ schedule(struct lbspd *d, struct lb_vip *v, const struct lbspd_pkt *p,
  */
 static const uint8_t *
 decide(struct lbspd *d, struct lb_vip *v, struct lbspd_pkt *p,
-    struct sp_flow **flowp, bool *is_new)
+    struct sp_flow **flowp, bool *is_new, bool *limited)
 {
 	const uint8_t *src = &p->data[SP_IP6_OFF_SRC];
 	struct lb_server *s = NULL;
@@ -378,10 +378,10 @@ decide(struct lbspd *d, struct lb_vip *v, struct lbspd_pkt *p,
 	const uint8_t *to = NULL;
 	uint8_t stuck[16];
 	uint64_t now = lbspd_now_ms();
-	bool retired;
 	enum lb_by by = LB_BY_SCHEDULER;
 
 	*is_new = false;
+	*limited = false;
 	if (p->walk.nonfirst_frag)
 		fk = sp_flow_key_3tuple(src, v->addr,
 		    sp_ip6_flowlabel(p->data));
@@ -389,6 +389,14 @@ decide(struct lbspd *d, struct lb_vip *v, struct lbspd_pkt *p,
 		fk = sp_flow_key_5tuple(src, v->addr, p->walk.l4_proto,
 		    p->sport, p->dport);
 	f = sp_flow_lookup(d->flows, &fk);
+	/* 0. A new flow from a source holding max-flows-per-source flows
+	 * is refused before anything is decided or recorded for it. */
+	if (f == NULL && d->conf->max_flows_per_source != 0 &&
+	    sp_flow_source_count(d->flows, src) >=
+	    d->conf->max_flows_per_source) {
+		*limited = true;
+		return NULL;
+	}
 
 	/* 1. seg2, inside the pool only.  A new connection (a SYN) does not
 	 * follow it to a draining server: drain keeps sessions, takes no
@@ -436,7 +444,8 @@ decide(struct lbspd *d, struct lb_vip *v, struct lbspd_pkt *p,
 		if (to == NULL)
 			return NULL;
 		by = LB_BY_SCHEDULER;
-		(void)sp_stick_set(d->lb->stick, &sk, s->s.addr, now);
+		if (sp_stick_set(d->lb->stick, &sk, s->s.addr, now))
+			lbspd_count(d, LBSPD_C_STICK_RETIRED);
 	}
 
 	switch (by) {
@@ -458,7 +467,7 @@ decide(struct lbspd *d, struct lb_vip *v, struct lbspd_pkt *p,
 	}
 
 	if (f == NULL) {
-		f = sp_flow_insert(d->flows, &fk, now, &retired);
+		f = flow_new(d, &fk, now);
 		*is_new = true;
 		if (f != NULL) {
 			memcpy(f->server, to, 16);
@@ -491,12 +500,17 @@ balancer_packet(struct lbspd *d, struct lbspd_pkt *p)
 	uint64_t now = lbspd_now_ms();
 	enum sp_err err;
 	uint8_t *b;
-	bool is_new;
+	bool is_new, limited;
 	int t;
 
 	if (v == NULL)
 		return;
-	to = decide(d, v, p, &f, &is_new);
+	to = decide(d, v, p, &f, &is_new, &limited);
+	if (to == NULL && limited) {
+		lbspd_count(d, LBSPD_C_SOURCE_LIMITED);
+		p->drop = true;
+		return;
+	}
 	if (to == NULL) {
 		lbspd_count(d, LBSPD_C_NO_SERVER);
 		p->drop = true;

@@ -192,7 +192,7 @@ client_egress(struct lbspd *d, struct lbspd_pkt *p,
 	struct sp_flow *f;
 	struct sp_lbsp opt;
 	uint64_t now = lbspd_now_ms();
-	bool retired, syn, resyn = false, unanswered = false;
+	bool syn, resyn = false, unanswered = false;
 
 	/* 1. The flow, as the application sees it.  A SYN on a flow
 	 * already redirected and not answered is a retransmission. */
@@ -202,7 +202,7 @@ client_egress(struct lbspd *d, struct lbspd_pkt *p,
 	    p->dport);
 	f = sp_flow_lookup(d->flows, &key);
 	if (f == NULL)
-		f = sp_flow_insert(d->flows, &key, now, &retired);
+		f = flow_new(d, &key, now);
 	if (f != NULL) {
 		unanswered = (f->flags & CF_REDIRECTED) &&
 		    !(f->flags & CF_ANSWERED);
@@ -344,8 +344,9 @@ client_ingress(struct lbspd *d, struct lbspd_pkt *p)
 				    ce.state == SP_CACHE_SUSPECT &&
 				    memcmp(ce.server, p->opt.seg2, 16) == 0)
 					lbspd_count(d, LBSPD_C_SUSPECT_REVIVED);
-				(void)sp_cache_set(d->cache, m.vip->addr,
-				    p->opt.seg1, p->opt.seg2, now);
+				if (sp_cache_set(d->cache, m.vip->addr,
+				    p->opt.seg1, p->opt.seg2, now))
+					lbspd_count(d, LBSPD_C_CACHE_RETIRED);
 			}
 		}
 	}

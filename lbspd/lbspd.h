@@ -99,7 +99,15 @@
 					   to the vip, its cached server	\
 					   being suspect */			\
 	X(SUSPECT_REVIVED, "suspect_revived") /* client: a suspect server	\
-					   named again in seg2 */
+					   named again in seg2 */		\
+	X(SOURCE_LIMITED, "source_limited") /* new flows refused: their	\
+					   source held max-flows-per-source */\
+	X(FLOWS_RETIRED, "flows_retired") /* live flows retired from a	\
+					   full flow table */			\
+	X(STICK_RETIRED, "stick_retired") /* balancer: live entries	\
+					   retired from a full stick table */	\
+	X(CACHE_RETIRED, "cache_retired") /* client: live entries retired	\
+					   from a full cache */
 
 enum lbspd_counter {
 #define LBSPD_CTR_ENUM(id, name) LBSPD_C_##id,

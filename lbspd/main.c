@@ -233,11 +233,16 @@ reload(struct lbspd *d)
 	pthread_mutex_lock(&d->lock);
 	old = d->conf;
 	rules_changed = old->roles != nc->roles ||
+	    old->syn_rate != nc->syn_rate ||
 	    old->nvips != nc->nvips || old->mss_clamp != nc->mss_clamp ||
 	    old->has_server_address != nc->has_server_address ||
 	    memcmp(old->server_address, nc->server_address, 16) != 0 ||
 	    memcmp(old->vips, nc->vips, sizeof(old->vips)) != 0;
 	d->conf = nc;
+	if (sp_flow_table_set_source_limit(d->flows,
+	    nc->max_flows_per_source) == -1)
+		log_warnx("reload: max-flows-per-source: out of memory; "
+		    "not applied");
 	if (balancer_configure(d) == -1)
 		log_warnx("reload: balancer state could not be rebuilt");
 	if (old->identity != nc->identity ||
@@ -439,6 +444,10 @@ main(int argc, char *argv[])
 	if (d->flows == NULL || d->cache == NULL || d->pending == NULL)
 		fatalx("cannot allocate tables (max-flows %u, max-cache %u)",
 		    conf->max_flows, conf->max_cache);
+	if (sp_flow_table_set_source_limit(d->flows,
+	    conf->max_flows_per_source) == -1)
+		fatalx("cannot allocate the per-source figures "
+		    "(max-flows-per-source %u)", conf->max_flows_per_source);
 	if (balancer_configure(d) == -1)
 		fatalx("cannot set up the balancer (max-stick %u)",
 		    conf->max_stick);

@@ -75,6 +75,14 @@ bool pkt_put_option(struct lbspd *d, struct lbspd_pkt *p,
     const struct sp_lbsp *opt);
 void pkt_clamp_mss(struct lbspd *d, struct lbspd_pkt *p);
 
+/*
+ * The flow of key, made at now_ms when new: a live flow retired for it
+ * is counted (flows_retired); NULL, counted (source_limited), when its
+ * source already holds max-flows-per-source flows.  d->lock held.
+ */
+struct sp_flow *flow_new(struct lbspd *d, const struct sp_flow_key *key,
+    uint64_t now_ms);
+
 /* Route one packet through the roles of the daemon (nfq.c calls it). */
 void roles_process(struct lbspd *d, struct lbspd_pkt *p);
 

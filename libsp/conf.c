@@ -54,6 +54,7 @@ enum kw {
 	KW_MAX_STICK,
 	KW_MAX_CACHE,
 	KW_MAX_FLOWS_PER_SOURCE,
+	KW_SYN_RATE,
 	KW_HASH_KEY,
 	KW_VIP,
 	KW_PORTS,
@@ -662,6 +663,14 @@ st_max_flows(struct parser *p, int argc, char **argv)
 	st_table_size(p, argc, argv, 1, &p->conf->max_flows);
 }
 
+/* xt_limit's fastest rate is 10000 per second. */
+static void
+st_syn_rate(struct parser *p, int argc, char **argv)
+{
+	if (nargs(p, argc, argv, 1, 1))
+		parse_uint(p, argv[0], argv[1], 0, 10000, &p->conf->syn_rate);
+}
+
 static void
 st_max_stick(struct parser *p, int argc, char **argv)
 {
@@ -1236,6 +1245,7 @@ static const struct keyword keywords[KW__COUNT] = {
 	[KW_MAX_CACHE] = { "max-cache", false, false, st_max_cache },
 	[KW_MAX_FLOWS_PER_SOURCE] = { "max-flows-per-source", false, false,
 	    st_max_flows_per_source },
+	[KW_SYN_RATE] = { "syn-rate", false, false, st_syn_rate },
 	[KW_HASH_KEY] = { "hash-key", false, false, st_hash_key },
 	[KW_VIP] = { "vip", false, true, vip_open },
 	[KW_PORTS] = { "ports", true, true, st_ports },
@@ -1455,6 +1465,7 @@ sp_conf_defaults(struct sp_conf *c)
 	c->max_stick = 65536;
 	c->max_cache = 4096;
 	c->max_flows_per_source = 0;
+	c->syn_rate = 5000;
 	c->has_hash_key = false;
 	c->nvips = 0;
 }

@@ -405,6 +405,7 @@ START_TEST(defaults)
 	ck_assert(!cf->has_server_address);
 	ck_assert_uint_eq(cf->cache_ttl_ms, 300000);
 	ck_assert_uint_eq(cf->stick_ttl_ms, 1800000);
+	ck_assert_uint_eq(cf->syn_rate, 5000);
 	ck_assert_uint_eq(cf->fallback_timeout_ms, 1000);
 	ck_assert_uint_eq(cf->stick_prefix, 128);
 	ck_assert_uint_eq(cf->timeout_tcp_established_ms, 7200000);
@@ -548,6 +549,7 @@ START_TEST(edges)
 	    "stick-prefix 0\n"
 	    "max-flows 16777216\n"
 	    "max-stick 1\n"
+	    "syn-rate 10000\n"
 	    "identity-rotate 0\n"
 	    "user _a.b-c\n"
 	    "vip ::1 {\n"
@@ -565,6 +567,7 @@ START_TEST(edges)
 	ck_assert_uint_eq(cf->stick_prefix, 0);
 	ck_assert_uint_eq(cf->max_flows, 16777216);
 	ck_assert_uint_eq(cf->max_stick, 1);
+	ck_assert_uint_eq(cf->syn_rate, 10000);
 	ck_assert_str_eq(cf->user, "_a.b-c");
 	ck_assert_uint_eq(cf->vips[0].allow[0].len, 0);
 	ck_assert_uint_eq(cf->vips[0].check.interval_ms, 4294967295u);
@@ -715,6 +718,8 @@ static const struct {
 	{ "role server\nfallback-timeout ms\n",
 	  "t:2: fallback-timeout: 'ms' is not a duration (e.g. 500ms, 0.5, 3s, "
 	  "5m, 1h)\n" },
+	{ "role server\nsyn-rate 10001\n",
+	  "t:2: syn-rate: '10001' out of range (0..10000)\n" },
 	{ "role server\nfallback-timeout 0.5ms\n",
 	  "t:2: fallback-timeout: '0.5ms' is not a whole number of "
 	  "milliseconds\n" },

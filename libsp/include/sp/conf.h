@@ -193,6 +193,9 @@ struct sp_conf {
 	uint32_t max_cache;	/* client cache entries, default 4096 */
 	uint32_t max_flows_per_source;	/* flows per source address;
 					   0 = unlimited (default) */
+	uint32_t syn_rate;	/* server: SYNs with the option queued to
+				   lbspd per second, 0..10000, 0 = no
+				   limit; default 5000 */
 	bool has_hash_key;	/* hash_key set; else random at start */
 	uint8_t hash_key[16];	/* SipHash key (RFC 7098 §5) */
 	unsigned nvips;		/* entries used in vips */
