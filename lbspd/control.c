@@ -10,7 +10,10 @@
  *           COMMAND [ARG ...]
  *       Words are separated by blanks (spaces, tabs); a "\r" before the
  *       "\n" is ignored; the client closing its side also ends the line.
- *       "--json" or "-j", anywhere after COMMAND, asks for JSON output.
+ *       "--json" or "-j", anywhere after COMMAND, asks for JSON output;
+ *       "--end" asks for the answer (success or error) to end with one
+ *       NUL byte, so that the reader can tell a whole answer, even an
+ *       empty one, from one cut short (lbspctl always asks).
  *       Only printable ASCII and tabs are allowed.  The client has
  *       CONTROL_READ_MS (2 s) from connect to send the whole line.
  *   daemon -> client: the answer, then the daemon closes the
@@ -796,7 +799,7 @@ ctl_dispatch(struct lbspd *d, char *line, size_t len, char **ans,
 	struct ctl_req r = { .d = d };
 	const struct ctl_cmd *cmd = NULL;
 	char *words[CONTROL_MAX_WORDS], *w, *save = NULL;
-	bool json = false;
+	bool json = false, end = false;
 	struct pr p;
 	FILE *f;
 	size_t i;
@@ -814,6 +817,10 @@ ctl_dispatch(struct lbspd *d, char *line, size_t len, char **ans,
 		if (n > 0 && (strcmp(w, "--json") == 0 ||
 		    strcmp(w, "-j") == 0)) {
 			json = true;
+			continue;
+		}
+		if (n > 0 && strcmp(w, "--end") == 0) {
+			end = true;
 			continue;
 		}
 		if (n == CONTROL_MAX_WORDS) {
@@ -849,6 +856,8 @@ ctl_dispatch(struct lbspd *d, char *line, size_t len, char **ans,
 	rc = cmd->fn(&r);
 	if (pr_finish(&p) == -1 && rc == 0)
 		rc = ctl_error(&r, "internal error printing the answer");
+	if (end && rc == 0)
+		fputc('\0', f);
 	if (fclose(f) == EOF && rc == 0)
 		rc = ctl_error(&r, "out of memory");
 	if (rc == 0)
@@ -861,6 +870,8 @@ error:
 	if ((f = open_memstream(ans, anslen)) == NULL)
 		return -1;
 	fprintf(f, "error: %s\n", r.err);
+	if (end)
+		fputc('\0', f);
 	fclose(f);
 	return -1;
 }
