@@ -237,7 +237,7 @@ client_egress(struct lbspd *d, struct lbspd_pkt *p,
 	if (d->conf->redirect && f != NULL &&
 	    memcmp(opt.seg2, zero16, 16) != 0 &&
 	    memcmp(opt.seg2, vip->addr, 16) != 0) {
-		if (unanswered && resyn) {
+		if (resyn) {
 			client_fallback(d, opt.seg2, f,
 			    LBSPD_SUSPECT_SYN_RETRANSMIT);
 			memset(opt.seg2, 0, 16);
@@ -359,8 +359,15 @@ client_ingress(struct lbspd *d, struct lbspd_pkt *p)
 	/* 5. The slides' rule: a server that answers without the option is
 	 * not followed any more (this flow cannot move; new ones will). */
 	if (!p->has_opt && memcmp(src, m.vip->addr, 16) != 0) {
+		struct sp_cache_entry ce;
+
 		lbspd_count(d, LBSPD_C_NO_OPTION_ANSWERS);
-		if (sp_cache_suspect_server(d->cache, src,
+		/* Once (the walk of the cache is not per packet): when our
+		 * own entry still follows this server. */
+		if (sp_cache_get(d->cache, m.vip->addr,
+		    client_identity(d, dst), now, &ce) &&
+		    ce.state == SP_CACHE_OK && memcmp(ce.server, src, 16) == 0 &&
+		    sp_cache_suspect_server(d->cache, src,
 		    LBSPD_SUSPECT_NO_OPTION, now) > 0) {
 			lbspd_count(d, LBSPD_C_FALLBACKS);
 			lbspd_count(d, LBSPD_C_FALLBACK_NO_OPTION);

@@ -93,13 +93,21 @@ while [ $n -lt 60 ]; do
 			break
 		fi
 	else
-		cache_json >"$T/cache-$n.json"
-		r=$(json_get "$T/cache-$n.json" \
-		    "[e.get('reason', '') for e in j if e['server'] == '$XA' and e['state'] == 'suspect']")
-		case $r in
-		*timer*|*syn-retransmit*) suspect_seen=$r ;;
-		esac
-		info "request $n failed at $(($(ms) - t0)) ms; cache for $X: $r"
+		# What the cache says now: X suspect, and why (the timer may
+		# still be a tick away: a few looks, 50 ms apart).
+		j=0
+		r=
+		while [ -z "$suspect_seen" ] && [ $j -lt 6 ]; do
+			cache_json >"$T/cache-$n.json"
+			r=$(json_get "$T/cache-$n.json" \
+			    "[e.get('reason', '') for e in j if e['server'] == '$XA' and e['state'] == 'suspect']")
+			case $r in
+			*timer*|*syn-retransmit*) suspect_seen=$r ;;
+			*) sleep 0.05 ;;
+			esac
+			j=$((j + 1))
+		done
+		info "request $n failed at $(($(ms) - t0)) ms; cache for $X: ${r:-$suspect_seen}"
 	fi
 	[ $(($(ms) - t0)) -lt 10000 ] || break
 	sleep 0.2
