@@ -100,7 +100,7 @@
 					   being suspect */			\
 	X(SUSPECT_REVIVED, "suspect_revived") /* client: a suspect server	\
 					   named again in seg2 */		\
-	X(SOURCE_LIMITED, "source_limited") /* new flows refused: their	\
+	X(SOURCE_LIMITED, "source_limited") /* packets refused a new flow:	\
 					   source held max-flows-per-source */\
 	X(FLOWS_RETIRED, "flows_retired") /* live flows retired from a	\
 					   full flow table */			\

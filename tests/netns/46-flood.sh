@@ -22,7 +22,12 @@
 #      and fell back from nothing, its cache still names X;
 #   6. max-flows-per-source: 50 SYNs from one source at s1 and 50 (from
 #      another) at the vip: exactly 42 refused each time (source_limited),
-#      the balancer holding 8 flows of that source.
+#      the balancer holding 8 flows of that source; and the client role:
+#      c2 runs lbspd (role client, max-flows-per-source 2) and makes 5
+#      requests in a row (closed flows linger 10 s in its table): all 5
+#      succeed, c2 holds 2 flows, the packets of the other 3 were
+#      refused a flow (source_limited counts packets: a refused flow is
+#      not remembered) and sent on unredirected.
 # Prints RSS before / after and the answers counted while flooding.
 . "$(dirname "$0")/lib.sh"
 
@@ -168,5 +173,21 @@ info "max-flows-per-source 8: s1 refused $n1 of 50, the balancer $nl of 50"
 lbspctl lb flows --json >"$T/lb-flows.json" || fail "lbspctl flows on lb"
 [ "$(json_get "$T/lb-flows.json" "len([f for f in j if f['src'] == '2001:db8:beef:2::1'])")" -eq 8 ] ||
 	fail "the balancer holds other than 8 flows of the limited source"
+
+sp_client_conf "$T/c2.conf" "max-flows-per-source 2"
+lbspd_start c2 "$T/c2.conf"
+stats_json c2 "$T/c2-0.json"
+i=0
+while [ $i -lt 5 ]; do
+	out=$(sp_get c2 $VIP 80 name) || fail "request $i from c2 (per-source limit 2): $out"
+	i=$((i + 1))
+done
+stats_json c2 "$T/c2-1.json"
+nc=$(d "$T/c2-0.json" "$T/c2-1.json" source_limited)
+lbspctl c2 flows --json >"$T/c2-flows.json" || fail "lbspctl flows on c2"
+nf=$(json_get "$T/c2-flows.json" "len([f for f in j if f['src'] == '$C2_ADDR'])")
+info "client role, max-flows-per-source 2: 5 requests all answered, $nf flows held, $nc packets refused a flow"
+[ "$nf" -eq 2 ] || fail "c2 holds $nf flows of its own source, want 2"
+[ "$nc" -ge 3 ] || fail "c2 counted $nc packets refused a flow, want 3 requests' worth"
 
 pass "flood: tables within 2048, lbspctl answered $ok_x + $ok_lb times, RSS $X $rss_x0->$rss_x1 KiB lb $rss_lb0->$rss_lb1 KiB, download intact on $X; per-source limit 42/50 refused at s1 and lb"
