@@ -920,15 +920,16 @@ static void
 shim_request(struct lbspd *d, char *line, int *passfd, char *ans,
     size_t size)
 {
-	char *words[4], *w, *save = NULL;
+	char *words[4] = { NULL }, *w, *save = NULL;
 	int n = 0;
 
 	for (w = strtok_r(line, " \t", &save); w != NULL && n < 4;
 	    w = strtok_r(NULL, " \t", &save))
 		words[n++] = w;
-	if (strcmp(words[0], "shim1") != 0) {
+	if (n == 0 || strcmp(words[0], "shim1") != 0) {
 		snprintf(ans, size, "error: shim protocol '%.16s' not "
-		    "spoken here (this lbspd speaks shim1)\n", words[0]);
+		    "spoken here (this lbspd speaks shim1)\n",
+		    n > 0 ? words[0] : "");
 		atomic_fetch_add_explicit(&ctl.errors, 1,
 		    memory_order_relaxed);
 	} else if (n == 4 && strcmp(words[1], "lookup") == 0) {
