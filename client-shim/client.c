@@ -63,7 +63,6 @@
 
 #define CFD_MAX		(1u << 18)	/* fds with state, at most */
 #define CACHE_SIZE	64		/* (vip, identity) -> server */
-#define ANSWER_SIZE	65536	/* "cache --json" read, bytes */
 
 /* State of one fd, valid while flags != 0. */
 enum cfd_flags {
@@ -326,63 +325,27 @@ cache_set(const uint8_t vip[16], const uint8_t id[16],
 }
 
 /*
- * Read the first string value of key after p and before end into a
- * 16-byte address.  JSON of lbspctl: "key": "2001:db8::1".
+ * lbspd's cache: the server it learned for (vip, id), if any and not
+ * suspect -- one small versioned request ("shim1 lookup VIP ID"), within
+ * SHIM_LOOKUP_MS; no answer in time is a miss (the connection goes to
+ * the vip).
  */
-static bool
-json_addr(const char *p, const char *end, const char *key, uint8_t a[16])
-{
-	char pat[32], val[INET6_ADDRSTRLEN];
-	const char *q, *e;
-	size_t n;
-
-	snprintf(pat, sizeof(pat), "\"%s\"", key);
-	q = strstr(p, pat);
-	if (q == NULL || q >= end)
-		return false;
-	q += strlen(pat);
-	while (q < end && (*q == ' ' || *q == ':'))
-		q++;
-	if (q >= end || *q != '"')
-		return false;
-	q++;
-	e = memchr(q, '"', (size_t)(end - q));
-	if (e == NULL || (n = (size_t)(e - q)) >= sizeof(val))
-		return false;
-	memcpy(val, q, n);
-	val[n] = '\0';
-	return inet_pton(AF_INET6, val, a) == 1;
-}
-
-/* lbspd's cache: the server it learned for (vip, id), if any. */
 static bool
 lbspd_cache(const uint8_t vip[16], const uint8_t id[16], uint8_t server[16])
 {
-	char *ans, *p, *end;
-	uint8_t v[16], i[16], s[16];
-	bool found = false;
+	char line[32 + 2 * INET6_ADDRSTRLEN], ans[64], a[INET6_ADDRSTRLEN],
+	    b[INET6_ADDRSTRLEN];
+	size_t n;
 
-	if ((ans = malloc(ANSWER_SIZE)) == NULL)
+	snprintf(line, sizeof(line), SHIM_PROTO " lookup %s %s\n",
+	    shim_ntop(vip, a), shim_ntop(id, b));
+	if (shim_lbspd(line, -1, ans, sizeof(ans), SHIM_LOOKUP_MS) <= 0 ||
+	    strncmp(ans, "server ", 7) != 0)
 		return false;
-	if (shim_lbspd("cache --json\n", -1, ans, ANSWER_SIZE) <= 0 ||
-	    ans[0] != '[') {
-		free(ans);
-		return false;
-	}
-	for (p = strchr(ans, '{'); p != NULL && !found;
-	    p = strchr(end, '{')) {
-		if ((end = strchr(p, '}')) == NULL)
-			break;
-		if (json_addr(p, end, "vip", v) && memcmp(v, vip, 16) == 0 &&
-		    json_addr(p, end, "identity", i) &&
-		    memcmp(i, id, 16) == 0 && json_addr(p, end, "server", s) &&
-		    memcmp(s, zero16, 16) != 0) {
-			memcpy(server, s, 16);
-			found = true;
-		}
-	}
-	free(ans);
-	return found;
+	n = strcspn(ans + 7, "\n");
+	ans[7 + n] = '\0';
+	return inet_pton(AF_INET6, ans + 7, server) == 1 &&
+	    memcmp(server, zero16, 16) != 0;
 }
 
 /*

@@ -331,7 +331,7 @@ wait_fd(int fd, short events, uint64_t deadline)
 }
 
 ssize_t
-shim_lbspd(const char *line, int fd, char *ans, size_t size)
+shim_lbspd(const char *line, int fd, char *ans, size_t size, unsigned ms)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	union {
@@ -342,7 +342,7 @@ shim_lbspd(const char *line, int fd, char *ans, size_t size)
 	    .iov_len = strlen(line) };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
 	struct cmsghdr *c;
-	uint64_t deadline = shim_now_ms() + SHIM_LBSPD_MS;
+	uint64_t deadline = shim_now_ms() + ms;
 	size_t len = 0;
 	ssize_t n;
 	int s, saved = errno;
@@ -406,7 +406,7 @@ int
 shim_dstopts(int fd, const struct sp_lbsp *opt)
 {
 	uint8_t hdr[SP_LBSP_HDR_LEN];
-	char line[16 + 2 * SP_LBSP_HDR_LEN], ans[256];
+	char line[32 + 2 * SP_LBSP_HDR_LEN], ans[256];
 	int saved = errno, path, rc;
 	size_t i;
 	ssize_t n;
@@ -434,17 +434,19 @@ shim_dstopts(int fd, const struct sp_lbsp *opt)
 		atomic_store(&shim.path, SHIM_PATH_LBSPD);
 	}
 	if (opt == NULL) {
-		snprintf(line, sizeof(line), "dstopts none\n");
+		snprintf(line, sizeof(line), SHIM_PROTO " dstopts none\n");
 	} else {
-		memcpy(line, "dstopts ", 8);
+		size_t k = strlen(SHIM_PROTO " dstopts ");
+
+		memcpy(line, SHIM_PROTO " dstopts ", k);
 		for (i = 0; i < sizeof(hdr); i++) {
-			line[8 + 2 * i] = hexdig[hdr[i] >> 4];
-			line[8 + 2 * i + 1] = hexdig[hdr[i] & 0xf];
+			line[k + 2 * i] = hexdig[hdr[i] >> 4];
+			line[k + 2 * i + 1] = hexdig[hdr[i] & 0xf];
 		}
-		line[8 + 2 * sizeof(hdr)] = '\n';
-		line[8 + 2 * sizeof(hdr) + 1] = '\0';
+		line[k + 2 * sizeof(hdr)] = '\n';
+		line[k + 2 * sizeof(hdr) + 1] = '\0';
 	}
-	n = shim_lbspd(line, fd, ans, sizeof(ans));
+	n = shim_lbspd(line, fd, ans, sizeof(ans), SHIM_LBSPD_MS);
 	errno = saved;
 	if (n > 0 && strncmp(ans, "ok", 2) == 0)
 		return 0;

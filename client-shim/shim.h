@@ -32,7 +32,11 @@
 #define SHIM_CONF_DEFAULT	"/etc/lbsp/lbsp.conf"
 #define SHIM_SOCKET_DEFAULT	"/run/lbsp/lbspd.sock"
 #define SHIM_CONF_MAX_BYTES	(1 << 20)	/* lbsp.conf read at most */
-#define SHIM_LBSPD_MS		1000	/* ms for one lbspd request */
+#define SHIM_LBSPD_MS		1000	/* ms for one dstopts request */
+#define SHIM_LOOKUP_MS		100	/* ms for one lookup: connect() waits
+					   on it; later, it goes to the vip */
+#define SHIM_PROTO		"shim1"	/* request version lbspd must speak
+					   (lbspd/control.c) */
 
 /* Messages logged at most once per process: one bit each. */
 enum shim_once {
@@ -114,10 +118,11 @@ int shim_dstopts(int fd, const struct sp_lbsp *opt);
 /*
  * One request to lbspd: send line (ending in "\n") with fd attached
  * (SCM_RIGHTS) when fd >= 0, read the answer (at most size - 1 bytes,
- * NUL-terminated) within SHIM_LBSPD_MS.  Returns the answer length or
+ * NUL-terminated) within ms milliseconds.  Returns the answer length or
  * -1.  errno is preserved.
  */
-ssize_t shim_lbspd(const char *line, int fd, char *ans, size_t size);
+ssize_t shim_lbspd(const char *line, int fd, char *ans, size_t size,
+    unsigned ms);
 
 /* The vip at addr serving port (0: any), or NULL.  Never NULL conf. */
 const struct sp_conf_vip *shim_vip(const uint8_t addr[16], uint16_t port);

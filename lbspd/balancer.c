@@ -100,19 +100,39 @@ target_index(const struct lb_vip *v, const uint8_t addr[16])
 	return -1;
 }
 
+/* Up and not draining: may take new sessions itself. */
+static bool
+server_up_open(const struct lb_server *s)
+{
+	return sp_health_up(&s->health) && !s->drain;
+}
+
+/*
+ * The one rule for where a new (or stuck, or seg2-following) session
+ * of server s goes: s itself when up and not draining; else its backup
+ * when it has one that is up and not draining (a standby backup outside
+ * the pool has no check: trusted up); else nowhere (NULL).
+ */
+static const uint8_t *
+target_for_new(const struct lb_vip *v, const struct lb_server *s)
+{
+	const struct lb_server *b;
+
+	if (server_up_open(s))
+		return s->s.addr;
+	if (!s->has_backup)
+		return NULL;
+	b = balancer_server((struct lb_vip *)(uintptr_t)v, s->backup);
+	if (b != NULL && !server_up_open(b))
+		return NULL;
+	return s->backup;
+}
+
 /* May new sessions go to this server, or through it to its backup? */
 static bool
 server_takes_new(const struct lb_vip *v, const struct lb_server *s)
 {
-	const struct lb_server *b;
-
-	if (sp_health_up(&s->health) && !s->drain)
-		return true;
-	if (!s->has_backup)
-		return false;
-	b = balancer_server((struct lb_vip *)(uintptr_t)v, s->backup);
-	/* A standby backup outside the pool has no check: trusted up. */
-	return b == NULL || (sp_health_up(&b->health) && !b->drain);
+	return target_for_new(v, s) != NULL;
 }
 
 void
@@ -293,18 +313,16 @@ stick_key(const struct lbspd *d, const struct lb_vip *v,
 	return sp_stick_key_src(v->addr, src, d->conf->stick_prefix);
 }
 
-/* A server down or draining hands new sessions to its backup. */
+/* A server down or draining hands new sessions to its backup, when
+ * that one takes them (target_for_new()). */
 static const uint8_t *
 with_backup(struct lbspd *d, struct lb_vip *v, struct lb_server *s)
 {
-	if (sp_health_up(&s->health) && !s->drain)
-		return s->s.addr;
-	if (s->has_backup) {
+	const uint8_t *to = target_for_new(v, s);
+
+	if (to != NULL && to != s->s.addr)
 		lbspd_count(d, LBSPD_C_TO_BACKUP);
-		return s->backup;
-	}
-	(void)v;
-	return NULL;
+	return to;
 }
 
 static uint16_t
@@ -359,7 +377,7 @@ schedule(struct lbspd *d, struct lb_vip *v, const struct lbspd_pkt *p,
  */
 static const uint8_t *
 decide(struct lbspd *d, struct lb_vip *v, struct lbspd_pkt *p,
-    struct sp_flow **flowp, bool *is_new)
+    struct sp_flow **flowp, bool *is_new, bool *limited)
 {
 	const uint8_t *src = &p->data[SP_IP6_OFF_SRC];
 	struct lb_server *s = NULL;
@@ -369,10 +387,10 @@ decide(struct lbspd *d, struct lb_vip *v, struct lbspd_pkt *p,
 	const uint8_t *to = NULL;
 	uint8_t stuck[16];
 	uint64_t now = lbspd_now_ms();
-	bool retired;
 	enum lb_by by = LB_BY_SCHEDULER;
 
 	*is_new = false;
+	*limited = false;
 	if (p->walk.nonfirst_frag)
 		fk = sp_flow_key_3tuple(src, v->addr,
 		    sp_ip6_flowlabel(p->data));
@@ -380,6 +398,14 @@ decide(struct lbspd *d, struct lb_vip *v, struct lbspd_pkt *p,
 		fk = sp_flow_key_5tuple(src, v->addr, p->walk.l4_proto,
 		    p->sport, p->dport);
 	f = sp_flow_lookup(d->flows, &fk);
+	/* 0. A new flow from a source holding max-flows-per-source flows
+	 * is refused before anything is decided or recorded for it. */
+	if (f == NULL && d->conf->max_flows_per_source != 0 &&
+	    sp_flow_source_count(d->flows, src) >=
+	    d->conf->max_flows_per_source) {
+		*limited = true;
+		return NULL;
+	}
 
 	/* 1. seg2, inside the pool only.  A new connection (a SYN) does not
 	 * follow it to a draining server: drain keeps sessions, takes no
@@ -399,10 +425,18 @@ decide(struct lbspd *d, struct lb_vip *v, struct lbspd_pkt *p,
 			}
 		}
 	}
-	/* 2. A known flow. */
+	/* 2. A known flow -- but a SYN (a client trying again, e.g. its
+	 * retransmission after a fallback) is not sent back to a server
+	 * known down: it is placed anew. */
 	if (to == NULL && f != NULL && memcmp(f->server, zero16, 16) != 0) {
-		to = f->server;
-		by = LB_BY_FLOW;
+		bool syn = p->walk.l4_proto == SP_NH_TCP &&
+		    (p->tcp_flags & (SP_TCP_SYN | SP_TCP_ACK)) == SP_TCP_SYN;
+
+		s = balancer_server(v, f->server);
+		if (!syn || s == NULL || sp_health_up(&s->health)) {
+			to = f->server;
+			by = LB_BY_FLOW;
+		}
 	}
 	/* 3. The stick table (a server that takes new sessions). */
 	sk = stick_key(d, v, p);
@@ -419,7 +453,8 @@ decide(struct lbspd *d, struct lb_vip *v, struct lbspd_pkt *p,
 		if (to == NULL)
 			return NULL;
 		by = LB_BY_SCHEDULER;
-		(void)sp_stick_set(d->lb->stick, &sk, s->s.addr, now);
+		if (sp_stick_set(d->lb->stick, &sk, s->s.addr, now))
+			lbspd_count(d, LBSPD_C_STICK_RETIRED);
 	}
 
 	switch (by) {
@@ -441,7 +476,7 @@ decide(struct lbspd *d, struct lb_vip *v, struct lbspd_pkt *p,
 	}
 
 	if (f == NULL) {
-		f = sp_flow_insert(d->flows, &fk, now, &retired);
+		f = flow_new(d, &fk, now);
 		*is_new = true;
 		if (f != NULL) {
 			memcpy(f->server, to, 16);
@@ -474,12 +509,17 @@ balancer_packet(struct lbspd *d, struct lbspd_pkt *p)
 	uint64_t now = lbspd_now_ms();
 	enum sp_err err;
 	uint8_t *b;
-	bool is_new;
+	bool is_new, limited;
 	int t;
 
 	if (v == NULL)
 		return;
-	to = decide(d, v, p, &f, &is_new);
+	to = decide(d, v, p, &f, &is_new, &limited);
+	if (to == NULL && limited) {
+		lbspd_count(d, LBSPD_C_SOURCE_LIMITED);
+		p->drop = true;
+		return;
+	}
 	if (to == NULL) {
 		lbspd_count(d, LBSPD_C_NO_SERVER);
 		p->drop = true;

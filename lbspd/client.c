@@ -10,9 +10,12 @@
  *      (vip, identity), else zero;
  *   4. single pass (redirect on): with a server known, the packet goes
  *      straight to it (destination vip -> server, checksums fixed) --
- *      unless the flow fell back: a redirected flow whose server has not
- *      answered for fallback-timeout goes back to the vip, and the cache
- *      entry is dropped so that new connections do too;
+ *      unless the flow fell back: a redirected SYN sent again without
+ *      an answer (the kernel's first retransmission), or any packet of
+ *      a redirected flow unanswered for fallback-timeout, goes to the
+ *      vip instead, and the server becomes suspect: cache entries
+ *      naming it stay (lbspctl cache says why) but are not followed
+ *      until an answer names it in seg2 again;
  *   5. the MSS of a SYN is clamped, the option put on.
  * Ingress, a packet from the vip or an allowed server:
  *   1. the flow is found by (proto, ports, identity) among the vips the
@@ -25,6 +28,9 @@
  *   4. the MSS of a SYN-ACK is clamped;
  *   5. the slides' rule: a server answering without the option is no
  *      longer followed by new connections.
+ * Timers (client_tick(), on the daemon's clock): a redirected SYN still
+ * unanswered fallback-timeout after it left makes its server suspect
+ * even when the application gave up and sends nothing more.
  * ICMPv6 errors about a redirected flow quote the packet with the
  * server's address: it is rewritten back to the vip so the socket gets
  * the error (path MTU discovery); "unreachable" about a server makes the
@@ -48,21 +54,88 @@ static const uint8_t zero16[16];
 #define CF_FELL_BACK	0x04	/* its server was dropped: the cache is
 				   not consulted again for it */
 
+const char *
+client_suspect_name(unsigned reason)
+{
+	static const char *const names[LBSPD_SUSPECT__COUNT] = {
+		[LBSPD_SUSPECT_NONE] = "",
+		[LBSPD_SUSPECT_SYN_RETRANSMIT] = "syn-retransmit",
+		[LBSPD_SUSPECT_TIMER] = "timer",
+		[LBSPD_SUSPECT_ICMP] = "icmp-unreachable",
+		[LBSPD_SUSPECT_NO_OPTION] = "no-option",
+	};
+
+	return reason < LBSPD_SUSPECT__COUNT ? names[reason] : "unknown";
+}
+
+/* The counter of each reason to fall back. */
+static const enum lbspd_counter suspect_counter[LBSPD_SUSPECT__COUNT] = {
+	[LBSPD_SUSPECT_NONE] = LBSPD_C_FALLBACKS,
+	[LBSPD_SUSPECT_SYN_RETRANSMIT] = LBSPD_C_FALLBACK_SYN_RETRANSMIT,
+	[LBSPD_SUSPECT_TIMER] = LBSPD_C_FALLBACK_TIMER,
+	[LBSPD_SUSPECT_ICMP] = LBSPD_C_FALLBACK_ICMP,
+	[LBSPD_SUSPECT_NO_OPTION] = LBSPD_C_FALLBACK_NO_OPTION,
+};
+
 /*
- * Give up on server for (vip, identity): new connections go to the vip;
- * flow f (may be NULL) goes back to the vip for the rest of its life.
+ * Give up on server, for reason: it becomes suspect in the cache (no new
+ * connection is redirected to it until an answer names it again); flow
+ * f (may be NULL) goes back to the vip for the rest of its life.
  */
 static void
-client_fallback(struct lbspd *d, const struct sp_conf_vip *vip,
-    const uint8_t identity[16], struct sp_flow *f)
+client_fallback(struct lbspd *d, const uint8_t server[16],
+    struct sp_flow *f, enum lbspd_suspect reason)
 {
-	(void)sp_cache_forget(d->cache, vip->addr, identity);
+	uint8_t srv[16];
+
+	memcpy(srv, server, 16);	/* server may be f->server */
+	(void)sp_cache_suspect_server(d->cache, srv, (uint8_t)reason,
+	    lbspd_now_ms());
 	if (f != NULL) {
 		memset(f->server, 0, 16);
-	f->flags = (f->flags & ~(uint32_t)CF_REDIRECTED) |
+		f->flags = (f->flags & ~(uint32_t)CF_REDIRECTED) |
 		    CF_FELL_BACK;
 	}
 	lbspd_count(d, LBSPD_C_FALLBACKS);
+	if ((unsigned)reason < LBSPD_SUSPECT__COUNT &&
+	    reason != LBSPD_SUSPECT_NONE)
+		lbspd_count(d, suspect_counter[reason]);
+}
+
+/* Time the redirected SYN of f: client_tick() looks at it when due. */
+static void
+pending_push(struct lbspd *d, const struct sp_flow *f)
+{
+	struct lbspd_pending *pe;
+
+	if (d->pending == NULL || d->pending_count == LBSPD_PENDING_MAX)
+		return;
+	pe = &d->pending[(d->pending_head + d->pending_count) %
+	    LBSPD_PENDING_MAX];
+	pe->key = f->key;
+	pe->created_ms = f->created_ms;
+	pe->due_ms = f->created_ms + d->conf->fallback_timeout_ms;
+	d->pending_count++;
+}
+
+void
+client_tick(struct lbspd *d, uint64_t now)
+{
+	const struct lbspd_pending *pe;
+	struct sp_flow *f;
+
+	while (d->pending_count > 0) {
+		pe = &d->pending[d->pending_head];
+		if (pe->due_ms > now)
+			break;
+		f = sp_flow_lookup(d->flows, &pe->key);
+		if (f != NULL && f->created_ms == pe->created_ms &&
+		    (f->flags & CF_REDIRECTED) &&
+		    !(f->flags & (CF_ANSWERED | CF_FELL_BACK)))
+			client_fallback(d, f->server, f, LBSPD_SUSPECT_TIMER);
+		d->pending_head = (d->pending_head + 1) % LBSPD_PENDING_MAX;
+		d->pending_count--;
+	}
 }
 
 static bool
@@ -115,48 +188,70 @@ client_egress(struct lbspd *d, struct lbspd_pkt *p,
 {
 	const uint8_t *src = &p->data[SP_IP6_OFF_SRC];
 	struct sp_flow_key key;
+	struct sp_cache_entry ce;
 	struct sp_flow *f;
 	struct sp_lbsp opt;
 	uint64_t now = lbspd_now_ms();
-	bool retired;
+	bool syn, resyn = false, unanswered = false;
 
-	/* 1. The flow, as the application sees it. */
+	/* 1. The flow, as the application sees it.  A SYN on a flow
+	 * already redirected and not answered is a retransmission. */
+	syn = p->walk.l4_proto == SP_NH_TCP &&
+	    (p->tcp_flags & (SP_TCP_SYN | SP_TCP_ACK)) == SP_TCP_SYN;
 	key = sp_flow_key_5tuple(src, vip->addr, p->walk.l4_proto, p->sport,
 	    p->dport);
 	f = sp_flow_lookup(d->flows, &key);
 	if (f == NULL)
-		f = sp_flow_insert(d->flows, &key, now, &retired);
-	if (f != NULL)
+		f = flow_new(d, &key, now);
+	if (f != NULL) {
+		unanswered = (f->flags & CF_REDIRECTED) &&
+		    !(f->flags & CF_ANSWERED);
+		resyn = syn && unanswered;
 		sp_flow_update(d->flows, f, now, SP_FLOW_ORIG, p->tcp_flags,
 		    p->len);
+	}
 
 	/* 2. Who we are. */
 	memcpy(opt.seg1, client_identity(d, src), 16);
 	if (f != NULL)
 		memcpy(f->identity, opt.seg1, 16);
 
-	/* 3. Who serves us, if known. */
+	/* 3. Who serves us, if known (a suspect server is not). */
 	memset(opt.seg2, 0, 16);
-	if (f != NULL && memcmp(f->server, zero16, 16) != 0)
+	if (f != NULL && memcmp(f->server, zero16, 16) != 0) {
 		memcpy(opt.seg2, f->server, 16);
-	else if ((f == NULL || !(f->flags & CF_FELL_BACK)) &&
-	    sp_cache_lookup(d->cache, vip->addr, opt.seg1, now, opt.seg2) &&
-	    f != NULL)
-		memcpy(f->server, opt.seg2, 16);
+	} else if (f == NULL || !(f->flags & CF_FELL_BACK)) {
+		if (sp_cache_get(d->cache, vip->addr, opt.seg1, now, &ce)) {
+			if (ce.state == SP_CACHE_OK)
+				memcpy(opt.seg2, ce.server, 16);
+			else if (f != NULL && f->packets[SP_FLOW_ORIG] == 1)
+				lbspd_count(d, LBSPD_C_SUSPECT_AVOIDED);
+		}
+		if (f != NULL)
+			memcpy(f->server, opt.seg2, 16);
+	}
 
-	/* 4. Single pass, unless the server has not answered in time. */
+	/* 4. Single pass, unless the server has not answered in time: a
+	 * SYN sent again (the kernel's first retransmission) or a packet
+	 * after fallback-timeout goes to the vip. */
 	if (d->conf->redirect && f != NULL &&
 	    memcmp(opt.seg2, zero16, 16) != 0 &&
 	    memcmp(opt.seg2, vip->addr, 16) != 0) {
-		if ((f->flags & CF_REDIRECTED) && !(f->flags & CF_ANSWERED) &&
+		if (resyn) {
+			client_fallback(d, opt.seg2, f,
+			    LBSPD_SUSPECT_SYN_RETRANSMIT);
+			memset(opt.seg2, 0, 16);
+		} else if (unanswered &&
 		    now - f->created_ms >= d->conf->fallback_timeout_ms) {
-			client_fallback(d, vip, opt.seg1, f);
+			client_fallback(d, opt.seg2, f, LBSPD_SUSPECT_TIMER);
 			memset(opt.seg2, 0, 16);
 		} else {
 			uint8_t *b = pkt_writable(p);	/* before buf_len */
 
 			if (sp_pkt_set_addr(b, p->buf_len, SP_ADDR_DST,
 			    opt.seg2) == SP_OK) {
+				if (!(f->flags & CF_REDIRECTED) && syn)
+					pending_push(d, f);
 				f->flags |= CF_REDIRECTED;
 				lbspd_count(d, LBSPD_C_REDIRECTED);
 			}
@@ -236,13 +331,22 @@ client_ingress(struct lbspd *d, struct lbspd_pkt *p)
 			if (!server_allowed(m.vip, p->opt.seg2)) {
 				lbspd_count(d, LBSPD_C_SEG2_REJECTED);
 			} else {
+				struct sp_cache_entry ce;
+
 				if (m.flow != NULL &&
 				    memcmp(m.flow->server, p->opt.seg2, 16) != 0) {
 					memcpy(m.flow->server, p->opt.seg2, 16);
 					lbspd_count(d, LBSPD_C_LEARNED);
 				}
-				(void)sp_cache_set(d->cache, m.vip->addr,
-				    p->opt.seg1, p->opt.seg2, now);
+				/* Named in seg2: alive, no longer suspect. */
+				if (sp_cache_get(d->cache, m.vip->addr,
+				    p->opt.seg1, now, &ce) &&
+				    ce.state == SP_CACHE_SUSPECT &&
+				    memcmp(ce.server, p->opt.seg2, 16) == 0)
+					lbspd_count(d, LBSPD_C_SUSPECT_REVIVED);
+				if (sp_cache_set(d->cache, m.vip->addr,
+				    p->opt.seg1, p->opt.seg2, now))
+					lbspd_count(d, LBSPD_C_CACHE_RETIRED);
 			}
 		}
 	}
@@ -255,10 +359,19 @@ client_ingress(struct lbspd *d, struct lbspd_pkt *p)
 	/* 5. The slides' rule: a server that answers without the option is
 	 * not followed any more (this flow cannot move; new ones will). */
 	if (!p->has_opt && memcmp(src, m.vip->addr, 16) != 0) {
+		struct sp_cache_entry ce;
+
 		lbspd_count(d, LBSPD_C_NO_OPTION_ANSWERS);
-		if (sp_cache_forget(d->cache, m.vip->addr,
-		    client_identity(d, dst)))
+		/* Once (the walk of the cache is not per packet): when our
+		 * own entry still follows this server. */
+		if (sp_cache_get(d->cache, m.vip->addr,
+		    client_identity(d, dst), now, &ce) &&
+		    ce.state == SP_CACHE_OK && memcmp(ce.server, src, 16) == 0 &&
+		    sp_cache_suspect_server(d->cache, src,
+		    LBSPD_SUSPECT_NO_OPTION, now) > 0) {
 			lbspd_count(d, LBSPD_C_FALLBACKS);
+			lbspd_count(d, LBSPD_C_FALLBACK_NO_OPTION);
+		}
 	}
 
 	/* 3. From the server itself: make it look like the vip. */
@@ -335,7 +448,7 @@ client_icmp_error(struct lbspd *d, struct lbspd_pkt *p)
 		if (p->data[p->walk.l4_off] == 1) {
 			bool answered = (f->flags & CF_ANSWERED) != 0;
 
-			client_fallback(d, vip, f->identity, f);
+			client_fallback(d, f->server, f, LBSPD_SUSPECT_ICMP);
 			if (!answered) {
 				p->drop = true;
 				lbspd_count(d, LBSPD_C_ICMP_ABSORBED);

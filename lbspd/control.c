@@ -1,6 +1,7 @@
 /*
- * control.c -- the control socket: lbspctl's commands, served by one
- * thread, one client at a time.
+ * control.c -- the control socket: lbspctl's commands and the shims'
+ * requests, served by one thread to up to CONTROL_MAX_CONNS (256)
+ * clients at once, never waiting on any one of them (poll()).
  *
  * Protocol (unix stream socket, one request per connection):
  *
@@ -9,7 +10,10 @@
  *           COMMAND [ARG ...]
  *       Words are separated by blanks (spaces, tabs); a "\r" before the
  *       "\n" is ignored; the client closing its side also ends the line.
- *       "--json" or "-j", anywhere after COMMAND, asks for JSON output.
+ *       "--json" or "-j", anywhere after COMMAND, asks for JSON output;
+ *       "--end" asks for the answer (success or error) to end with one
+ *       NUL byte, so that the reader can tell a whole answer, even an
+ *       empty one, from one cut short (lbspctl always asks).
  *       Only printable ASCII and tabs are allowed.  The client has
  *       CONTROL_READ_MS (2 s) from connect to send the whole line.
  *   daemon -> client: the answer, then the daemon closes the
@@ -18,6 +22,15 @@
  *       "error: MESSAGE\n", nothing else.  Anything the client sends
  *       after the line is ignored; a client that closes without sending
  *       a byte gets no answer.
+ *
+ * Shims (client-shim, server-shim) send versioned requests instead:
+ *   "shim1 lookup VIP IDENTITY" -> "server ADDR\n" (the client role's
+ *       cache names ADDR for (vip, identity) and it is not suspect) or
+ *       "none\n";
+ *   "shim1 dstopts HEX80|none" with a socket (SCM_RIGHTS) -> "ok\n"
+ *       (fdpass.h; plain "dstopts ..." is still understood);
+ *   another version -> "error: shim protocol 'shimN' not spoken here
+ *       (this lbspd speaks shim1)\n".
  *
  * JSON shapes (names are the contract; text prints the same names):
  *   stats: { version, uptime_s, roles: [str], queues: [n], identity_mode,
@@ -32,7 +45,9 @@
  *   flows: [ { proto, src, sport, dst, dport, label, identity, server,
  *       state, packets_orig, packets_reply, bytes_orig, bytes_reply,
  *       idle_s } ]
- *   cache: [ { vip, identity, server, ttl_s } ]
+ *   cache: [ { vip, identity, server, ttl_s, state: "ok"|"suspect",
+ *       reason (suspect only: "syn-retransmit", "timer",
+ *       "icmp-unreachable", "no-option"), suspect_s (suspect only) } ]
  *   stick: [ { vip, kind: "seg1"|"src-label"|"src", key, prefix_len
  *       (src only), label (src-label only), server, ttl_s } ]
  *   servers: [ { vip, scheduler, servers: [ { address, state, reason,
@@ -76,6 +91,7 @@
 #include "lbspd.h"
 #include "log.h"
 #include "pr.h"
+#include "roles.h"
 
 #define CONTROL_LINE_MAX	512	/* bytes of a request, "\n" included */
 #define CONTROL_MAX_WORDS	16	/* words of a request */
@@ -83,7 +99,8 @@
 #define CONTROL_WRITE_MS	5000	/* ms to take the whole answer */
 #define CONTROL_DRAIN_MS	200	/* ms spent discarding extra input */
 #define CONTROL_DRAIN_BYTES	65536	/* extra input discarded at most */
-#define CONTROL_BACKLOG		16
+#define CONTROL_BACKLOG		128
+#define CONTROL_MAX_CONNS	256	/* clients served at once */
 #define NFQ_PROC		"/proc/net/netfilter/nfnetlink_queue"
 #define NFQ_PROC_BYTES		16384	/* of it read: 300 queues' lines */
 
@@ -398,6 +415,8 @@ cmd_flows(struct ctl_req *r)
 
 /* ------------------------------------------------------------ cache */
 
+static void print_none(struct pr *p, const char *key);
+
 static int
 cache_print(const struct sp_cache_entry *e, void *arg)
 {
@@ -410,6 +429,16 @@ cache_print(const struct sp_cache_entry *e, void *arg)
 	pr_addr(p, "server", e->server);
 	pr_u64(p, "ttl_s", e->expire_ms > w->now_ms ?
 	    (e->expire_ms - w->now_ms) / 1000 : 0);
+	if (e->state == SP_CACHE_SUSPECT) {
+		pr_str(p, "state", "suspect");
+		pr_str(p, "reason", client_suspect_name(e->reason));
+		pr_u64(p, "suspect_s", w->now_ms > e->suspect_ms ?
+		    (w->now_ms - e->suspect_ms) / 1000 : 0);
+	} else {
+		pr_str(p, "state", "ok");
+		print_none(p, "reason");
+		print_none(p, "suspect_s");
+	}
 	pr_close_object(p);
 	return 0;
 }
@@ -770,7 +799,7 @@ ctl_dispatch(struct lbspd *d, char *line, size_t len, char **ans,
 	struct ctl_req r = { .d = d };
 	const struct ctl_cmd *cmd = NULL;
 	char *words[CONTROL_MAX_WORDS], *w, *save = NULL;
-	bool json = false;
+	bool json = false, end = false;
 	struct pr p;
 	FILE *f;
 	size_t i;
@@ -788,6 +817,10 @@ ctl_dispatch(struct lbspd *d, char *line, size_t len, char **ans,
 		if (n > 0 && (strcmp(w, "--json") == 0 ||
 		    strcmp(w, "-j") == 0)) {
 			json = true;
+			continue;
+		}
+		if (n > 0 && strcmp(w, "--end") == 0) {
+			end = true;
 			continue;
 		}
 		if (n == CONTROL_MAX_WORDS) {
@@ -823,6 +856,8 @@ ctl_dispatch(struct lbspd *d, char *line, size_t len, char **ans,
 	rc = cmd->fn(&r);
 	if (pr_finish(&p) == -1 && rc == 0)
 		rc = ctl_error(&r, "internal error printing the answer");
+	if (end && rc == 0)
+		fputc('\0', f);
 	if (fclose(f) == EOF && rc == 0)
 		rc = ctl_error(&r, "out of memory");
 	if (rc == 0)
@@ -835,164 +870,378 @@ error:
 	if ((f = open_memstream(ans, anslen)) == NULL)
 		return -1;
 	fprintf(f, "error: %s\n", r.err);
+	if (end)
+		fputc('\0', f);
 	fclose(f);
 	return -1;
+}
+
+/* ------------------------------------------------------------ shims */
+
+/*
+ * The shims' versioned requests, "shim1 lookup VIP IDENTITY": the
+ * server the client role learned for (vip, identity), when it is not
+ * suspect.  Answer: "server ADDR\n" or "none\n" (or "error: ...\n").
+ * O(1) under d->lock: a connect() waits on it.
+ */
+static void
+shim_lookup(struct lbspd *d, const char *vip_s, const char *id_s,
+    char *ans, size_t size)
+{
+	char a[INET6_ADDRSTRLEN];
+	uint8_t vip[16], id[16], server[16];
+	bool hit = false;
+
+	if (inet_pton(AF_INET6, vip_s, vip) != 1 ||
+	    inet_pton(AF_INET6, id_s, id) != 1) {
+		snprintf(ans, size, "error: lookup wants VIP IDENTITY, two "
+		    "IPv6 addresses\n");
+		atomic_fetch_add_explicit(&ctl.errors, 1,
+		    memory_order_relaxed);
+		return;
+	}
+	pthread_mutex_lock(&d->lock);
+	if (d->cache != NULL)
+		hit = sp_cache_lookup(d->cache, vip, id, lbspd_now_ms(), server);
+	pthread_mutex_unlock(&d->lock);
+	if (hit && inet_ntop(AF_INET6, server, a, sizeof(a)) != NULL)
+		snprintf(ans, size, "server %s\n", a);
+	else
+		snprintf(ans, size, "none\n");
+}
+
+/*
+ * "shimN VERB ARGS": the shims' requests, versioned so that a shim and
+ * a daemon of different releases say clearly that they do not agree.
+ * Version 1: "lookup VIP IDENTITY" and "dstopts HEX80|none" (with the
+ * socket, as fdpass.h says).  Fills ans; *passfd is consumed.
+ */
+static void
+shim_request(struct lbspd *d, char *line, int *passfd, char *ans,
+    size_t size)
+{
+	char *words[4] = { NULL }, *w, *save = NULL;
+	int n = 0;
+
+	for (w = strtok_r(line, " \t", &save); w != NULL && n < 4;
+	    w = strtok_r(NULL, " \t", &save))
+		words[n++] = w;
+	if (n == 0 || strcmp(words[0], "shim1") != 0) {
+		snprintf(ans, size, "error: shim protocol '%.16s' not "
+		    "spoken here (this lbspd speaks shim1)\n",
+		    n > 0 ? words[0] : "");
+		atomic_fetch_add_explicit(&ctl.errors, 1,
+		    memory_order_relaxed);
+	} else if (n == 4 && strcmp(words[1], "lookup") == 0) {
+		shim_lookup(d, words[2], words[3], ans, size);
+	} else if (n == 3 && strcmp(words[1], "dstopts") == 0) {
+		if (fdpass_dstopts(d, *passfd, words[2], ans, size) == -1)
+			atomic_fetch_add_explicit(&ctl.errors, 1,
+			    memory_order_relaxed);
+		*passfd = -1;	/* closed by fdpass_dstopts() */
+	} else {
+		snprintf(ans, size, "error: shim1: usage: lookup VIP "
+		    "IDENTITY | dstopts HEX80|none\n");
+		atomic_fetch_add_explicit(&ctl.errors, 1,
+		    memory_order_relaxed);
+	}
+	if (*passfd != -1) {
+		close(*passfd);
+		*passfd = -1;
+	}
 }
 
 /* ------------------------------------------------------------ I/O */
 
 /*
- * Wait until fd is ready for events, the deadline (lbspd_now_ms()) or
- * control_stop().  Returns 1 ready, 0 deadline passed, -1 stop or error.
+ * Clients are served together, by one poll() loop that never waits on
+ * any of them: each connection is a small state machine (read the line,
+ * write the answer, discard what follows, close), every step bounded in
+ * time.  A slow or silent client holds its own slot, nobody else's.
  */
-static int
-ctl_wait(int fd, short events, uint64_t deadline)
-{
-	struct pollfd pfd[2];
-	uint64_t now;
-	int rc;
+enum conn_state {
+	CONN_FREE,
+	CONN_READ,		/* reading the request line */
+	CONN_WRITE,		/* sending the answer */
+	CONN_DRAIN,		/* discarding what follows, then close */
+};
 
-	for (;;) {
-		now = lbspd_now_ms();
-		if (now >= deadline)
-			return 0;
-		pfd[0] = (struct pollfd){ .fd = fd, .events = events };
-		pfd[1] = (struct pollfd){ .fd = ctl.stopfd[0],
-		    .events = POLLIN };
-		rc = poll(pfd, 2, (int)(deadline - now));
-		if (rc == -1 && errno == EINTR)
-			continue;
-		if (rc == -1 || (pfd[1].revents & POLLIN))
-			return -1;
-		if (rc > 0)
-			return 1;
-	}
-}
+struct ctl_conn {
+	enum conn_state state;
+	int fd;
+	int passfd;			/* descriptor sent with the line */
+	char line[CONTROL_LINE_MAX + 1];
+	size_t len;			/* bytes of line */
+	char *ans;			/* malloc'd answer */
+	size_t anslen, sent;		/* bytes */
+	size_t drained;			/* bytes discarded */
+	uint64_t deadline;		/* ms, lbspd_now_ms() */
+};
 
-/* Send all of buf before the deadline.  Returns 0 or -1. */
-static int
-ctl_send(int fd, const char *buf, size_t len, uint64_t deadline)
-{
-	ssize_t n;
+static struct ctl_conn conns[CONTROL_MAX_CONNS];
 
-	while (len > 0) {
-		if (ctl_wait(fd, POLLOUT, deadline) != 1)
-			return -1;
-		n = send(fd, buf, len, MSG_NOSIGNAL);
-		if (n == -1 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n == -1)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/*
- * Serve one client: read its line within CONTROL_READ_MS, answer,
- * close.  Every outcome gets an answer the client can read: after
- * sending we discard what it sent beyond its line (bounded), so that
- * closing does not reset the connection before it read the answer.
- */
 static void
-ctl_serve(int fd)
+conn_close(struct ctl_conn *c)
 {
-	char line[CONTROL_LINE_MAX + 1], *ans = NULL, junk[4096];
-	const char *errmsg = NULL;
-	size_t len = 0, anslen = 0, drained = 0;
-	uint64_t deadline = lbspd_now_ms() + CONTROL_READ_MS;
-	ssize_t n;
-	int rc, passfd = -1;
+	if (c->passfd != -1)
+		close(c->passfd);
+	close(c->fd);
+	free(c->ans);
+	memset(c, 0, sizeof(*c));
+	c->fd = c->passfd = -1;
+	c->state = CONN_FREE;
+}
 
-	atomic_fetch_add_explicit(&ctl.requests, 1, memory_order_relaxed);
-	/* The line, and the socket a shim may send with it (SCM_RIGHTS). */
-	rc = fdpass_recv(fd, line, sizeof(line), &passfd);
-	if (rc == -1) {
-		if (errno == 0)
-			goto out;	/* connected and left: no answer */
-		errmsg = errno == EMSGSIZE ? "request longer than 512 bytes" :
-		    errno == ETIMEDOUT ? "no request within 2 seconds" :
-		    "cannot read the request";
+/* The answer is ready: send it (nothing to send: close). */
+static void
+conn_answer(struct ctl_conn *c, char *ans, size_t anslen)
+{
+	c->ans = ans;
+	c->anslen = anslen;
+	c->sent = 0;
+	if (ans == NULL) {
+		conn_close(c);
+		return;
 	}
-	len = rc > 0 ? (size_t)rc : 0;
-	if (errmsg != NULL) {
-		atomic_fetch_add_explicit(&ctl.errors, 1,
-		    memory_order_relaxed);
-		log_debug("control: error: %s", errmsg);
-		if (asprintf(&ans, "error: %s\n", errmsg) == -1)
-			ans = NULL;
-		anslen = ans != NULL ? strlen(ans) : 0;
-	} else if (strncmp(line, "dstopts ", 8) == 0) {
-		char fa[256];
+	c->state = CONN_WRITE;
+	c->deadline = lbspd_now_ms() + CONTROL_WRITE_MS;
+}
 
-		if (fdpass_dstopts(ctl.d, passfd, line + 8, fa, sizeof(fa))
-		    == -1)
+static void
+conn_error(struct ctl_conn *c, const char *msg)
+{
+	char *ans;
+
+	atomic_fetch_add_explicit(&ctl.errors, 1, memory_order_relaxed);
+	log_debug("control: error: %s", msg);
+	if (asprintf(&ans, "error: %s\n", msg) == -1)
+		ans = NULL;
+	conn_answer(c, ans, ans != NULL ? strlen(ans) : 0);
+}
+
+/* The whole line is in: answer it. */
+static void
+conn_request(struct ctl_conn *c)
+{
+	char *ans = NULL, small[256];
+	size_t anslen = 0;
+
+	if (c->len > 0 && c->line[c->len - 1] == '\r')
+		c->len--;
+	c->line[c->len] = '\0';
+	if (strncmp(c->line, "shim", 4) == 0) {
+		shim_request(ctl.d, c->line, &c->passfd, small, sizeof(small));
+		ans = strdup(small);
+		anslen = ans != NULL ? strlen(ans) : 0;
+	} else if (strncmp(c->line, "dstopts ", 8) == 0) {
+		/* Before the versioned requests: still understood. */
+		if (fdpass_dstopts(ctl.d, c->passfd, c->line + 8, small,
+		    sizeof(small)) == -1)
 			atomic_fetch_add_explicit(&ctl.errors, 1,
 			    memory_order_relaxed);
-		ans = strdup(fa);
+		c->passfd = -1;
+		ans = strdup(small);
 		anslen = ans != NULL ? strlen(ans) : 0;
 	} else {
-		if (passfd != -1)
-			close(passfd);
-		ctl_dispatch(ctl.d, line, len, &ans, &anslen);
+		if (c->passfd != -1) {
+			close(c->passfd);
+			c->passfd = -1;
+		}
+		ctl_dispatch(ctl.d, c->line, c->len, &ans, &anslen);
 	}
-	if (ans == NULL)
-		goto out;
-	if (ctl_send(fd, ans, anslen, lbspd_now_ms() + CONTROL_WRITE_MS) ==
-	    -1) {
+	conn_answer(c, ans, anslen);
+}
+
+/* Readable while reading the line. */
+static void
+conn_read(struct ctl_conn *c)
+{
+	ssize_t n;
+	char *nl;
+
+	n = fdpass_read(c->fd, c->line + c->len, CONTROL_LINE_MAX - c->len,
+	    &c->passfd);
+	if (n == -1 && errno == EAGAIN)
+		return;
+	if (n == -1) {
+		conn_error(c, "cannot read the request");
+		return;
+	}
+	if (n == 0) {
+		if (c->len == 0)
+			conn_close(c);	/* connected and left: no answer */
+		else
+			conn_request(c);	/* the end ends the line */
+		return;
+	}
+	nl = memchr(c->line + c->len, '\n', (size_t)n);
+	c->len += (size_t)n;
+	if (nl != NULL) {
+		c->len = (size_t)(nl - c->line);
+		conn_request(c);
+	} else if (c->len == CONTROL_LINE_MAX) {
+		conn_error(c, "request longer than 512 bytes");
+	}
+}
+
+static void
+conn_write(struct ctl_conn *c)
+{
+	ssize_t n;
+
+	n = send(c->fd, c->ans + c->sent, c->anslen - c->sent,
+	    MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (n == -1 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n == -1) {
 		log_debug("control: client went away before the answer");
-		goto out;
+		conn_close(c);
+		return;
 	}
-	shutdown(fd, SHUT_WR);
-	deadline = lbspd_now_ms() + CONTROL_DRAIN_MS;
-	while (drained < CONTROL_DRAIN_BYTES &&
-	    ctl_wait(fd, POLLIN, deadline) == 1) {
-		n = recv(fd, junk, sizeof(junk), 0);
-		if (n == -1 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n <= 0)
-			break;
-		drained += (size_t)n;
+	c->sent += (size_t)n;
+	if (c->sent < c->anslen)
+		return;
+	/* All sent: discard what the client sent beyond its line
+	 * (bounded), so that closing does not reset the connection
+	 * before it read the answer. */
+	shutdown(c->fd, SHUT_WR);
+	c->state = CONN_DRAIN;
+	c->deadline = lbspd_now_ms() + CONTROL_DRAIN_MS;
+}
+
+static void
+conn_drain(struct ctl_conn *c)
+{
+	char junk[4096];
+	ssize_t n;
+
+	n = recv(c->fd, junk, sizeof(junk), MSG_DONTWAIT);
+	if (n == -1 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n > 0)
+		c->drained += (size_t)n;
+	if (n <= 0 || c->drained >= CONTROL_DRAIN_BYTES)
+		conn_close(c);
+}
+
+/* Deadline passed. */
+static void
+conn_expire(struct ctl_conn *c)
+{
+	if (c->state == CONN_READ)
+		conn_error(c, "no request within 2 seconds");
+	else
+		conn_close(c);
+}
+
+/* Take every connection waiting, while there are free slots. */
+static void
+ctl_accept(void)
+{
+	unsigned i;
+	int fd;
+
+	for (;;) {
+		for (i = 0; i < CONTROL_MAX_CONNS; i++)
+			if (conns[i].state == CONN_FREE)
+				break;
+		if (i == CONTROL_MAX_CONNS)
+			return;		/* full: the backlog waits */
+		fd = accept4(ctl.lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd == -1) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno != EAGAIN)
+				log_warn("control: accept");
+			return;
+		}
+		atomic_fetch_add_explicit(&ctl.requests, 1,
+		    memory_order_relaxed);
+		memset(&conns[i], 0, sizeof(conns[i]));
+		conns[i].fd = fd;
+		conns[i].passfd = -1;
+		conns[i].state = CONN_READ;
+		conns[i].deadline = lbspd_now_ms() + CONTROL_READ_MS;
 	}
-out:
-	free(ans);
-	close(fd);
 }
 
 static void *
 ctl_thread(void *arg)
 {
-	struct pollfd pfd[2];
-	int fd;
+	struct pollfd pfd[CONTROL_MAX_CONNS + 2];
+	unsigned slot[CONTROL_MAX_CONNS + 2];
+	uint64_t now, next;
+	unsigned i, n, nconn;
+	int rc, timeout;
 
 	(void)arg;
+	for (i = 0; i < CONTROL_MAX_CONNS; i++) {
+		conns[i].fd = conns[i].passfd = -1;
+		conns[i].state = CONN_FREE;
+	}
 	for (;;) {
-		pfd[0] = (struct pollfd){ .fd = ctl.lfd, .events = POLLIN };
-		pfd[1] = (struct pollfd){ .fd = ctl.stopfd[0],
+		now = lbspd_now_ms();
+		next = UINT64_MAX;
+		pfd[0] = (struct pollfd){ .fd = ctl.stopfd[0],
 		    .events = POLLIN };
-		if (poll(pfd, 2, -1) == -1) {
+		n = 1;
+		nconn = 0;
+		for (i = 0; i < CONTROL_MAX_CONNS; i++) {
+			struct ctl_conn *c = &conns[i];
+
+			if (c->state == CONN_FREE)
+				continue;
+			nconn++;
+			if (c->deadline <= now) {
+				conn_expire(c);
+				if (c->state == CONN_FREE)
+					continue;
+			}
+			if (c->deadline < next)
+				next = c->deadline;
+			pfd[n] = (struct pollfd){ .fd = c->fd,
+			    .events = c->state == CONN_WRITE ? POLLOUT :
+			    POLLIN };
+			slot[n++] = i;
+		}
+		/* The listener only while a slot is free. */
+		if (nconn < CONTROL_MAX_CONNS) {
+			pfd[n] = (struct pollfd){ .fd = ctl.lfd,
+			    .events = POLLIN };
+			slot[n++] = CONTROL_MAX_CONNS;
+		}
+		timeout = next == UINT64_MAX ? -1 :
+		    next <= now ? 0 : (int)(next - now);
+		rc = poll(pfd, n, timeout);
+		if (rc == -1) {
 			if (errno == EINTR)
 				continue;
 			log_warn("control: poll");
 			break;
 		}
-		if (pfd[1].revents != 0)
+		if (pfd[0].revents != 0)
 			break;
-		if (!(pfd[0].revents & POLLIN))
-			continue;
-		fd = accept4(ctl.lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-		if (fd == -1) {
-			if (errno == EINTR || errno == EAGAIN ||
-			    errno == ECONNABORTED)
+		for (i = 1; i < n; i++) {
+			struct ctl_conn *c;
+
+			if (pfd[i].revents == 0)
 				continue;
-			/* e.g. EMFILE: do not spin on a readable socket. */
-			log_warn("control: accept");
-			poll(&pfd[1], 1, 100);
-			continue;
+			if (slot[i] == CONTROL_MAX_CONNS) {
+				ctl_accept();
+				continue;
+			}
+			c = &conns[slot[i]];
+			if (c->state == CONN_READ)
+				conn_read(c);
+			else if (c->state == CONN_WRITE)
+				conn_write(c);
+			else if (c->state == CONN_DRAIN)
+				conn_drain(c);
 		}
-		ctl_serve(fd);
 	}
+	for (i = 0; i < CONTROL_MAX_CONNS; i++)
+		if (conns[i].state != CONN_FREE)
+			conn_close(&conns[i]);
 	return NULL;
 }
 

@@ -14,12 +14,10 @@
 
 #include <errno.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <sp/dopt.h>
@@ -62,91 +60,28 @@ take_fds(struct msghdr *msg, int *fd)
 	}
 }
 
-int
-fdpass_recv(int connfd, char *line, size_t size, int *fd)
+ssize_t
+fdpass_read(int connfd, char *buf, size_t size, int *fd)
 {
 	union {
 		struct cmsghdr h;
 		char buf[CMSG_SPACE(FDPASS_MAX_FDS * sizeof(int))];
 	} cm;
-	struct iovec iov;
-	struct msghdr msg;
-	struct pollfd pfd = { .fd = connfd, .events = POLLIN };
-	struct timespec ts;
-	uint64_t deadline, now;
-	size_t len = 0;
+	struct iovec iov = { .iov_base = buf, .iov_len = size };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+	    .msg_control = cm.buf, .msg_controllen = sizeof(cm.buf) };
 	ssize_t n;
-	char *nl;
-	int rc, err = 0;
 
-	*fd = -1;
-	if (size < 2) {
-		errno = EINVAL;
-		return -1;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	deadline = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000
-	    + FDPASS_READ_MS;
-	for (;;) {
-		iov = (struct iovec){ .iov_base = line + len,
-		    .iov_len = size - 1 - len };
-		msg = (struct msghdr){ .msg_iov = &iov, .msg_iovlen = 1,
-		    .msg_control = cm.buf, .msg_controllen = sizeof(cm.buf) };
+	do
 		n = recvmsg(connfd, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-		if (n >= 0)
-			take_fds(&msg, fd);
-		if (n > 0 && (msg.msg_flags & MSG_CTRUNC)) {
-			err = EBADMSG;
-			break;
-		}
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && errno == EAGAIN) {
-			clock_gettime(CLOCK_MONOTONIC, &ts);
-			now = (uint64_t)ts.tv_sec * 1000 +
-			    (uint64_t)ts.tv_nsec / 1000000;
-			if (now >= deadline) {
-				err = ETIMEDOUT;
-				break;
-			}
-			rc = poll(&pfd, 1, (int)(deadline - now));
-			if (rc == -1 && errno != EINTR) {
-				err = errno;
-				break;
-			}
-			continue;
-		}
-		if (n == -1) {
-			err = errno;
-			break;
-		}
-		if (n == 0) {
-			if (len == 0)
-				err = -1;	/* left without a byte */
-			break;		/* end of the line */
-		}
-		nl = memchr(line + len, '\n', (size_t)n);
-		len += (size_t)n;
-		if (nl != NULL) {
-			len = (size_t)(nl - line);
-			break;
-		}
-		if (len == size - 1) {
-			err = EMSGSIZE;
-			break;
-		}
-	}
-	if (err != 0) {
-		if (*fd != -1)
-			close(*fd);
-		*fd = -1;
-		errno = err == -1 ? 0 : err;
+	while (n == -1 && errno == EINTR);
+	if (n >= 0)
+		take_fds(&msg, fd);
+	if (n > 0 && (msg.msg_flags & MSG_CTRUNC)) {
+		errno = EBADMSG;
 		return -1;
 	}
-	if (len > 0 && line[len - 1] == '\r')
-		len--;
-	line[len] = '\0';
-	return (int)len;
+	return n;
 }
 
 static int

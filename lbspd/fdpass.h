@@ -10,10 +10,10 @@
  *     "dstopts none\n"    remove the option from the socket
  * Answer: "ok\n" or "error: MESSAGE\n".
  *
- * The control code calls fdpass_recv() instead of recv() to read a
- * request line (so that a descriptor sent with it is received, and any
- * extra ones closed), and fdpass_dstopts() when the line starts with
- * "dstopts".
+ * Also as "shim1 dstopts ..." (the shims' versioned requests, see
+ * control.c).  The control code reads requests with fdpass_read() (so
+ * that a descriptor sent with a line is received, and any extra ones
+ * closed), and calls fdpass_dstopts() for a dstopts line.
  */
 #ifndef LBSPD_FDPASS_H
 #define LBSPD_FDPASS_H
@@ -23,22 +23,20 @@
 
 #include "lbspd.h"
 
-#define FDPASS_READ_MS	2000	/* ms to receive the request line */
 #define FDPASS_MAX_FDS	8	/* descriptors taken from one message */
 
 /*
- * fdpass_recv - read one request line from the connected unix socket
- * connfd (blocking or not) within FDPASS_READ_MS, with the first
- * descriptor sent along (SCM_RIGHTS), received close-on-exec.
- * @line, @size: the line without its "\n" (a "\r" before it dropped),
- *     NUL-terminated; a line that does not fit is an error.
- * @fd: set to the descriptor, or -1 when none came; every further
- *     descriptor (and, on error, this one) is closed.
- * Returns the line length, or -1: nothing (peer closed without a byte:
- * errno 0), too long (EMSGSIZE), timeout (ETIMEDOUT), truncated
- * ancillary data (EBADMSG), or recvmsg()'s errno.
+ * fdpass_read - one non-blocking read of request bytes from the
+ * connected unix socket connfd, with the descriptors sent along
+ * (SCM_RIGHTS, received close-on-exec): the first one ever is kept in
+ * *fd when *fd is -1, every other is closed.
+ * @buf, @size: where the bytes go (not NUL-terminated).
+ * Returns the bytes read (0: the peer closed), or -1 with errno
+ * (EAGAIN: nothing yet; EBADMSG: ancillary data truncated).
+ * Why non-blocking: the control thread serves many clients at once and
+ * must never wait on one of them.
  */
-int fdpass_recv(int connfd, char *line, size_t size, int *fd);
+ssize_t fdpass_read(int connfd, char *buf, size_t size, int *fd);
 
 /*
  * fdpass_dstopts - serve "dstopts HEX80" / "dstopts none" for the

@@ -12,9 +12,13 @@
  * top of control.c).  The daemon knows the commands: lbspctl only
  * checks that the words fit in one request line.
  *
+ * Every request carries "--end": the daemon then ends its answer with
+ * one NUL byte, so that an answer cut short (or none at all) is told
+ * from a complete one, even an empty one.
  * Exit: 0 done; 1 usage error or the daemon answered an error; 2 the
  * daemon could not be reached (connect, send or receive failed, or no
- * answer within LBSPCTL_TIMEOUT_MS).
+ * answer within LBSPCTL_TIMEOUT_MS), or its answer was empty or
+ * truncated (no end mark).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -90,9 +94,11 @@ build_request(char *line, int argc, char **argv, bool json)
 	int i;
 	const char *w;
 
-	for (i = 0; i <= argc; i++) {
+	for (i = 0; i <= argc + 1; i++) {
 		if (i < argc)
 			w = argv[i];
+		else if (i == argc)
+			w = "--end";
 		else if (json)
 			w = "--json";
 		else
@@ -135,7 +141,7 @@ main(int argc, char *argv[])
 	};
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	char line[LBSPCTL_LINE_MAX + 1], buf[8192];
-	size_t len, have = 0;
+	size_t len, have = 0, total = 0;
 	bool json = false, decided = false, error = false;
 	struct pollfd pfd;
 	ssize_t n;
@@ -188,7 +194,8 @@ main(int argc, char *argv[])
 
 	/*
 	 * Copy the answer out.  Its first bytes say where it goes: keep
-	 * them until there are enough to compare with "error: ".
+	 * them until there are enough to compare with "error: ".  The
+	 * last byte read so far is held back: it may be the end mark.
 	 */
 	for (;;) {
 		pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
@@ -205,24 +212,42 @@ main(int argc, char *argv[])
 		if (n == -1)
 			unreachable("cannot read from");
 		have += (size_t)n;
+		total += (size_t)n;
 		if (!decided && (have >= strlen(ERROR_PREFIX) || n == 0)) {
 			error = have >= strlen(ERROR_PREFIX) &&
 			    memcmp(buf, ERROR_PREFIX,
 			    strlen(ERROR_PREFIX)) == 0;
 			decided = true;
 		}
-		if (decided && have > 0) {
+		if (n == 0)
+			break;
+		if (decided && have > 1) {
 			if (write_all(error ? STDERR_FILENO : STDOUT_FILENO,
-			    buf, have, -1) == -1) {
+			    buf, have - 1, -1) == -1) {
 				fprintf(stderr, "lbspctl: write: %s\n",
 				    strerror(errno));
 				return 1;
 			}
-			have = 0;
+			buf[0] = buf[have - 1];
+			have = 1;
 		}
-		if (n == 0)
-			break;
 	}
 	close(fd);
+	/* The end: the held-back byte must be the mark (an error answer
+	 * from a daemon that could not read the request has none). */
+	if (have > 0 && buf[have - 1] == '\0')
+		have--;
+	else if (!error) {
+		fprintf(stderr, "lbspctl: %s answer from %s\n",
+		    total == 0 ? "empty" : "truncated", sockpath);
+		if (have > 0)
+			(void)write_all(STDOUT_FILENO, buf, have, -1);
+		return 2;
+	}
+	if (have > 0 && write_all(error ? STDERR_FILENO : STDOUT_FILENO, buf,
+	    have, -1) == -1) {
+		fprintf(stderr, "lbspctl: write: %s\n", strerror(errno));
+		return 1;
+	}
 	return error ? 1 : 0;
 }

@@ -85,7 +85,29 @@
 	X(FROM_VIP, "from_vip")		/* server: answers sent with the	\
 					   vip as source */			\
 	X(ICMP_ABSORBED, "icmp_absorbed") /* client: unreachable about a	\
-					   server never heard: fallen back */
+					   server never heard: fallen back */\
+	X(FALLBACK_SYN_RETRANSMIT, "fallback_syn_retransmit") /* client:	\
+					   a redirected SYN sent again	\
+					   unanswered: it goes to the vip */\
+	X(FALLBACK_TIMER, "fallback_timer") /* client: fallback-timeout	\
+					   ran out on the daemon's clock */	\
+	X(FALLBACK_ICMP, "fallback_icmp_unreachable") /* client: ICMPv6	\
+					   unreachable about a server */	\
+	X(FALLBACK_NO_OPTION, "fallback_no_option") /* client: a server	\
+					   answered without the option */	\
+	X(SUSPECT_AVOIDED, "suspect_avoided") /* client: a new flow sent	\
+					   to the vip, its cached server	\
+					   being suspect */			\
+	X(SUSPECT_REVIVED, "suspect_revived") /* client: a suspect server	\
+					   named again in seg2 */		\
+	X(SOURCE_LIMITED, "source_limited") /* packets refused a new flow:	\
+					   source held max-flows-per-source */\
+	X(FLOWS_RETIRED, "flows_retired") /* live flows retired from a	\
+					   full flow table */			\
+	X(STICK_RETIRED, "stick_retired") /* balancer: live entries	\
+					   retired from a full stick table */	\
+	X(CACHE_RETIRED, "cache_retired") /* client: live entries retired	\
+					   from a full cache */
 
 enum lbspd_counter {
 #define LBSPD_CTR_ENUM(id, name) LBSPD_C_##id,
@@ -131,6 +153,37 @@ struct lbspd_paths {
 	char detail[160];	/* what the self-test saw, for the log */
 };
 
+/*
+ * Why a client cache entry is suspect (sp_cache_entry.reason), as
+ * lbspctl cache prints it.
+ */
+enum lbspd_suspect {
+	LBSPD_SUSPECT_NONE = 0,
+	LBSPD_SUSPECT_SYN_RETRANSMIT,	/* a redirected SYN sent again */
+	LBSPD_SUSPECT_TIMER,		/* fallback-timeout ran out */
+	LBSPD_SUSPECT_ICMP,		/* ICMPv6 unreachable about it */
+	LBSPD_SUSPECT_NO_OPTION,	/* it answered without the option */
+	LBSPD_SUSPECT__COUNT
+};
+
+/*
+ * A redirected SYN waiting for its answer: the client role's timer
+ * (client_tick()) falls back from the server when due_ms passes and
+ * the flow is still unanswered -- even if the application gave up and
+ * sends nothing more.
+ */
+struct lbspd_pending {
+	struct sp_flow_key key;	/* the flow, as the application sees it */
+	uint64_t created_ms;	/* ms: the flow's created_ms (a flow
+				   recreated on the same key is another) */
+	uint64_t due_ms;	/* ms: created_ms + fallback-timeout */
+};
+
+#define LBSPD_PENDING_MAX	4096	/* redirected SYNs timed at once;
+					   beyond, the packet path alone
+					   (a retransmitted SYN) falls back */
+#define LBSPD_TICK_MS		100	/* ms between client timer runs */
+
 struct lbspd {
 	pthread_mutex_t lock;		/* guards everything below but
 					   stats and stop */
@@ -143,6 +196,10 @@ struct lbspd {
 	uint8_t secret[16];		/* SipHash key of the tables */
 	struct sp_flow_table *flows;	/* client and server flows */
 	struct sp_cache_table *cache;		/* client (vip, identity) -> server */
+	struct lbspd_pending *pending;	/* ring of LBSPD_PENDING_MAX, in
+					   due order */
+	unsigned pending_head;		/* oldest */
+	unsigned pending_count;
 	struct lb_state *lb;		/* balancer role, or NULL */
 	struct lbspd_paths paths;
 	struct lbspd_stats stats;

@@ -31,6 +31,7 @@
 #include "log.h"
 #include "nfq.h"
 #include "priv.h"
+#include "roles.h"
 #include "rules.h"
 #include "selftest.h"
 
@@ -248,6 +249,7 @@ reload(struct lbspd *d)
 	pthread_mutex_lock(&d->lock);
 	old = d->conf;
 	rules_changed = old->roles != nc->roles ||
+	    old->syn_rate != nc->syn_rate ||
 	    old->nvips != nc->nvips || old->mss_clamp != nc->mss_clamp ||
 	    old->has_server_address != nc->has_server_address ||
 	    memcmp(old->server_address, nc->server_address, 16) != 0 ||
@@ -255,6 +257,10 @@ reload(struct lbspd *d)
 	    memcmp(old->nat_source, nc->nat_source, 16) != 0 ||
 	    memcmp(old->vips, nc->vips, sizeof(old->vips)) != 0;
 	d->conf = nc;
+	if (sp_flow_table_set_source_limit(d->flows,
+	    nc->max_flows_per_source) == -1)
+		log_warnx("reload: max-flows-per-source: out of memory; "
+		    "not applied");
 	if (balancer_configure(d) == -1)
 		log_warnx("reload: balancer state could not be rebuilt");
 	(void)cluster_check(nc, cluster_warn_log, NULL);
@@ -269,13 +275,25 @@ reload(struct lbspd *d)
 	log_info("configuration reloaded from %s", d->conffile);
 }
 
-/* Periodic work of the main thread: expiry, identity rotation. */
+/*
+ * Periodic work of the main thread: the client's timers every
+ * LBSPD_TICK_MS; expiry, the balancer's figures and identity rotation
+ * every second.
+ */
 static void
 tick(struct lbspd *d)
 {
+	static uint64_t last_slow;
 	uint64_t now = lbspd_now_ms();
 
 	pthread_mutex_lock(&d->lock);
+	if (d->conf->roles & SP_CONF_ROLE_CLIENT)
+		client_tick(d, now);
+	if (now - last_slow < 1000) {
+		pthread_mutex_unlock(&d->lock);
+		return;
+	}
+	last_slow = now;
 	(void)sp_flow_expire(d->flows, now, 4096);
 	(void)sp_cache_expire(d->cache, now, 4096);
 	balancer_tick(d, now);
@@ -444,9 +462,14 @@ main(int argc, char *argv[])
 	d->flows = sp_flow_table_new(conf->max_flows, &to, d->secret);
 	d->cache = sp_cache_table_new(conf->max_cache,
 	    conf->cache_ttl_ms / 1000, d->secret);
-	if (d->flows == NULL || d->cache == NULL)
+	d->pending = calloc(LBSPD_PENDING_MAX, sizeof(*d->pending));
+	if (d->flows == NULL || d->cache == NULL || d->pending == NULL)
 		fatalx("cannot allocate tables (max-flows %u, max-cache %u)",
 		    conf->max_flows, conf->max_cache);
+	if (sp_flow_table_set_source_limit(d->flows,
+	    conf->max_flows_per_source) == -1)
+		fatalx("cannot allocate the per-source figures "
+		    "(max-flows-per-source %u)", conf->max_flows_per_source);
 	if (balancer_configure(d) == -1)
 		fatalx("cannot set up the balancer (max-stick %u)",
 		    conf->max_stick);
@@ -500,7 +523,7 @@ main(int argc, char *argv[])
 
 	cluster_announce_update(d);
 	while (!d->stop) {
-		struct timespec ts = { .tv_sec = 1 };
+		struct timespec ts = { .tv_nsec = LBSPD_TICK_MS * 1000000L };
 
 		sig = sigtimedwait(&sigs, NULL, &ts);
 		if (sig == SIGTERM || sig == SIGINT)
@@ -535,6 +558,7 @@ out:
 	balancer_free(d);
 	sp_flow_table_free(d->flows);
 	sp_cache_table_free(d->cache);
+	free(d->pending);
 	free(d->conf);
 	free(d);
 	return rc;

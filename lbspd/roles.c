@@ -93,6 +93,20 @@ roles_process(struct lbspd *d, struct lbspd_pkt *p)
 	pthread_mutex_unlock(&d->lock);
 }
 
+struct sp_flow *
+flow_new(struct lbspd *d, const struct sp_flow_key *key, uint64_t now_ms)
+{
+	struct sp_flow *f;
+	bool retired = false;
+
+	f = sp_flow_insert(d->flows, key, now_ms, &retired);
+	if (f == NULL)
+		lbspd_count(d, LBSPD_C_SOURCE_LIMITED);
+	if (retired)
+		lbspd_count(d, LBSPD_C_FLOWS_RETIRED);
+	return f;
+}
+
 bool
 pkt_put_option(struct lbspd *d, struct lbspd_pkt *p, const struct sp_lbsp *opt)
 {

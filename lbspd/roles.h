@@ -61,6 +61,10 @@ bool client_ingress(struct lbspd *d, struct lbspd_pkt *p);
 bool client_owns_egress(struct lbspd *d, const struct lbspd_pkt *p,
     const struct sp_conf_vip **vip);
 bool client_icmp_error(struct lbspd *d, struct lbspd_pkt *p);
+/* The client's timers on the daemon's clock (d->lock held). */
+void client_tick(struct lbspd *d, uint64_t now_ms);
+/* "syn-retransmit", "timer"... for enum lbspd_suspect. */
+const char *client_suspect_name(unsigned reason);
 
 /* Server role (server.c). */
 void server_ingress(struct lbspd *d, struct lbspd_pkt *p);
@@ -70,6 +74,14 @@ void server_egress(struct lbspd *d, struct lbspd_pkt *p);
 bool pkt_put_option(struct lbspd *d, struct lbspd_pkt *p,
     const struct sp_lbsp *opt);
 void pkt_clamp_mss(struct lbspd *d, struct lbspd_pkt *p);
+
+/*
+ * The flow of key, made at now_ms when new: a live flow retired for it
+ * is counted (flows_retired); NULL, counted (source_limited), when its
+ * source already holds max-flows-per-source flows.  d->lock held.
+ */
+struct sp_flow *flow_new(struct lbspd *d, const struct sp_flow_key *key,
+    uint64_t now_ms);
 
 /* Route one packet through the roles of the daemon (nfq.c calls it). */
 void roles_process(struct lbspd *d, struct lbspd_pkt *p);

@@ -18,7 +18,11 @@
  *                                    tuple to conntrack
  *   mangle PREROUTING -> LBSP-qN-SPRE  server: local packets carrying a
  *                                    Destination Options header, of
- *                                    connections not yet marked
+ *                                    connections not yet marked; their
+ *                                    SYNs at most syn-rate a second
+ *                                    (the rest pass unqueued: a flood
+ *                                    cannot crowd out the answers of
+ *                                    running sessions on the queue)
  *   mangle INPUT    -> LBSP-qN-SIN   server: save the verdict's mark in
  *                                    the connection mark
  *   mangle OUTPUT   -> LBSP-qN-SOUT  server: packets of marked
@@ -239,6 +243,15 @@ rules_print(const struct sp_conf *conf, FILE *out)
 		if (conf->has_server_address) {
 			addr_str(conf->server_address, 128, src, sizeof(src));
 			snprintf(head, sizeof(head), "-d %s ", src);
+		}
+		if (conf->syn_rate != 0) {
+			fprintf(out, "-A %s %s-p tcp --syn -m addrtype "
+			    "--dst-type LOCAL -m ipv6header --header dst --soft "
+			    "-m limit --limit %u/second --limit-burst %u -j %s\n",
+			    c, head, conf->syn_rate, conf->syn_rate, q);
+			fprintf(out, "-A %s %s-p tcp --syn -m addrtype "
+			    "--dst-type LOCAL -m ipv6header --header dst --soft "
+			    "-j RETURN\n", c, head);
 		}
 		fprintf(out, "-A %s %s-m addrtype --dst-type LOCAL "
 		    "-m connmark ! --mark 0x%x/0x%x -m ipv6header --header dst "

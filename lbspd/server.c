@@ -48,16 +48,18 @@ server_ingress(struct lbspd *d, struct lbspd_pkt *p)
 	struct sp_flow_key key;
 	struct sp_flow *f;
 	uint64_t now = lbspd_now_ms();
-	bool retired, via_vip;
+	bool via_vip;
 
 	/* 1. Remember who the client is, and the vip it addressed. */
 	key = sp_flow_key_5tuple(src, dst, p->walk.l4_proto, p->sport,
 	    p->dport);
 	f = sp_flow_lookup(d->flows, &key);
 	if (f == NULL) {
-		f = sp_flow_insert(d->flows, &key, now, &retired);
-		if (f != NULL)
-			lbspd_count(d, LBSPD_C_SEG1_LEARNED);
+		/* Refused (max-flows-per-source): not remembered, not
+		 * marked -- the session goes on without the option. */
+		if ((f = flow_new(d, &key, now)) == NULL)
+			return;
+		lbspd_count(d, LBSPD_C_SEG1_LEARNED);
 	}
 	/* seg2 neither zero nor us: the vip, from a balancer. */
 	via_vip = memcmp(p->opt.seg2, zero16, 16) != 0 &&

@@ -63,9 +63,24 @@ sp_cache_lookup(struct sp_cache_table *t, const uint8_t vip[16],
 	struct sp_cache_entry *e;
 
 	cache_key(key, vip, identity);
-	if ((e = sp_table_lookup_live(t->table, key, now_ms)) == NULL)
+	if ((e = sp_table_lookup_live(t->table, key, now_ms)) == NULL ||
+	    e->state != SP_CACHE_OK)
 		return false;
 	memcpy(server, e->server, sizeof(e->server));
+	return true;
+}
+
+bool
+sp_cache_get(struct sp_cache_table *t, const uint8_t vip[16],
+    const uint8_t identity[16], uint64_t now_ms, struct sp_cache_entry *out)
+{
+	uint8_t key[CACHE_KEY_LEN];
+	struct sp_cache_entry *e;
+
+	cache_key(key, vip, identity);
+	if ((e = sp_table_lookup_live(t->table, key, now_ms)) == NULL)
+		return false;
+	*out = *e;
 	return true;
 }
 
@@ -80,6 +95,9 @@ sp_cache_set(struct sp_cache_table *t, const uint8_t vip[16],
 	cache_key(key, vip, identity);
 	e = sp_table_insert(t->table, key, now_ms, 0, &retired);
 	memcpy(e->server, server, sizeof(e->server));
+	e->state = SP_CACHE_OK;
+	e->reason = 0;
+	e->suspect_ms = 0;
 	sp_table_touch(t->table, e, now_ms, 0);
 	e->expire_ms = sp_table_expire_ms(t->table, e);
 	return retired;
@@ -97,6 +115,39 @@ sp_cache_forget(struct sp_cache_table *t, const uint8_t vip[16],
 		return false;
 	sp_table_kill(t->table, e);
 	return true;
+}
+
+struct cache_suspect {
+	const uint8_t *server;
+	uint8_t reason;
+	uint64_t now_ms;
+	size_t marked;
+};
+
+static int
+cache_suspect_one(void *rec, void *arg)
+{
+	struct sp_cache_entry *e = rec;
+	struct cache_suspect *s = arg;
+
+	if (e->state == SP_CACHE_OK && memcmp(e->server, s->server, 16) == 0) {
+		e->state = SP_CACHE_SUSPECT;
+		e->reason = s->reason;
+		e->suspect_ms = s->now_ms;
+		s->marked++;
+	}
+	return 0;
+}
+
+size_t
+sp_cache_suspect_server(struct sp_cache_table *t, const uint8_t server[16],
+    uint8_t reason, uint64_t now_ms)
+{
+	struct cache_suspect s = { .server = server, .reason = reason,
+	    .now_ms = now_ms };
+
+	sp_table_foreach(t->table, cache_suspect_one, &s);
+	return s.marked;
 }
 
 size_t

@@ -54,6 +54,7 @@ enum kw {
 	KW_MAX_STICK,
 	KW_MAX_CACHE,
 	KW_MAX_FLOWS_PER_SOURCE,
+	KW_SYN_RATE,
 	KW_HASH_KEY,
 	KW_ANNOUNCE,
 	KW_NAT_SOURCE,
@@ -190,7 +191,12 @@ parse_uint(struct parser *p, const char *what, const char *s, uint32_t min,
 	return true;
 }
 
-/* INTEGER[ms|s|m|h], no suffix = seconds; stored in milliseconds. */
+/*
+ * NUMBER[ms|s|m|h], no suffix = seconds; stored in milliseconds.  NUMBER
+ * is an integer or a decimal with up to three digits after the point
+ * ("0.5" = 500 ms, "1.25s"); the value must come to whole milliseconds
+ * ("0.5ms" is refused).
+ */
 static bool
 parse_duration(struct parser *p, const char *what, const char *s,
     bool zero_ok, uint32_t *out)
@@ -202,11 +208,21 @@ parse_duration(struct parser *p, const char *what, const char *s,
 		{ "", 1000 }, { "ms", 1 }, { "s", 1000 },
 		{ "m", 60 * 1000 }, { "h", 60 * 60 * 1000 },
 	};
-	const char *end;
-	uint64_t v;
-	size_t i;
+	const char *end, *fend;
+	uint64_t v, frac = 0, scale = 1, ms;
+	size_t i, nfrac = 0;
 
 	if (digits(s, &end, &v)) {
+		if (*end == '.') {
+			/* Up to 3 decimals: thousandths of the unit. */
+			if (!digits(end + 1, &fend, &frac) ||
+			    (nfrac = (size_t)(fend - end - 1)) > 3)
+				goto bad;
+			end = fend;
+			while (nfrac++ < 3)
+				scale *= 10;
+			frac *= scale;	/* now in thousandths */
+		}
 		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 			if (strcmp(end, units[i].suffix) != 0)
 				continue;
@@ -215,17 +231,29 @@ parse_duration(struct parser *p, const char *what, const char *s,
 				    "(max %ums)", what, s, (unsigned)MAX_MS);
 				return false;
 			}
-			if (v == 0 && !zero_ok) {
+			if (frac * units[i].ms % 1000 != 0) {
+				perr(p, p->line, "%s: '%s' is not a whole "
+				    "number of milliseconds", what, s);
+				return false;
+			}
+			ms = v * units[i].ms + frac * units[i].ms / 1000;
+			if (ms > MAX_MS) {
+				perr(p, p->line, "%s: '%s' is too long "
+				    "(max %ums)", what, s, (unsigned)MAX_MS);
+				return false;
+			}
+			if (ms == 0 && !zero_ok) {
 				perr(p, p->line, "%s: '%s' must be more "
 				    "than 0", what, s);
 				return false;
 			}
-			*out = (uint32_t)v * units[i].ms;
+			*out = (uint32_t)ms;
 			return true;
 		}
 	}
-	perr(p, p->line, "%s: '%s' is not a duration (e.g. 500ms, 3s, 5m, 1h)",
-	    what, s);
+bad:
+	perr(p, p->line, "%s: '%s' is not a duration (e.g. 500ms, 0.5, 3s, "
+	    "5m, 1h)", what, s);
 	return false;
 }
 
@@ -635,6 +663,14 @@ static void
 st_max_flows(struct parser *p, int argc, char **argv)
 {
 	st_table_size(p, argc, argv, 1, &p->conf->max_flows);
+}
+
+/* xt_limit's fastest rate is 10000 per second. */
+static void
+st_syn_rate(struct parser *p, int argc, char **argv)
+{
+	if (nargs(p, argc, argv, 1, 1))
+		parse_uint(p, argv[0], argv[1], 0, 10000, &p->conf->syn_rate);
 }
 
 static void
@@ -1246,6 +1282,7 @@ static const struct keyword keywords[KW__COUNT] = {
 	[KW_MAX_CACHE] = { "max-cache", false, false, st_max_cache },
 	[KW_MAX_FLOWS_PER_SOURCE] = { "max-flows-per-source", false, false,
 	    st_max_flows_per_source },
+	[KW_SYN_RATE] = { "syn-rate", false, false, st_syn_rate },
 	[KW_HASH_KEY] = { "hash-key", false, false, st_hash_key },
 	[KW_ANNOUNCE] = { "announce", false, false, st_announce },
 	[KW_NAT_SOURCE] = { "nat-source", false, false, st_nat_source },
@@ -1457,7 +1494,7 @@ sp_conf_defaults(struct sp_conf *c)
 	c->stick_prefix = 128;
 	c->cache_ttl_ms = 300 * 1000;
 	c->stick_ttl_ms = 1800 * 1000;
-	c->fallback_timeout_ms = 3 * 1000;
+	c->fallback_timeout_ms = 1 * 1000;
 	c->timeout_tcp_established_ms = 7200 * 1000;
 	c->timeout_tcp_ms = 120 * 1000;
 	c->timeout_udp_ms = 60 * 1000;
@@ -1467,6 +1504,7 @@ sp_conf_defaults(struct sp_conf *c)
 	c->max_stick = 65536;
 	c->max_cache = 4096;
 	c->max_flows_per_source = 0;
+	c->syn_rate = 5000;
 	c->has_hash_key = false;
 	c->nvips = 0;
 }

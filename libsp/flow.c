@@ -38,10 +38,37 @@ enum flow_class {
 	CLS_COUNT,
 };
 
+/* Flows held by one source address (the per-source limit). */
+struct flow_source {
+	uint8_t src[16];	/* the key: a flow key's src */
+	uint32_t flows;		/* flows of the table with this src, > 0 */
+	uint8_t pad[4];
+};
+
 struct sp_flow_table {
 	struct sp_table *table;		/* records: struct sp_flow */
 	struct sp_flow_timeouts timeouts; /* s: as configured */
+	struct sp_table *sources;	/* struct flow_source, or NULL
+					   without a per-source limit */
+	uint32_t per_source;		/* flows per source, 0 = no limit */
+	uint8_t source_secret[16];	/* SipHash key of sources: the
+					   table's, its first byte changed */
 };
+
+/* A flow leaves the table (any reason): its source holds one less. */
+static void
+flow_released(void *rec, void *arg)
+{
+	const struct sp_flow *f = rec;
+	struct sp_flow_table *t = arg;
+	struct flow_source *fs;
+
+	if (t->sources == NULL)
+		return;
+	fs = sp_table_lookup(t->sources, f->key.src);
+	if (fs != NULL && --fs->flows == 0)
+		sp_table_kill(t->sources, fs);
+}
 
 struct sp_flow_timeouts
 sp_flow_timeouts_default(void)
@@ -138,6 +165,8 @@ sp_flow_table_new(size_t capacity, const struct sp_flow_timeouts *timeouts,
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return NULL;
 	t->timeouts = to;
+	memcpy(t->source_secret, secret, 16);
+	t->source_secret[0] ^= 0x5a;
 	t->table = sp_table_new(capacity, sizeof(struct sp_flow),
 	    offsetof(struct sp_flow, key), sizeof(struct sp_flow_key), ttl_ms,
 	    CLS_COUNT, secret);
@@ -145,7 +174,52 @@ sp_flow_table_new(size_t capacity, const struct sp_flow_timeouts *timeouts,
 		free(t);
 		return NULL;
 	}
+	/* Flows that completed a handshake are retired last. */
+	sp_table_set_rank(t->table, CLS_TCP_ESTABLISHED, 1);
+	sp_table_set_release(t->table, flow_released, t);
 	return t;
+}
+
+static int
+flow_count_source(void *rec, void *arg)
+{
+	const struct sp_flow *f = rec;
+	struct sp_flow_table *t = arg;
+	struct flow_source *fs;
+
+	fs = sp_table_insert(t->sources, f->key.src, 0, 0, NULL);
+	if (fs != NULL)
+		fs->flows++;
+	return 0;
+}
+
+int
+sp_flow_table_set_source_limit(struct sp_flow_table *t, uint32_t max)
+{
+	uint64_t never = UINT64_MAX;
+
+	if (max != 0 && t->sources == NULL) {
+		t->sources = sp_table_new(sp_table_capacity(t->table),
+		    sizeof(struct flow_source),
+		    offsetof(struct flow_source, src), 16, &never, 1,
+		    t->source_secret);
+		if (t->sources == NULL)
+			return -1;
+		sp_table_foreach(t->table, flow_count_source, t);
+	}
+	t->per_source = max;
+	return 0;
+}
+
+size_t
+sp_flow_source_count(struct sp_flow_table *t, const uint8_t src[16])
+{
+	const struct flow_source *fs;
+
+	if (t->sources == NULL)
+		return 0;
+	fs = sp_table_lookup(t->sources, src);
+	return fs != NULL ? fs->flows : 0;
 }
 
 void
@@ -153,7 +227,9 @@ sp_flow_table_free(struct sp_flow_table *t)
 {
 	if (t == NULL)
 		return;
+	sp_table_set_release(t->table, NULL, NULL);
 	sp_table_free(t->table);
+	sp_table_free(t->sources);
 	free(t);
 }
 
@@ -171,11 +247,14 @@ sp_flow_insert(struct sp_flow_table *t, const struct sp_flow_key *key,
 	bool gone = false;
 	unsigned cls;
 
-	if ((f = sp_table_lookup(t->table, key)) != NULL) {
-		if (retired != NULL)
-			*retired = false;
+	if (retired != NULL)
+		*retired = false;
+	if ((f = sp_table_lookup(t->table, key)) != NULL)
 		return f;
-	}
+	/* The per-source limit, before anything is retired for it. */
+	if (t->per_source != 0 &&
+	    sp_flow_source_count(t, key->src) >= t->per_source)
+		return NULL;
 	/* A new flow: NEW state, the class of its protocol. */
 	if (key->kind == SP_FLOW_5TUPLE && key->proto == SP_NH_TCP)
 		cls = CLS_TCP;
@@ -184,6 +263,14 @@ sp_flow_insert(struct sp_flow_table *t, const struct sp_flow_key *key,
 	else
 		cls = CLS_OTHER;
 	f = sp_table_insert(t->table, key, now_ms, cls, &gone);
+	if (t->sources != NULL) {
+		/* After the insert: a flow retired for it left its source. */
+		struct flow_source *fs = sp_table_insert(t->sources, key->src,
+		    now_ms, 0, NULL);
+
+		if (fs != NULL)
+			fs->flows++;
+	}
 	f->created_ms = now_ms;
 	f->last_ms = now_ms;
 	f->state = SP_FLOW_NEW;

@@ -45,6 +45,10 @@ struct sp_table {
 	uint64_t ttl_ms[SP_TABLE_MAXCLASS];	/* idle timeout per class, ms */
 	uint32_t head[SP_TABLE_MAXCLASS];	/* least recently touched */
 	uint32_t tail[SP_TABLE_MAXCLASS];	/* most recently touched */
+	uint8_t rank[SP_TABLE_MAXCLASS];	/* retirement rank per class:
+						   lowest retired first */
+	void (*release)(void *rec, void *arg);	/* before a record goes */
+	void *release_arg;
 	uint64_t now_ms;	/* largest now_ms seen, ms */
 	uint8_t secret[16];	/* SipHash key for the buckets */
 };
@@ -158,6 +162,8 @@ slot_release(struct sp_table *t, uint32_t i)
 	struct sp_table_node *n = node_of(t, i);
 	uint32_t *pp, steps;
 
+	if (t->release != NULL)
+		t->release(rec_of(t, i), t->release_arg);
 	pp = &t->buckets[bucket_of(t, rec_of(t, i) + t->key_off)];
 	for (steps = 0; *pp != NIL && *pp != i && steps < t->count; steps++)
 		pp = &node_of(t, *pp)->next;
@@ -173,15 +179,16 @@ slot_release(struct sp_table *t, uint32_t i)
 /*
  * The slot to give up when the table is full: an expired class head if
  * any (it would go at the next sweep anyway), else the longest-idle
- * record, the class head touched longest ago.  A head's touch time is
- * its expiry minus its class timeout.
+ * record among the classes of the lowest rank holding any (the class
+ * head touched longest ago).  A head's touch time is its expiry minus
+ * its class timeout.
  */
 static uint32_t
 victim(const struct sp_table *t, uint64_t now_ms, bool *retired)
 {
 	uint32_t best = NIL, h;
 	uint64_t touched, best_touched = 0;
-	unsigned c;
+	unsigned c, low = 256;
 
 	for (c = 0; c < t->nclass; c++) {
 		h = t->head[c];
@@ -190,9 +197,12 @@ victim(const struct sp_table *t, uint64_t now_ms, bool *retired)
 			return h;
 		}
 	}
+	for (c = 0; c < t->nclass; c++)
+		if (t->head[c] != NIL && t->rank[c] < low)
+			low = t->rank[c];
 	for (c = 0; c < t->nclass; c++) {
 		h = t->head[c];
-		if (h == NIL)
+		if (h == NIL || t->rank[c] != low)
 			continue;
 		touched = node_of(t, h)->expire_ms - t->ttl_ms[c];
 		if (best == NIL || touched < best_touched) {
@@ -256,6 +266,21 @@ sp_table_new(size_t capacity, size_t rec_size, size_t key_off,
 	}
 	t->free_head = 0;
 	return t;
+}
+
+void
+sp_table_set_rank(struct sp_table *t, unsigned cls, uint8_t rank)
+{
+	if (cls < t->nclass)
+		t->rank[cls] = rank;
+}
+
+void
+sp_table_set_release(struct sp_table *t, void (*fn)(void *rec, void *arg),
+    void *arg)
+{
+	t->release = fn;
+	t->release_arg = arg;
 }
 
 void

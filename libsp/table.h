@@ -60,6 +60,29 @@ struct sp_table *sp_table_new(size_t capacity, size_t rec_size,
     size_t key_off, size_t key_len, const uint64_t *ttl_ms, unsigned nclass,
     const uint8_t secret[16]);
 
+/*
+ * sp_table_set_rank - the retirement rank of class cls (default 0 for
+ * every class).  When the table is full and no class head has expired,
+ * the record retired is the longest-idle head among the classes of the
+ * lowest rank that holds any record: a class of a higher rank is only
+ * touched when every lower one is empty.
+ * Why: a flow table retires half-open and idle flows before the ones
+ * that completed a handshake, so a flood of new keys cannot push out
+ * established sessions.  An invalid cls is ignored.
+ */
+void sp_table_set_rank(struct sp_table *t, unsigned cls, uint8_t rank);
+
+/*
+ * sp_table_set_release - call fn(rec, arg) for every record just
+ * before it leaves the table, whatever the reason (kill, expiry,
+ * retirement, kill_matching, lookup_live); NULL fn: no call.  fn must
+ * not change t.
+ * Why: a caller keeping figures about the records (flows per source)
+ * stays exact.
+ */
+void sp_table_set_release(struct sp_table *t, void (*fn)(void *rec,
+    void *arg), void *arg);
+
 /* sp_table_free - free the table and every record in it (NULL is fine). */
 void sp_table_free(struct sp_table *t);
 

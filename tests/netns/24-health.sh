@@ -15,6 +15,12 @@
 #    s1 and s2): s3 gets nothing while s2 takes sessions; once s2 is
 #    drained (an upgrade), its share of 12 new clients goes to s3
 #    (counters.to_backup), s1 keeps its own.
+# 4. A dead backup: s1 has backup s3, all three in the rotation, and
+#    s3's web server is stopped (checked down).  Six clients stuck to s1
+#    (stick table) come back after s1 is drained: the backup rule is the
+#    scheduler's -- a backup that is down takes nothing -- so they all
+#    land on s2, none is handed to the dead s3 (no request fails), and
+#    counters.to_backup does not move.
 . "$(dirname "$0")/lib.sh"
 
 need_root
@@ -177,4 +183,44 @@ stats_json lb "$T/b1.json"
 n=$(($(lb_counter "$T/b1.json" to_backup) - $(lb_counter "$T/b0.json" to_backup)))
 [ $n -eq 6 ] || fail "counters.to_backup grew by $n, want 6"
 
-pass "s2 down in ${ms} ms, then $R_DOWN; drained $A $B: $R_DRAIN, downloads intact; backup: $R_PRIMARY, s2 drained: $R_BACKUP"
+# ---- 4. a dead backup
+cat >"$T/lb-deadbackup.conf" <<CONF
+role balancer
+queue 0
+vip $VIP {
+	ports 80
+	scheduler rr
+	server 2001:db8:5::1 backup 2001:db8:5::3
+	server 2001:db8:5::2
+	server 2001:db8:5::3
+	check tcp port 80 interval ${INTERVAL_MS}ms timeout 300ms rise 2 fall $FALL
+}
+CONF
+lb_restart "$T/lb-deadbackup.conf"
+wait_for "all three servers up" 10 all_up
+pid_stop $WWW_PID_3 2
+wait_for "s3 down" 10 sh -c "[ \"\$(ip netns exec $(ns_real lb) $LBSPCTL -s $(lbsp_sock lb) servers --json | $PY -c 'import json,sys; print([s[\"state\"] for v in json.load(sys.stdin) for s in v[\"servers\"] if s[\"address\"] == \"2001:db8:5::3\"][0])')\" = down ]"
+legacy_addrs $NEXT 12
+clients 12 stuck
+[ "$(count s3)" -eq 0 ] || fail "s3 down but took new sessions: $COUNTS"
+# The clients of s1, by address, to ask again.
+grep ' s1$' "$T/stuck" | cut -d' ' -f1 >"$T/stuck-s1"
+[ "$(wc -l <"$T/stuck-s1")" -ge 3 ] || fail "too few clients on s1: $COUNTS"
+lbspctl lb drain $VIP 2001:db8:5::1 >/dev/null || fail "lbspctl drain s1"
+stats_json lb "$T/d0.json"
+: >"$T/again"
+while read -r a; do
+	out=$(nsx c2 curl -gsS --max-time 5 --interface "$a" \
+	    "http://[$VIP]/name" 2>&1) ||
+		fail "client $a of drained s1 (dead backup s3): $out"
+	echo "$a $out" >>"$T/again"
+done <"$T/stuck-s1"
+stats_json lb "$T/d1.json"
+COUNTS=$(tally "$T/again")
+R_DEAD=$COUNTS
+[ "$(count s1)" -eq 0 ] && [ "$(count s3)" -eq 0 ] ||
+	fail "s1 drained, its backup s3 down: its clients went to $COUNTS, want all on s2"
+n=$(($(lb_counter "$T/d1.json" to_backup) - $(lb_counter "$T/d0.json" to_backup)))
+[ $n -eq 0 ] || fail "counters.to_backup grew by $n with the backup down, want 0"
+
+pass "s2 down in ${ms} ms, then $R_DOWN; drained $A $B: $R_DRAIN, downloads intact; backup: $R_PRIMARY, s2 drained: $R_BACKUP; s1 drained, backup s3 dead: $R_DEAD"

@@ -834,22 +834,14 @@ lbspctl()
 	nsx "$ns" "$LBSPCTL" -s "$(lbsp_sock "$ns")" "$@"
 }
 
-# stats_json NS FILE - save "lbspctl stats --json" of NS in FILE.
+# stats_json NS FILE - save "lbspctl stats --json" of NS in FILE.  An
+# empty or truncated answer is lbspctl's own error (exit 2).
 stats_json()
 {
-	local i
-	for i in 1 2 3; do
-		lbspctl "$1" stats --json >"$2" 2>"$2.err" || {
-			cat "$2.err"
-			fail "lbspctl stats --json in $1"
-		}
-		[ -s "$2" ] && return 0
-		# Seen once under heavy load (a distcheck run): an empty
-		# answer with exit 0.  Said loudly, retried, never hidden.
-		info "stats_json: EMPTY answer from lbspd in $1 (try $i)"
-		sleep 0.2
-	done
-	fail "lbspctl stats --json in $1: three empty answers"
+	lbspctl "$1" stats --json >"$2" 2>"$2.err" || {
+		cat "$2.err"
+		fail "lbspctl stats --json in $1"
+	}
 }
 
 # json_get FILE-or-STRING EXPR - evaluate the python expression EXPR

@@ -198,6 +198,56 @@ START_TEST(test_foreach)
 }
 END_TEST
 
+/*
+ * A suspect server: every entry naming it is kept (for show) but not
+ * followed, the others are untouched; an answer naming it again (set)
+ * makes the entry OK; the TTL is not changed by suspicion.
+ */
+START_TEST(test_suspect)
+{
+	struct sp_cache_table *t = new_table(16);
+	uint8_t vip[16], a[16], b[16], c[16], s1[16], s2[16], got[16];
+	struct sp_cache_entry e;
+
+	addr(vip, 0xf, 0x100);
+	addr(a, 1, 1);
+	addr(b, 1, 2);
+	addr(c, 1, 3);
+	addr(s1, 5, 1);
+	addr(s2, 5, 2);
+	sp_cache_set(t, vip, a, s1, 0);
+	sp_cache_set(t, vip, b, s1, 0);
+	sp_cache_set(t, vip, c, s2, 0);
+	ck_assert(!sp_cache_get(t, vip, s2, 1, &e));
+	ck_assert(sp_cache_get(t, vip, a, 1, &e));
+	ck_assert_uint_eq(e.state, SP_CACHE_OK);
+
+	ck_assert_uint_eq(sp_cache_suspect_server(t, s1, 7, 2 * SEC), 2);
+	/* Already suspect: not marked twice, reason and time kept. */
+	ck_assert_uint_eq(sp_cache_suspect_server(t, s1, 9, 3 * SEC), 0);
+	ck_assert_uint_eq(sp_cache_count(t), 3);
+	ck_assert(!sp_cache_lookup(t, vip, a, 4 * SEC, got));
+	ck_assert(!sp_cache_lookup(t, vip, b, 4 * SEC, got));
+	ck_assert(sp_cache_lookup(t, vip, c, 4 * SEC, got));
+	ck_assert_mem_eq(got, s2, 16);
+	ck_assert(sp_cache_get(t, vip, a, 4 * SEC, &e));
+	ck_assert_uint_eq(e.state, SP_CACHE_SUSPECT);
+	ck_assert_uint_eq(e.reason, 7);
+	ck_assert_uint_eq(e.suspect_ms, 2 * SEC);
+	ck_assert_mem_eq(e.server, s1, 16);
+	ck_assert_uint_eq(e.expire_ms, TTL_S * SEC);
+
+	/* Seen alive again (for a): a is followed, b stays suspect. */
+	sp_cache_set(t, vip, a, s1, 5 * SEC);
+	ck_assert(sp_cache_lookup(t, vip, a, 6 * SEC, got));
+	ck_assert_mem_eq(got, s1, 16);
+	ck_assert(!sp_cache_lookup(t, vip, b, 6 * SEC, got));
+	/* A suspect entry still expires with its TTL. */
+	ck_assert(!sp_cache_get(t, vip, b, TTL_S * SEC, &e));
+	sp_cache_table_free(t);
+}
+END_TEST
+
 START_TEST(test_new_args)
 {
 	struct sp_cache_table *t;
@@ -225,6 +275,7 @@ cache_suite(void)
 	tcase_add_test(tc, test_forget_server);
 	tcase_add_test(tc, test_retire);
 	tcase_add_test(tc, test_foreach);
+	tcase_add_test(tc, test_suspect);
 	tcase_add_test(tc, test_new_args);
 	suite_add_tcase(s, tc);
 	return s;

@@ -189,7 +189,7 @@ START_TEST(example_client)
 	ck_assert(cf->gso);
 	ck_assert_uint_eq(cf->agent_port, 0);
 	ck_assert_uint_eq(cf->mtu, 1500);
-	ck_assert_uint_eq(cf->fallback_timeout_ms, 3000);
+	ck_assert_uint_eq(cf->fallback_timeout_ms, 1000);
 	ck_assert_uint_eq(cf->cache_ttl_ms, 300000);
 	ck_assert_uint_eq(cf->nvips, 1);
 	v = &cf->vips[0];
@@ -405,7 +405,8 @@ START_TEST(defaults)
 	ck_assert(!cf->has_server_address);
 	ck_assert_uint_eq(cf->cache_ttl_ms, 300000);
 	ck_assert_uint_eq(cf->stick_ttl_ms, 1800000);
-	ck_assert_uint_eq(cf->fallback_timeout_ms, 3000);
+	ck_assert_uint_eq(cf->syn_rate, 5000);
+	ck_assert_uint_eq(cf->fallback_timeout_ms, 1000);
 	ck_assert_uint_eq(cf->stick_prefix, 128);
 	ck_assert_uint_eq(cf->timeout_tcp_established_ms, 7200000);
 	ck_assert_uint_eq(cf->timeout_tcp_ms, 120000);
@@ -512,6 +513,13 @@ static const struct {
 	{ "4294967s", 4294967000u },
 	{ "71582m", 71582u * 60000 },
 	{ "1193h", 1193u * 3600000 },
+	{ "0.5", 500 },
+	{ "0.5s", 500 },
+	{ "1.25", 1250 },
+	{ "0.001", 1 },
+	{ "1.5m", 90000 },
+	{ "0.25h", 900000 },
+	{ "2.0ms", 2 },
 };
 
 /* The keywords of a balancer group: announce and nat-source. */
@@ -557,6 +565,7 @@ START_TEST(edges)
 	    "stick-prefix 0\n"
 	    "max-flows 16777216\n"
 	    "max-stick 1\n"
+	    "syn-rate 10000\n"
 	    "identity-rotate 0\n"
 	    "user _a.b-c\n"
 	    "vip ::1 {\n"
@@ -574,6 +583,7 @@ START_TEST(edges)
 	ck_assert_uint_eq(cf->stick_prefix, 0);
 	ck_assert_uint_eq(cf->max_flows, 16777216);
 	ck_assert_uint_eq(cf->max_stick, 1);
+	ck_assert_uint_eq(cf->syn_rate, 10000);
 	ck_assert_str_eq(cf->user, "_a.b-c");
 	ck_assert_uint_eq(cf->vips[0].allow[0].len, 0);
 	ck_assert_uint_eq(cf->vips[0].check.interval_ms, 4294967295u);
@@ -717,13 +727,26 @@ static const struct {
 	{ "role server\nstick-ttl 0ms\n",
 	  "t:2: stick-ttl: '0ms' must be more than 0\n" },
 	{ "role server\ncache-ttl 5d\n",
-	  "t:2: cache-ttl: '5d' is not a duration (e.g. 500ms, 3s, 5m, 1h)\n" },
+	  "t:2: cache-ttl: '5d' is not a duration (e.g. 500ms, 0.5, 3s, 5m, 1h)\n" },
 	{ "role server\nfallback-timeout -1s\n",
-	  "t:2: fallback-timeout: '-1s' is not a duration (e.g. 500ms, 3s, "
+	  "t:2: fallback-timeout: '-1s' is not a duration (e.g. 500ms, 0.5, 3s, "
 	  "5m, 1h)\n" },
 	{ "role server\nfallback-timeout ms\n",
-	  "t:2: fallback-timeout: 'ms' is not a duration (e.g. 500ms, 3s, "
+	  "t:2: fallback-timeout: 'ms' is not a duration (e.g. 500ms, 0.5, 3s, "
 	  "5m, 1h)\n" },
+	{ "role server\nsyn-rate 10001\n",
+	  "t:2: syn-rate: '10001' out of range (0..10000)\n" },
+	{ "role server\nfallback-timeout 0.5ms\n",
+	  "t:2: fallback-timeout: '0.5ms' is not a whole number of "
+	  "milliseconds\n" },
+	{ "role server\nfallback-timeout 1.2345\n",
+	  "t:2: fallback-timeout: '1.2345' is not a duration (e.g. 500ms, 0.5, "
+	  "3s, 5m, 1h)\n" },
+	{ "role server\nfallback-timeout 1.\n",
+	  "t:2: fallback-timeout: '1.' is not a duration (e.g. 500ms, 0.5, "
+	  "3s, 5m, 1h)\n" },
+	{ "role server\nfallback-timeout 0.000\n",
+	  "t:2: fallback-timeout: '0.000' must be more than 0\n" },
 	{ "role server\ncache-ttl 5 ms\n",
 	  "t:2: cache-ttl: extra argument 'ms'\n" },
 	{ "role server\ncache-ttl 4294968s\n",
@@ -922,7 +945,7 @@ static const struct {
 	  "session-weight 21 1\n}\n",
 	  "t:4: session-weight: duplicate port '21'\n" },
 	{ "role server\nvip ::1 {\npassive-timeout soon\n}\n",
-	  "t:3: passive-timeout: 'soon' is not a duration (e.g. 500ms, 3s, "
+	  "t:3: passive-timeout: 'soon' is not a duration (e.g. 500ms, 0.5, 3s, "
 	  "5m, 1h)\n" },
 	{ "role server\nvip ::1 {\ndead-retry 0\n}\n",
 	  "t:3: dead-retry: '0' must be more than 0\n" },

@@ -501,22 +501,171 @@ START_TEST(test_retire_longest_idle)
 END_TEST
 
 /*
- * Longest idle across timeout classes: an established flow idle longer
- * than a newer UDP flow is the one retired.
+ * Longest idle across timeout classes, established flows last: a UDP
+ * flow newer than an idle established flow is the one retired; among
+ * the unprotected classes the longest idle goes.
  */
 START_TEST(test_retire_across_classes)
 {
-	struct sp_flow_table *t = new_table(2);
+	struct sp_flow_table *t = new_table(3);
 	struct sp_flow_key ka = key_n(SP_NH_TCP, 1), kb = key_n(SP_NH_UDP, 2);
+	struct sp_flow_key kc = key_n(SP_NH_TCP, 3), kd = key_n(SP_NH_UDP, 4);
+	bool retired;
+
+	established(t, &ka, 0);
+	sp_flow_insert(t, &kb, 5 * SEC, NULL);	/* UDP, idle since 5 s */
+	sp_flow_insert(t, &kc, 4 * SEC, NULL);	/* half-open, since 4 s */
+	sp_flow_insert(t, &kd, 6 * SEC, &retired);
+	ck_assert(retired);
+	ck_assert_ptr_nonnull(sp_flow_lookup(t, &ka));
+	ck_assert_ptr_nonnull(sp_flow_lookup(t, &kb));
+	ck_assert_ptr_null(sp_flow_lookup(t, &kc));
+	ck_assert_ptr_nonnull(sp_flow_lookup(t, &kd));
+	sp_flow_table_free(t);
+}
+END_TEST
+
+/* Established flows go only when the table holds nothing else. */
+START_TEST(test_retire_established_last)
+{
+	struct sp_flow_table *t = new_table(2);
+	struct sp_flow_key ka = key_n(SP_NH_TCP, 1), kb = key_n(SP_NH_TCP, 2);
 	struct sp_flow_key kc = key_n(SP_NH_UDP, 3);
 	bool retired;
 
 	established(t, &ka, 0);
-	sp_flow_insert(t, &kb, 5 * SEC, NULL);
-	sp_flow_insert(t, &kc, 6 * SEC, &retired);
+	established(t, &kb, 1 * SEC);
+	sp_flow_insert(t, &kc, 2 * SEC, &retired);
 	ck_assert(retired);
-	ck_assert_ptr_null(sp_flow_lookup(t, &ka));
+	ck_assert_ptr_null(sp_flow_lookup(t, &ka));	/* the longest idle */
 	ck_assert_ptr_nonnull(sp_flow_lookup(t, &kb));
+	ck_assert_ptr_nonnull(sp_flow_lookup(t, &kc));
+	sp_flow_table_free(t);
+}
+END_TEST
+
+/*
+ * A flood of SYNs from 10000 spoofed sources into a table of 64 that
+ * holds 8 established sessions: the table never grows past 64, the
+ * sessions all stay, every flood flow beyond the free room retires one
+ * of the flood's own.
+ */
+START_TEST(test_flood_keeps_established)
+{
+	struct sp_flow_table *t = new_table(64);
+	struct sp_flow_key k;
+	struct sp_flow *f;
+	unsigned i, nretired = 0;
+	bool retired;
+
+	for (i = 0; i < 8; i++) {
+		k = key_n(SP_NH_TCP, i);
+		established(t, &k, i);
+	}
+	for (i = 0; i < 10000; i++) {
+		k = key_n(SP_NH_TCP, 100000 + i);
+		f = sp_flow_insert(t, &k, 10 * SEC + i, &retired);
+		ck_assert_ptr_nonnull(f);
+		sp_flow_update(t, f, 10 * SEC + i, SP_FLOW_ORIG, SP_TCP_SYN,
+		    80);
+		nretired += retired;
+		ck_assert_uint_le(sp_flow_count(t), 64);
+	}
+	ck_assert_uint_eq(nretired, 10000 - (64 - 8));
+	for (i = 0; i < 8; i++) {
+		k = key_n(SP_NH_TCP, i);
+		f = sp_flow_lookup(t, &k);
+		ck_assert_ptr_nonnull(f);
+		ck_assert_uint_eq(f->state, SP_FLOW_ESTABLISHED);
+	}
+	sp_flow_table_free(t);
+}
+END_TEST
+
+/*
+ * max-flows-per-source: the limit refuses (NULL, nothing retired) and
+ * every way a flow leaves (kill, expiry, retirement) gives its source
+ * room again; other sources are not affected.
+ */
+START_TEST(test_source_limit)
+{
+	struct sp_flow_table *t = new_table(4);
+	struct sp_flow_key k1, k2, k3, other;
+	struct sp_flow *f;
+	uint8_t c[16], s[16], o[16];
+	bool retired = true;
+
+	addr(c, 1);
+	addr(o, 2);
+	addr(s, 0xf100);
+	k1 = sp_flow_key_5tuple(c, s, SP_NH_TCP, 1001, 80);
+	k2 = sp_flow_key_5tuple(c, s, SP_NH_TCP, 1002, 80);
+	k3 = sp_flow_key_5tuple(c, s, SP_NH_UDP, 1003, 53);
+	other = sp_flow_key_5tuple(o, s, SP_NH_TCP, 1001, 80);
+	ck_assert_int_eq(sp_flow_table_set_source_limit(t, 2), 0);
+	ck_assert_ptr_nonnull(sp_flow_insert(t, &k1, 0, NULL));
+	ck_assert_ptr_nonnull(sp_flow_insert(t, &k2, 0, NULL));
+	ck_assert_uint_eq(sp_flow_source_count(t, c), 2);
+	ck_assert_ptr_null(sp_flow_insert(t, &k3, 0, &retired));
+	ck_assert(!retired);
+	ck_assert_uint_eq(sp_flow_count(t), 2);
+	/* An existing flow is still found by insert. */
+	ck_assert_ptr_nonnull(sp_flow_insert(t, &k1, 0, NULL));
+	ck_assert_ptr_nonnull(sp_flow_insert(t, &other, 0, NULL));
+	ck_assert_uint_eq(sp_flow_source_count(t, o), 1);
+
+	/* Kill. */
+	f = sp_flow_lookup(t, &k2);
+	sp_flow_kill(t, f);
+	ck_assert_uint_eq(sp_flow_source_count(t, c), 1);
+	ck_assert_ptr_nonnull(sp_flow_insert(t, &k3, 1 * SEC, NULL));
+	ck_assert_ptr_null(sp_flow_insert(t, &k2, 1 * SEC, NULL));
+	/* Expiry: k1 (TCP, 120 s) goes, k3 (UDP, 60 s from 1 s) too. */
+	ck_assert_uint_eq(sp_flow_expire(t, 200 * SEC, 10), 3);
+	ck_assert_uint_eq(sp_flow_source_count(t, c), 0);
+	ck_assert_uint_eq(sp_flow_source_count(t, o), 0);
+
+	/* Retirement: a full table of 4, c holding 2; a new source's flow
+	 * retires c's longest idle one. */
+	ck_assert_ptr_nonnull(sp_flow_insert(t, &k1, 300 * SEC, NULL));
+	ck_assert_ptr_nonnull(sp_flow_insert(t, &k2, 301 * SEC, NULL));
+	ck_assert_ptr_nonnull(sp_flow_insert(t, &other, 302 * SEC, NULL));
+	k3 = key_n(SP_NH_TCP, 7);
+	ck_assert_ptr_nonnull(sp_flow_insert(t, &k3, 303 * SEC, NULL));
+	k3 = key_n(SP_NH_TCP, 8);
+	ck_assert_ptr_nonnull(sp_flow_insert(t, &k3, 304 * SEC, &retired));
+	ck_assert(retired);
+	ck_assert_ptr_null(sp_flow_lookup(t, &k1));
+	ck_assert_uint_eq(sp_flow_source_count(t, c), 1);
+
+	/* No limit: anything goes. */
+	ck_assert_int_eq(sp_flow_table_set_source_limit(t, 0), 0);
+	k3 = sp_flow_key_5tuple(c, s, SP_NH_UDP, 1003, 53);
+	ck_assert_ptr_nonnull(sp_flow_insert(t, &k3, 305 * SEC, NULL));
+	ck_assert_ptr_nonnull(sp_flow_insert(t, &k1, 305 * SEC, NULL));
+	sp_flow_table_free(t);
+}
+END_TEST
+
+/* A limit set on a table that holds flows counts them. */
+START_TEST(test_source_limit_late)
+{
+	struct sp_flow_table *t = new_table(8);
+	struct sp_flow_key k;
+	uint8_t c[16], s[16];
+	unsigned i;
+
+	addr(c, 1);
+	addr(s, 0xf100);
+	for (i = 0; i < 3; i++) {
+		k = sp_flow_key_5tuple(c, s, SP_NH_TCP, (uint16_t)(1000 + i),
+		    80);
+		ck_assert_ptr_nonnull(sp_flow_insert(t, &k, 0, NULL));
+	}
+	ck_assert_int_eq(sp_flow_table_set_source_limit(t, 3), 0);
+	ck_assert_uint_eq(sp_flow_source_count(t, c), 3);
+	k = sp_flow_key_5tuple(c, s, SP_NH_TCP, 2000, 80);
+	ck_assert_ptr_null(sp_flow_insert(t, &k, 0, NULL));
 	sp_flow_table_free(t);
 }
 END_TEST
@@ -775,6 +924,10 @@ flow_suite(void)
 	tc = tcase_create("bounds");
 	tcase_add_test(tc, test_retire_longest_idle);
 	tcase_add_test(tc, test_retire_across_classes);
+	tcase_add_test(tc, test_retire_established_last);
+	tcase_add_test(tc, test_flood_keeps_established);
+	tcase_add_test(tc, test_source_limit);
+	tcase_add_test(tc, test_source_limit_late);
 	tcase_add_test(tc, test_full_reuses_expired);
 	tcase_add_test(tc, test_bounded);
 	tcase_add_test(tc, test_foreach_kill);

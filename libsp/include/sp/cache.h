@@ -31,12 +31,29 @@ extern "C" {
 /* Public API: exported from libsp.so (built with -fvisibility=hidden). */
 #pragma GCC visibility push(default)
 
+/*
+ * State of an entry.  A suspect server is one that did not answer (a
+ * redirected SYN unanswered, ICMPv6 unreachable, an answer without the
+ * option): the entry stays, so that the operator sees why, but lookups
+ * do not follow it until an answer names the server again in seg2
+ * (sp_cache_set()).
+ */
+enum sp_cache_state {
+	SP_CACHE_OK = 0,	/* followed by lookups */
+	SP_CACHE_SUSPECT = 1,	/* kept for show, never followed */
+};
+
 /* A cache entry, as the table stores it; the key is (vip, identity). */
 struct sp_cache_entry {
 	uint8_t vip[16];	/* the virtual service address */
 	uint8_t identity[16];	/* seg1 this client sends */
 	uint8_t server[16];	/* the server learned from seg2 */
 	uint64_t expire_ms;	/* ms, caller's clock: gone once now >= this */
+	uint64_t suspect_ms;	/* ms, caller's clock: when it became
+				   suspect (0 while OK) */
+	uint8_t state;		/* enum sp_cache_state */
+	uint8_t reason;		/* why suspect: a caller-defined code */
+	uint8_t pad[6];		/* zero */
 };
 
 struct sp_cache_table;
@@ -55,18 +72,28 @@ struct sp_cache_table *sp_cache_table_new(size_t capacity, uint32_t ttl_s,
 void sp_cache_table_free(struct sp_cache_table *t);
 
 /*
- * sp_cache_lookup - the server learned for (vip, identity).  An entry
- * whose TTL ran out (now_ms >= expire_ms) is removed and not found.
- * The TTL is not extended.
+ * sp_cache_lookup - the server learned for (vip, identity), when it is
+ * not suspect.  An entry whose TTL ran out (now_ms >= expire_ms) is
+ * removed and not found.  The TTL is not extended.
  * @server: receives the server on a hit (untouched otherwise).
- * Returns true on a hit.
+ * Returns true on a hit; false for no entry or a suspect one.
  */
 bool sp_cache_lookup(struct sp_cache_table *t, const uint8_t vip[16],
     const uint8_t identity[16], uint64_t now_ms, uint8_t server[16]);
 
 /*
+ * sp_cache_get - a copy of the entry of (vip, identity), whatever its
+ * state (expired entries are removed and not found).
+ * Why: the caller tells "nothing learned" from "learned, suspect".
+ * Returns true when there is one (*e filled).
+ */
+bool sp_cache_get(struct sp_cache_table *t, const uint8_t vip[16],
+    const uint8_t identity[16], uint64_t now_ms, struct sp_cache_entry *e);
+
+/*
  * sp_cache_set - learn or confirm (vip, identity) -> server at now_ms:
- * insert, or update the server and restart the TTL.  When the table is
+ * insert, or update the server and restart the TTL; the entry is OK
+ * again (an answer naming a server is the proof it is alive).  When the table is
  * full an expired entry is reused if there is one, else the longest
  * unconfirmed entry is retired.
  * Returns true when a live entry was retired to make room.
@@ -81,6 +108,17 @@ bool sp_cache_set(struct sp_cache_table *t, const uint8_t vip[16],
  */
 bool sp_cache_forget(struct sp_cache_table *t, const uint8_t vip[16],
     const uint8_t identity[16]);
+
+/*
+ * sp_cache_suspect_server - mark every OK entry naming server suspect,
+ * from now_ms, for reason (a caller-defined code, kept in the entry).
+ * Entries keep their TTL.
+ * Why: a server that left one redirected connection unanswered must
+ * not get the next one, whoever's identity learned it.
+ * Returns the number of entries marked.
+ */
+size_t sp_cache_suspect_server(struct sp_cache_table *t,
+    const uint8_t server[16], uint8_t reason, uint64_t now_ms);
 
 /*
  * sp_cache_forget_server - remove every entry naming server (e.g. after

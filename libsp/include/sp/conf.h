@@ -183,7 +183,7 @@ struct sp_conf {
 	uint32_t cache_ttl_ms;	/* client (vip, id) -> server, ms, 300000 */
 	uint32_t stick_ttl_ms;	/* balancer stick entries, ms, 1800000 */
 	uint32_t fallback_timeout_ms;	/* redirected flow unanswered ->
-					   back to the vip, ms, 3000 */
+					   back to the vip, ms, 1000 */
 	uint32_t timeout_tcp_established_ms;	/* idle, ms, 7200000 */
 	uint32_t timeout_tcp_ms;	/* other TCP states idle, ms, 120000 */
 	uint32_t timeout_udp_ms;	/* idle, ms, 60000 */
@@ -194,6 +194,9 @@ struct sp_conf {
 	uint32_t max_cache;	/* client cache entries, default 4096 */
 	uint32_t max_flows_per_source;	/* flows per source address;
 					   0 = unlimited (default) */
+	uint32_t syn_rate;	/* server: SYNs with the option queued to
+				   lbspd per second, 0..10000, 0 = no
+				   limit; default 5000 */
 	bool has_hash_key;	/* hash_key set; else random at start */
 	uint8_t hash_key[16];	/* SipHash key (RFC 7098 §5) */
 	char announce[SP_CONF_IFNAME_SIZE];	/* balancer: device whose

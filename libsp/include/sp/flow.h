@@ -9,6 +9,15 @@
  * retires the longest-idle flow (LSNAT §2.4: "retire the longest idle
  * session when it becomes necessary") and says so, for the counters.
  *
+ * Eviction policy: a flow past its timeout goes first; else the
+ * longest-idle flow that has not completed a TCP handshake (new,
+ * half-open, closing, UDP and other protocols); a TCP flow in state
+ * ESTABLISHED is retired only when the table holds nothing else.  So a
+ * flood of SYNs from spoofed sources recycles its own half-open flows
+ * and leaves running sessions alone.  Optionally, each source address
+ * may hold at most a given number of flows
+ * (sp_flow_table_set_source_limit()).
+ *
  * Memory: sp_flow_entry_bytes() is the real cost of one entry, slab slot
  * plus bucket share.  On x86-64 / LP64 it is 176 bytes (a 24-byte node
  * of links and expiry + the 144-byte struct sp_flow, + 8 bytes of bucket
@@ -156,6 +165,23 @@ struct sp_flow_key sp_flow_key_reverse(const struct sp_flow_key *key);
 struct sp_flow_table *sp_flow_table_new(size_t capacity,
     const struct sp_flow_timeouts *timeouts, const uint8_t secret[16]);
 
+/*
+ * sp_flow_table_set_source_limit - at most max flows per source address
+ * (the src of their keys); 0 removes the limit.  Flows already in the
+ * table are counted.
+ * Why: max-flows-per-source (lbsp.conf(5)): one source cannot take the
+ * whole table.
+ * Returns 0, or -1 when the per-source figures cannot be allocated
+ * (the limit is then not set).
+ */
+int sp_flow_table_set_source_limit(struct sp_flow_table *t, uint32_t max);
+
+/*
+ * sp_flow_source_count - flows held now by source address src (0
+ * without a per-source limit).
+ */
+size_t sp_flow_source_count(struct sp_flow_table *t, const uint8_t src[16]);
+
 /* sp_flow_table_free - free the table and its flows (NULL is fine). */
 void sp_flow_table_free(struct sp_flow_table *t);
 
@@ -172,10 +198,11 @@ struct sp_flow *sp_flow_lookup(struct sp_flow_table *t,
  * one unchanged.  A new flow is zeroed, state NEW, created_ms = last_ms
  * = now_ms, with the idle timeout of its protocol (TCP: tcp_s).  When the
  * table is full, a flow already past its timeout is reused if there is
- * one, else the longest-idle flow is retired and *retired set true;
- * pointers to the flow that went become invalid.
+ * one, else a flow is retired as the eviction policy above says and
+ * *retired set true; pointers to the flow that went become invalid.
  * @retired: set to whether a live flow was retired; may be NULL.
- * Returns the flow; never NULL.
+ * Returns the flow; NULL only when a per-source limit is set and
+ * key->src already holds that many flows (nothing is retired then).
  */
 struct sp_flow *sp_flow_insert(struct sp_flow_table *t,
     const struct sp_flow_key *key, uint64_t now_ms, bool *retired);
