@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * control.c -- the control socket: lbspctl's commands, served by one
  * thread, one client at a time.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * lbspd.h -- state shared by the parts of the daemon: the running
  * configuration, the tables, the counters and the insertion paths.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * main.c -- lbspd: command line, configuration loading, "-n" check.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * pr.h -- one print path for text and JSON (after iproute2's json_print):
  * a command describes its answer once, as nested objects and arrays of

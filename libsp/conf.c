@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * conf.c -- the lbsp.conf parser: text in, plain struct and a list of
  * "file:line: message" errors out.  No I/O.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Install, from Debian packages, everything lbsp needs to build, test and demo.
 # Used by the README's quick start and by .ci/run, so a fresh Debian 12 machine
 # and CI install exactly the same set.  Safe to run again: apt skips what is there.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # 30-shim-option.sh -- the shims alone put the LBSP option on the wire:
 # curl under liblbsp-client.so talks to python3 http.server under
 # liblbsp-server.so, with no lbspd and no NFQUEUE rule on either host

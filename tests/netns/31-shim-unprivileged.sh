@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # 31-shim-unprivileged.sh -- processes without CAP_NET_RAW still get the
 # option on the wire: the shims hand their sockets to lbspd over its
 # control socket (SCM_RIGHTS) and lbspd sets IPV6_DSTOPTS on them.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # lib.sh -- helpers for the end-to-end tests in tests/netns/ (and
 # bench/).  Sourced, never run: ". "$(dirname "$0")/lib.sh"".
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * check_conf.c -- the lbsp.conf parser: the example files, every keyword,
  * every error class with its exact "file:line: message", limits, and

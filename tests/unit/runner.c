@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * runner.c -- runs every libsp check suite; exits non-zero when any test
  * fails.  "check_libsp SUITE..." runs only the named suites.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* suites.h -- one check suite per libsp module, run by runner.c. */
 #ifndef SUITES_H
 #define SUITES_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sp/conf.h -- the lbsp.conf parser.
  *
