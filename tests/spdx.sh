@@ -36,7 +36,7 @@ list() {
 	    -o -name '*.py' -o -name '*.lua' -o -name '*.map' -o -name '*.in' \
 	    -o -name '*.conf' -o -name '*.[1-9]' -o -path ./debian/rules \
 	    -o -path './debian/*.postinst' -o -path './debian/*.lintian-overrides' \
-	    -o -path ./debian/tests/control -o -path './debian/tests/*.sh' \) \
+	    -o -path './debian/tests/*' \) \
 	    -print 2>/dev/null
 	# Scripts without a suffix.
 	find ./scripts ./bench ./.ci -type f ! -name '*.log' ! -name '*~' \
