@@ -6,8 +6,8 @@
 set -eu
 
 BUILD="build-essential autoconf automake libtool pkg-config
-       libmnl-dev libnetfilter-queue-dev libcap-dev check"
-TOOLS="clang libclang-rt-dev mandoc
+       libmnl-dev libnetfilter-queue-dev libcap-dev libmicrohttpd-dev check"
+TOOLS="clang libclang-rt-dev mandoc prometheus
        iproute2 iptables nftables conntrack ethtool procps
        tshark tcpdump iperf3 socat curl nginx-light python3 python3-scapy
        haproxy libcap2-bin kmod
