@@ -29,7 +29,8 @@
  *       { vips, servers_up, servers_total, stick, stick_max } (only with
  *       the balancer role), queue: [ { queue, bound, queue_total,
  *       queue_dropped, user_dropped, packets } ], control: { requests,
- *       errors } }
+ *       errors }, metrics: { connections, scrapes, not_found,
+ *       bad_method, errors, unanswered } (only with metrics-listen) }
  *   flows: [ { proto, src, sport, dst, dport, label, identity, server,
  *       state, packets_orig, packets_reply, bytes_orig, bytes_reply,
  *       idle_s } ]
@@ -55,6 +56,10 @@
  * quickly), then written with the lock released: a slow reader never
  * holds up the packet threads.  Requests and error answers are counted
  * and shown by "stats" under "control".
+ *
+ * The stats and servers answers are also the metrics server's page
+ * (control_stats, control_servers; metrics.c renders them through
+ * prom.c): what is added here is a Prometheus metric too.
  */
 #include "config.h"
 

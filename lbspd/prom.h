@@ -12,8 +12,9 @@
  * grouped by metric family, each with its HELP and TYPE lines.  A
  * counter added to lbspctl's "counters" object is a Prometheus counter
  * lbsp_NAME_total with no change here; a value no rule names is a gauge
- * lbsp_PATH (the path with "_" for "." and "[]" left out), and a string
- * no rule names is lbsp_PATH{KEY="value"} 1.
+ * lbsp_PATH (the path with "_" for "." and "[]" left out; a trailing
+ * "_total", reserved to counters, becomes "_all"), and a string no rule
+ * names is lbsp_PATH{KEY="value"} 1.
  *
  * Rows of arrays (queue[], servers[]) give their samples labels: the
  * rule of a row's identity member (queue, vip, address) makes it a
