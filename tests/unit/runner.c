@@ -24,6 +24,7 @@ static const struct {
 	{ "conf", conf_suite },
 	{ "sched", sched_suite },
 	{ "health", health_suite },
+	{ "prom", prom_suite },
 };
 
 static int

@@ -16,5 +16,6 @@ Suite *cache_suite(void);
 Suite *conf_suite(void);
 Suite *sched_suite(void);
 Suite *health_suite(void);
+Suite *prom_suite(void);	/* lbspd's Prometheus renderer */
 
 #endif
