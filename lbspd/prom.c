@@ -292,20 +292,20 @@ family_get(struct prom *m, const char *name, enum prom_type type,
 	return m->nfams++;
 }
 
-/* One sample; a second one of the same family and labels is dropped. */
+/*
+ * One sample, appended: this runs under the daemon's lock (the answers
+ * are described with it held), so it does no search; prom_write()
+ * sorts and drops duplicates afterwards.
+ */
 static void
 sample_add(struct prom *m, const char *name, enum prom_type type,
     const char *help, const char *labels, const char *value)
 {
 	struct prom_sample *ns;
-	size_t fam, i, cap;
+	size_t fam, cap;
 
 	if ((fam = family_get(m, name, type, help)) == SIZE_MAX)
 		goto fail;
-	for (i = 0; i < m->nsamples; i++)
-		if (m->samples[i].fam == fam &&
-		    strcmp(m->samples[i].labels, labels) == 0)
-			return;
 	if (m->nsamples == m->capsamples) {
 		cap = m->capsamples ? 2 * m->capsamples : 256;
 		ns = realloc(m->samples, cap * sizeof(*ns));
@@ -501,12 +501,34 @@ prom_str(struct prom *m, const char *key, const char *s)
 	prom_value(m, key, s != NULL ? s : "", 0);
 }
 
+/* Samples by family (first seen first), then labels, then arrival. */
+static int
+sample_cmp(const void *a, const void *b)
+{
+	const struct prom_sample *x = *(const struct prom_sample *const *)a;
+	const struct prom_sample *y = *(const struct prom_sample *const *)b;
+	int c;
+
+	if (x->fam != y->fam)
+		return x->fam < y->fam ? -1 : 1;
+	if ((c = strcmp(x->labels, y->labels)) != 0)
+		return c;
+	return x < y ? -1 : x > y;
+}
+
 int
 prom_write(struct prom *m, FILE *out)
 {
+	const struct prom_sample **order, *sp;
 	const char *c;
-	size_t f, i;
+	size_t f, i, k = 0;
 
+	order = calloc(m->nsamples ? m->nsamples : 1, sizeof(*order));
+	if (order == NULL)
+		return -1;
+	for (i = 0; i < m->nsamples; i++)
+		order[i] = &m->samples[i];
+	qsort(order, m->nsamples, sizeof(*order), sample_cmp);
 	for (f = 0; f < m->nfams; f++) {
 		fprintf(out, "# HELP %s ", m->fams[f].name);
 		for (c = m->fams[f].help; *c != '\0'; c++) {
@@ -519,17 +541,21 @@ prom_write(struct prom *m, FILE *out)
 		}
 		fprintf(out, "\n# TYPE %s %s\n", m->fams[f].name,
 		    m->fams[f].type == PROM_COUNTER ? "counter" : "gauge");
-		for (i = 0; i < m->nsamples; i++) {
-			if (m->samples[i].fam != f)
+		for (; k < m->nsamples && order[k]->fam == f; k++) {
+			sp = order[k];
+			/* A second sample of one series: the first stands. */
+			if (k > 0 && order[k - 1]->fam == f &&
+			    strcmp(order[k - 1]->labels, sp->labels) == 0)
 				continue;
-			if (m->samples[i].labels[0] != '\0')
+			if (sp->labels[0] != '\0')
 				fprintf(out, "%s{%s} %s\n", m->fams[f].name,
-				    m->samples[i].labels, m->samples[i].value);
+				    sp->labels, sp->value);
 			else
 				fprintf(out, "%s %s\n", m->fams[f].name,
-				    m->samples[i].value);
+				    sp->value);
 		}
 	}
+	free(order);
 	if (fflush(out) == EOF || ferror(out))
 		return -1;
 	return m->failed ? -1 : 0;

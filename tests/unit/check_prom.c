@@ -184,6 +184,31 @@ START_TEST(label_escape)
 }
 END_TEST
 
+/* Two places that name one series: the first stands, once. */
+static void
+twice(struct pr *p)
+{
+	pr_open_object(p, NULL);
+	pr_open_object(p, "tables");
+	pr_u64(p, "stick", 8);
+	pr_close_object(p);
+	pr_open_object(p, "balancer");
+	pr_u64(p, "stick", 9);
+	pr_close_object(p);
+	pr_close_object(p);
+}
+
+START_TEST(duplicate_dropped)
+{
+	char *t = render("", twice);
+
+	ck_assert_ptr_nonnull(strstr(t,
+	    "lbsp_table_entries{table=\"stick\"} 8\n"));
+	ck_assert_ptr_null(strstr(t, "} 9\n"));
+	free(t);
+}
+END_TEST
+
 static void
 misuse(struct pr *p)
 {
@@ -213,6 +238,7 @@ prom_suite(void)
 	tcase_add_test(tc, stats_render);
 	tcase_add_test(tc, servers_render);
 	tcase_add_test(tc, label_escape);
+	tcase_add_test(tc, duplicate_dropped);
 	tcase_add_test(tc, misuse_reported);
 	suite_add_tcase(s, tc);
 	return s;
