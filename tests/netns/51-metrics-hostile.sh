@@ -214,10 +214,14 @@ done
 lbspctl S stats >/dev/null || fail "lbspctl after the attack"
 wait $CURL_PID || { dump "$T/curl.log"; fail "the transfer through lbspd failed"; }
 cmp -s "$T/www/big" "$T/big.got" || fail "the transfer arrived damaged"
-for ns in C S; do
+# The client role sees every packet of the flow; the server role queues
+# its answers whole (GSO), so it counts far fewer, however many.
+for nsmin in C:500 S:10; do
+	ns=${nsmin%:*}
 	stats_json $ns "$T/$ns.json"
 	n=$(json_get "$T/$ns.json" "j['counters']['packets']")
-	[ "$n" -gt 100 ] || fail "lbspd in $ns counted only $n packets"
+	[ "$n" -ge "${nsmin#*:}" ] ||
+		fail "lbspd in $ns counted only $n packets (want ${nsmin#*:})"
 done
 wait_for "a scrape after the attack (slots freed by the 5 s timeout)" 20 scrape C
 
@@ -244,9 +248,13 @@ import socket, sys
 for req in (b"\x01\x02\x03 garbage\r\n\r\n",
             b"GET /metrics HTTP/1.1\r\nX: " + b"a" * 16384 + b"\r\n\r\n"):
     s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
-    s.sendall(req)
-    s.shutdown(socket.SHUT_WR)
-    while s.recv(4096):
+    # The server may answer and close (even reset) before all is sent.
+    try:
+        s.sendall(req)
+        s.shutdown(socket.SHUT_WR)
+        while s.recv(4096):
+            pass
+    except OSError:
         pass
     s.close()
 EOF
