@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * client.c -- liblbsp-client.so, the client shim (DESIGN.md §3.1, §3.5,
  * §4 path 2).  LD_PRELOAD it into an unmodified program:

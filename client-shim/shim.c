@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * shim.c -- the part of the LD_PRELOAD shims that both share (see
  * shim.h): environment and configuration at load, libc lookup, logging

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * shim.h -- what the client and the server shims share (shim.c is built
  * into both liblbsp-client.so and liblbsp-server.so): the environment

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: GPL-2.0-or-later
 -- lbsp.lua -- Wireshark / tshark dissector for the LBSP option.
 --
 -- The LBSP option is a TLV inside an IPv6 Destination Options header

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * agent-mac.c -- the MAC of lbsp-agent reports, shared by lbsp-agent and
  * lbspd (see agent.h).

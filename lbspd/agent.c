@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * agent.c -- the balancer's listener for lbsp-agent load reports (the
  * protocol is in agent.h).  One thread, one UDP socket bound before

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * balancer.c -- the balancer role (DESIGN.md §3.3, LSNAT §3-§6).
  *

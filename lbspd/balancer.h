@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * balancer.h -- the balancer role's state: per vip, its servers as the
  * scheduler, the health checks and the operator see them.

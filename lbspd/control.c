@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * control.c -- the control socket: lbspctl's commands and the shims'
  * requests, served by one thread to up to CONTROL_MAX_CONNS (256)
@@ -41,7 +42,8 @@
  *       { vips, servers_up, servers_total, stick, stick_max } (only with
  *       the balancer role), queue: [ { queue, bound, queue_total,
  *       queue_dropped, user_dropped, packets } ], control: { requests,
- *       errors } }
+ *       errors }, metrics: { connections, scrapes, not_found,
+ *       bad_method, errors, unanswered } (only with metrics-listen) }
  *   flows: [ { proto, src, sport, dst, dport, label, identity, server,
  *       state, packets_orig, packets_reply, bytes_orig, bytes_reply,
  *       idle_s } ]
@@ -69,6 +71,10 @@
  * quickly), then written with the lock released: a slow reader never
  * holds up the packet threads.  Requests and error answers are counted
  * and shown by "stats" under "control".
+ *
+ * The stats and servers answers are also the metrics server's page
+ * (control_stats, control_servers; metrics.c renders them through
+ * prom.c): what is added here is a Prometheus metric too.
  */
 #include "config.h"
 
@@ -90,6 +96,7 @@
 #include "fdpass.h"
 #include "lbspd.h"
 #include "log.h"
+#include "metrics.h"
 #include "pr.h"
 #include "roles.h"
 
@@ -172,8 +179,11 @@ struct nfq_proc {
  * sequence, 1.  Queues not listed (not bound, module not loaded) stay
  * zero, bound false.  The file is mode 0440 root: control_start() opens
  * it before the daemon drops privileges, and it is read again from the
- * start each time (only this thread uses ctl.nfqfd).
+ * start each time, under nfq_lock (the control and metrics threads
+ * share ctl.nfqfd and its offset).
  */
+static pthread_mutex_t nfq_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static void
 nfq_proc_read(struct nfq_proc *q, unsigned first, unsigned n)
 {
@@ -183,10 +193,13 @@ nfq_proc_read(struct nfq_proc *q, unsigned first, unsigned n)
 	ssize_t r;
 
 	memset(q, 0, n * sizeof(*q));
+	pthread_mutex_lock(&nfq_lock);
 	if (ctl.nfqfd == -1)
 		ctl.nfqfd = open(NFQ_PROC, O_RDONLY | O_CLOEXEC);
-	if (ctl.nfqfd == -1 || lseek(ctl.nfqfd, 0, SEEK_SET) == -1)
+	if (ctl.nfqfd == -1 || lseek(ctl.nfqfd, 0, SEEK_SET) == -1) {
+		pthread_mutex_unlock(&nfq_lock);
 		return;
+	}
 	while (len < NFQ_PROC_BYTES) {
 		r = read(ctl.nfqfd, buf + len, NFQ_PROC_BYTES - len);
 		if (r == -1 && errno == EINTR)
@@ -195,6 +208,7 @@ nfq_proc_read(struct nfq_proc *q, unsigned first, unsigned n)
 			break;
 		len += (size_t)r;
 	}
+	pthread_mutex_unlock(&nfq_lock);
 	buf[len] = '\0';
 	for (line = strtok_r(buf, "\n", &save); line != NULL;
 	    line = strtok_r(NULL, "\n", &save)) {
@@ -252,11 +266,13 @@ balancer_stats(struct pr *p, const struct lbspd *d)
 	pr_close_object(p);
 }
 
-static int
-cmd_stats(struct ctl_req *r)
+/*
+ * The stats answer.  Also what the metrics server renders (metrics.c),
+ * so that every value here is a Prometheus metric too.
+ */
+int
+control_stats(struct lbspd *d, struct pr *p)
 {
-	struct lbspd *d = r->d;
-	struct pr *p = r->pr;
 	struct nfq_proc q[SP_CONF_MAX_QUEUES];
 	unsigned first, n, i;
 	uint64_t now = lbspd_now_ms();
@@ -344,9 +360,16 @@ cmd_stats(struct ctl_req *r)
 	pr_u64(p, "requests", lbspd_read(&ctl.requests));
 	pr_u64(p, "errors", lbspd_read(&ctl.errors));
 	pr_close_object(p);
+	metrics_stats(p);
 	pr_close_object(p);
 	pthread_mutex_unlock(&d->lock);
 	return 0;
+}
+
+static int
+cmd_stats(struct ctl_req *r)
+{
+	return control_stats(r->d, r->pr);
 }
 
 /* ------------------------------------------------------------ flows */
@@ -604,18 +627,17 @@ server_print(struct pr *p, const struct lb_server *s)
  * scalars only, so text names each vip in a heading instead,
  * "vip ADDR:", with its scheduler and its servers' table under it.
  */
-static int
-cmd_servers(struct ctl_req *r)
+int
+control_servers(struct lbspd *d, struct pr *p)
 {
-	struct pr *p = r->pr;
 	struct lb_state *lb;
 	char head[4 + INET6_ADDRSTRLEN];
 	char addr[INET6_ADDRSTRLEN];
 	unsigned i, j;
 
-	pthread_mutex_lock(&r->d->lock);
-	if ((lb = ctl_balancer(r)) == NULL) {
-		pthread_mutex_unlock(&r->d->lock);
+	pthread_mutex_lock(&d->lock);
+	if ((lb = d->lb) == NULL) {
+		pthread_mutex_unlock(&d->lock);
 		return -1;
 	}
 	if (p->json)
@@ -646,7 +668,15 @@ cmd_servers(struct ctl_req *r)
 		pr_close_array(p);
 	else
 		pr_close_object(p);
-	pthread_mutex_unlock(&r->d->lock);
+	pthread_mutex_unlock(&d->lock);
+	return 0;
+}
+
+static int
+cmd_servers(struct ctl_req *r)
+{
+	if (control_servers(r->d, r->pr) == -1)
+		return ctl_error(r, "no balancer role in this daemon");
 	return 0;
 }
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fdpass.c -- the daemon side of the shims' fd passing (see fdpass.h).
  *

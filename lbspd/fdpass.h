@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fdpass.h -- the daemon side of the shims' fd passing (DESIGN.md §4
  * path 2): a process without CAP_NET_RAW hands its socket to lbspd over

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * hce.h -- the health check engine of the balancer role (after relayd's
  * hce.c): one thread that sends the active probes (TCP connect, ICMPv6

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * lbsp-agent -- report this server's load to a balancer (agent.h has
  * the protocol).

@@ -1,9 +1,11 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * lbspd.h -- state shared by the parts of the daemon: the running
  * configuration, the tables, the counters and the insertion paths.
  *
- * Threads: one per NFQUEUE queue, one for the control socket, and the
- * main thread (signals).  Tables and the configuration are guarded by
+ * Threads: one per NFQUEUE queue, one for the control socket, one for
+ * the metrics server (metrics.c, libmicrohttpd's), and the main thread
+ * (signals).  Tables and the configuration are guarded by
  * d->lock; counters are relaxed atomics, read without the lock.
  */
 #ifndef LBSPD_H
@@ -243,5 +245,14 @@ uint64_t lbspd_now_ms(void);
 int control_start(struct lbspd *d, const char *path, uid_t uid, gid_t gid);
 int control_run(void);		/* after the privilege drop */
 void control_stop(void);
+
+/*
+ * The stats and servers answers, described to p (control.c): what
+ * lbspctl prints and what the metrics server renders.  They take
+ * d->lock.  control_servers() returns -1 without the balancer role.
+ */
+struct pr;
+int control_stats(struct lbspd *d, struct pr *p);
+int control_servers(struct lbspd *d, struct pr *p);
 
 #endif /* LBSPD_H */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * log.h -- lbspd's logging vocabulary (after relayd): warnings with and
  * without errno, information, debug, and the two fatal exits.  To

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * main.c -- lbspd: command line, configuration loading, "-n" check.
  *
@@ -29,6 +30,7 @@
 #include "hce.h"
 #include "lbspd.h"
 #include "log.h"
+#include "metrics.h"
 #include "nfq.h"
 #include "priv.h"
 #include "roles.h"
@@ -203,6 +205,8 @@ conf_fixed_changed(const struct sp_conf *a, const struct sp_conf *b)
 	return a->queue_first != b->queue_first ||
 	    a->queue_count != b->queue_count || a->rules != b->rules ||
 	    a->gso != b->gso || a->agent_port != b->agent_port ||
+	    a->metrics_port != b->metrics_port ||
+	    memcmp(a->metrics_addr, b->metrics_addr, 16) != 0 ||
 	    strcmp(a->user, b->user) != 0 ||
 	    strcmp(a->control_socket, b->control_socket) != 0 ||
 	    a->max_flows != b->max_flows || a->max_cache != b->max_cache ||
@@ -241,8 +245,9 @@ reload(struct lbspd *d)
 	}
 	if (conf_fixed_changed(d->conf, nc)) {
 		log_warnx("reload: queue, rules, gso, user, control-socket, "
-		    "hash-key, announce, table sizes, cache-ttl and timeouts "
-		    "need a restart; keeping the running configuration");
+		    "agent-port, metrics-listen, hash-key, announce, table sizes, "
+		    "cache-ttl and timeouts need a restart; keeping the "
+		    "running configuration");
 		free(nc);
 		return;
 	}
@@ -504,6 +509,8 @@ main(int argc, char *argv[])
 	sockdir_make(d->sockpath, uid, gid);
 	if (control_start(d, d->sockpath, uid, gid) == -1)
 		goto out_rules;
+	if (metrics_open(d) == -1)
+		goto out_control;
 	/* CAP_NET_RAW: setting IPV6_DSTOPTS on sockets the shims pass us
 	 * (client and server roles); the balancer needs none. */
 	if (priv_drop(uid, gid, (conf->roles & (SP_CONF_ROLE_CLIENT |
@@ -511,7 +518,7 @@ main(int argc, char *argv[])
 		goto out_control;
 	/* Threads only now: capabilities are per thread. */
 	if (control_run() == -1 || (d->lb != NULL && hce_start(d) == -1) ||
-	    agent_start(d) == -1)
+	    agent_start(d) == -1 || metrics_start(d) == -1)
 		goto out_control;
 	for (i = 0; i < conf->queue_count; i++)
 		if (queue_start(queues[i]) == -1)
@@ -543,6 +550,7 @@ out_threads:
 		queue_close(queues[i]);
 	memset(queues, 0, sizeof(queues));
 out_control:
+	metrics_stop();
 	cluster_announce_stop();
 	agent_stop();
 	hce_stop();

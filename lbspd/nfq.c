@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * nfq.c -- NFQUEUE I/O on libmnl + libnetfilter_queue: one queue, one
  * thread, after libnetfilter_queue's examples/nf-queue.c.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * pr.c -- see pr.h.
  */
@@ -7,6 +8,7 @@
 #include <string.h>
 
 #include "pr.h"
+#include "prom.h"
 
 void
 pr_init(struct pr *p, FILE *out, bool json)
@@ -14,6 +16,14 @@ pr_init(struct pr *p, FILE *out, bool json)
 	memset(p, 0, sizeof(*p));
 	p->out = out;
 	p->json = json;
+}
+
+void
+pr_init_prom(struct pr *p, struct prom *m)
+{
+	memset(p, 0, sizeof(*p));
+	p->json = true;
+	p->prom = m;
 }
 
 static struct pr_level *
@@ -425,6 +435,16 @@ text_close(struct pr *p, bool array)
 static void
 pr_open(struct pr *p, const char *key, bool array)
 {
+	if (p->prom != NULL) {
+		if (p->depth == PR_MAX_DEPTH) {
+			p->failed = true;
+			return;
+		}
+		p->lv[p->depth].array = array;
+		p->depth++;
+		prom_open(p->prom, key, array);
+		return;
+	}
 	if (!p->json) {
 		text_open(p, key, array);
 		return;
@@ -448,6 +468,15 @@ pr_close(struct pr *p, bool array)
 {
 	struct pr_level *cur = pr_cur(p);
 
+	if (p->prom != NULL) {
+		if (cur == NULL || cur->array != array) {
+			p->failed = true;
+			return;
+		}
+		p->depth--;
+		prom_close(p->prom);
+		return;
+	}
 	if (!p->json) {
 		text_close(p, array);
 		return;
@@ -491,6 +520,10 @@ pr_u64(struct pr *p, const char *key, uint64_t v)
 {
 	char buf[24];
 
+	if (p->prom != NULL) {
+		prom_u64(p->prom, key, v);
+		return;
+	}
 	if (p->json) {
 		if (json_sep(p, key) == 0)
 			fprintf(p->out, "%" PRIu64, v);
@@ -505,6 +538,10 @@ pr_str(struct pr *p, const char *key, const char *s)
 {
 	if (s == NULL)
 		s = "";
+	if (p->prom != NULL) {
+		prom_str(p->prom, key, s);
+		return;
+	}
 	if (p->json) {
 		if (json_sep(p, key) == 0)
 			json_escape(p->out, s);
@@ -516,6 +553,10 @@ pr_str(struct pr *p, const char *key, const char *s)
 void
 pr_bool(struct pr *p, const char *key, bool v)
 {
+	if (p->prom != NULL) {
+		prom_bool(p->prom, key, v);
+		return;
+	}
 	if (p->json) {
 		if (json_sep(p, key) == 0)
 			fputs(v ? "true" : "false", p->out);
@@ -543,6 +584,8 @@ pr_finish(struct pr *p)
 
 	if (p->depth != 0)
 		p->failed = true;
+	if (p->prom != NULL)
+		return p->failed ? -1 : 0;
 	if (p->json) {
 		if (p->started)
 			fputc('\n', p->out);

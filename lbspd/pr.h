@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * pr.h -- one print path for text and JSON (after iproute2's json_print):
  * a command describes its answer once, as nested objects and arrays of
@@ -21,6 +22,8 @@
  * inside a text table row, nesting deeper than PR_MAX_DEPTH, closing
  * what is not open) and allocation failures are remembered and reported
  * by pr_finish(), so commands need not check every call.
+ *
+ * Prometheus (pr_init_prom): the same calls feed prom.h's renderer.
  */
 #ifndef LBSPD_PR_H
 #define LBSPD_PR_H
@@ -86,6 +89,8 @@ struct pr {
 	struct pr_line *lines;	/* text: pending "key value" lines */
 	size_t nlines, caplines;
 	struct pr_table table;	/* text: the table being collected */
+	struct prom *prom;	/* Prometheus: the values go there (the
+				   JSON shape, nothing printed); or NULL */
 };
 
 /*
@@ -93,6 +98,16 @@ struct pr {
  * Nothing is written until the first call; out stays the caller's.
  */
 void pr_init(struct pr *p, FILE *out, bool json);
+
+struct prom;
+
+/*
+ * pr_init_prom - describe an answer to the Prometheus renderer m
+ * (prom.h) instead of printing it.  p->json is true: commands that
+ * shape their answer for JSON and text differently take the JSON shape,
+ * which is what the renderer's rules name.
+ */
+void pr_init_prom(struct pr *p, struct prom *m);
 
 /*
  * pr_finish - flush what text is still buffered, end the JSON with a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * priv.h -- dropping root: an unprivileged user keeping only the
  * capabilities lbspd still needs, with no-new-privs.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * roles.c -- route a queued packet to the roles of this daemon, and the
  * steps they share: putting the option on, clamping the MSS.

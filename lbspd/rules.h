@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * rules.h -- the ip6tables rules that steer packets to lbspd's queues.
  */

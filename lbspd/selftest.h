@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * selftest.h -- which ways of putting the option on a packet work on
  * the running kernel (DESIGN.md §4), tested at start-up.

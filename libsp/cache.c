@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * cache.c -- the client's server cache: a thin wrapper that stores
  * struct sp_cache_entry records, keyed by their first 32 bytes (vip,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * conf.c -- the lbsp.conf parser: text in, plain struct and a list of
  * "file:line: message" errors out.  No I/O.
@@ -43,6 +44,7 @@ enum kw {
 	KW_GSO,
 	KW_MTU,
 	KW_AGENT_PORT,
+	KW_METRICS_LISTEN,
 	KW_FLOWLABEL_STRICT,
 	KW_SERVER_ADDRESS,
 	KW_CACHE_TTL,
@@ -545,6 +547,30 @@ st_agent_port(struct parser *p, int argc, char **argv)
 	if (nargs(p, argc, argv, 1, 1) &&
 	    parse_uint(p, argv[0], argv[1], 0, 65535, &v))
 		p->conf->agent_port = (uint16_t)v;
+}
+
+/*
+ * metrics-listen ADDRESS PORT: where lbspd serves Prometheus metrics.
+ * "::" (every address) is allowed here, unlike in addresses that name
+ * a host.
+ */
+static void
+st_metrics_listen(struct parser *p, int argc, char **argv)
+{
+	uint8_t a[16];
+	uint32_t v;
+
+	if (!nargs(p, argc, argv, 2, 2))
+		return;
+	if (inet_pton(AF_INET6, argv[1], a) != 1 || a[0] == 0xff) {
+		perr(p, p->line, "%s: '%s' is not a unicast ipv6 address",
+		    argv[0], argv[1]);
+		return;
+	}
+	if (!parse_uint(p, argv[0], argv[2], 1, 65535, &v))
+		return;
+	memcpy(p->conf->metrics_addr, a, 16);
+	p->conf->metrics_port = (uint16_t)v;
 }
 
 static void
@@ -1266,6 +1292,8 @@ static const struct keyword keywords[KW__COUNT] = {
 	[KW_GSO] = { "gso", false, false, st_gso },
 	[KW_MTU] = { "mtu", false, false, st_mtu },
 	[KW_AGENT_PORT] = { "agent-port", false, false, st_agent_port },
+	[KW_METRICS_LISTEN] = { "metrics-listen", false, false,
+	    st_metrics_listen },
 	[KW_FLOWLABEL_STRICT] = { "flowlabel-strict", false, false,
 	    st_flowlabel_strict },
 	[KW_SERVER_ADDRESS] = { "server-address", false, false,

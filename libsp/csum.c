@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * csum.c -- Internet checksums over the IPv6 pseudo-header: full
  * computation, verification, and incremental fix-ups (RFC 1624 eqn. 3)

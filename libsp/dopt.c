@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * dopt.c -- the LBSP Destination Option codec (wire format in sp/dopt.h).
  *

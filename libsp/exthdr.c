@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * exthdr.c -- the IPv6 extension-header walker and the option TLV walker.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * flow.c -- the flow table: struct sp_flow records in the generic table
  * of table.c, one timeout class per protocol / TCP state, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * health.c -- one server's health state machine: active checks with
  * rise / fall, passive detection of unanswered new sessions and the

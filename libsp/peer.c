@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * peer.c -- the client identity of a connection (API in sp/peer.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sched.c -- the scheduler front end (DESIGN.md §3.4): one dispatch
  * table from the configuration's scheduler kind to the algorithm's ops

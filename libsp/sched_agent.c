@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sched_agent.c -- agent-reported load (LSNAT §5.1, "the active
  * category"): a small agent on each server reports its load, per mille

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sched_cost.c -- the distributed algorithms of LSNAT §5.2, for servers
  * at different network costs (from the routing protocol: RIP, OSPF).

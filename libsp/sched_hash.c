@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sched_hash.c -- keyed hash of the session's {source address, flow
  * label} (RFC 7098 §4; keyed with SipHash under the daemon's secret,

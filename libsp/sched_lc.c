@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sched_lc.c -- least sessions first (LSNAT §5.1 #2): the eligible
  * server with the fewest sessions bound to it.  As in the draft, every

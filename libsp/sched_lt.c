@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sched_lt.c -- least traffic first (LSNAT §5.1 #3): the eligible
  * server with the least traffic (packets or bytes to and from it over

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sched_maglev.c -- Maglev consistent hashing (D. E. Eisenbud et al.,
  * "Maglev: A Fast and Reliable Software Network Load Balancer", NSDI

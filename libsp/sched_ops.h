@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sched_ops.h -- internal to libsp: the ops table of every scheduling
  * algorithm (one file each, sched_<name>.c, ending in its table) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sched_rr.c -- round robin (LSNAT §5.1 #1): each new session goes to
  * the next eligible server after the last one chosen, "without regard

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sched_rt.c -- most responsive host (LSNAT §5.1 #5): the caller pings
  * (probes) each server and records the round trip; the eligible server

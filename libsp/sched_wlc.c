@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sched_wlc.c -- least weighted load first (LSNAT §5.1 #4).  A
  * server's load is the sum of the session weights of its sessions

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sched_wrr.c -- smooth weighted round robin (the interleaved variant
  * of nginx, ngx_http_upstream_get_peer): at each pick every eligible

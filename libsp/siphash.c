@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * siphash.c -- SipHash-2-4, written from the description in section 2
  * of the paper (J.-P. Aumasson, D. J. Bernstein, "SipHash: a fast

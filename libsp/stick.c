@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * stick.c -- the balancer's stick table: a thin wrapper that stores
  * struct sp_stick_entry records in the generic table of table.c (one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * table.c -- the bounded hash table behind flow.c, stick.c and cache.c:
  * one preallocated slab, chained buckets by index under a keyed SipHash,

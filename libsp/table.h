@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * table.h -- the one bounded hash table behind the flow, stick and cache
  * tables (internal to libsp, not exported).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * tcp.c -- TCP flags and the MSS clamp of SYN segments.
  *

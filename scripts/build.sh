@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Install the Debian dependencies, then configure and build lbsp in
 # build/ (out of tree).  Shared by scripts/demo and scripts/test.
 # Extra arguments go to configure.

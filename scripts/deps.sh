@@ -1,12 +1,14 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Install, from Debian packages, everything lbsp needs to build, test and demo.
 # Used by the README's quick start and by .ci/run, so a fresh Debian 12 machine
 # and CI install exactly the same set.  Safe to run again: apt skips what is there.
 set -eu
 
 BUILD="build-essential autoconf automake libtool pkg-config
-       libmnl-dev libnetfilter-queue-dev libcap-dev check"
-TOOLS="clang mandoc iproute2 iptables nftables conntrack ethtool procps
+       libmnl-dev libnetfilter-queue-dev libcap-dev libmicrohttpd-dev check"
+TOOLS="clang libclang-rt-dev mandoc prometheus
+       iproute2 iptables nftables conntrack ethtool procps
        tshark tcpdump iperf3 socat curl nginx-light python3 python3-scapy
        haproxy libcap2-bin kmod bird2 conntrackd
        debhelper dpkg-dev fakeroot lintian systemd util-linux adduser"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The Wireshark Lua dissector (contrib/lbsp.lua): tshark, loading it as a
 # Lua plugin from a plugin folder (no -X), decodes the LBSP option of a
 # capture made here with scapy -- the type, seg1, seg2 and seg2_set

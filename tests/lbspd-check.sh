@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # lbspd -n: the shipped example configurations pass with
 # "configuration OK"; a broken one prints every error as FILE:LINE:
 # message and exits 1; a missing file is a clear error.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Every man page is clean under mandoc's linter (warnings included).
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The Debian packages: built from a copy of the tree with the standard
 # tools (dpkg-buildpackage -us -uc -b), lintian clean of errors, holding
 # exactly what "make install" installs, and working once unpacked:

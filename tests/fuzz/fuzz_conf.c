@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fuzz_conf.c -- libFuzzer target for the configuration parser: any
  * bytes (NULs, binary, huge lines) must give a count of errors, each

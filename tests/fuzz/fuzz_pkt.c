@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fuzz_pkt.c -- libFuzzer target for every packet parser and writer of
  * libsp: the extension-header walker, the LBSP codec (find, set, strip),

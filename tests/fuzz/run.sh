@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Build each libFuzzer target with clang and run it for a short, bounded
 # time from the seed corpus.  Part of "make check"; skips (77) when
 # configure found no clang able to build libFuzzer targets.

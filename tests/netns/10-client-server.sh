@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # 10-client-server.sh -- a client host running lbspd (client role) talks
 # to a server host running lbspd (server role), with real programs:
 # curl to python3 http.server and a socat UDP exchange.

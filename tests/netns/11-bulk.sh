@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # 11-bulk.sh -- a 100 MB TCP transfer from a client host running lbspd
 # (client role) to a server host running lbspd (server role) completes
 # with every byte, without a stall, and with the LBSP option on every

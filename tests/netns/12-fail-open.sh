@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # 12-fail-open.sh -- fail open: kill -9 the client's lbspd in the middle
 # of a TCP transfer; the transfer still completes with every byte, and
 # new connections still work (the steering rules left behind by a dead

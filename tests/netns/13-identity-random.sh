@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # 13-identity-random.sh -- "identity random": seg1 is the daemon's
 # random id (as "lbspctl stats --json" reports it), not the client's
 # address, and stays the same across connections (two TCP connections

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # 14-bad-config.sh -- configuration errors.
 #
 # - "lbspd -n" on a file with six mistakes prints exactly six lines,

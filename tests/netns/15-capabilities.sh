@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # 15-capabilities.sh -- the running daemon keeps only what it needs.
 #
 # For a client-role and a server-role lbspd, in every thread

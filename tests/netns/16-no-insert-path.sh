@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # 16-no-insert-path.sh -- on a kernel that refuses NFQUEUE verdicts
 # which insert a header (simulated with LBSPD_SELFTEST=deny-nfqueue),
 # lbspd says so in its log and in "lbspctl stats", keeps running, and

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # 17-queues.sh -- several queues, one thread each ("queue 0-1"): with
 # eight client addresses the kernel spreads the flows over both queues
 # of each daemon, and every flow still gets the option both ways and

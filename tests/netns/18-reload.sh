@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # 18-reload.sh -- SIGHUP (and "lbspctl reload") re-read the
 # configuration without losing flows: a port added to the vip is
 # steered at once (its packets carry the option), the flows learned

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # 19-control.sh -- bad control requests get a clear answer, are
 # counted, and never hurt the daemon: an unknown command, a line over
 # 512 bytes, binary bytes, a client that says nothing, a balancer

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # 20-schedulers.sh -- each scheduler of the balancer distributes the
 # sessions of 60 new legacy clients (60 source addresses on c2, flow
 # labels off: one address = one client) as it should:

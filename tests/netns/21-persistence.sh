@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # 21-persistence.sh -- persistence by identity, with the round-robin
 # scheduler (which would otherwise send each new session elsewhere):
 # - the LBSP client c1 (lbspd, client role) reaches one server on ports

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # 22-stateless.sh -- stateless persistence: the balancer restarts (its
 # flows and stick table lost) in the middle of three LBSP sessions, one
 # on each server; every session keeps its server and its transfer

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # 23-forged-seg2.sh -- a forged seg2 outside the vip's pool is never
 # followed, and is counted.
 #

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # 24-health.sh -- health checks, drain and backup mapping.
 #
 # 1. TCP check every 500 ms, fall 3: s2's web server is stopped; s2 must

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # 25-fragments.sh -- large UDP datagrams that fragment (4000 bytes: three
 # fragments on the 1500-byte links) each reach exactly one server, whole,
 # and the same server for all the datagrams of one client:

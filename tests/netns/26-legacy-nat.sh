@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # 26-legacy-nat.sh -- the legacy client's HTTP works end to end through
 # the balancer's full NAT (LS-NAPT, DESIGN §2, LSNAT §3.3).
 #

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # 27-agent.sh -- the agent scheduler: lbsp-agent on each server reports
 # a load (fixed here: s1 900, s2 100, s3 500 per mille); every new
 # session goes to the least loaded server, s2.  A report forged from

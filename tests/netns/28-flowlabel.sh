@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # 28-flowlabel.sh -- RFC 7098 §5: a flow whose flow label changes is a
 # suspect.  The balancer counts it (flowlabel_changed) and, with
 # flowlabel-strict, drops the packet that changed it; without, forwards

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # 30-shim-option.sh -- the shims alone put the LBSP option on the wire:
 # curl under liblbsp-client.so talks to python3 http.server under
 # liblbsp-server.so, with no lbspd and no NFQUEUE rule on either host
@@ -61,7 +62,7 @@ wait_listen S tcp $S_ADDR 8080
 bg S socat -T 30 "UDP6-RECVFROM:5000,bind=[$S_ADDR],fork" PIPE
 wait_listen S udp $S_ADDR 5000
 # An application asking libsp for its client's identity.
-LIBSP=$top_builddir/libsp/.libs/libsp.so
+: "${LIBSP:=$top_builddir/libsp/.libs/libsp.so}"
 [ -f "$LIBSP" ] || fail "libsp.so not found at $LIBSP"
 bg S env LD_PRELOAD="$(preload "$SHIM_SERVER")" LBSP_CONF="$T/server.conf" \
     "$PY" -c '

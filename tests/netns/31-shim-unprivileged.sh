@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # 31-shim-unprivileged.sh -- processes without CAP_NET_RAW still get the
 # option on the wire: the shims hand their sockets to lbspd over its
 # control socket (SCM_RIGHTS) and lbspd sets IPV6_DSTOPTS on them.
@@ -8,6 +9,8 @@
 # NFQUEUE rule, it only serves the control socket.
 #
 # Asserts:
+# - the shims are mapped in the unprivileged processes (/proc/PID/maps),
+#   read from copies in the test's directory, not from the build tree;
 # - the shims really lacked the capability (their LBSP_DEBUG log says
 #   they went through lbspd);
 # - on the wire, every packet of the HTTP flow carries the option with
@@ -72,8 +75,18 @@ ip netns exec "$(ns_real S)" setpriv --reuid=4242 --regid="$gid" \
     LBSP_SOCKET="$(lbsp_sock S)" \
     "$PY" -m http.server $PORT --bind $S_ADDR --directory "$T/www" \
     >"$SLOG" 2>&1 </dev/null &
-LIB_PIDS="$LIB_PIDS $!"
+SPID=$!
+LIB_PIDS="$LIB_PIDS $SPID"
 wait_listen S tcp $S_ADDR $PORT
+
+# The shims really are loaded into the unprivileged processes: ld.so
+# only warns when it cannot read one (need_shims copied them where uid
+# 4242 can, whatever the build tree's permissions).
+preloaded $SPID "$SHIM_SERVER" ||
+	{ dump "$SLOG"; fail "the server shim is not mapped in http.server (pid $SPID)"; }
+n=$(SHIM_DEBUG= unpriv C "$T/C.conf" "$SHIM_CLIENT" grep -cF "$SHIM_CLIENT" /proc/self/maps) ||
+	fail "the client shim is not mapped in a process of uid 4242"
+[ "$n" -gt 0 ] || fail "the client shim is not mapped in a process of uid 4242"
 
 capture S $S_IF "$T/wire.pcap"
 unpriv C "$T/C.conf" "$SHIM_CLIENT" curl -gsS --max-time 10 \

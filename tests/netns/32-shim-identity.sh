@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # 32-shim-identity.sh -- LBSP_IDENTITY per process, through a balancer
 # that sticks sessions by seg1 (topo_full; lb runs lbspd, role balancer,
 # scheduler rr over s1 and s2; the servers run python3 http.server on

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # 33-shim-redirect.sh -- connect-time redirect by the client shim, and
 # its fallback (topo_full: lb runs lbspd as the balancer of the vip over
 # s1 and s2 with a TCP health check; s1 and s2 run lbspd, role server,

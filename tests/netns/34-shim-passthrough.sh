@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # 34-shim-passthrough.sh -- a program that talks to no vip behaves
 # byte-for-byte as without the shim, and the server shim leaves
 # connections that came without the option alone.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # 40-single-pass.sh -- single pass: once the client has learned its
 # server, the balancer is out of the path.
 #

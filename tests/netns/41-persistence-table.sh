@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # 41-persistence-table.sh -- the slides' persistence table ("Session
 # Persistence at a Load Balancer"), replayed through two NAT66 proxies.
 #

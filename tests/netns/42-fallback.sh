@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # 42-fallback.sh -- the learned server goes away: the client falls back
 # to the vip and new requests succeed on another server within 3 s,
 # with no error visible to the application.

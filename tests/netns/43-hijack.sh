@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # 43-hijack.sh -- a response naming a server outside allow-servers is
 # never followed.
 #

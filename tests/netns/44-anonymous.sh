@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # 44-anonymous.sh -- anonymous identities behind one proxy.
 #
 # topo_megaproxy: c1 and c2 both reach the vip through px1, so the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # lib.sh -- helpers for the end-to-end tests in tests/netns/ (and
 # bench/).  Sourced, never run: ". "$(dirname "$0")/lib.sh"".
 #
@@ -1314,6 +1315,11 @@ sp_name()
 # need_shims - SHIM_CLIENT and SHIM_SERVER: the shims of this build.
 # They are built without the sanitizers (an ASan library cannot be
 # preloaded into ordinary programs); one that is not is a build bug.
+# Both are copied into $T/shims (0755, files 0644) and SHIM_CLIENT and
+# SHIM_SERVER name the copies: a program run as another user must be
+# able to read the library whatever the permissions of the build tree
+# (a tree under /root, 0700, is unreadable to it, and ld.so then only
+# warns and runs the program without the shim).
 need_shims()
 {
 	local lib
@@ -1325,4 +1331,19 @@ need_shims()
 		ldd "$lib" 2>/dev/null | grep -q libasan &&
 			fail "$lib links the sanitizers: it cannot be preloaded"
 	done
+	work_dir
+	mkdir -p "$T/shims" && chmod 0755 "$T/shims" || fail "mkdir $T/shims"
+	cp "$SHIM_CLIENT" "$T/shims/liblbsp-client.so" &&
+	    cp "$SHIM_SERVER" "$T/shims/liblbsp-server.so" &&
+	    chmod 0644 "$T/shims/liblbsp-client.so" "$T/shims/liblbsp-server.so" ||
+		fail "copying the shims to $T/shims"
+	SHIM_CLIENT=$T/shims/liblbsp-client.so
+	SHIM_SERVER=$T/shims/liblbsp-server.so
+}
+
+# preloaded PID LIB - true when the process PID has LIB mapped: the
+# proof that LD_PRELOAD took (ld.so only warns when it cannot load it).
+preloaded()
+{
+	grep -qF "$2" "/proc/$1/maps" 2>/dev/null
 }

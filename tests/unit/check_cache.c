@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * check_cache.c -- the client's server cache: TTL from the last
  * confirmation (lookups do not extend it), refresh, forget,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * check_conf.c -- the lbsp.conf parser: the example files, every keyword,
  * every error class with its exact "file:line: message", limits, and
@@ -188,6 +189,7 @@ START_TEST(example_client)
 	ck_assert(cf->mss_clamp);
 	ck_assert(cf->gso);
 	ck_assert_uint_eq(cf->agent_port, 0);
+	ck_assert_uint_eq(cf->metrics_port, 0);
 	ck_assert_uint_eq(cf->mtu, 1500);
 	ck_assert_uint_eq(cf->fallback_timeout_ms, 1000);
 	ck_assert_uint_eq(cf->cache_ttl_ms, 300000);
@@ -296,6 +298,8 @@ START_TEST(good_full)
 	ck_assert(!cf->mss_clamp);
 	ck_assert(!cf->gso);
 	ck_assert_uint_eq(cf->agent_port, 4739);
+	ck_assert_addr(cf->metrics_addr, "2001:db8:b::1");
+	ck_assert_uint_eq(cf->metrics_port, 9750);
 	ck_assert_uint_eq(cf->mtu, 9000);
 	ck_assert(cf->flowlabel_strict);
 	ck_assert(cf->has_server_address);
@@ -857,6 +861,17 @@ static const struct {
 	{ "role server\nvip ::1 {\nallow-servers 2001:db8::/32 "
 	  "2001:db8:0::/32\n}\n",
 	  "t:3: allow-servers: duplicate '2001:db8:0::/32'\n" },
+	/* metrics-listen. */
+	{ "role server\nmetrics-listen 2001:db8::1\n",
+	  "t:2: metrics-listen: missing argument\n" },
+	{ "role server\nmetrics-listen ff02::1 9750\n",
+	  "t:2: metrics-listen: 'ff02::1' is not a unicast ipv6 address\n" },
+	{ "role server\nmetrics-listen 192.0.2.1 9750\n",
+	  "t:2: metrics-listen: '192.0.2.1' is not a unicast ipv6 address\n" },
+	{ "role server\nmetrics-listen ::1 0\n",
+	  "t:2: metrics-listen: '0' out of range (1..65535)\n" },
+	{ "role server\nmetrics-listen ::1 9750 9751\n",
+	  "t:2: metrics-listen: extra argument '9751'\n" },
 	/* scheduler. */
 	{ "role server\nvip ::1 {\nscheduler wrr lc\n}\n",
 	  "t:3: scheduler: extra argument 'lc'\n" },

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * check_csum.c -- the checksum module: known-answer vectors (RFC 1071,
  * RFC 1624, an IPv4 header, a hand-computed IPv6 UDP packet), the UDP

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* check_dopt.c -- the LBSP option codec. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* check_exthdr.c -- the extension-header and option walkers. */
 #include <stdlib.h>
 #include <string.h>

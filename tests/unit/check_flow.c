@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * check_flow.c -- the flow table: keys, lookups, the LSNAT §2.4 timeouts
  * at their exact boundaries, TCP session end, longest-idle retirement,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * check_health.c -- one server's health: rise and fall counted exactly,
  * probe timing at the interval boundary, rtt, passive detection at its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * check_sched.c -- the load-sharing algorithms (LSNAT §5, RFC 7098 §4,
  * DESIGN.md §3.4): the dispatch table, the exact comparisons, and each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * check_siphash.c -- SipHash-2-4 against the 64 test vectors published
  * with the reference implementation (vectors.h of the SipHash paper's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * check_stick.c -- the balancer's stick table: key constructors and
  * prefix masking, TTL expiry and refresh on hit, forget_server,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * check_tcp.c -- TCP flags and the MSS clamp: lowers, never raises,
  * touches SYN only, walks options bounded by Data Offset, refuses

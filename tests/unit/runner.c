@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * runner.c -- runs every libsp check suite; exits non-zero when any test
  * fails.  "check_libsp SUITE..." runs only the named suites.
@@ -23,6 +24,7 @@ static const struct {
 	{ "conf", conf_suite },
 	{ "sched", sched_suite },
 	{ "health", health_suite },
+	{ "prom", prom_suite },
 };
 
 static int

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* suites.h -- one check suite per libsp module, run by runner.c. */
 #ifndef SUITES_H
 #define SUITES_H
@@ -15,5 +16,6 @@ Suite *cache_suite(void);
 Suite *conf_suite(void);
 Suite *sched_suite(void);
 Suite *health_suite(void);
+Suite *prom_suite(void);	/* lbspd's Prometheus renderer */
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* testpkt.c -- see testpkt.h. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * testpkt.h -- build IPv6 test packets for the unit suites.
  *

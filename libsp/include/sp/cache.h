@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sp/cache.h -- the client's server cache: (VIP, identity) -> the server
  * that answered for that VIP with seg2, with a TTL (DESIGN §3.1).  With

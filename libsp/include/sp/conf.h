@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sp/conf.h -- the lbsp.conf parser.
  *
@@ -176,6 +177,9 @@ struct sp_conf {
 					   unset = the packet's source */
 	uint16_t agent_port;	/* UDP port the balancer hears lbsp-agent
 				   load reports on; 0 = off (default) */
+	uint8_t metrics_addr[16];	/* metrics-listen address */
+	uint16_t metrics_port;	/* metrics-listen TCP port; 0 = no metrics
+				   server (default) */
 	uint16_t mtu;		/* link MTU for the MSS clamp, bytes,
 				   1280..65535, default 1500 */
 	uint8_t stick_prefix;	/* legacy clients stick by source /N,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sp/csum.h -- Internet checksums: full computation over the IPv6
  * pseudo-header (RFC 8200 §8.1) and incremental update (RFC 1624, eqn. 3)

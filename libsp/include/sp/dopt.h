@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sp/dopt.h -- the LBSP Destination Option codec (DESIGN.md §1).
  *

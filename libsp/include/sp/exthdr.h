@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sp/exthdr.h -- the IPv6 extension-header walker.
  *

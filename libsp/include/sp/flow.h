@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sp/flow.h -- the flow table: one entry per session, keyed by its
  * 5-tuple (or by {src, dst, flow label} where there is no upper layer to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sp/health.h -- health state of one real server (DESIGN.md §3.6, LSNAT
  * §6 "Dead host detection"): active checks with rise and fall, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sp/peer.h -- the client identity of a connection, for applications:
  * the L3 answer to X-Forwarded-For (DESIGN.md §3.5, §4 path 2).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sp/pkt.h -- error codes and the one bounds-checked read primitive
  * every libsp parser uses.

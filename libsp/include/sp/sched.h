@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sp/sched.h -- load-sharing algorithms (LSNAT §5, RFC 7098 §4,
  * DESIGN.md §3.4): one file per algorithm, each exporting an ops table.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sp/siphash.h -- SipHash-2-4, the keyed 64-bit pseudo-random function of
  * Aumasson and Bernstein ("SipHash: a fast short-input PRF", 2012).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sp/stick.h -- the balancer's stick table: (VIP, client identity) ->
  * server, with an idle TTL, so every session of one client lands on the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sp/tcp.h -- TCP header helpers: flags and the MSS clamp.
  *
