@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * client.c -- liblbsp-client.so, the client shim (DESIGN.md §3.1, §3.5,
+ * client.c -- liblbsp-client.so, the client shim (doc/design.md §3.1, §3.5,
  * §4 path 2).  LD_PRELOAD it into an unmodified program:
  *
  *   LD_PRELOAD=liblbsp-client.so LBSP_CONF=FILE LBSP_VIPS=ADDR[,ADDR]

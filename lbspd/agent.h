@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * agent.h -- load reports from lbsp-agent to the balancer (DESIGN.md
+ * agent.h -- load reports from lbsp-agent to the balancer (doc/design.md
  * §3.4 "agent-reported load", LSNAT §5.1: "an agent software on each
  * node would notify ... on resource availability").
  *

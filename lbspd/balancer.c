@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * balancer.c -- the balancer role (DESIGN.md §3.3, LSNAT §3-§6).
+ * balancer.c -- the balancer role (doc/design.md §3.3, LSNAT §3-§6).
  *
  * A packet to a vip, as queued by the steering rules:
  *   - LBSP packets (a Destination Options header) from raw PREROUTING,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * client.c -- the client role (DESIGN.md §3.1).
+ * client.c -- the client role (doc/design.md §3.1).
  *
  * Egress, a packet to a vip (and one of its ports):
  *   1. the flow is looked up or created (5-tuple as the application

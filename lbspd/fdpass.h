@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * fdpass.h -- the daemon side of the shims' fd passing (DESIGN.md §4
+ * fdpass.h -- the daemon side of the shims' fd passing (doc/design.md §4
  * path 2): a process without CAP_NET_RAW hands its socket to lbspd over
  * the control socket, lbspd puts the LBSP option on it (IPV6_DSTOPTS,
  * which needs CAP_NET_RAW in the caller) and closes its copy.

@@ -9,7 +9,7 @@
  *    carries no payload);
  *  - a packet that is modified, marked or dropped gets its own verdict,
  *    packed in the same buffer, in order, so no flow is reordered.
- * Rules kept (DESIGN.md §4): NETLINK_NO_ENOBUFS, large receive buffer
+ * Rules kept (doc/design.md §4): NETLINK_NO_ENOBUFS, large receive buffer
  * and queue maxlen, fail-open; with F_GSO a modified packet gets a
  * complete L4 checksum; an unmodified one is returned without payload.
  */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * selftest.h -- which ways of putting the option on a packet work on
- * the running kernel (DESIGN.md §4), tested at start-up.
+ * the running kernel (doc/design.md §4), tested at start-up.
  */
 #ifndef LBSPD_SELFTEST_H
 #define LBSPD_SELFTEST_H

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * server.c -- the server role (DESIGN.md §3.2).
+ * server.c -- the server role (doc/design.md §3.2).
  *
  * Ingress, a packet carrying the option (steering rules queue only
  * connections not yet marked direct):

@@ -864,7 +864,7 @@ vip_close(struct parser *p)
 	if (!p->check_port_set)
 		vip->check.port = vip->nports > 0 ? vip->ports[0] : 80;
 	/* A backup is a standby host, not necessarily in the rotation
-	 * (DESIGN.md §6's sample names one that is not): any unicast
+	 * (doc/design.md §6's sample names one that is not): any unicast
 	 * address but the server itself (checked on its line) and the
 	 * vip, which would send the sessions back to the balancer. */
 	for (i = 0; i < vip->nservers; i++) {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * sched.c -- the scheduler front end (DESIGN.md §3.4): one dispatch
+ * sched.c -- the scheduler front end (doc/design.md §3.4): one dispatch
  * table from the configuration's scheduler kind to the algorithm's ops
  * table, the checks every algorithm relies on, and the helpers they
  * share (exact ratio comparison, the least-something scan with a

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * server.c -- liblbsp-server.so, the server shim (DESIGN.md §3.2, §4
+ * server.c -- liblbsp-server.so, the server shim (doc/design.md §3.2, §4
  * path 2).  LD_PRELOAD it into an unmodified server:
  *
  *   LD_PRELOAD=liblbsp-server.so LBSP_CONF=FILE program ...

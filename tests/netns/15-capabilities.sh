@@ -13,7 +13,7 @@
 # - no uid or gid (real, effective, saved, filesystem) is 0, no
 #   supplementary group is 0: the user is "lbsp" if it exists, else
 #   "nobody";
-# - the control socket is mode 0660 (DESIGN.md §5);
+# - the control socket is mode 0660 (doc/design.md §5);
 # and the daemons still do their work after dropping privileges (a curl
 # from the client to the server gets the option both ways).
 . "$(dirname "$0")/lib.sh"

@@ -10,7 +10,7 @@
 #   2001:db8:5::ff  inside the servers' prefix but not in the pool (r),
 #   2001:db8:ff::2  the balancer's own address;
 # and, as the contrast, seg2 = 2001:db8:5::2, a server of the pool, which
-# the balancer follows (DESIGN §5: a forged option can at most pick a
+# the balancer follows (doc/design.md §5: a forged option can at most pick a
 # legitimate server).  Asserts on lb's link that no packet ever goes to
 # a forged address and that each SYN to the vip left lb towards a pool
 # server (or was dropped), on counters.seg2_rejected (one per forged

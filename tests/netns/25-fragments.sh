@@ -4,7 +4,7 @@
 # fragments on the 1500-byte links) each reach exactly one server, whole,
 # and the same server for all the datagrams of one client:
 # - the LBSP client c1 (lbspd, client role; a datagram this large is
-#   sent without the option, DESIGN §1), 8 datagrams;
+#   sent without the option, doc/design.md §1), 8 datagrams;
 # - the legacy client c2 from 6 source addresses, 5 datagrams each;
 # - crafted LBSP datagrams (scapy): the option in a Destination Options
 #   header before the Fragment header, so in every fragment (RFC 7098),

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # 26-legacy-nat.sh -- the legacy client's HTTP works end to end through
-# the balancer's full NAT (LS-NAPT, DESIGN §2, LSNAT §3.3).
+# the balancer's full NAT (LS-NAPT, doc/design.md §2, LSNAT §3.3).
 #
 # c2 runs no lbspd.  It fetches /name, then /name and /big (2 MB) twice
 # on one keep-alive connection, and the results must be right and

@@ -19,7 +19,7 @@
 # the client, seg2 zero only on the first packet of an identity; the
 # same identity gets the same server on every port and through either
 # proxy.  The slides' row 3 (FTP: seg2 0, "LB", SERV2) contradicts
-# their own rows 2 and 4; DESIGN.md §3.5 and the issue want one
+# their own rows 2 and 4; doc/design.md §3.5 and the issue want one
 # server per identity on every port, which is what is checked.
 . "$(dirname "$0")/lib.sh"
 

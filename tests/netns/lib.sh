@@ -323,7 +323,7 @@ topo_pair()
 }
 
 
-# topo_lb_servers - the half of DESIGN.md §7 behind the router r (whose
+# topo_lb_servers - the half of doc/design.md §7 behind the router r (whose
 # bridge brs must exist): lb holding the VIP route, s1..s3 on brs.
 # Shared by topo_full and topo_megaproxy.
 topo_lb_servers()
@@ -343,7 +343,7 @@ topo_lb_servers()
 	done
 }
 
-# topo_full [proxy] - the reference layout of DESIGN.md §7:
+# topo_full [proxy] - the reference layout of doc/design.md §7:
 #
 #   c1 2001:db8:1::1 -+                           (clients' LAN, bridge
 #   c2 2001:db8:1::2 -+- r 2001:db8:1::ff          "brc" in r)

@@ -154,7 +154,7 @@ addr(const char *s, uint8_t out[16])
 
 /* ------------------------------------------------------ good configs */
 
-/* The sample of DESIGN.md §6 is a user-facing contract: it must parse. */
+/* The sample of doc/design.md §6 is a user-facing contract: it must parse. */
 START_TEST(design_sample)
 {
 	const struct sp_conf_vip *v;

@@ -19,7 +19,7 @@ static const struct sp_lbsp opt_cs = {
 	.seg2 = { 0x20, 0x01, 0x0d, 0xb8, 0, 5, [15] = 1 },
 };
 
-/* DESIGN.md §1, byte for byte: NH 6, seg1 2001:db8:1::1, seg2 2001:db8:5::1. */
+/* doc/design.md §1, byte for byte: NH 6, seg1 2001:db8:1::1, seg2 2001:db8:5::1. */
 static const uint8_t canonical[40] = {
 	0x06, 0x04, 0x01, 0x02, 0x00, 0x00, 0x1e, 0x20,
 	0x20, 0x01, 0x0d, 0xb8, 0x00, 0x01, 0x00, 0x00,

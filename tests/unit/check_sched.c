@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * check_sched.c -- the load-sharing algorithms (LSNAT §5, RFC 7098 §4,
- * DESIGN.md §3.4): the dispatch table, the exact comparisons, and each
+ * doc/design.md §3.4): the dispatch table, the exact comparisons, and each
  * algorithm's distribution over simulated picks -- the caller's side
  * (counting sessions, load, traffic) is simulated here as lbspd does
  * it.  Known answers from the seeds: the LSNAT weighted-load example

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sp/cache.h -- the client's server cache: (VIP, identity) -> the server
- * that answered for that VIP with seg2, with a TTL (DESIGN §3.1).  With
+ * that answered for that VIP with seg2, with a TTL (doc/design.md §3.1).  With
  * `redirect on`, new flows to the VIP go straight to the cached server.
  *
  * The TTL runs from the last time a server response confirmed the entry
@@ -104,7 +104,7 @@ bool sp_cache_set(struct sp_cache_table *t, const uint8_t vip[16],
 
 /*
  * sp_cache_forget - remove the entry of (vip, identity).
- * Why: fallback (DESIGN §3.1) -- the server stopped answering.
+ * Why: fallback (doc/design.md §3.1) -- the server stopped answering.
  * Returns true when there was one.
  */
 bool sp_cache_forget(struct sp_cache_table *t, const uint8_t vip[16],

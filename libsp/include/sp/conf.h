@@ -59,7 +59,7 @@ enum sp_conf_role {
 	SP_CONF_ROLE_BALANCER = 1u << 2,
 };
 
-/* Balancing algorithms (DESIGN.md §3.4), "scheduler" in a vip block. */
+/* Balancing algorithms (doc/design.md §3.4), "scheduler" in a vip block. */
 enum sp_conf_scheduler {
 	SP_CONF_SCHED_RR,	/* round robin */
 	SP_CONF_SCHED_WRR,	/* weighted round robin */
@@ -290,7 +290,7 @@ const struct sp_conf_server *sp_conf_server_find(
 /*
  * sp_conf_vip_allows - whether addr lies inside one of the vip's
  * allow-servers prefixes.  The client's one rule for trusting a seg2
- * (DESIGN.md §5): a forged option can at most name a legitimate server.
+ * (doc/design.md §5): a forged option can at most name a legitimate server.
  * Shared by lbspd's client role and the client shim.
  */
 bool sp_conf_vip_allows(const struct sp_conf_vip *vip,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * sp/dopt.h -- the LBSP Destination Option codec (DESIGN.md §1).
+ * sp/dopt.h -- the LBSP Destination Option codec (doc/design.md §1).
  *
  * Canonical encoding: a Destination Options header (Next Header 60) of
  * 40 bytes holding PadN(2) and one LBSP option aligned 8n+6, so both

@@ -125,7 +125,7 @@ struct sp_flow_timeouts {
 struct sp_flow_table;
 
 /*
- * sp_flow_timeouts_default - the defaults of DESIGN §3.7: TCP established
+ * sp_flow_timeouts_default - the defaults of doc/design.md §3.7: TCP established
  * 7200 s, other TCP 120 s, UDP 60 s, other 60 s, linger 10 s.
  */
 struct sp_flow_timeouts sp_flow_timeouts_default(void);
@@ -261,7 +261,7 @@ void sp_flow_foreach(struct sp_flow_table *t,
  * slot (node + struct sp_flow) plus bucket share, an upper bound (4
  * bytes less when the capacity is a power of two).  176 on LP64.
  * Why: table sizes are set by configuration and memory per entry is a
- * benchmark figure (DESIGN §3.7).
+ * benchmark figure (doc/design.md §3.7).
  */
 size_t sp_flow_entry_bytes(void);
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * sp/health.h -- health state of one real server (DESIGN.md §3.6, LSNAT
+ * sp/health.h -- health state of one real server (doc/design.md §3.6, LSNAT
  * §6 "Dead host detection"): active checks with rise and fall, and
  * passive detection of new sessions that get no answer.
  *

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sp/peer.h -- the client identity of a connection, for applications:
- * the L3 answer to X-Forwarded-For (DESIGN.md §3.5, §4 path 2).
+ * the L3 answer to X-Forwarded-For (doc/design.md §3.5, §4 path 2).
  *
  * A server that wants to know which client identity (seg1) the balancer
  * used for a connection asks the kernel: with IPV6_RECVDSTOPTS set on

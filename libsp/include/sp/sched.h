@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sp/sched.h -- load-sharing algorithms (LSNAT §5, RFC 7098 §4,
- * DESIGN.md §3.4): one file per algorithm, each exporting an ops table.
+ * doc/design.md §3.4): one file per algorithm, each exporting an ops table.
  *
  * The caller owns the server array and keeps its figures current
  * (sessions, load, traffic, rtt, agent load, eligibility); a scheduler

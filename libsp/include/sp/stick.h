@@ -2,7 +2,7 @@
 /*
  * sp/stick.h -- the balancer's stick table: (VIP, client identity) ->
  * server, with an idle TTL, so every session of one client lands on the
- * server its first session was given (DESIGN §3.3 step 3, the slides'
+ * server its first session was given (doc/design.md §3.3 step 3, the slides'
  * shopping-cart table).
  *
  * The identity is, in order of preference: seg1 of the LBSP option;
