@@ -5,7 +5,8 @@
 set -eu
 
 BUILD="build-essential autoconf automake libtool pkg-config
-       libmnl-dev libnetfilter-queue-dev libcap-dev check"
+       libmnl-dev libnetfilter-queue-dev libcap-dev check
+       libbpf-dev bpftool llvm"
 TOOLS="clang mandoc iproute2 iptables nftables conntrack ethtool procps
        tshark tcpdump iperf3 socat curl nginx-light python3 python3-scapy
        haproxy libcap2-bin kmod
