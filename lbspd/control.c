@@ -76,6 +76,7 @@
 #include "lbspd.h"
 #include "log.h"
 #include "pr.h"
+#include "tc.h"
 
 #define CONTROL_LINE_MAX	512	/* bytes of a request, "\n" included */
 #define CONTROL_MAX_WORDS	16	/* words of a request */
@@ -284,6 +285,7 @@ cmd_stats(struct ctl_req *r)
 	pr_bool(p, "tc_ebpf", d->paths.tc_ebpf);
 	pr_str(p, "detail", d->paths.detail);
 	pr_close_object(p);
+	tc_stats_print(p, d);
 
 	pr_open_object(p, "counters");
 	for (i = 0; i < LBSPD_C__COUNT; i++)
@@ -391,6 +393,7 @@ cmd_flows(struct ctl_req *r)
 	pr_open_array(r->pr, NULL);
 	if (r->d->flows != NULL)
 		sp_flow_foreach(r->d->flows, flow_print, &w);
+	tc_flows_print(r->pr, r->d, w.now_ms);
 	pr_close_array(r->pr);
 	pthread_mutex_unlock(&r->d->lock);
 	return 0;
@@ -423,6 +426,7 @@ cmd_cache(struct ctl_req *r)
 	pr_open_array(r->pr, NULL);
 	if (r->d->cache != NULL)
 		sp_cache_foreach(r->d->cache, cache_print, &w);
+	tc_cache_print(r->pr, r->d, w.now_ms);
 	pr_close_array(r->pr);
 	pthread_mutex_unlock(&r->d->lock);
 	return 0;

@@ -32,6 +32,7 @@
 #include "priv.h"
 #include "rules.h"
 #include "selftest.h"
+#include "tc.h"
 
 #ifndef LBSP_CONF_DEFAULT
 #define LBSP_CONF_DEFAULT "/etc/lbsp/lbsp.conf"
@@ -187,6 +188,7 @@ conf_fixed_changed(const struct sp_conf *a, const struct sp_conf *b)
 	return a->queue_first != b->queue_first ||
 	    a->queue_count != b->queue_count || a->rules != b->rules ||
 	    a->gso != b->gso || a->agent_port != b->agent_port ||
+	    a->datapath != b->datapath ||
 	    strcmp(a->user, b->user) != 0 ||
 	    strcmp(a->control_socket, b->control_socket) != 0 ||
 	    a->max_flows != b->max_flows || a->max_cache != b->max_cache ||
@@ -223,7 +225,8 @@ reload(struct lbspd *d)
 		return;
 	}
 	if (conf_fixed_changed(d->conf, nc)) {
-		log_warnx("reload: queue, rules, gso, user, control-socket, "
+		log_warnx("reload: queue, rules, gso, datapath, user, "
+		    "control-socket, "
 		    "hash-key, table sizes, cache-ttl and timeouts need a "
 		    "restart; keeping the running configuration");
 		free(nc);
@@ -242,6 +245,7 @@ reload(struct lbspd *d)
 	if (old->identity != nc->identity ||
 	    memcmp(old->identity_addr, nc->identity_addr, 16) != 0)
 		identity_draw(d);
+	tc_configure(d);
 	pthread_mutex_unlock(&d->lock);
 	if (rules_changed && nc->rules == SP_CONF_RULES_INSTALL &&
 	    rules_install(nc) == -1)
@@ -260,10 +264,12 @@ tick(struct lbspd *d)
 	(void)sp_flow_expire(d->flows, now, 4096);
 	(void)sp_cache_expire(d->cache, now, 4096);
 	balancer_tick(d, now);
+	tc_tick(d);
 	if (d->conf->identity == SP_CONF_IDENTITY_RANDOM &&
 	    d->conf->identity_rotate_ms != 0 &&
 	    now - d->identity_born_ms >= d->conf->identity_rotate_ms) {
 		identity_draw(d);
+		tc_configure(d);
 		log_info("random identity rotated");
 	}
 	pthread_mutex_unlock(&d->lock);
@@ -319,7 +325,7 @@ paths_log(const struct lbspd_paths *p)
 {
 	log_info("insertion paths: nfqueue %s, socket %s, tc-ebpf %s%s%s",
 	    p->nfqueue ? "yes" : "no", p->socket ? "yes" : "no",
-	    p->tc_ebpf ? "yes" : "no (not built)",
+	    p->tc_ebpf ? "yes" : "no",
 	    p->detail[0] ? "; " : "", p->detail);
 	if (!p->nfqueue)
 		log_warnx("this kernel does not let lbspd insert the option "
@@ -449,6 +455,24 @@ main(int argc, char *argv[])
 		if (queues[i] == NULL)
 			goto out;
 	}
+	/* The client and server roles on tc where chosen (datapath): their
+	 * packets are then never steered to the queues. */
+	d->tc_roles = tc_roles_wanted(conf, &d->paths);
+	if (d->tc_roles != 0 && tc_start(d, uid, gid) == -1) {
+		tc_stop(d);
+		if (conf->datapath == SP_CONF_DATAPATH_TC) {
+			log_warnx("datapath tc: the tc programs could not be "
+			    "set up");
+			goto out;
+		}
+		log_warnx("tc programs not set up: the NFQUEUE path takes "
+		    "over");
+		d->tc_roles = 0;
+	}
+	rules_set_tc_roles(d->tc_roles);
+	log_info("datapath: client %s, server %s", d->tc_roles &
+	    SP_CONF_ROLE_CLIENT ? "tc" : "nfqueue", d->tc_roles &
+	    SP_CONF_ROLE_SERVER ? "tc" : "nfqueue");
 	if (conf->rules == SP_CONF_RULES_INSTALL && rules_install(conf) == -1)
 		goto out;
 	if ((d->lb != NULL && hce_init(d) == -1) || agent_init(d) == -1)
@@ -459,7 +483,7 @@ main(int argc, char *argv[])
 	/* CAP_NET_RAW: setting IPV6_DSTOPTS on sockets the shims pass us
 	 * (client and server roles); the balancer needs none. */
 	if (priv_drop(uid, gid, (conf->roles & (SP_CONF_ROLE_CLIENT |
-	    SP_CONF_ROLE_SERVER)) != 0) == -1)
+	    SP_CONF_ROLE_SERVER)) != 0, d->tc != NULL) == -1)
 		goto out_control;
 	/* Threads only now: capabilities are per thread. */
 	if (control_run() == -1 || (d->lb != NULL && hce_start(d) == -1) ||
@@ -499,6 +523,7 @@ out_rules:
 		rules_remove(d->conf);
 out:
 	d->stop = 1;
+	tc_stop(d);
 	for (i = 0; i < SP_CONF_MAX_QUEUES; i++)
 		queue_close(queues[i]);
 	balancer_free(d);
