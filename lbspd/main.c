@@ -188,7 +188,6 @@ conf_fixed_changed(const struct sp_conf *a, const struct sp_conf *b)
 	return a->queue_first != b->queue_first ||
 	    a->queue_count != b->queue_count || a->rules != b->rules ||
 	    a->gso != b->gso || a->agent_port != b->agent_port ||
-	    a->datapath != b->datapath ||
 	    strcmp(a->user, b->user) != 0 ||
 	    strcmp(a->control_socket, b->control_socket) != 0 ||
 	    a->max_flows != b->max_flows || a->max_cache != b->max_cache ||
@@ -225,13 +224,16 @@ reload(struct lbspd *d)
 		return;
 	}
 	if (conf_fixed_changed(d->conf, nc)) {
-		log_warnx("reload: queue, rules, gso, datapath, user, "
-		    "control-socket, "
+		log_warnx("reload: queue, rules, gso, user, control-socket, "
 		    "hash-key, table sizes, cache-ttl and timeouts need a "
 		    "restart; keeping the running configuration");
 		free(nc);
 		return;
 	}
+	/* Where a role runs is decided at start-up. */
+	if (tc_roles_wanted(nc, &d->paths) != d->tc_roles)
+		log_warnx("reload: datapath and roles take effect at the next "
+		    "start; the roles stay where they run");
 	pthread_mutex_lock(&d->lock);
 	old = d->conf;
 	rules_changed = old->roles != nc->roles ||
@@ -248,6 +250,7 @@ reload(struct lbspd *d)
 	tc_configure(d);
 	pthread_mutex_unlock(&d->lock);
 	if (rules_changed && nc->rules == SP_CONF_RULES_INSTALL &&
+	    (nc->roles & ~d->tc_roles) != 0 &&
 	    rules_install(nc) == -1)
 		log_warnx("reload: steering rules could not be replaced");
 	free(old);
@@ -468,12 +471,15 @@ main(int argc, char *argv[])
 		log_warnx("tc programs not set up: the NFQUEUE path takes "
 		    "over");
 		d->tc_roles = 0;
+		d->paths.tc_ebpf = false;	/* not on this host */
 	}
 	rules_set_tc_roles(d->tc_roles);
 	log_info("datapath: client %s, server %s", d->tc_roles &
 	    SP_CONF_ROLE_CLIENT ? "tc" : "nfqueue", d->tc_roles &
 	    SP_CONF_ROLE_SERVER ? "tc" : "nfqueue");
-	if (conf->rules == SP_CONF_RULES_INSTALL && rules_install(conf) == -1)
+	/* Nothing to steer when every role runs on tc. */
+	if (conf->rules == SP_CONF_RULES_INSTALL &&
+	    (conf->roles & ~d->tc_roles) != 0 && rules_install(conf) == -1)
 		goto out;
 	if ((d->lb != NULL && hce_init(d) == -1) || agent_init(d) == -1)
 		goto out_rules;

@@ -17,7 +17,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if_arp.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <time.h>
@@ -487,21 +490,22 @@ pindir_make(struct tc_state *t, uid_t uid, gid_t gid)
 	return 0;
 }
 
-/* Is ifname an Ethernet link (ARPHRD_ETHER) that is up? */
+/* Is ifname an Ethernet link (ARPHRD_ETHER)?  Asked of this network
+ * namespace's stack (sysfs may belong to another namespace). */
 static bool
 if_ether(const char *ifname)
 {
-	char path[96], buf[16];
-	FILE *f;
+	struct ifreq ifr;
 	bool ok = false;
+	int s = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
-	snprintf(path, sizeof(path), "/sys/class/net/%s/type", ifname);
-	f = fopen(path, "r");
-	if (f == NULL)
+	if (s == -1)
 		return false;
-	if (fgets(buf, sizeof(buf), f) != NULL)
-		ok = atoi(buf) == 1;
-	fclose(f);
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (ioctl(s, SIOCGIFHWADDR, &ifr) == 0)
+		ok = ifr.ifr_hwaddr.sa_family == ARPHRD_ETHER;
+	close(s);
 	return ok;
 }
 
