@@ -276,6 +276,7 @@ lbsp_client_ingress(struct __sk_buff *skb)
 				count(LBSP_TC_C_SEG2_REJECTED);
 			} else {
 				struct lbsp_tc_cache ce = { .updated_ns = now };
+				struct lbsp_tc_cache *old;
 
 				if (f != NULL && !addr_eq(f->server, p.seg2)) {
 					addr_copy(f->server, p.seg2);
@@ -283,9 +284,17 @@ lbsp_client_ingress(struct __sk_buff *skb)
 				}
 				addr_copy(ck.vip, vk.addr);
 				addr_copy(ck.identity, p.seg1);
-				addr_copy(ce.server, p.seg2);
-				(void)bpf_map_update_elem(&tc_cache, &ck, &ce,
-				    BPF_ANY);
+				/* Every answer refreshes the entry: in place
+				 * when it names the same server (no map
+				 * update on the per-packet path). */
+				old = bpf_map_lookup_elem(&tc_cache, &ck);
+				if (old != NULL && addr_eq(old->server, p.seg2)) {
+					old->updated_ns = now;
+				} else {
+					addr_copy(ce.server, p.seg2);
+					(void)bpf_map_update_elem(&tc_cache, &ck,
+					    &ce, BPF_ANY);
+				}
 			}
 		}
 	}

@@ -158,8 +158,22 @@ walk_dstopts(struct __sk_buff *skb, struct lbsp_pkt *p, __u32 off,
     __u32 hdr_len, __u8 type)
 {
 	__u32 o = off + 2, end = off + hdr_len;
-	__u8 tl[2];
+	__u8 tl[2], h[8];
 	int i;
+
+	/* The canonical header (PadN(2), then the option at 8n + 6) in two
+	 * reads: the common case on the per-packet path. */
+	if (hdr_len == LBSP_HLEN && bpf_skb_load_bytes(skb, off, h, 8) == 0 &&
+	    h[2] == 0x01 && h[3] == 0x02 && h[4] == 0 && h[5] == 0 &&
+	    h[6] == type && h[7] == LBSP_DATA_LEN) {
+		/* seg1 and seg2 are adjacent in struct lbsp_pkt. */
+		if (bpf_skb_load_bytes(skb, off + 8, p->seg1, 32) < 0 ||
+		    addr_zero(p->seg1))
+			return -1;
+		p->has_opt = 1;
+		p->opt_off = off + 6;
+		return 0;
+	}
 
 	for (i = 0; i < MAX_TLVS; i++) {
 		if (o >= end)
