@@ -213,6 +213,123 @@ lbsp_client_egress(struct __sk_buff *skb)
 	return TC_ACT_OK;
 }
 
+/*
+ * An ICMPv6 error (types 1 to 4) about one of our redirected flows
+ * quotes our packet as it left, to the server: the quoted destination
+ * goes back to the vip (with the quoted L4 checksum and the ICMPv6
+ * checksum), so the socket gets the error (path MTU discovery); on
+ * "destination unreachable" the flow falls back from that server, and
+ * the error is dropped when the server never answered (the next
+ * retransmission goes to the vip; the application must not see it).
+ * Returns -1 when the packet is not such an error, else a TC_ACT_*.
+ */
+static __always_inline int
+icmp_error(struct __sk_buff *skb, const struct lbsp_pkt *p)
+{
+	__u8 ih[IP6_HLEN] __attribute__((aligned(8)));
+	__u8 icmp[4], eh[2], ports[4];
+	struct lbsp_tc_flow_key key;
+	struct lbsp_tc_port_key pk;
+	struct lbsp_tc_cache_key ck;
+	struct lbsp_tc_vip_key *pv;
+	const struct lbsp_tc_vip *v;
+	struct lbsp_tc_flow *f;
+	ADDR16(isrc);
+	ADDR16(idst);
+	__u32 in = p->l4_off + 8, off, field = 0, ocsum = p->l4_off + 2;
+	__u16 old = 0, new = 0;
+	__u8 nh;
+	__s64 diff;
+
+	if (bpf_skb_load_bytes(skb, p->l4_off, icmp, 1) < 0 ||
+	    icmp[0] < 1 || icmp[0] > 4 ||
+	    bpf_skb_load_bytes(skb, in, ih, IP6_HLEN) < 0)
+		return -1;
+	__builtin_memcpy(isrc, &ih[8], 16);
+	__builtin_memcpy(idst, &ih[24], 16);
+	/* The quote: our IPv6 header, our option, the upper layer. */
+	nh = ih[6];
+	off = in + IP6_HLEN;
+	if (nh == NH_DSTOPTS) {
+		if (bpf_skb_load_bytes(skb, off, eh, 2) < 0)
+			return -1;
+		nh = eh[0];
+		off += ((__u32)eh[1] + 1) * 8;
+	}
+	__builtin_memset(&pk, 0, sizeof(pk));
+	if ((nh == NH_TCP || nh == NH_UDP) &&
+	    bpf_skb_load_bytes(skb, off, ports, 4) == 0) {
+		pk.lport = (__u16)(ports[0] << 8 | ports[1]);
+		pk.rport = (__u16)(ports[2] << 8 | ports[3]);
+	}
+	addr_copy(pk.local, isrc);
+	pk.proto = nh;
+	pv = bpf_map_lookup_elem(&tc_ports, &pk);
+	if (pv == NULL)
+		return -1;
+	v = bpf_map_lookup_elem(&tc_vips, pv);
+	if (v == NULL || addr_eq(idst, pv->addr) ||
+	    !server_allowed(v, pv->addr, idst))
+		return -1;
+	flow_key(&key, isrc, pv->addr, nh, pk.lport, pk.rport);
+	f = bpf_map_lookup_elem(&tc_flows, &key);
+	if (f == NULL || !addr_eq(f->server, idst))
+		return -1;
+
+	/* The quoted L4 checksum, when quoted (UDP's 0 stays 0). */
+	diff = bpf_csum_diff((__be32 *)idst, 16, (__be32 *)pv->addr, 16, 0);
+	if (diff < 0)
+		return TC_ACT_OK;
+	if (nh == NH_TCP || nh == NH_UDP) {
+		field = off + (nh == NH_TCP ? 16 : 6);
+		/* old and new as the bytes lie in the packet: bpf_csum_diff
+		 * sums 16-bit words in memory order too. */
+		if (bpf_skb_load_bytes(skb, field, &old, 2) < 0) {
+			field = 0;
+		} else {
+			new = old;
+			if (!(nh == NH_UDP && old == 0)) {
+				/* RFC 1624: ~(~old + ~from + to) */
+				new = (__u16)~csum_fold32(
+				    (__u32)(__u16)~old + csum_fold32(
+				    (__u32)diff));
+				if (nh == NH_UDP && new == 0)
+					new = 0xffff;
+			}
+		}
+	}
+	if (bpf_skb_store_bytes(skb, in + 24, pv->addr, 16, 0) < 0 ||
+	    bpf_l4_csum_replace(skb, ocsum, 0, (__u32)diff, 0) < 0)
+		goto failed;
+	if (field != 0 &&
+	    (bpf_skb_store_bytes(skb, field, &new, 2, 0) < 0 ||
+	     bpf_l4_csum_replace(skb, ocsum, old, new, 2) < 0))
+		goto failed;
+	count(LBSP_TC_C_ICMP_REWRITTEN);
+
+	/* Destination unreachable: fall back from that server. */
+	if (icmp[0] == 1) {
+		bool answered = (f->flags & LBSP_TC_CF_ANSWERED) != 0;
+
+		addr_copy(ck.vip, pv->addr);
+		addr_copy(ck.identity, f->identity);
+		(void)bpf_map_delete_elem(&tc_cache, &ck);
+		__builtin_memset(f->server, 0, 16);
+		__sync_fetch_and_and(&f->flags,
+		    ~(__u32)LBSP_TC_CF_REDIRECTED);
+		__sync_fetch_and_or(&f->flags, LBSP_TC_CF_FELL_BACK);
+		count(LBSP_TC_C_FALLBACKS);
+		if (!answered) {
+			count(LBSP_TC_C_ICMP_ABSORBED);
+			return TC_ACT_SHOT;
+		}
+	}
+	return TC_ACT_OK;
+failed:
+	count(LBSP_TC_C_HELPER_FAILED);
+	return TC_ACT_OK;
+}
+
 SEC("tc")
 int
 lbsp_client_ingress(struct __sk_buff *skb)
@@ -232,6 +349,12 @@ lbsp_client_ingress(struct __sk_buff *skb)
 	count(LBSP_TC_C_PACKETS);
 	if (p.refused >= 0)
 		return TC_ACT_OK;	/* nothing to learn from it */
+	if (p.l4_proto == NH_ICMPV6) {
+		int act = icmp_error(skb, &p);
+
+		if (act >= 0)
+			return act;
+	}
 
 	/* 1. Our flow, and its vip. */
 	addr_copy(vk.addr, p.src);

@@ -304,6 +304,15 @@ malformed:
 
 /* ---------------------------------------------------------------- steps */
 
+/* Fold a 32-bit one's complement sum to 16 bits. */
+static __always_inline __u16
+csum_fold32(__u32 sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)sum;
+}
+
 /* Offset of the L4 checksum field, or 0 when there is none we fix. */
 static __always_inline __u32
 l4_csum_off(const struct lbsp_pkt *p)

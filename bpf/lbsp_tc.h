@@ -134,6 +134,10 @@ struct lbsp_tc_cache {
 	X(NO_OPTION_ANSWERS, "no_option_answers") /* server answered	\
 					   without the option */	\
 	X(FROM_VIP, "from_vip")		/* server: src S -> VIP */	\
+	X(ICMP_REWRITTEN, "icmp_rewritten") /* client: ICMPv6 errors	\
+					   about redirected flows */	\
+	X(ICMP_ABSORBED, "icmp_absorbed") /* client: unreachable about	\
+					   a server never heard */	\
 	X(NOT_VIP, "not-vip")		/* egress not to a vip / port */\
 	X(UNKNOWN_FLOW, "unknown-flow")	/* server: flow not learned */	\
 	X(AH, "ah")			/* AH covers the header */	\

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -105,9 +106,19 @@ counter(enum lbsp_tc_counter c)
 	return v[c];
 }
 
+/* The output is the expected packet (TC_DEBUG=1 lists the bytes that
+ * differ, to find a checksum or an offset gone wrong). */
 static void
 assert_out(size_t got)
 {
+	if (getenv("TC_DEBUG") != NULL && got == want_len) {
+		size_t i;
+
+		for (i = 0; i < want_len; i++)
+			if (out[ETH + i] != want[i])
+				fprintf(stderr, "diff at %zu: got %02x want %02x\n",
+				    i, out[ETH + i], want[i]);
+	}
 	ck_assert_uint_eq(got, want_len);
 	ck_assert_mem_eq(out + ETH, want, want_len);
 }
@@ -353,6 +364,103 @@ START_TEST(client_ingress_checks)
 }
 END_TEST
 
+/* An ICMPv6 error of type from router 2001:db8:9::1 to the client,
+ * quoting the first qlen bytes of quoted[0..len). */
+static size_t
+icmp_error_of(uint8_t *pkt, uint8_t type, const uint8_t *quoted,
+    size_t len, size_t qlen)
+{
+	static const uint8_t router[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 9,
+	    [15] = 1 };
+
+	if (qlen > len)
+		qlen = len;
+	memset(pkt, 0, 48);
+	pkt[0] = 0x60;
+	sp_put16(&pkt[4], (uint16_t)(8 + qlen));
+	pkt[6] = 58;
+	pkt[7] = 64;
+	memcpy(&pkt[SP_IP6_OFF_SRC], router, 16);
+	memcpy(&pkt[SP_IP6_OFF_DST], tp_src, 16);
+	pkt[40] = type;
+	if (type == 2)
+		sp_put16(&pkt[46], 1280);
+	memcpy(&pkt[48], quoted, qlen);
+	sp_put16(&pkt[42], tp_ref_csum(pkt, 48 + qlen, 40, 58));
+	return 48 + qlen;
+}
+
+START_TEST(client_icmp_errors)
+{
+	uint8_t pkt[TP_MAX], sent[TP_MAX], err[TP_MAX];
+	struct lbsp_tc_cache_key ck;
+	struct lbsp_tc_cache ce;
+	size_t len, slen, elen;
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in,
+	    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
+
+	/* A redirected TCP flow (its server cached) and its packet as
+	 * it left, to the server. */
+	memcpy(ck.vip, vip, 16);
+	memcpy(ck.identity, tp_src, 16);
+	memcpy(ce.server, tp_server, 16);
+	{
+		/* A fresh entry: the programs' clock is CLOCK_MONOTONIC. */
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ce.updated_ns = (uint64_t)ts.tv_sec * 1000000000u +
+		    (uint64_t)ts.tv_nsec;
+	}
+	ck_assert_int_eq(bpf_map_update_elem(obj.cache_fd, &ck, &ce, 0), 0);
+	len = build(pkt, NULL, 6, SP_TCP_ACK, 1200);
+	slen = run(obj.egress_fd, pkt, len);
+	memcpy(sent, out + ETH, slen);
+	ck_assert_mem_eq(&sent[SP_IP6_OFF_DST], tp_server, 16);
+
+	/* Packet Too Big quoting all of it, then only 88 bytes of it
+	 * (no L4 checksum quoted): the quote goes back to the vip. */
+	elen = icmp_error_of(err, 2, sent, slen, 1232 - 48);
+	memcpy(want, err, elen);
+	want_len = elen;
+	ck_assert_int_eq(sp_icmp6_set_inner_addr(want, want_len, SP_ADDR_DST,
+	    vip), SP_OK);
+	assert_out(run(obj.ingress_fd, err, elen));
+	elen = icmp_error_of(err, 2, sent, slen, 88);
+	memcpy(want, err, elen);
+	want_len = elen;
+	ck_assert_int_eq(sp_icmp6_set_inner_addr(want, want_len, SP_ADDR_DST,
+	    vip), SP_OK);
+	assert_out(run(obj.ingress_fd, err, elen));
+	ck_assert_uint_eq(counter(LBSP_TC_C_ICMP_REWRITTEN), 2);
+	ck_assert_uint_eq(counter(LBSP_TC_C_FALLBACKS), 0);
+
+	/* Unreachable, the server never answered: dropped, fallen back. */
+	elen = icmp_error_of(err, 1, sent, slen, 200);
+	memset(in, 0, ETH);
+	in[12] = 0x86;
+	in[13] = 0xdd;
+	memcpy(in + ETH, err, elen);
+	o.data_size_in = (uint32_t)(elen + ETH);
+	ck_assert_int_eq(bpf_prog_test_run_opts(obj.ingress_fd, &o), 0);
+	ck_assert_uint_eq(o.retval, 2);	/* TC_ACT_SHOT */
+	ck_assert_uint_eq(counter(LBSP_TC_C_ICMP_ABSORBED), 1);
+	ck_assert_uint_eq(counter(LBSP_TC_C_FALLBACKS), 1);
+	ck_assert_uint_eq(counter(LBSP_TC_C_ICMP_REWRITTEN), 3);
+	ck_assert_int_ne(bpf_map_lookup_elem(obj.cache_fd, &ck, &ce), 0);
+	/* The flow's next packet goes to the vip, seg2 zero. */
+	expect_option(pkt, len, tp_src, zero16);
+	assert_out(run(obj.egress_fd, pkt, len));
+	/* An error about a flow we do not know passes untouched. */
+	memcpy(&sent[SP_IP6_OFF_DST], other, 16);
+	elen = icmp_error_of(err, 2, sent, slen, 100);
+	memcpy(want, err, elen);
+	want_len = elen;
+	assert_out(run(obj.ingress_fd, err, elen));
+	ck_assert_uint_eq(counter(LBSP_TC_C_ICMP_REWRITTEN), 3);
+}
+END_TEST
+
 /* ------------------------------------------------------------ server */
 
 START_TEST(server_echoes)
@@ -457,6 +565,7 @@ tc_suite(void)
 	tcase_add_test(c, client_refusals);
 	tcase_add_test(c, client_learns_and_redirects);
 	tcase_add_test(c, client_ingress_checks);
+	tcase_add_test(c, client_icmp_errors);
 	suite_add_tcase(s, c);
 	tcase_add_checked_fixture(v, setup_server, teardown);
 	tcase_add_test(v, server_echoes);
