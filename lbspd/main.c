@@ -500,7 +500,8 @@ main(int argc, char *argv[])
 			goto out_threads;
 	log_info("running as %s on queue %u%s%s, control socket %s", user,
 	    conf->queue_first, conf->queue_count > 1 ? "+" : "",
-	    conf->rules == SP_CONF_RULES_INSTALL ? ", rules installed" : "",
+	    conf->rules == SP_CONF_RULES_INSTALL &&
+	    (conf->roles & ~d->tc_roles) != 0 ? ", rules installed" : "",
 	    d->sockpath);
 
 	while (!d->stop) {
