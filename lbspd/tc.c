@@ -549,6 +549,13 @@ attach_one(struct tc_state *t, struct tc_link *l, int prog_fd)
 	snprintf(l->pin, sizeof(l->pin), "%s/%s_link_%d_%s", t->pindir,
 	    tc_role_names[l->role], l->ifindex,
 	    l->ingress ? "ingress" : "egress");
+	/* LBSPD_TC_ATTACH=clsact: the path of kernels before 6.6, on any
+	 * kernel, so that it can be tested. */
+	if (getenv("LBSPD_TC_ATTACH") != NULL &&
+	    strcmp(getenv("LBSPD_TC_ATTACH"), "clsact") == 0) {
+		e = EOPNOTSUPP;
+		goto clsact;
+	}
 	fd = bpf_obj_get(l->pin);
 	if (fd >= 0) {
 		if (bpf_link_update(fd, prog_fd, NULL) == 0) {
@@ -567,6 +574,7 @@ attach_one(struct tc_state *t, struct tc_link *l, int prog_fd)
 		return 0;
 	}
 	e = errno;
+clsact:
 	/* No tcx on this kernel (before 6.6): the clsact qdisc. */
 	l->fd = -1;
 	l->pin[0] = '\0';

@@ -13,6 +13,8 @@
 # 3. A new client daemon takes the pins over (traffic still right).
 # 4. SIGTERM: both daemons detach their programs and remove their pins;
 #    traffic flows without the option.
+# 5. The same on the clsact path of kernels before 6.6
+#    (LBSPD_TC_ATTACH=clsact): right on the wire, detached on SIGTERM.
 . "$(dirname "$0")/lib.sh"
 
 need_root
@@ -114,4 +116,25 @@ requests 1 "$T/after.pcap"
 awk '$6 != 0 { print; bad = 1 } END { exit bad }' "$T/after.pcap.txt" ||
 	fail "the option is still inserted after SIGTERM"
 
-pass "tc under auto + deny-nfqueue; kept working after kill -9; taken over; detached and unpinned on SIGTERM"
+# ---- 5. clsact + cls_bpf instead of tcx links
+LBSPD_TC_ATTACH=clsact
+export LBSPD_TC_ATTACH
+lbspd_start S "$T/server.conf"
+lbspd_start C "$T/client.conf"
+unset LBSPD_TC_ATTACH
+grep -q "tc: client egress program on $C_IF (clsact)" "$T/lbspd-C.log" ||
+	{ dump "$T/lbspd-C.log"; fail "no clsact filter on $C_IF"; }
+# (the kernel keeps 15 characters of a program's name)
+nsx C tc filter show dev $C_IF egress | grep -q lbsp_client_egr ||
+	fail "no lbsp_client_egress filter on $C_IF"
+requests 2 "$T/clsact.pcap"
+lbsp_verify "$T/clsact.pcap.txt" $C_ADDR $C_ADDR $S_ADDR
+lbspd_stop C
+lbspd_stop S
+for ns in C S; do
+	n=$(tc_left $ns)
+	[ "$n" -eq 0 ] || fail "$ns: $n tc filters or pins left after SIGTERM (clsact)"
+done
+info "clsact: $VERIFY_CS client and $VERIFY_SC server packets right, detached on SIGTERM"
+
+pass "tc under auto + deny-nfqueue; kept working after kill -9; taken over; detached and unpinned on SIGTERM; clsact too"
