@@ -99,6 +99,7 @@
 #include "metrics.h"
 #include "pr.h"
 #include "roles.h"
+#include "tc.h"
 
 #define CONTROL_LINE_MAX	512	/* bytes of a request, "\n" included */
 #define CONTROL_MAX_WORDS	16	/* words of a request */
@@ -317,6 +318,7 @@ control_stats(struct lbspd *d, struct pr *p)
 	pr_bool(p, "tc_ebpf", d->paths.tc_ebpf);
 	pr_str(p, "detail", d->paths.detail);
 	pr_close_object(p);
+	tc_stats_print(p, d);
 
 	pr_open_object(p, "counters");
 	for (i = 0; i < LBSPD_C__COUNT; i++)
@@ -431,6 +433,7 @@ cmd_flows(struct ctl_req *r)
 	pr_open_array(r->pr, NULL);
 	if (r->d->flows != NULL)
 		sp_flow_foreach(r->d->flows, flow_print, &w);
+	tc_flows_print(r->pr, r->d, w.now_ms);
 	pr_close_array(r->pr);
 	pthread_mutex_unlock(&r->d->lock);
 	return 0;
@@ -475,6 +478,7 @@ cmd_cache(struct ctl_req *r)
 	pr_open_array(r->pr, NULL);
 	if (r->d->cache != NULL)
 		sp_cache_foreach(r->d->cache, cache_print, &w);
+	tc_cache_print(r->pr, r->d, w.now_ms);
 	pr_close_array(r->pr);
 	pthread_mutex_unlock(&r->d->lock);
 	return 0;

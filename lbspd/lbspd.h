@@ -151,7 +151,7 @@ struct lbspd_paths {
 	bool tested;		/* the start-up self-test ran */
 	bool nfqueue;		/* NFQUEUE verdict with the header inserted */
 	bool socket;		/* IPV6_DSTOPTS on a socket (kernel inserts) */
-	bool tc_ebpf;		/* tc/eBPF egress program: not built yet */
+	bool tc_ebpf;		/* tc/eBPF programs load and insert */
 	char detail[160];	/* what the self-test saw, for the log */
 };
 
@@ -204,6 +204,8 @@ struct lbspd {
 	unsigned pending_count;
 	struct lb_state *lb;		/* balancer role, or NULL */
 	struct lbspd_paths paths;
+	unsigned tc_roles;		/* SP_CONF_ROLE_* bits on tc/eBPF */
+	struct tc_state *tc;		/* tc.c, NULL when unused */
 	struct lbspd_stats stats;
 	uint64_t started_ms;		/* monotonic, ms */
 	volatile sig_atomic_t stop;	/* set by SIGTERM / SIGINT */
@@ -237,6 +239,7 @@ lbspd_read(const _Atomic uint64_t *c)
 }
 
 struct lb_state;
+struct tc_state;
 
 /* Monotonic clock, ms. */
 uint64_t lbspd_now_ms(void);

@@ -36,6 +36,7 @@
 #include "roles.h"
 #include "rules.h"
 #include "selftest.h"
+#include "tc.h"
 
 #ifndef LBSP_CONF_DEFAULT
 #define LBSP_CONF_DEFAULT "/etc/lbsp/lbsp.conf"
@@ -251,6 +252,10 @@ reload(struct lbspd *d)
 		free(nc);
 		return;
 	}
+	/* Where a role runs is decided at start-up. */
+	if (tc_roles_wanted(nc, &d->paths) != d->tc_roles)
+		log_warnx("reload: datapath and roles take effect at the next "
+		    "start; the roles stay where they run");
 	pthread_mutex_lock(&d->lock);
 	old = d->conf;
 	rules_changed = old->roles != nc->roles ||
@@ -272,8 +277,10 @@ reload(struct lbspd *d)
 	if (old->identity != nc->identity ||
 	    memcmp(old->identity_addr, nc->identity_addr, 16) != 0)
 		identity_draw(d);
+	tc_configure(d);
 	pthread_mutex_unlock(&d->lock);
 	if (rules_changed && nc->rules == SP_CONF_RULES_INSTALL &&
+	    (nc->roles & ~d->tc_roles) != 0 &&
 	    rules_install(nc) == -1)
 		log_warnx("reload: steering rules could not be replaced");
 	free(old);
@@ -302,10 +309,12 @@ tick(struct lbspd *d)
 	(void)sp_flow_expire(d->flows, now, 4096);
 	(void)sp_cache_expire(d->cache, now, 4096);
 	balancer_tick(d, now);
+	tc_tick(d);
 	if (d->conf->identity == SP_CONF_IDENTITY_RANDOM &&
 	    d->conf->identity_rotate_ms != 0 &&
 	    now - d->identity_born_ms >= d->conf->identity_rotate_ms) {
 		identity_draw(d);
+		tc_configure(d);
 		log_info("random identity rotated");
 	}
 	pthread_mutex_unlock(&d->lock);
@@ -362,7 +371,7 @@ paths_log(const struct lbspd_paths *p)
 {
 	log_info("insertion paths: nfqueue %s, socket %s, tc-ebpf %s%s%s",
 	    p->nfqueue ? "yes" : "no", p->socket ? "yes" : "no",
-	    p->tc_ebpf ? "yes" : "no (not built)",
+	    p->tc_ebpf ? "yes" : "no",
 	    p->detail[0] ? "; " : "", p->detail);
 	if (!p->nfqueue)
 		log_warnx("this kernel does not let lbspd insert the option "
@@ -499,7 +508,28 @@ main(int argc, char *argv[])
 		if (queues[i] == NULL)
 			goto out;
 	}
-	if (conf->rules == SP_CONF_RULES_INSTALL && rules_install(conf) == -1)
+	/* The client and server roles on tc where chosen (datapath): their
+	 * packets are then never steered to the queues. */
+	d->tc_roles = tc_roles_wanted(conf, &d->paths);
+	if (d->tc_roles != 0 && tc_start(d, uid, gid) == -1) {
+		tc_stop(d);
+		if (conf->datapath == SP_CONF_DATAPATH_TC) {
+			log_warnx("datapath tc: the tc programs could not be "
+			    "set up");
+			goto out;
+		}
+		log_warnx("tc programs not set up: the NFQUEUE path takes "
+		    "over");
+		d->tc_roles = 0;
+		d->paths.tc_ebpf = false;	/* not on this host */
+	}
+	rules_set_tc_roles(d->tc_roles);
+	log_info("datapath: client %s, server %s", d->tc_roles &
+	    SP_CONF_ROLE_CLIENT ? "tc" : "nfqueue", d->tc_roles &
+	    SP_CONF_ROLE_SERVER ? "tc" : "nfqueue");
+	/* Nothing to steer when every role runs on tc. */
+	if (conf->rules == SP_CONF_RULES_INSTALL &&
+	    (conf->roles & ~d->tc_roles) != 0 && rules_install(conf) == -1)
 		goto out;
 	if ((d->lb != NULL && hce_init(d) == -1) || agent_init(d) == -1)
 		goto out_rules;
@@ -514,7 +544,7 @@ main(int argc, char *argv[])
 	/* CAP_NET_RAW: setting IPV6_DSTOPTS on sockets the shims pass us
 	 * (client and server roles); the balancer needs none. */
 	if (priv_drop(uid, gid, (conf->roles & (SP_CONF_ROLE_CLIENT |
-	    SP_CONF_ROLE_SERVER)) != 0) == -1)
+	    SP_CONF_ROLE_SERVER)) != 0, d->tc != NULL) == -1)
 		goto out_control;
 	/* Threads only now: capabilities are per thread. */
 	if (control_run() == -1 || (d->lb != NULL && hce_start(d) == -1) ||
@@ -525,7 +555,8 @@ main(int argc, char *argv[])
 			goto out_threads;
 	log_info("running as %s on queue %u%s%s, control socket %s", user,
 	    conf->queue_first, conf->queue_count > 1 ? "+" : "",
-	    conf->rules == SP_CONF_RULES_INSTALL ? ", rules installed" : "",
+	    conf->rules == SP_CONF_RULES_INSTALL &&
+	    (conf->roles & ~d->tc_roles) != 0 ? ", rules installed" : "",
 	    d->sockpath);
 
 	cluster_announce_update(d);
@@ -561,6 +592,7 @@ out_rules:
 		rules_remove(d->conf);
 out:
 	d->stop = 1;
+	tc_stop(d);
 	for (i = 0; i < SP_CONF_MAX_QUEUES; i++)
 		queue_close(queues[i]);
 	balancer_free(d);

@@ -39,13 +39,22 @@ priv_user(const char *name, uid_t *uid, gid_t *gid, char *chosen, size_t size)
 	return 0;
 }
 
+#ifndef CAP_BPF
+#define CAP_BPF 39	/* Linux 5.8; libcap may predate it */
+#endif
+
 int
-priv_drop(uid_t uid, gid_t gid, bool net_raw)
+priv_drop(uid_t uid, gid_t gid, bool net_raw, bool bpf)
 {
-	cap_value_t keep[2] = { CAP_NET_ADMIN, CAP_NET_RAW };
-	int nkeep = net_raw ? 2 : 1, i;
+	cap_value_t keep[3] = { CAP_NET_ADMIN };
+	int nkeep = 1, i;
 	cap_value_t c;
 	cap_t caps;
+
+	if (net_raw)
+		keep[nkeep++] = CAP_NET_RAW;
+	if (bpf)
+		keep[nkeep++] = CAP_BPF;
 
 	/* The bounding set first, while CAP_SETPCAP is still ours. */
 	for (c = 0; c <= CAP_LAST_CAP; c++) {

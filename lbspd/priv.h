@@ -20,10 +20,11 @@ int priv_user(const char *name, uid_t *uid, gid_t *gid, char *chosen,
 /*
  * Become uid:gid keeping only CAP_NET_ADMIN (verdicts, rule removal at
  * exit through ip6tables, hence also ambient) and CAP_NET_RAW when
- * net_raw; reduce the bounding set to them; set no-new-privs.  Must run
+ * net_raw, CAP_BPF when bpf (the tc datapath's maps, on kernels that
+ * keep bpf() for it); reduce the bounding set to them; set no-new-privs.  Must run
  * before any thread is started: capabilities are per thread.
  * Returns 0, or -1 after logging.
  */
-int priv_drop(uid_t uid, gid_t gid, bool net_raw);
+int priv_drop(uid_t uid, gid_t gid, bool net_raw, bool bpf);
 
 #endif

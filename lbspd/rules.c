@@ -150,12 +150,20 @@ client_sources(const struct sp_conf_vip *vip, unsigned i, char *buf,
 		    size);
 }
 
+static unsigned tc_roles;
+
+void
+rules_set_tc_roles(unsigned roles)
+{
+	tc_roles = roles;
+}
+
 void
 rules_print(const struct sp_conf *conf, FILE *out)
 {
 	char q[96], c[32], head[128], src[64], tail[160];
-	bool client = conf->roles & SP_CONF_ROLE_CLIENT;
-	bool server = conf->roles & SP_CONF_ROLE_SERVER;
+	bool client = conf->roles & ~tc_roles & SP_CONF_ROLE_CLIENT;
+	bool server = conf->roles & ~tc_roles & SP_CONF_ROLE_SERVER;
 	bool balancer = conf->roles & SP_CONF_ROLE_BALANCER;
 	unsigned v, i;
 

@@ -10,6 +10,10 @@
 #include <sp/conf.h>
 
 /* Write the ip6tables-restore input for conf ("--print-rules"). */
+/* Roles (SP_CONF_ROLE_* bits) whose packets the tc programs handle:
+ * no steering rules for them. */
+void rules_set_tc_roles(unsigned roles);
+
 void rules_print(const struct sp_conf *conf, FILE *out);
 
 /*

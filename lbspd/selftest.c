@@ -29,6 +29,7 @@
 #include "log.h"
 #include "nfq.h"
 #include "selftest.h"
+#include "tc.h"
 
 #define SELFTEST_MS	5000	/* the whole probe, at most */
 #define PORT_NFQ	9	/* probe ports on ::1 in the private netns */
@@ -223,6 +224,24 @@ child(int fd, uint8_t type)
 	_exit(0);
 }
 
+/*
+ * The tc/eBPF path, in this process (nothing touches a network: the
+ * programs run on a crafted packet, see tc_probe()).
+ */
+static void
+probe_tc(struct lbspd_paths *paths)
+{
+	char why[128];
+	size_t n;
+
+	paths->tc_ebpf = tc_probe(why, sizeof(why));
+	if (paths->tc_ebpf)
+		return;
+	n = strlen(paths->detail);
+	snprintf(paths->detail + n, sizeof(paths->detail) - n, "%s%s",
+	    n > 0 ? "; " : "", why);
+}
+
 void
 selftest_run(struct lbspd_paths *paths, uint8_t type)
 {
@@ -243,6 +262,7 @@ selftest_run(struct lbspd_paths *paths, uint8_t type)
 		paths->socket = true;
 		snprintf(paths->detail, sizeof(paths->detail), "nfqueue "
 		    "insertion refused (LBSPD_SELFTEST=deny-nfqueue)");
+		probe_tc(paths);
 		return;
 	}
 	if (pipe2(fds, O_CLOEXEC) == -1) {
@@ -276,4 +296,5 @@ selftest_run(struct lbspd_paths *paths, uint8_t type)
 		;
 	paths->tested = true;
 	paths->detail[sizeof(paths->detail) - 1] = '\0';
+	probe_tc(paths);
 }

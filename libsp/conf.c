@@ -42,6 +42,7 @@ enum kw {
 	KW_REDIRECT,
 	KW_MSS_CLAMP,
 	KW_GSO,
+	KW_DATAPATH,
 	KW_MTU,
 	KW_AGENT_PORT,
 	KW_METRICS_LISTEN,
@@ -520,6 +521,21 @@ st_gso(struct parser *p, int argc, char **argv)
 {
 	if (nargs(p, argc, argv, 1, 1))
 		parse_onoff(p, argv[0], argv[1], &p->conf->gso);
+}
+
+static void
+st_datapath(struct parser *p, int argc, char **argv)
+{
+	static const char *const words[] = { "auto", "tc", "nfqueue", NULL };
+	static const enum sp_conf_datapath paths[] = { SP_CONF_DATAPATH_AUTO,
+	    SP_CONF_DATAPATH_TC, SP_CONF_DATAPATH_NFQUEUE };
+	int i;
+
+	if (!nargs(p, argc, argv, 1, 1))
+		return;
+	i = parse_word(p, argv[0], argv[1], words, "auto, tc or nfqueue");
+	if (i >= 0)
+		p->conf->datapath = paths[i];
 }
 
 static void
@@ -1290,6 +1306,7 @@ static const struct keyword keywords[KW__COUNT] = {
 	[KW_REDIRECT] = { "redirect", false, false, st_redirect },
 	[KW_MSS_CLAMP] = { "mss-clamp", false, false, st_mss_clamp },
 	[KW_GSO] = { "gso", false, false, st_gso },
+	[KW_DATAPATH] = { "datapath", false, false, st_datapath },
 	[KW_MTU] = { "mtu", false, false, st_mtu },
 	[KW_AGENT_PORT] = { "agent-port", false, false, st_agent_port },
 	[KW_METRICS_LISTEN] = { "metrics-listen", false, false,

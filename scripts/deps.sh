@@ -6,7 +6,8 @@
 set -eu
 
 BUILD="build-essential autoconf automake libtool pkg-config
-       libmnl-dev libnetfilter-queue-dev libcap-dev libmicrohttpd-dev check"
+       libmnl-dev libnetfilter-queue-dev libcap-dev libmicrohttpd-dev check
+       libbpf-dev bpftool llvm"
 TOOLS="clang libclang-rt-dev mandoc prometheus
        iproute2 iptables nftables conntrack ethtool procps
        tshark tcpdump iperf3 socat curl nginx-light python3 python3-scapy

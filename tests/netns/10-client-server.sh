@@ -26,7 +26,7 @@ topo_pair
 
 # "lbspctl stats --json" field names, in one place.
 roles() { json_get "$1" "' '.join(j['roles'])"; }
-counter() { json_get "$1" "j['counters']['$2']"; }
+counter() { lbsp_counter "$1" "$2"; }
 
 cat >"$T/client.conf" <<EOF
 role client
@@ -133,6 +133,8 @@ snmp_unchanged S "$T/snmp-S"
 # ---- the daemons' own view
 info "client counters: $(json_get "$T/stats-C.json" "j['counters']")"
 info "server counters: $(json_get "$T/stats-S.json" "j['counters']")"
+info "client datapath: $(json_get "$T/stats-C.json" "j['datapath']") $(json_get "$T/stats-C.json" "j['kernel']")"
+info "server datapath: $(json_get "$T/stats-S.json" "j['datapath']") $(json_get "$T/stats-S.json" "j['kernel']")"
 case " $(roles "$T/stats-C.json") " in
 *" client "*) ;;
 *) fail "client daemon: roles lack 'client'" ;;
@@ -162,6 +164,8 @@ lbspd_stop S
 for ns in C S; do
 	n=$(rules_left $ns)
 	[ "$n" -eq 0 ] || fail "$ns: $n steering rules left after lbspd exit: $(nsx $ns ip6tables-save)"
+	n=$(tc_left $ns)
+	[ "$n" -eq 0 ] || fail "$ns: $n tc programs or pins left after lbspd exit"
 done
 capture S $S_IF "$T/after.pcap"
 out=$(nsx C curl -gsS --max-time 10 "$url/name" 2>&1) ||

@@ -23,7 +23,7 @@ need_lbspd
 topo_pair
 
 # "lbspctl stats --json" field names, in one place.
-counter() { json_get "$1" "j['counters']['$2']"; }
+counter() { lbsp_counter "$1" "$2"; }
 
 BYTES=104857600
 PORT=5201

@@ -47,8 +47,10 @@ download()
 	C_N=$(sp_count c3 "$name-c")
 	info "$name: $MB MB ok ($out), client sent $C_N packets, balancer handled $LB_N"
 	[ -n "$LB_N" ] && [ -n "$C_N" ] || fail "$name: no counter"
-	# A 50 MB download makes thousands of ACKs: the counters must see them.
-	[ "$C_N" -ge 1000 ] || fail "$name: client counter saw only $C_N packets"
+	# A 50 MB download makes hundreds of ACKs at least (fewer when GRO
+	# merges 64 KB at a time, as on the fast tc path): the counters must
+	# see them.
+	[ "$C_N" -ge 200 ] || fail "$name: client counter saw only $C_N packets"
 }
 
 download 40001 sp

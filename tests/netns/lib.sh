@@ -123,7 +123,7 @@ pid_stop()
 
 cleanup()
 {
-	local rc=$? n real pid
+	local rc=$? n real pid ino
 	[ "$LIB_CLEANED" = 1 ] && return
 	LIB_CLEANED=1
 	trap - EXIT INT TERM
@@ -140,6 +140,10 @@ cleanup()
 		for pid in $(ip netns pids "$real" 2>/dev/null); do
 			pid_stop "$pid" 2
 		done
+		# The tc programs' pins of a daemon that could not clean up
+		# (bpffs is not per namespace: lbspd pins by namespace inode).
+		ino=$(stat -L -c %i "/run/netns/$real" 2>/dev/null) &&
+			rm -rf "/sys/fs/bpf/lbsp/ns$ino"
 		ip netns del "$real" 2>/dev/null
 	done
 	if [ -n "$T" ] && [ -d "$T" ]; then
@@ -776,7 +780,15 @@ lbspd_start()
 	sock=$(lbsp_sock "$ns")
 	log=$T/lbspd-$ns.log
 	rm -f "$sock"
-	ip netns exec "$(ns_real "$ns")" "$LBSPD" -c "$conf" -f ${LBSPD_ARGS:-} -s "$sock" \
+	# Every test runs on the datapath of LBSP_DATAPATH (nfqueue unless
+	# set; the Makefile runs the client / server tests again with tc),
+	# unless its configuration chooses one itself.
+	grep -q '^[[:space:]]*datapath[[:space:]]' "$conf" ||
+		printf 'datapath %s\n' "${LBSP_DATAPATH:-nfqueue}" >>"$conf"
+	# nsenter, not "ip netns exec": the daemon keeps the host's mounts,
+	# so its tc pins land in the host's /sys/fs/bpf (where they outlive
+	# a kill -9, as on a real host) rather than in a private bpffs.
+	nsenter --net="/run/netns/$(ns_real "$ns")" "$LBSPD" -c "$conf" -f ${LBSPD_ARGS:-} -s "$sock" \
 	    >"$log" 2>&1 </dev/null &
 	LBSPD_PID=$!
 	LIB_PIDS="$LIB_PIDS $LBSPD_PID"
@@ -872,6 +884,33 @@ rules_left()
 	a=$(nsx "$1" ip6tables-save 2>/dev/null | grep -c -i -e nfqueue -e 'LBSP-')
 	b=$(nsx "$1" nft list ruleset 2>/dev/null | grep -c -w 'queue')
 	echo $((a + b))
+}
+
+# tc_left NS - what the daemon of NS left of its tc datapath: its pins
+# (bpffs is shared: lbspd pins under /sys/fs/bpf/lbsp/ns<netns inode>)
+# and the tc programs attached to its interfaces.  0 after a clean exit.
+tc_left()
+{
+	local ino n=0 pins=0 dev
+	ino=$(stat -L -c %i "/run/netns/$(ns_real "$1")") ||
+		fail "tc_left: no namespace $1"
+	[ -d "/sys/fs/bpf/lbsp/ns$ino" ] &&
+		pins=$(($(ls -A "/sys/fs/bpf/lbsp/ns$ino" | wc -l) + 1))
+	for dev in $(nsx "$1" ls /sys/class/net); do
+		n=$((n + $(nsx "$1" tc filter show dev "$dev" ingress 2>/dev/null |
+		    grep -c lbsp_) + $(nsx "$1" tc filter show dev "$dev" egress \
+		    2>/dev/null | grep -c lbsp_)))
+	done
+	n=$((n + $(nsx "$1" bpftool net show 2>/dev/null | grep -c lbsp_)))
+	echo $((pins + n))
+}
+
+# lbsp_counter FILE NAME - what the daemon of a saved "lbspctl stats
+# --json" counted as NAME: its own counter (NFQUEUE path) plus the tc
+# programs' counter of that name, summed over the roles on tc.
+lbsp_counter()
+{
+	json_get "$1" "j['counters'].get('$2', 0) + sum(r.get('$2', 0) for r in j.get('kernel', {}).values())"
 }
 
 # ---------------------------------------------------------------- balancer

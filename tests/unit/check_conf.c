@@ -188,6 +188,7 @@ START_TEST(example_client)
 	ck_assert(cf->redirect);
 	ck_assert(cf->mss_clamp);
 	ck_assert(cf->gso);
+	ck_assert_int_eq(cf->datapath, SP_CONF_DATAPATH_AUTO);
 	ck_assert_uint_eq(cf->agent_port, 0);
 	ck_assert_uint_eq(cf->metrics_port, 0);
 	ck_assert_uint_eq(cf->mtu, 1500);
@@ -297,6 +298,7 @@ START_TEST(good_full)
 	ck_assert(!cf->redirect);
 	ck_assert(!cf->mss_clamp);
 	ck_assert(!cf->gso);
+	ck_assert_int_eq(cf->datapath, SP_CONF_DATAPATH_NFQUEUE);
 	ck_assert_uint_eq(cf->agent_port, 4739);
 	ck_assert_addr(cf->metrics_addr, "2001:db8:b::1");
 	ck_assert_uint_eq(cf->metrics_port, 9750);
@@ -687,6 +689,9 @@ static const struct {
 	/* Enumerations. */
 	{ "role server\nrules yes\n",
 	  "t:2: rules: unknown value 'yes' (expected install or none)\n" },
+	{ "role server\ndatapath ebpf\n",
+	  "t:2: datapath: unknown value 'ebpf' (expected auto, tc or "
+	  "nfqueue)\n" },
 	{ "role server\nredirect yes\n",
 	  "t:2: redirect: unknown value 'yes' (expected on or off)\n" },
 	{ "role server\nmss-clamp ON\n",

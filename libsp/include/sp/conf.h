@@ -95,6 +95,14 @@ enum sp_conf_rules {
 	SP_CONF_RULES_NONE,
 };
 
+/* "datapath": where the client and server roles do per-packet work. */
+enum sp_conf_datapath {
+	SP_CONF_DATAPATH_AUTO,		/* tc where the self-test says it
+					   works, else nfqueue (default) */
+	SP_CONF_DATAPATH_TC,		/* tc/eBPF programs */
+	SP_CONF_DATAPATH_NFQUEUE,	/* NFQUEUE and steering rules */
+};
+
 /* One "server" line of a vip. */
 struct sp_conf_server {
 	uint8_t addr[16];	/* the real server's address */
@@ -171,6 +179,7 @@ struct sp_conf {
 	bool redirect;		/* client: single pass, default on */
 	bool mss_clamp;		/* clamp TCP MSS by 40, default on */
 	bool gso;		/* queue GSO packets whole (F_GSO), on */
+	enum sp_conf_datapath datapath;	/* default SP_CONF_DATAPATH_AUTO */
 	bool flowlabel_strict;	/* drop flows whose label changes, off */
 	bool has_server_address;	/* server_address is set */
 	uint8_t server_address[16];	/* server role: own seg2 address;

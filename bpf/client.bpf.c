@@ -1,0 +1,456 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * client.bpf.c -- the client role in tc (lbspd/client.c is the
+ * specification; its steps are numbered the same here).
+ *
+ * lbsp_client_egress, on packets to a vip (and one of its ports):
+ *   1. the flow (5-tuple as the application sent it) found or created,
+ *      and indexed by (source, ports) for the answers of a server;
+ *   2. seg1 = the source address, or the configured identity;
+ *   3. seg2 = the flow's server, else the one cached for (vip, seg1)
+ *      unless the flow fell back, else zero;
+ *   4. single pass: with a server known, destination vip -> server;
+ *   5. the MSS of a SYN clamped, the option put on.
+ * lbsp_client_ingress, on packets from the vip or an allowed server:
+ *   1. the flow found, from the vip by its reverse key, from a server
+ *      through the (address, ports) index;
+ *   2. seg2 inside allow-servers (or the vip) learned for the flow and
+ *      cached for (vip, identity); anything else counted, not followed;
+ *   3. from the server itself: source server -> vip;
+ *   4. the MSS of a SYN-ACK clamped;
+ *   5. the slides' rule: a server answering without the option is no
+ *      longer followed by new connections (its cache entry goes).
+ * The timing rule of fallback (a redirected flow unanswered for
+ * fallback-timeout) is the daemon's: it reads tc_flows on its clock,
+ * marks the flow LBSP_TC_CF_FELL_BACK and drops the cache entry.
+ */
+#include "lbsp_common.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LBSP_TC_MAX_VIPS);
+	__type(key, struct lbsp_tc_vip_key);
+	__type(value, struct lbsp_tc_vip);
+} tc_vips SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LBSP_TC_MAX_PORTS);
+	__type(key, struct lbsp_tc_vip_port);
+	__type(value, __u8);
+} tc_vip_ports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, LBSP_TC_MAX_FLOWS);
+	__type(key, struct lbsp_tc_port_key);
+	__type(value, struct lbsp_tc_vip_key);
+} tc_ports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, LBSP_TC_MAX_CACHE);
+	__type(key, struct lbsp_tc_cache_key);
+	__type(value, struct lbsp_tc_cache);
+} tc_cache SEC(".maps");
+
+static __always_inline bool
+vip_has_port(const struct lbsp_tc_vip *v, const __u8 *vip, __u8 proto,
+    __u16 port)
+{
+	struct lbsp_tc_vip_port k = { .port = port };
+
+	if (v->nports == 0)
+		return true;
+	if (proto != NH_TCP && proto != NH_UDP)
+		return false;
+	__builtin_memcpy(k.addr, vip, 16);
+	return bpf_map_lookup_elem(&tc_vip_ports, &k) != NULL;
+}
+
+static __always_inline bool
+prefix_has(const struct lbsp_tc_prefix *pf, const __u8 *a)
+{
+	__u32 i;
+
+	for (i = 0; i < 16; i++) {
+		__u32 bits = pf->len > i * 8 ? pf->len - i * 8 : 0;
+		__u8 mask;
+
+		if (bits == 0)
+			break;
+		mask = bits >= 8 ? 0xff : (__u8)(0xff << (8 - bits));
+		if ((a[i] & mask) != pf->addr[i])
+			return false;
+	}
+	return true;
+}
+
+/* May the client follow server for vip? Only inside allow-servers. */
+static __always_inline bool
+server_allowed(const struct lbsp_tc_vip *v, const __u8 *vip,
+    const __u8 *server)
+{
+	__u32 i;
+
+	if (addr_eq(server, vip))
+		return true;
+	for (i = 0; i < LBSP_TC_MAX_PREFIXES; i++) {
+		if (i >= v->nallow)
+			break;
+		if (prefix_has(&v->allow[i], server))
+			return true;
+	}
+	return false;
+}
+
+static __always_inline const __u8 *
+identity(const struct lbsp_tc_conf *c, const __u8 *src)
+{
+	return c->identity_fixed ? c->identity : src;
+}
+
+static __always_inline void
+flow_key(struct lbsp_tc_flow_key *k, const __u8 *src, const __u8 *dst,
+    __u8 proto, __u16 sport, __u16 dport)
+{
+	__builtin_memset(k, 0, sizeof(*k));
+	addr_copy(k->src, src);
+	addr_copy(k->dst, dst);
+	k->proto = proto;
+	k->sport = sport;
+	k->dport = dport;
+}
+
+SEC("tc")
+int
+lbsp_client_egress(struct __sk_buff *skb)
+{
+	static const ADDR16(zero);
+	const struct lbsp_tc_conf *c = conf_get();
+	const struct lbsp_tc_vip *v;
+	struct lbsp_tc_flow_key key;
+	struct lbsp_tc_port_key pk;
+	struct lbsp_tc_cache_key ck;
+	struct lbsp_tc_vip_key vk;
+	struct lbsp_tc_flow *f;
+	struct lbsp_tc_cache *ce;
+	struct lbsp_pkt p;
+	ADDR16(seg2);
+	ADDR16(vip);
+	__u64 now;
+
+	if (c == NULL || !walk(skb, &p, c->option_type))
+		return TC_ACT_OK;
+	count(LBSP_TC_C_PACKETS);
+	addr_copy(vk.addr, p.dst);
+	v = bpf_map_lookup_elem(&tc_vips, &vk);
+	if (v == NULL || !vip_has_port(v, p.dst, p.l4_proto, p.dport)) {
+		count(LBSP_TC_C_NOT_VIP);
+		return TC_ACT_OK;
+	}
+	if (p.refused >= 0) {
+		count(p.refused);
+		return TC_ACT_OK;
+	}
+	addr_copy(vip, p.dst);
+	now = bpf_ktime_get_ns();
+
+	/* 1. The flow, as the application sees it. */
+	flow_key(&key, p.src, vip, p.l4_proto, p.sport, p.dport);
+	f = bpf_map_lookup_elem(&tc_flows, &key);
+	if (f == NULL) {
+		struct lbsp_tc_flow nf = { .created_ns = now };
+
+		if (bpf_map_update_elem(&tc_flows, &key, &nf, BPF_NOEXIST) < 0)
+			count(LBSP_TC_C_FLOWS_FULL);
+		f = bpf_map_lookup_elem(&tc_flows, &key);
+		__builtin_memset(&pk, 0, sizeof(pk));
+		addr_copy(pk.local, p.src);
+		pk.lport = p.sport;
+		pk.rport = p.dport;
+		pk.proto = p.l4_proto;
+		(void)bpf_map_update_elem(&tc_ports, &pk, &vk, BPF_ANY);
+	}
+	if (f != NULL) {
+		f->last_ns = now;
+		f->packets_orig++;
+	}
+
+	/* 2. Who we are. */
+	const __u8 *seg1 = identity(c, p.src);
+
+	if (f != NULL)
+		addr_copy(f->identity, seg1);
+
+	/* 3. Who serves us, if known. */
+	addr_copy(seg2, zero);
+	if (f != NULL && !addr_zero(f->server)) {
+		addr_copy(seg2, f->server);
+	} else if (f == NULL || !(f->flags & LBSP_TC_CF_FELL_BACK)) {
+		addr_copy(ck.vip, vip);
+		addr_copy(ck.identity, seg1);
+		ce = bpf_map_lookup_elem(&tc_cache, &ck);
+		if (ce != NULL && now - ce->updated_ns < c->cache_ttl_ns) {
+			addr_copy(seg2, ce->server);
+			if (f != NULL)
+				addr_copy(f->server, seg2);
+		}
+	}
+
+	/* 4. Single pass: straight to the server. */
+	if (c->redirect && f != NULL && !addr_zero(seg2) &&
+	    !addr_eq(seg2, vip) && !(f->flags & LBSP_TC_CF_FELL_BACK)) {
+		if (set_addr(skb, &p, 24, seg2) == 0) {
+			__sync_fetch_and_or(&f->flags, LBSP_TC_CF_REDIRECTED);
+			count(LBSP_TC_C_REDIRECTED);
+		}
+	}
+
+	/* 5. On the wire. */
+	clamp_mss(skb, &p, c);
+	(void)put_option(skb, &p, c, seg1, seg2);
+	return TC_ACT_OK;
+}
+
+/*
+ * An ICMPv6 error (types 1 to 4) about one of our redirected flows
+ * quotes our packet as it left, to the server: the quoted destination
+ * goes back to the vip (with the quoted L4 checksum and the ICMPv6
+ * checksum), so the socket gets the error (path MTU discovery); on
+ * "destination unreachable" the flow falls back from that server, and
+ * the error is dropped when the server never answered (the next
+ * retransmission goes to the vip; the application must not see it).
+ * Returns -1 when the packet is not such an error, else a TC_ACT_*.
+ */
+static __always_inline int
+icmp_error(struct __sk_buff *skb, const struct lbsp_pkt *p)
+{
+	__u8 ih[IP6_HLEN] __attribute__((aligned(8)));
+	__u8 icmp[4], eh[2], ports[4];
+	struct lbsp_tc_flow_key key;
+	struct lbsp_tc_port_key pk;
+	struct lbsp_tc_cache_key ck;
+	struct lbsp_tc_vip_key *pv;
+	const struct lbsp_tc_vip *v;
+	struct lbsp_tc_flow *f;
+	ADDR16(isrc);
+	ADDR16(idst);
+	__u32 in = p->l4_off + 8, off, field = 0, ocsum = p->l4_off + 2;
+	__u16 old = 0, new = 0;
+	__u8 nh;
+	__s64 diff;
+
+	if (bpf_skb_load_bytes(skb, p->l4_off, icmp, 1) < 0 ||
+	    icmp[0] < 1 || icmp[0] > 4 ||
+	    bpf_skb_load_bytes(skb, in, ih, IP6_HLEN) < 0)
+		return -1;
+	__builtin_memcpy(isrc, &ih[8], 16);
+	__builtin_memcpy(idst, &ih[24], 16);
+	/* The quote: our IPv6 header, our option, the upper layer. */
+	nh = ih[6];
+	off = in + IP6_HLEN;
+	if (nh == NH_DSTOPTS) {
+		if (bpf_skb_load_bytes(skb, off, eh, 2) < 0)
+			return -1;
+		nh = eh[0];
+		off += ((__u32)eh[1] + 1) * 8;
+	}
+	__builtin_memset(&pk, 0, sizeof(pk));
+	if ((nh == NH_TCP || nh == NH_UDP) &&
+	    bpf_skb_load_bytes(skb, off, ports, 4) == 0) {
+		pk.lport = (__u16)(ports[0] << 8 | ports[1]);
+		pk.rport = (__u16)(ports[2] << 8 | ports[3]);
+	}
+	addr_copy(pk.local, isrc);
+	pk.proto = nh;
+	pv = bpf_map_lookup_elem(&tc_ports, &pk);
+	if (pv == NULL)
+		return -1;
+	v = bpf_map_lookup_elem(&tc_vips, pv);
+	if (v == NULL || addr_eq(idst, pv->addr) ||
+	    !server_allowed(v, pv->addr, idst))
+		return -1;
+	flow_key(&key, isrc, pv->addr, nh, pk.lport, pk.rport);
+	f = bpf_map_lookup_elem(&tc_flows, &key);
+	if (f == NULL || !addr_eq(f->server, idst))
+		return -1;
+
+	/* The quoted L4 checksum, when quoted (UDP's 0 stays 0). */
+	diff = bpf_csum_diff((__be32 *)idst, 16, (__be32 *)pv->addr, 16, 0);
+	if (diff < 0)
+		return TC_ACT_OK;
+	if (nh == NH_TCP || nh == NH_UDP) {
+		field = off + (nh == NH_TCP ? 16 : 6);
+		/* old and new as the bytes lie in the packet: bpf_csum_diff
+		 * sums 16-bit words in memory order too. */
+		if (bpf_skb_load_bytes(skb, field, &old, 2) < 0) {
+			field = 0;
+		} else {
+			new = old;
+			if (!(nh == NH_UDP && old == 0)) {
+				/* RFC 1624: ~(~old + ~from + to) */
+				new = (__u16)~csum_fold32(
+				    (__u32)(__u16)~old + csum_fold32(
+				    (__u32)diff));
+				if (nh == NH_UDP && new == 0)
+					new = 0xffff;
+			}
+		}
+	}
+	if (bpf_skb_store_bytes(skb, in + 24, pv->addr, 16, 0) < 0 ||
+	    bpf_l4_csum_replace(skb, ocsum, 0, (__u32)diff, 0) < 0)
+		goto failed;
+	if (field != 0 &&
+	    (bpf_skb_store_bytes(skb, field, &new, 2, 0) < 0 ||
+	     bpf_l4_csum_replace(skb, ocsum, old, new, 2) < 0))
+		goto failed;
+	count(LBSP_TC_C_ICMP_REWRITTEN);
+
+	/* Destination unreachable: fall back from that server. */
+	if (icmp[0] == 1) {
+		bool answered = (f->flags & LBSP_TC_CF_ANSWERED) != 0;
+
+		addr_copy(ck.vip, pv->addr);
+		addr_copy(ck.identity, f->identity);
+		(void)bpf_map_delete_elem(&tc_cache, &ck);
+		__builtin_memset(f->server, 0, 16);
+		__sync_fetch_and_and(&f->flags,
+		    ~(__u32)LBSP_TC_CF_REDIRECTED);
+		__sync_fetch_and_or(&f->flags, LBSP_TC_CF_FELL_BACK);
+		count(LBSP_TC_C_FALLBACKS);
+		if (!answered) {
+			count(LBSP_TC_C_ICMP_ABSORBED);
+			return TC_ACT_SHOT;
+		}
+	}
+	return TC_ACT_OK;
+failed:
+	count(LBSP_TC_C_HELPER_FAILED);
+	return TC_ACT_OK;
+}
+
+SEC("tc")
+int
+lbsp_client_ingress(struct __sk_buff *skb)
+{
+	const struct lbsp_tc_conf *c = conf_get();
+	const struct lbsp_tc_vip *v;
+	struct lbsp_tc_flow_key key;
+	struct lbsp_tc_cache_key ck;
+	struct lbsp_tc_vip_key vk;
+	struct lbsp_tc_flow *f = NULL;
+	struct lbsp_pkt p;
+	bool from_vip;
+	__u64 now;
+
+	if (c == NULL || !walk(skb, &p, c->option_type))
+		return TC_ACT_OK;
+	count(LBSP_TC_C_PACKETS);
+	if (p.refused >= 0)
+		return TC_ACT_OK;	/* nothing to learn from it */
+	if (p.l4_proto == NH_ICMPV6) {
+		int act = icmp_error(skb, &p);
+
+		if (act >= 0)
+			return act;
+	}
+
+	/* 1. Our flow, and its vip. */
+	addr_copy(vk.addr, p.src);
+	v = bpf_map_lookup_elem(&tc_vips, &vk);
+	from_vip = v != NULL;
+	if (from_vip) {
+		flow_key(&key, p.dst, p.src, p.l4_proto, p.dport, p.sport);
+		f = bpf_map_lookup_elem(&tc_flows, &key);
+	} else {
+		struct lbsp_tc_port_key pk;
+		struct lbsp_tc_vip_key *pv;
+
+		__builtin_memset(&pk, 0, sizeof(pk));
+		addr_copy(pk.local, p.dst);
+		pk.lport = p.dport;
+		pk.rport = p.sport;
+		pk.proto = p.l4_proto;
+		pv = bpf_map_lookup_elem(&tc_ports, &pk);
+		if (pv == NULL)
+			return TC_ACT_OK;
+		addr_copy(vk.addr, pv->addr);
+		v = bpf_map_lookup_elem(&tc_vips, &vk);
+		if (v == NULL || !server_allowed(v, vk.addr, p.src) ||
+		    !vip_has_port(v, vk.addr, p.l4_proto, p.sport))
+			return TC_ACT_OK;
+		flow_key(&key, p.dst, vk.addr, p.l4_proto, p.dport, p.sport);
+		f = bpf_map_lookup_elem(&tc_flows, &key);
+		if (f == NULL)
+			return TC_ACT_OK;
+	}
+	now = bpf_ktime_get_ns();
+
+	if (p.has_opt) {
+		/* 1. Ours? (seg1 is the identity we sent) */
+		if (!addr_eq(p.seg1, identity(c, p.dst))) {
+			count(LBSP_TC_C_IDENTITY_MISMATCH);
+			return TC_ACT_OK;
+		}
+		/* 2. Learn seg2 inside allow-servers only. */
+		if (!addr_zero(p.seg2)) {
+			if (!server_allowed(v, vk.addr, p.seg2)) {
+				count(LBSP_TC_C_SEG2_REJECTED);
+			} else {
+				struct lbsp_tc_cache ce = { .updated_ns = now };
+				struct lbsp_tc_cache *old;
+
+				if (f != NULL && !addr_eq(f->server, p.seg2)) {
+					addr_copy(f->server, p.seg2);
+					count(LBSP_TC_C_LEARNED);
+				}
+				addr_copy(ck.vip, vk.addr);
+				addr_copy(ck.identity, p.seg1);
+				/* Every answer refreshes the entry: in place
+				 * when it names the same server (no map
+				 * update on the per-packet path). */
+				old = bpf_map_lookup_elem(&tc_cache, &ck);
+				if (old != NULL && addr_eq(old->server, p.seg2)) {
+					old->updated_ns = now;
+				} else {
+					addr_copy(ce.server, p.seg2);
+					(void)bpf_map_update_elem(&tc_cache, &ck,
+					    &ce, BPF_ANY);
+				}
+			}
+		}
+	}
+	if (f != NULL) {
+		__sync_fetch_and_or(&f->flags, LBSP_TC_CF_ANSWERED);
+		f->last_ns = now;
+		f->packets_reply++;
+	}
+
+	/* 5. The slides' rule: a server answering without the option is
+	 * not followed any more (this flow cannot move; new ones will). */
+	if (!p.has_opt && !from_vip) {
+		count(LBSP_TC_C_NO_OPTION_ANSWERS);
+		addr_copy(ck.vip, vk.addr);
+		addr_copy(ck.identity, identity(c, p.dst));
+		if (bpf_map_delete_elem(&tc_cache, &ck) == 0)
+			count(LBSP_TC_C_FALLBACKS);
+	}
+
+	/* 3. From the server itself: make it look like the vip. */
+	if (!from_vip) {
+		if (f == NULL || !addr_eq(f->server, p.src)) {
+			count(LBSP_TC_C_SEG2_REJECTED);
+			return TC_ACT_OK;
+		}
+		if (set_addr(skb, &p, 8, vk.addr) == 0)
+			count(LBSP_TC_C_SRC_REWRITTEN);
+	}
+
+	/* 4. Our own segments carry 40 more bytes: clamp what we are told. */
+	if (p.tcp_flags & TCP_ACK)
+		clamp_mss(skb, &p, c);
+	return TC_ACT_OK;
+}
+
+char LICENSE[] SEC("license") = "GPL";

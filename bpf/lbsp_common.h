@@ -1,0 +1,499 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * lbsp_common.h -- what every lbsp tc program shares: its maps, the
+ * packet walk (one pass into a struct lbsp_pkt, then the program
+ * decides), and the steps that change a packet: insert or update the
+ * option, rewrite an address with its L4 checksum, clamp the MSS.
+ *
+ * The walk follows libsp's (libsp/exthdr.c): at most 8 extension
+ * headers; AH, jumbograms (Payload Length 0) and non-first fragments
+ * refused; counted under the NFQUEUE path's names (bpf/lbsp_tc.h).
+ * Packet bytes are read with bpf_skb_load_bytes(), which checks every
+ * access against the packet's length itself, and written with
+ * bpf_skb_store_bytes(): no direct packet pointers, so no data_end
+ * bookkeeping.  Ethernet devices only (the tc programs are attached
+ * to ARPHRD_ETHER links).
+ */
+#ifndef LBSP_COMMON_H
+#define LBSP_COMMON_H
+
+#include <stdbool.h>
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in6.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "lbsp_tc.h"
+
+#define L3_OFF		ETH_HLEN	/* IPv6 header, after Ethernet */
+#define IP6_HLEN	40
+#define LBSP_HLEN	40		/* canonical header (DESIGN §1) */
+#define LBSP_DATA_LEN	32
+#define MAX_EXTHDRS	8		/* as libsp's walker */
+#define MAX_TLVS	16		/* options looked at in one header */
+
+#define NH_HOPOPTS	0
+#define NH_TCP		6
+#define NH_UDP		17
+#define NH_ROUTING	43
+#define NH_FRAGMENT	44
+#define NH_ESP		50
+#define NH_AH		51
+#define NH_ICMPV6	58
+#define NH_NONE		59
+#define NH_DSTOPTS	60
+
+#define TCP_FIN		0x01
+#define TCP_SYN		0x02
+#define TCP_RST		0x04
+#define TCP_ACK		0x10
+
+/* ---------------------------------------------------------------- maps */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lbsp_tc_conf);
+} tc_conf SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LBSP_TC_C__COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} tc_counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, LBSP_TC_MAX_FLOWS);
+	__type(key, struct lbsp_tc_flow_key);
+	__type(value, struct lbsp_tc_flow);
+} tc_flows SEC(".maps");
+
+static __always_inline void
+count(enum lbsp_tc_counter c)
+{
+	__u32 key = c;
+	__u64 *v = bpf_map_lookup_elem(&tc_counters, &key);
+
+	if (v != NULL)
+		*v += 1;	/* per-CPU: no other writer */
+}
+
+static __always_inline const struct lbsp_tc_conf *
+conf_get(void)
+{
+	__u32 key = 0;
+
+	return bpf_map_lookup_elem(&tc_conf, &key);
+}
+
+/* ---------------------------------------------------------------- walk */
+
+/* One IPv6 packet, walked once. */
+struct lbsp_pkt {
+	__u8 src[16];		/* the four addresses first: 8-byte aligned */
+	__u8 dst[16];
+	__u8 seg1[16];		/* when has_opt */
+	__u8 seg2[16];
+	__u16 payload_len;	/* host order */
+	__u8 nexthdr;		/* of the IPv6 header */
+	__u8 l4_proto;		/* upper layer, or ESP / NONE */
+	__u32 l4_off;		/* from the start of the frame */
+	__u16 sport, dport;	/* TCP / UDP, host order, else 0 */
+	__u8 tcp_flags;
+	__u8 has_hbh;		/* Hop-by-Hop header present */
+	__u8 dstopts_first;	/* a Destination Options header right
+				   after the IPv6 header */
+	__u8 has_opt;		/* an LBSP option was found */
+	__u32 opt_off;		/* its type byte, from the frame start */
+	int refused;		/* -1, or the counter of why the packet
+				   must not be touched */
+} __attribute__((aligned(8)));
+
+/*
+ * Addresses are compared and copied as two 64-bit words: every address
+ * this file handles sits 8-byte aligned (struct lbsp_pkt, the map
+ * layouts of lbsp_tc.h, the ADDR16 locals), as the verifier wants for
+ * stack accesses.
+ */
+#define ADDR16(name) __u8 name[16] __attribute__((aligned(8)))
+
+static __always_inline bool
+addr_eq(const __u8 *a, const __u8 *b)
+{
+	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+
+	return x[0] == y[0] && x[1] == y[1];
+}
+
+static __always_inline bool
+addr_zero(const __u8 *a)
+{
+	const __u64 *x = (const __u64 *)a;
+
+	return x[0] == 0 && x[1] == 0;
+}
+
+static __always_inline void
+addr_copy(__u8 *d, const __u8 *s)
+{
+	__u64 *x = (__u64 *)d;
+	const __u64 *y = (const __u64 *)s;
+
+	x[0] = y[0];
+	x[1] = y[1];
+}
+
+/*
+ * Look for the LBSP option in the Destination Options header at off,
+ * hdr_len bytes.  Returns 0, or -1 when the header is malformed (an
+ * LBSP option of the wrong length, or a second one).
+ */
+static __always_inline int
+walk_dstopts(struct __sk_buff *skb, struct lbsp_pkt *p, __u32 off,
+    __u32 hdr_len, __u8 type)
+{
+	__u32 o = off + 2, end = off + hdr_len;
+	__u8 tl[2], h[8];
+	int i;
+
+	/* The canonical header (PadN(2), then the option at 8n + 6) in two
+	 * reads: the common case on the per-packet path. */
+	if (hdr_len == LBSP_HLEN && bpf_skb_load_bytes(skb, off, h, 8) == 0 &&
+	    h[2] == 0x01 && h[3] == 0x02 && h[4] == 0 && h[5] == 0 &&
+	    h[6] == type && h[7] == LBSP_DATA_LEN) {
+		/* seg1 and seg2 are adjacent in struct lbsp_pkt. */
+		if (bpf_skb_load_bytes(skb, off + 8, p->seg1, 32) < 0 ||
+		    addr_zero(p->seg1))
+			return -1;
+		p->has_opt = 1;
+		p->opt_off = off + 6;
+		return 0;
+	}
+
+	for (i = 0; i < MAX_TLVS; i++) {
+		if (o >= end)
+			break;
+		if (bpf_skb_load_bytes(skb, o, tl, 1) < 0)
+			return -1;
+		if (tl[0] == 0) {	/* Pad1 */
+			o++;
+			continue;
+		}
+		if (bpf_skb_load_bytes(skb, o, tl, 2) < 0)
+			return -1;
+		if (tl[0] == type) {
+			if (tl[1] != LBSP_DATA_LEN || p->has_opt ||
+			    o + 2 + LBSP_DATA_LEN > end)
+				return -1;
+			if (bpf_skb_load_bytes(skb, o + 2, p->seg1, 16) < 0 ||
+			    bpf_skb_load_bytes(skb, o + 18, p->seg2, 16) < 0)
+				return -1;
+			if (addr_zero(p->seg1))	/* never valid */
+				return -1;
+			p->has_opt = 1;
+			p->opt_off = o;
+		}
+		o += 2 + tl[1];
+	}
+	return 0;
+}
+
+/*
+ * Walk the frame's IPv6 headers into p.  Returns false when it is not
+ * IPv6 at all; p->refused says whether it may be touched.
+ */
+static __always_inline bool
+walk(struct __sk_buff *skb, struct lbsp_pkt *p, __u8 type)
+{
+	__u8 ip6[IP6_HLEN], eh[8];
+	__u32 off;
+	__u8 nh;
+	int i;
+
+	if (skb->protocol != bpf_htons(ETH_P_IPV6))
+		return false;
+	if (bpf_skb_load_bytes(skb, L3_OFF, ip6, IP6_HLEN) < 0 ||
+	    (ip6[0] >> 4) != 6)
+		return false;
+	__builtin_memset(p, 0, sizeof(*p));
+	p->refused = -1;
+	p->payload_len = (__u16)(ip6[4] << 8 | ip6[5]);
+	p->nexthdr = ip6[6];
+	__builtin_memcpy(p->src, &ip6[8], 16);
+	__builtin_memcpy(p->dst, &ip6[24], 16);
+	if (p->payload_len == 0) {
+		p->refused = LBSP_TC_C_JUMBO;
+		return true;
+	}
+
+	nh = p->nexthdr;
+	off = L3_OFF + IP6_HLEN;
+	for (i = 0; i < MAX_EXTHDRS; i++) {
+		__u32 hlen;
+
+		switch (nh) {
+		case NH_HOPOPTS:
+			if (i != 0)
+				goto malformed;
+			p->has_hbh = 1;
+			break;
+		case NH_DSTOPTS:
+			if (i == 0)
+				p->dstopts_first = 1;
+			break;
+		case NH_ROUTING:
+			break;
+		case NH_FRAGMENT:
+			if (bpf_skb_load_bytes(skb, off, eh, 8) < 0)
+				goto malformed;
+			if (((eh[2] << 8 | eh[3]) & 0xfff8) != 0) {
+				p->refused = LBSP_TC_C_FRAGMENT;
+				return true;
+			}
+			nh = eh[0];
+			off += 8;
+			continue;
+		case NH_AH:
+			p->refused = LBSP_TC_C_AH;
+			return true;
+		default:	/* upper layer, ESP or No Next Header */
+			goto upper;
+		}
+		if (bpf_skb_load_bytes(skb, off, eh, 2) < 0)
+			goto malformed;
+		hlen = ((__u32)eh[1] + 1) * 8;
+		if (nh == NH_DSTOPTS &&
+		    walk_dstopts(skb, p, off, hlen, type) < 0)
+			goto malformed;
+		nh = eh[0];
+		off += hlen;
+	}
+	/* More than MAX_EXTHDRS headers: libsp refuses them too. */
+	goto malformed;
+
+upper:
+	p->l4_proto = nh;
+	p->l4_off = off;
+	if (nh == NH_TCP) {
+		__u8 th[14];
+
+		if (bpf_skb_load_bytes(skb, off, th, sizeof(th)) < 0)
+			goto malformed;
+		p->sport = (__u16)(th[0] << 8 | th[1]);
+		p->dport = (__u16)(th[2] << 8 | th[3]);
+		p->tcp_flags = th[13];
+	} else if (nh == NH_UDP) {
+		__u8 uh[4];
+
+		if (bpf_skb_load_bytes(skb, off, uh, sizeof(uh)) < 0)
+			goto malformed;
+		p->sport = (__u16)(uh[0] << 8 | uh[1]);
+		p->dport = (__u16)(uh[2] << 8 | uh[3]);
+	}
+	return true;
+
+malformed:
+	p->refused = LBSP_TC_C_MALFORMED;
+	return true;
+}
+
+/* ---------------------------------------------------------------- steps */
+
+/* Fold a 32-bit one's complement sum to 16 bits. */
+static __always_inline __u16
+csum_fold32(__u32 sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)sum;
+}
+
+/* Offset of the L4 checksum field, or 0 when there is none we fix. */
+static __always_inline __u32
+l4_csum_off(const struct lbsp_pkt *p)
+{
+	switch (p->l4_proto) {
+	case NH_TCP:
+		return p->l4_off + 16;
+	case NH_UDP:
+		return p->l4_off + 6;
+	case NH_ICMPV6:
+		return p->l4_off + 2;
+	}
+	return 0;
+}
+
+/*
+ * Rewrite the source (addr_off 8) or destination (24) address to to[],
+ * fixing the L4 checksum, which covers both through the pseudo-header
+ * (UDP: a computed 0 is sent as 0xffff).  p keeps the new address.
+ */
+static __always_inline int
+set_addr(struct __sk_buff *skb, struct lbsp_pkt *p, __u32 addr_off,
+    const __u8 *to)
+{
+	__u8 *from = addr_off == 8 ? p->src : p->dst;
+	__u32 csum_off = l4_csum_off(p);
+	__s64 diff;
+	__u64 flags = BPF_F_PSEUDO_HDR;
+
+	diff = bpf_csum_diff((__be32 *)from, 16, (__be32 *)to, 16, 0);
+	if (diff < 0)
+		goto failed;
+	if (bpf_skb_store_bytes(skb, L3_OFF + addr_off, to, 16, 0) < 0)
+		goto failed;
+	if (csum_off != 0) {
+		if (p->l4_proto == NH_UDP)
+			flags |= BPF_F_MARK_MANGLED_0;
+		if (bpf_l4_csum_replace(skb, csum_off, 0, (__u32)diff,
+		    flags) < 0)
+			goto failed;
+	}
+	addr_copy(from, to);
+	return 0;
+failed:
+	count(LBSP_TC_C_HELPER_FAILED);
+	return -1;
+}
+
+/*
+ * Clamp the MSS option of a TCP SYN (or SYN-ACK) to the configured
+ * value, as sp_tcp_mss_clamp() does; the checksum follows.
+ */
+static __always_inline void
+clamp_mss(struct __sk_buff *skb, const struct lbsp_pkt *p,
+    const struct lbsp_tc_conf *c)
+{
+	__u8 opts[40], doff;
+	__u32 olen, i;
+
+	if (!c->mss_clamp || p->l4_proto != NH_TCP ||
+	    !(p->tcp_flags & TCP_SYN))
+		return;
+	if (bpf_skb_load_bytes(skb, p->l4_off + 12, &doff, 1) < 0)
+		return;
+	olen = (__u32)(doff >> 4) * 4;
+	if (olen <= 20)
+		return;
+	olen -= 20;
+	if (olen > sizeof(opts))	/* a constant bound for the verifier */
+		return;
+	if (bpf_skb_load_bytes(skb, p->l4_off + 20, opts, olen) < 0)
+		return;
+	for (i = 0; i < sizeof(opts); i++) {
+		__u16 mss, want;
+		__u8 kind, len;
+
+		if (i >= olen)
+			break;
+		kind = opts[i];
+		if (kind == 0)		/* end of options */
+			break;
+		if (kind == 1)		/* NOP */
+			continue;
+		if (i + 1 >= olen || i + 1 >= sizeof(opts))
+			break;
+		len = opts[i + 1];
+		if (len < 2)
+			break;
+		if (kind == 2 && len == 4 && i + 3 < olen &&
+		    i + 3 < sizeof(opts)) {
+			mss = (__u16)(opts[i + 2] << 8 | opts[i + 3]);
+			want = c->mss;
+			if (mss > want) {
+				__be16 o = bpf_htons(mss), n = bpf_htons(want);
+
+				if (bpf_skb_store_bytes(skb,
+				    p->l4_off + 20 + i + 2, &n, 2, 0) < 0 ||
+				    bpf_l4_csum_replace(skb, p->l4_off + 16,
+				    o, n, 2) < 0)
+					count(LBSP_TC_C_HELPER_FAILED);
+				else
+					count(LBSP_TC_C_MSS_CLAMPED);
+			}
+		}
+		i += len - 1;	/* the loop adds the last one */
+	}
+}
+
+/*
+ * Put LBSP{seg1, seg2} on the packet: rewrite an option already there,
+ * else insert the canonical 40-byte header right after the IPv6 header
+ * (bpf_skb_adjust_room with FIXED_GSO: segments keep their size, the
+ * MSS clamp made room for the 40 bytes).  Returns 0 when the packet
+ * carries the option, else -1 with the reason counted.
+ */
+static __always_inline int
+put_option(struct __sk_buff *skb, struct lbsp_pkt *p,
+    const struct lbsp_tc_conf *c, const __u8 *seg1, const __u8 *seg2)
+{
+	__u8 hdr[LBSP_HLEN] __attribute__((aligned(8)));
+	__u8 ip6[4];
+
+	if (p->refused >= 0) {
+		count(p->refused);
+		return -1;
+	}
+	if (p->has_opt) {
+		__builtin_memcpy(hdr, seg1, 16);
+		__builtin_memcpy(hdr + 16, seg2, 16);
+		if (bpf_skb_store_bytes(skb, p->opt_off + 2, hdr, 32, 0) < 0)
+			goto failed;
+		count(LBSP_TC_C_UPDATED);
+		return 0;
+	}
+	/* The header goes right after the IPv6 header only: a packet with
+	 * Hop-by-Hop, or with a Destination Options header already there
+	 * (libsp would merge into it), passes unchanged. */
+	if (p->has_hbh) {
+		count(LBSP_TC_C_HOP_BY_HOP);
+		return -1;
+	}
+	if (p->dstopts_first) {
+		count(LBSP_TC_C_DSTOPTS);
+		return -1;
+	}
+	if ((__u32)p->payload_len + LBSP_HLEN > 0xffff ||
+	    (skb->gso_size == 0 &&
+	     skb->len - L3_OFF + LBSP_HLEN > c->mtu)) {
+		count(LBSP_TC_C_TOO_BIG);
+		return -1;
+	}
+	if (bpf_skb_adjust_room(skb, LBSP_HLEN, BPF_ADJ_ROOM_NET,
+	    BPF_F_ADJ_ROOM_FIXED_GSO) < 0)
+		goto failed;
+	hdr[0] = p->nexthdr;
+	hdr[1] = (LBSP_HLEN / 8) - 1;
+	hdr[2] = 0x01;		/* PadN, 2 bytes: the TLV at 8n + 6 */
+	hdr[3] = 0x02;
+	hdr[4] = 0;
+	hdr[5] = 0;
+	hdr[6] = c->option_type;
+	hdr[7] = LBSP_DATA_LEN;
+	__builtin_memcpy(hdr + 8, seg1, 16);
+	__builtin_memcpy(hdr + 24, seg2, 16);
+	if (bpf_skb_store_bytes(skb, L3_OFF + IP6_HLEN, hdr, LBSP_HLEN, 0) < 0)
+		goto failed;
+	p->payload_len += LBSP_HLEN;
+	ip6[0] = (__u8)(p->payload_len >> 8);
+	ip6[1] = (__u8)p->payload_len;
+	ip6[2] = NH_DSTOPTS;
+	if (bpf_skb_store_bytes(skb, L3_OFF + 4, ip6, 3, 0) < 0)
+		goto failed;
+	p->nexthdr = NH_DSTOPTS;
+	p->l4_off += LBSP_HLEN;
+	p->has_opt = 1;
+	p->opt_off = L3_OFF + IP6_HLEN + 6;
+	count(LBSP_TC_C_INSERTED);
+	return 0;
+failed:
+	count(LBSP_TC_C_HELPER_FAILED);
+	return -1;
+}
+
+#endif /* LBSP_COMMON_H */

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * lbsp_tc.h -- what the tc programs (bpf/client.bpf.c, bpf/server.bpf.c) and lbspd (lbspd/tc.c)
+ * agree on: the layout of every map key and value, and the kernel
+ * counters with their names.  Plain fixed-size types only: the same
+ * bytes are read by the BPF target and by the daemon.
+ *
+ * The daemon owns the contents of tc_conf, tc_vips and tc_vip_ports
+ * (written from lbsp.conf); the programs fill the flow and cache maps
+ * and the counters; the daemon reads them (lbspctl) and applies the
+ * timing rules (client fallback) on its own clock.
+ */
+#ifndef LBSP_TC_H
+#define LBSP_TC_H
+
+#include <linux/types.h>
+
+#define LBSP_TC_MAX_PREFIXES	16	/* allow-servers per vip, as conf */
+#define LBSP_TC_MAX_VIPS	64
+#define LBSP_TC_MAX_PORTS	4096	/* (vip, port) entries */
+#define LBSP_TC_MAX_FLOWS	65536
+#define LBSP_TC_MAX_CACHE	4096
+
+/* tc_conf[0]: one per role object. */
+struct lbsp_tc_conf {
+	__u8 option_type;	/* LBSP option type */
+	__u8 mss_clamp;		/* clamp SYN / SYN-ACK MSS */
+	__u8 redirect;		/* client: single pass */
+	__u8 identity_fixed;	/* client: seg1 = identity, not the source */
+	__u8 has_server_address;	/* server: seg2 = server_address */
+	__u8 pad0;
+	__u16 mss;		/* MSS clamped to, host order */
+	__u32 mtu;		/* link MTU: +40 must not pass it */
+	__u32 pad1;		/* the addresses below 8-byte aligned */
+	__u8 identity[16];	/* client seg1 when identity_fixed */
+	__u8 server_address[16];	/* server seg2 when has_server_address */
+	__u64 cache_ttl_ns;	/* client cache entries live this long */
+};
+
+/* tc_vips: vip address -> what the client needs of its block. */
+struct lbsp_tc_vip_key {
+	__u8 addr[16];
+};
+
+struct lbsp_tc_prefix {
+	__u8 addr[16];
+	__u8 len;		/* bits */
+	__u8 pad[3];
+};
+
+struct lbsp_tc_vip {
+	__u32 index;		/* position in lbsp.conf */
+	__u32 nports;		/* 0: every port and protocol */
+	__u32 nallow;
+	__u32 pad;
+	struct lbsp_tc_prefix allow[LBSP_TC_MAX_PREFIXES];
+};
+
+/* tc_vip_ports: (vip, port) present when the vip lists that port. */
+struct lbsp_tc_vip_port {
+	__u8 addr[16];
+	__u16 port;		/* host order */
+	__u16 pad;
+};
+
+/* A flow as the application sees it: addresses and ports as sent. */
+struct lbsp_tc_flow_key {
+	__u8 src[16];
+	__u8 dst[16];
+	__u16 sport;		/* host order */
+	__u16 dport;
+	__u8 proto;
+	__u8 pad[3];
+};
+
+/* Client flow flags (the NFQUEUE path's CF_* of client.c). */
+#define LBSP_TC_CF_REDIRECTED	0x01	/* packets go straight to server */
+#define LBSP_TC_CF_ANSWERED	0x02	/* something came back */
+#define LBSP_TC_CF_FELL_BACK	0x04	/* server dropped: back to the vip */
+/* Server flow flags. */
+#define LBSP_TC_SF_VIA_VIP	0x100	/* came through a balancer for vip */
+
+/* tc_flows value.  Client: server learned; server: seg1 and the vip. */
+struct lbsp_tc_flow {
+	__u8 server[16];	/* client: learned server; server: the vip */
+	__u8 identity[16];	/* seg1 */
+	__u64 created_ns;	/* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+	__u64 last_ns;
+	__u64 packets_orig;
+	__u64 packets_reply;
+	__u32 flags;		/* LBSP_TC_CF_* / LBSP_TC_SF_* */
+	__u32 pad;
+};
+
+/* Client: tc_ports finds, from an answer of a server, the vip its flow
+ * was opened to: (local address, proto, local port, remote port). */
+struct lbsp_tc_port_key {
+	__u8 local[16];
+	__u16 lport;
+	__u16 rport;
+	__u8 proto;
+	__u8 pad[3];
+};
+
+/* tc_cache: (vip, identity) -> server, the client's learned cache. */
+struct lbsp_tc_cache_key {
+	__u8 vip[16];
+	__u8 identity[16];
+};
+
+struct lbsp_tc_cache {
+	__u8 server[16];
+	__u64 updated_ns;
+};
+
+/*
+ * Kernel counters (a per-CPU array), with the names of the NFQUEUE
+ * path's counters where they mean the same thing ("packets", ...) and
+ * of its pass reasons ("ah", "jumbogram", ...).
+ */
+#define LBSP_TC_COUNTERS(X)						\
+	X(PACKETS, "packets")		/* IPv6 packets seen */		\
+	X(INSERTED, "inserted")		/* new LBSP header inserted */	\
+	X(UPDATED, "updated")		/* option rewritten in place */	\
+	X(LEARNED, "learned")		/* client: seg2 learned */	\
+	X(SEG1_LEARNED, "seg1_learned")	/* server: flow's seg1 kept */	\
+	X(SEG2_FILLED, "seg2_filled")	/* server: option sent back */	\
+	X(SRC_REWRITTEN, "src_rewritten") /* client: src S -> VIP */	\
+	X(SEG2_REJECTED, "seg2_rejected") /* seg2 outside allow-servers */\
+	X(IDENTITY_MISMATCH, "identity_mismatch") /* seg1 not ours */	\
+	X(MSS_CLAMPED, "mss_clamped")	/* SYN / SYN-ACK MSS lowered */	\
+	X(REDIRECTED, "redirected")	/* client: dst VIP -> S */	\
+	X(FALLBACKS, "fallbacks")	/* client: server dropped */	\
+	X(NO_OPTION_ANSWERS, "no_option_answers") /* server answered	\
+					   without the option */	\
+	X(FROM_VIP, "from_vip")		/* server: src S -> VIP */	\
+	X(ICMP_REWRITTEN, "icmp_rewritten") /* client: ICMPv6 errors	\
+					   about redirected flows */	\
+	X(ICMP_ABSORBED, "icmp_absorbed") /* client: unreachable about	\
+					   a server never heard */	\
+	X(NOT_VIP, "not-vip")		/* egress not to a vip / port */\
+	X(UNKNOWN_FLOW, "unknown-flow")	/* server: flow not learned */	\
+	X(AH, "ah")			/* AH covers the header */	\
+	X(FRAGMENT, "non-first-fragment")				\
+	X(JUMBO, "jumbogram")		/* payload length 0 */		\
+	X(TOO_BIG, "too-big")		/* +40 would pass the MTU */	\
+	X(HOP_BY_HOP, "hop-by-hop")	/* passed: Hop-by-Hop present */\
+	X(DSTOPTS, "dstopts-present")	/* passed: another Destination	\
+					   Options header is there */	\
+	X(MALFORMED, "malformed")	/* headers not walkable */	\
+	X(HELPER_FAILED, "helper-failed") /* a kernel helper refused */	\
+	X(FLOWS_FULL, "flows-full")	/* flow map update refused */
+
+enum lbsp_tc_counter {
+#define LBSP_TC_CTR_ENUM(id, name) LBSP_TC_C_##id,
+	LBSP_TC_COUNTERS(LBSP_TC_CTR_ENUM)
+#undef LBSP_TC_CTR_ENUM
+	LBSP_TC_C__COUNT
+};
+
+#endif /* LBSP_TC_H */

@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * server.bpf.c -- the server role in tc (lbspd/server.c is the
+ * specification).
+ *
+ * lbsp_server_ingress, on packets carrying the option:
+ *   1. the flow (5-tuple as it arrived) remembers seg1, and the vip
+ *      when seg2 names one (a balancer put it there);
+ *   3. the MSS of a SYN clamped: our answers carry 40 more bytes.
+ * lbsp_server_egress, on packets of such a flow:
+ *   1. the flow found by the reverse key; other packets pass untouched;
+ *   2. LBSP{seg1 as received, seg2 = server-address or the packet's
+ *      own source} on every packet; seg1 echoed, never changed;
+ *   3. the MSS of a SYN-ACK clamped;
+ *   4. while the client's packets come through a balancer, answers
+ *      leave with the vip as source (lbsp(7)); once they come straight
+ *      here, from us.
+ */
+#include "lbsp_common.h"
+
+static __always_inline void
+flow_key(struct lbsp_tc_flow_key *k, const __u8 *src, const __u8 *dst,
+    __u8 proto, __u16 sport, __u16 dport)
+{
+	__builtin_memset(k, 0, sizeof(*k));
+	addr_copy(k->src, src);
+	addr_copy(k->dst, dst);
+	k->proto = proto;
+	k->sport = sport;
+	k->dport = dport;
+}
+
+SEC("tc")
+int
+lbsp_server_ingress(struct __sk_buff *skb)
+{
+	const struct lbsp_tc_conf *c = conf_get();
+	struct lbsp_tc_flow_key key;
+	struct lbsp_tc_flow *f;
+	struct lbsp_pkt p;
+	bool via_vip;
+	__u64 now;
+
+	if (c == NULL || !walk(skb, &p, c->option_type))
+		return TC_ACT_OK;
+	count(LBSP_TC_C_PACKETS);
+	if (p.refused >= 0) {
+		count(p.refused);
+		return TC_ACT_OK;
+	}
+	if (!p.has_opt)
+		return TC_ACT_OK;	/* flows without it get nothing */
+	now = bpf_ktime_get_ns();
+
+	/* 1. Remember who the client is, and the vip it addressed. */
+	flow_key(&key, p.src, p.dst, p.l4_proto, p.sport, p.dport);
+	f = bpf_map_lookup_elem(&tc_flows, &key);
+	if (f == NULL) {
+		struct lbsp_tc_flow nf = { .created_ns = now };
+
+		if (bpf_map_update_elem(&tc_flows, &key, &nf, BPF_NOEXIST) < 0)
+			count(LBSP_TC_C_FLOWS_FULL);
+		else
+			count(LBSP_TC_C_SEG1_LEARNED);
+		f = bpf_map_lookup_elem(&tc_flows, &key);
+		if (f == NULL)
+			return TC_ACT_OK;
+	}
+	/* seg2 neither zero nor us: the vip, from a balancer. */
+	via_vip = !addr_zero(p.seg2) && !addr_eq(p.seg2, p.dst);
+	addr_copy(f->identity, p.seg1);
+	if (via_vip) {
+		addr_copy(f->server, p.seg2);
+		__sync_fetch_and_or(&f->flags, LBSP_TC_SF_VIA_VIP);
+	} else {
+		__sync_fetch_and_and(&f->flags, ~(__u32)LBSP_TC_SF_VIA_VIP);
+	}
+	f->last_ns = now;
+	f->packets_orig++;
+
+	/* 3. Our segments grow by 40 bytes. */
+	if (!(p.tcp_flags & TCP_ACK))
+		clamp_mss(skb, &p, c);
+	return TC_ACT_OK;
+}
+
+SEC("tc")
+int
+lbsp_server_egress(struct __sk_buff *skb)
+{
+	const struct lbsp_tc_conf *c = conf_get();
+	struct lbsp_tc_flow_key key;
+	struct lbsp_tc_flow *f;
+	struct lbsp_pkt p;
+	ADDR16(seg1);
+	ADDR16(seg2);
+
+	if (c == NULL || !walk(skb, &p, c->option_type))
+		return TC_ACT_OK;
+	count(LBSP_TC_C_PACKETS);
+
+	/* 1. The flow as the client opened it; other packets are not
+	 * ours (the NFQUEUE path never even sees them). */
+	flow_key(&key, p.dst, p.src, p.l4_proto, p.dport, p.sport);
+	f = bpf_map_lookup_elem(&tc_flows, &key);
+	if (f == NULL)
+		return TC_ACT_OK;
+	f->last_ns = bpf_ktime_get_ns();
+	f->packets_reply++;
+
+	/* 2. seg1 echoed, seg2 = us. */
+	addr_copy(seg1, f->identity);
+	addr_copy(seg2, c->has_server_address ? c->server_address : p.src);
+
+	/* 3. On the wire. */
+	clamp_mss(skb, &p, c);
+	if (put_option(skb, &p, c, seg1, seg2) == 0)
+		count(LBSP_TC_C_SEG2_FILLED);
+
+	/* 4. Through a balancer: answer from the vip. */
+	if (f->flags & LBSP_TC_SF_VIA_VIP) {
+		ADDR16(vip);
+
+		addr_copy(vip, f->server);
+		if (set_addr(skb, &p, 8, vip) == 0)
+			count(LBSP_TC_C_FROM_VIP);
+	}
+	return TC_ACT_OK;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,860 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * tc.c -- see tc.h.  The programs are bpf/client.bpf.c and
+ * bpf/server.bpf.c, embedded by "bpftool gen skeleton".
+ *
+ * Attaching: a tcx link (BPF_LINK_CREATE with BPF_TCX_INGRESS /
+ * BPF_TCX_EGRESS, kernels 6.6 and later) pinned next to the maps; on
+ * kernels that refuse it, a cls_bpf filter on the clsact qdisc (Debian
+ * 12's 6.1), which stays attached until removed.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <net/if_arp.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <sp/dopt.h>
+#include <sp/tcp.h>
+
+#include "log.h"
+#include "pr.h"
+#include "tc.h"
+
+/* Generated code (bpftool gen skeleton) casts its embedded object's
+ * const away; that is bpftool's idiom, not ours. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wcast-qual"
+#include "client.skel.h"
+#include "server.skel.h"
+#pragma GCC diagnostic pop
+
+/* Not in the uapi headers of libbpf 1.1 / Linux 6.1. */
+#ifndef BPF_FS_MAGIC
+#define BPF_FS_MAGIC	0xcafe4a11
+#endif
+#define TC_TCX_INGRESS	46	/* enum bpf_attach_type, Linux 6.6 */
+#define TC_TCX_EGRESS	47
+
+#define TC_MAX_LINKS	128	/* interfaces x roles x directions */
+#define TC_CLSACT_HANDLE 0x4c53	/* our cls_bpf filters: "LS" */
+#define TC_CLSACT_PRIO	0x4c	/* before other filters of the hook */
+
+const char *const tc_counter_names[LBSP_TC_C__COUNT] = {
+#define TC_CTR_NAME(id, name) [LBSP_TC_C_##id] = name,
+	LBSP_TC_COUNTERS(TC_CTR_NAME)
+#undef TC_CTR_NAME
+};
+
+const char *const tc_role_names[TC__ROLES] = { "client", "server" };
+
+/* One attachment of one program. */
+struct tc_link {
+	enum tc_role role;
+	bool ingress;
+	int ifindex;
+	int fd;			/* tcx link, or -1 for clsact */
+	char pin[160];		/* tcx: its pin */
+};
+
+struct tc_state {
+	struct tc_obj obj[TC__ROLES];
+	bool loaded[TC__ROLES];
+	struct tc_link links[TC_MAX_LINKS];
+	unsigned nlinks;
+	char pindir[96];
+	uint64_t fallbacks_seen;
+};
+
+/* ------------------------------------------------------------ libbpf */
+
+/* libbpf's warnings (with the verifier's log of a program it could not
+ * load) go to lbspd's log, line by line. */
+static int
+tc_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char buf[1024], *line, *save = NULL;
+
+	if (level != LIBBPF_WARN)
+		return 0;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	for (line = strtok_r(buf, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save))
+		log_warnx("libbpf: %s", line);
+	return 0;
+}
+
+static struct bpf_map *
+map_of(struct tc_obj *o, int which)
+{
+	struct lbsp_client *c = o->skel;
+	struct lbsp_server *s = o->skel;
+
+	if (o->role == TC_CLIENT) {
+		struct bpf_map *m[] = { c->maps.tc_conf, c->maps.tc_counters,
+		    c->maps.tc_flows, c->maps.tc_vips, c->maps.tc_vip_ports,
+		    c->maps.tc_ports, c->maps.tc_cache };
+
+		return which < 7 ? m[which] : NULL;
+	}
+	{
+		struct bpf_map *m[] = { s->maps.tc_conf, s->maps.tc_counters,
+		    s->maps.tc_flows };
+
+		return which < 3 ? m[which] : NULL;
+	}
+}
+
+static void
+unpin_maps(struct tc_obj *o)
+{
+	struct bpf_map *m;
+	int i;
+
+	for (i = 0; (m = map_of(o, i)) != NULL; i++)
+		if (bpf_map__pin_path(m) != NULL)
+			(void)bpf_map__unpin(m, NULL);
+}
+
+int
+tc_obj_open(struct tc_obj *o, enum tc_role role, const char *pindir,
+    char *err, size_t errlen)
+{
+	struct bpf_map *m;
+	char path[256];
+	int i, rc, attempt;
+
+	libbpf_set_print(tc_libbpf_print);
+	memset(o, 0, sizeof(*o));
+	o->role = role;
+	/* Twice at most: pinned maps of an older layout are removed and
+	 * the load tried again with fresh ones. */
+	for (attempt = 0; attempt < 2; attempt++) {
+		if (role == TC_CLIENT)
+			o->skel = lbsp_client__open();
+		else
+			o->skel = lbsp_server__open();
+		if (o->skel == NULL) {
+			snprintf(err, errlen, "cannot open the %s programs: %s",
+			    tc_role_names[role], strerror(errno));
+			return -1;
+		}
+		for (i = 0; pindir != NULL && (m = map_of(o, i)) != NULL; i++) {
+			snprintf(path, sizeof(path), "%s/%s_%s", pindir,
+			    tc_role_names[role], bpf_map__name(m));
+			(void)bpf_map__set_pin_path(m, path);
+		}
+		rc = role == TC_CLIENT ? lbsp_client__load(o->skel) :
+		    lbsp_server__load(o->skel);
+		if (rc == 0)
+			break;
+		snprintf(err, errlen, "cannot load the %s programs (verifier "
+		    "log above): %s", tc_role_names[role], strerror(-rc));
+		if (pindir != NULL && attempt == 0)
+			unpin_maps(o);
+		if (role == TC_CLIENT)
+			lbsp_client__destroy(o->skel);
+		else
+			lbsp_server__destroy(o->skel);
+		o->skel = NULL;
+		if (pindir == NULL)
+			return -1;
+	}
+	if (o->skel == NULL)
+		return -1;
+	if (role == TC_CLIENT) {
+		struct lbsp_client *c = o->skel;
+
+		o->egress_fd = bpf_program__fd(c->progs.lbsp_client_egress);
+		o->ingress_fd = bpf_program__fd(c->progs.lbsp_client_ingress);
+	} else {
+		struct lbsp_server *s = o->skel;
+
+		o->egress_fd = bpf_program__fd(s->progs.lbsp_server_egress);
+		o->ingress_fd = bpf_program__fd(s->progs.lbsp_server_ingress);
+	}
+	o->conf_fd = bpf_map__fd(map_of(o, 0));
+	o->counters_fd = bpf_map__fd(map_of(o, 1));
+	o->flows_fd = bpf_map__fd(map_of(o, 2));
+	o->vips_fd = o->vip_ports_fd = o->ports_fd = o->cache_fd = -1;
+	if (role == TC_CLIENT) {
+		o->vips_fd = bpf_map__fd(map_of(o, 3));
+		o->vip_ports_fd = bpf_map__fd(map_of(o, 4));
+		o->ports_fd = bpf_map__fd(map_of(o, 5));
+		o->cache_fd = bpf_map__fd(map_of(o, 6));
+	}
+	return 0;
+}
+
+void
+tc_obj_close(struct tc_obj *o)
+{
+	if (o->skel == NULL)
+		return;
+	if (o->role == TC_CLIENT)
+		lbsp_client__destroy(o->skel);
+	else
+		lbsp_server__destroy(o->skel);
+	o->skel = NULL;
+}
+
+/* Delete every key of a hash map (the daemon rewrites it whole). */
+static void
+map_clear(int fd, size_t key_size)
+{
+	uint8_t key[64], next[64];
+	unsigned n;
+
+	if (fd < 0 || key_size > sizeof(key))
+		return;
+	/* Bounded: a map never holds more than it was made for. */
+	for (n = 0; n < LBSP_TC_MAX_PORTS + 1; n++) {
+		if (bpf_map_get_next_key(fd, NULL, next) != 0)
+			break;
+		memcpy(key, next, key_size);
+		if (bpf_map_delete_elem(fd, key) != 0)
+			break;
+	}
+}
+
+int
+tc_obj_configure(struct tc_obj *o, const struct sp_conf *conf,
+    const uint8_t identity[16])
+{
+	struct lbsp_tc_conf c;
+	uint32_t zero = 0;
+	unsigned i, k;
+
+	memset(&c, 0, sizeof(c));
+	c.option_type = conf->option_type;
+	c.mss_clamp = conf->mss_clamp;
+	c.redirect = conf->redirect;
+	c.identity_fixed = conf->identity != SP_CONF_IDENTITY_ADDRESS;
+	if (c.identity_fixed)
+		memcpy(c.identity, identity, 16);
+	c.has_server_address = conf->has_server_address;
+	memcpy(c.server_address, conf->server_address, 16);
+	c.mss = sp_tcp_mss_for_mtu(conf->mtu);
+	c.mtu = conf->mtu;
+	c.cache_ttl_ns = (uint64_t)conf->cache_ttl_ms * 1000000;
+	if (bpf_map_update_elem(o->conf_fd, &zero, &c, BPF_ANY) != 0)
+		return -1;
+	if (o->role != TC_CLIENT)
+		return 0;
+
+	map_clear(o->vips_fd, sizeof(struct lbsp_tc_vip_key));
+	map_clear(o->vip_ports_fd, sizeof(struct lbsp_tc_vip_port));
+	for (i = 0; i < conf->nvips; i++) {
+		const struct sp_conf_vip *v = &conf->vips[i];
+		struct lbsp_tc_vip_key vk;
+		struct lbsp_tc_vip vv;
+		uint8_t one = 1;
+
+		/* The balancer's vips (with servers) are not the client's. */
+		if (v->nservers != 0 && (conf->roles & SP_CONF_ROLE_BALANCER))
+			continue;
+		memcpy(vk.addr, v->addr, 16);
+		memset(&vv, 0, sizeof(vv));
+		vv.index = i;
+		vv.nports = v->nports;
+		vv.nallow = v->nallow < LBSP_TC_MAX_PREFIXES ? v->nallow :
+		    LBSP_TC_MAX_PREFIXES;
+		for (k = 0; k < vv.nallow; k++) {
+			memcpy(vv.allow[k].addr, v->allow[k].addr, 16);
+			vv.allow[k].len = v->allow[k].len;
+		}
+		if (bpf_map_update_elem(o->vips_fd, &vk, &vv, BPF_ANY) != 0)
+			return -1;
+		for (k = 0; k < v->nports; k++) {
+			struct lbsp_tc_vip_port vp;
+
+			memset(&vp, 0, sizeof(vp));
+			memcpy(vp.addr, v->addr, 16);
+			vp.port = v->ports[k];
+			if (bpf_map_update_elem(o->vip_ports_fd, &vp, &one,
+			    BPF_ANY) != 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+int
+tc_obj_counters(const struct tc_obj *o, uint64_t out[LBSP_TC_C__COUNT])
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *v;
+	uint32_t i;
+	int c;
+
+	memset(out, 0, sizeof(uint64_t) * LBSP_TC_C__COUNT);
+	if (ncpu <= 0)
+		return -1;
+	v = calloc((size_t)ncpu, sizeof(*v));
+	if (v == NULL)
+		return -1;
+	for (i = 0; i < LBSP_TC_C__COUNT; i++) {
+		if (bpf_map_lookup_elem(o->counters_fd, &i, v) != 0)
+			continue;
+		for (c = 0; c < ncpu; c++)
+			out[i] += v[c];
+	}
+	free(v);
+	return 0;
+}
+
+unsigned
+tc_obj_fallback(struct tc_obj *o, uint64_t now_ns, uint64_t fallback_ns)
+{
+	struct lbsp_tc_flow_key key, next;
+	struct lbsp_tc_flow f;
+	unsigned n, fell = 0;
+	bool first = true;
+
+	if (o->role != TC_CLIENT)
+		return 0;
+	/* Bounded by the map's size. */
+	for (n = 0; n < LBSP_TC_MAX_FLOWS; n++) {
+		if (bpf_map_get_next_key(o->flows_fd, first ? NULL : &key,
+		    &next) != 0)
+			break;
+		first = false;
+		key = next;
+		if (bpf_map_lookup_elem(o->flows_fd, &key, &f) != 0)
+			continue;
+		if ((f.flags & (LBSP_TC_CF_REDIRECTED | LBSP_TC_CF_ANSWERED |
+		    LBSP_TC_CF_FELL_BACK)) != LBSP_TC_CF_REDIRECTED ||
+		    now_ns < f.created_ns ||
+		    now_ns - f.created_ns < fallback_ns) {
+			continue;
+		}
+		{
+			struct lbsp_tc_cache_key ck;
+
+			memcpy(ck.vip, key.dst, 16);
+			memcpy(ck.identity, f.identity, 16);
+			(void)bpf_map_delete_elem(o->cache_fd, &ck);
+		}
+		memset(f.server, 0, 16);
+		f.flags = (f.flags & ~(uint32_t)LBSP_TC_CF_REDIRECTED) |
+		    LBSP_TC_CF_FELL_BACK;
+		if (bpf_map_update_elem(o->flows_fd, &key, &f, BPF_EXIST) == 0)
+			fell++;
+	}
+	return fell;
+}
+
+/* ------------------------------------------------------------ probe */
+
+bool
+tc_probe(char *detail, size_t len)
+{
+	static const uint8_t vip[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0xf,
+	    [14] = 1 };
+	static const uint8_t src[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 1,
+	    [15] = 1 };
+	struct sp_conf *conf;
+	struct tc_obj c, s;
+	uint8_t pkt[14 + 40 + 8 + 4], out[sizeof(pkt) + 64];
+	struct sp_lbsp got;
+	char err[160];
+	bool ok = false;
+	LIBBPF_OPTS(bpf_test_run_opts, run, .data_in = pkt,
+	    .data_size_in = sizeof(pkt), .data_out = out,
+	    .data_size_out = sizeof(out), .repeat = 1);
+
+	conf = calloc(1, sizeof(*conf));
+	if (conf == NULL) {
+		snprintf(detail, len, "tc probe: out of memory");
+		return false;
+	}
+	sp_conf_defaults(conf);
+	conf->roles = SP_CONF_ROLE_CLIENT;
+	conf->nvips = 1;
+	sp_conf_vip_defaults(&conf->vips[0]);
+	memcpy(conf->vips[0].addr, vip, 16);
+	if (tc_obj_open(&s, TC_SERVER, NULL, err, sizeof(err)) == -1) {
+		snprintf(detail, len, "tc probe: %s", err);
+		free(conf);
+		return false;
+	}
+	tc_obj_close(&s);
+	if (tc_obj_open(&c, TC_CLIENT, NULL, err, sizeof(err)) == -1) {
+		snprintf(detail, len, "tc probe: %s", err);
+		free(conf);
+		return false;
+	}
+	if (tc_obj_configure(&c, conf, src) == -1) {
+		snprintf(detail, len, "tc probe: maps: %s", strerror(errno));
+		goto out;
+	}
+	/* Ethernet, IPv6 src -> vip, UDP 9 -> 9 with 4 bytes. */
+	memset(pkt, 0, sizeof(pkt));
+	pkt[12] = 0x86;
+	pkt[13] = 0xdd;
+	pkt[14] = 0x60;
+	pkt[14 + 5] = 12;
+	pkt[14 + 6] = 17;
+	pkt[14 + 7] = 64;
+	memcpy(&pkt[14 + 8], src, 16);
+	memcpy(&pkt[14 + 24], vip, 16);
+	pkt[54 + 1] = 9;
+	pkt[54 + 3] = 9;
+	pkt[54 + 5] = 12;
+	memcpy(&pkt[62], "lbsp", 4);
+	if (bpf_prog_test_run_opts(c.egress_fd, &run) != 0) {
+		snprintf(detail, len, "tc probe: test run: %s",
+		    strerror(errno));
+		goto out;
+	}
+	ok = run.data_size_out == sizeof(pkt) + SP_LBSP_HDR_LEN &&
+	    sp_dopt_find(out + 14, run.data_size_out - 14, conf->option_type,
+	    &got, NULL) == SP_OK && memcmp(got.seg1, src, 16) == 0;
+	if (!ok)
+		snprintf(detail, len, "tc probe: the option was not inserted");
+out:
+	tc_obj_close(&c);
+	free(conf);
+	return ok;
+}
+
+unsigned
+tc_roles_wanted(const struct sp_conf *conf, const struct lbspd_paths *paths)
+{
+	unsigned roles = conf->roles &
+	    (SP_CONF_ROLE_CLIENT | SP_CONF_ROLE_SERVER);
+
+	switch (conf->datapath) {
+	case SP_CONF_DATAPATH_TC:
+		return roles;
+	case SP_CONF_DATAPATH_NFQUEUE:
+		return 0;
+	case SP_CONF_DATAPATH_AUTO:
+		break;
+	}
+	return paths->tc_ebpf ? roles : 0;
+}
+
+/* ------------------------------------------------------------ attach */
+
+/* Mount bpffs on /sys/fs/bpf when nothing is there, and make
+ * /sys/fs/bpf/lbsp/ns<netns inode>. */
+static int
+pindir_make(struct tc_state *t, uid_t uid, gid_t gid)
+{
+	struct statfs sf;
+	struct stat st;
+
+	if (statfs("/sys/fs/bpf", &sf) == -1 ||
+	    (unsigned long)sf.f_type != BPF_FS_MAGIC) {
+		if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700") == -1) {
+			log_warn("mounting bpffs on /sys/fs/bpf");
+			return -1;
+		}
+	}
+	if (stat("/proc/self/ns/net", &st) == -1) {
+		log_warn("/proc/self/ns/net");
+		return -1;
+	}
+	/* Sticky like /tmp: each daemon removes its own directory. */
+	if (mkdir(TC_PIN_ROOT, 01777) == -1 && errno != EEXIST) {
+		log_warn("mkdir %s", TC_PIN_ROOT);
+		return -1;
+	}
+	(void)chmod(TC_PIN_ROOT, 01777);
+	snprintf(t->pindir, sizeof(t->pindir), "%s/ns%llu", TC_PIN_ROOT,
+	    (unsigned long long)st.st_ino);
+	if (mkdir(t->pindir, 0700) == -1 && errno != EEXIST) {
+		log_warn("mkdir %s", t->pindir);
+		return -1;
+	}
+	if (chown(t->pindir, uid, gid) == -1) {
+		log_warn("chown %s", t->pindir);
+		return -1;
+	}
+	return 0;
+}
+
+/* Is ifname an Ethernet link (ARPHRD_ETHER)?  Asked of this network
+ * namespace's stack (sysfs may belong to another namespace). */
+static bool
+if_ether(const char *ifname)
+{
+	struct ifreq ifr;
+	bool ok = false;
+	int s = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (s == -1)
+		return false;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (ioctl(s, SIOCGIFHWADDR, &ifr) == 0)
+		ok = ifr.ifr_hwaddr.sa_family == ARPHRD_ETHER;
+	close(s);
+	return ok;
+}
+
+static int
+attach_clsact(struct tc_link *l, int prog_fd)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = l->ifindex,
+	    .attach_point = l->ingress ? BPF_TC_INGRESS : BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_CLSACT_HANDLE,
+	    .priority = TC_CLSACT_PRIO, .prog_fd = prog_fd,
+	    .flags = BPF_TC_F_REPLACE);
+	int rc;
+
+	rc = bpf_tc_hook_create(&hook);
+	if (rc != 0 && rc != -EEXIST)
+		return rc;
+	return bpf_tc_attach(&hook, &opts);
+}
+
+static void
+detach_clsact(const struct tc_link *l)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = l->ifindex,
+	    .attach_point = l->ingress ? BPF_TC_INGRESS : BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_CLSACT_HANDLE,
+	    .priority = TC_CLSACT_PRIO);
+
+	(void)bpf_tc_detach(&hook, &opts);
+}
+
+/*
+ * Attach prog_fd to one hook: into the pinned tcx link of an earlier
+ * daemon when there is one (the programs are swapped in place, no
+ * packet goes untreated), else a new tcx link, pinned; else clsact.
+ */
+static int
+attach_one(struct tc_state *t, struct tc_link *l, int prog_fd)
+{
+	int fd, e;
+
+	snprintf(l->pin, sizeof(l->pin), "%s/%s_link_%d_%s", t->pindir,
+	    tc_role_names[l->role], l->ifindex,
+	    l->ingress ? "ingress" : "egress");
+	/* LBSPD_TC_ATTACH=clsact: the path of kernels before 6.6, on any
+	 * kernel, so that it can be tested. */
+	if (getenv("LBSPD_TC_ATTACH") != NULL &&
+	    strcmp(getenv("LBSPD_TC_ATTACH"), "clsact") == 0) {
+		e = EOPNOTSUPP;
+		goto clsact;
+	}
+	fd = bpf_obj_get(l->pin);
+	if (fd >= 0) {
+		if (bpf_link_update(fd, prog_fd, NULL) == 0) {
+			l->fd = fd;
+			return 0;
+		}
+		close(fd);
+		(void)unlink(l->pin);
+	}
+	fd = bpf_link_create(prog_fd, l->ifindex, (enum bpf_attach_type)
+	    (l->ingress ? TC_TCX_INGRESS : TC_TCX_EGRESS), NULL);
+	if (fd >= 0) {
+		if (bpf_obj_pin(fd, l->pin) != 0)
+			log_warn("pinning %s", l->pin);
+		l->fd = fd;
+		return 0;
+	}
+	e = errno;
+clsact:
+	/* No tcx on this kernel (before 6.6): the clsact qdisc. */
+	l->fd = -1;
+	l->pin[0] = '\0';
+	if (attach_clsact(l, prog_fd) == 0)
+		return 0;
+	errno = e;
+	return -1;
+}
+
+int
+tc_start(struct lbspd *d, uid_t uid, gid_t gid)
+{
+	struct if_nameindex *ifs, *i;
+	struct tc_state *t;
+	char err[200];
+	int r;
+
+	if (d->tc_roles == 0)
+		return 0;
+	t = calloc(1, sizeof(*t));
+	if (t == NULL)
+		return -1;
+	d->tc = t;
+	if (pindir_make(t, uid, gid) == -1)
+		return -1;
+	for (r = 0; r < TC__ROLES; r++) {
+		unsigned bit = r == TC_CLIENT ? SP_CONF_ROLE_CLIENT :
+		    SP_CONF_ROLE_SERVER;
+
+		if (!(d->tc_roles & bit))
+			continue;
+		if (tc_obj_open(&t->obj[r], (enum tc_role)r, t->pindir, err,
+		    sizeof(err)) == -1) {
+			log_warnx("tc: %s", err);
+			return -1;
+		}
+		t->loaded[r] = true;
+		if (tc_obj_configure(&t->obj[r], d->conf, d->identity) == -1) {
+			log_warn("tc: writing the %s maps", tc_role_names[r]);
+			return -1;
+		}
+	}
+	ifs = if_nameindex();
+	if (ifs == NULL) {
+		log_warn("tc: listing interfaces");
+		return -1;
+	}
+	for (i = ifs; i->if_index != 0; i++) {
+		if (!if_ether(i->if_name))
+			continue;
+		for (r = 0; r < TC__ROLES; r++) {
+			int dir;
+
+			if (!t->loaded[r])
+				continue;
+			for (dir = 0; dir < 2; dir++) {
+				struct tc_link *l;
+
+				if (t->nlinks == TC_MAX_LINKS) {
+					log_warnx("tc: more than %d hooks; %s "
+					    "left out", TC_MAX_LINKS,
+					    i->if_name);
+					continue;
+				}
+				l = &t->links[t->nlinks];
+				l->role = (enum tc_role)r;
+				l->ingress = dir == 1;
+				l->ifindex = (int)i->if_index;
+				if (attach_one(t, l, l->ingress ?
+				    t->obj[r].ingress_fd :
+				    t->obj[r].egress_fd) == -1) {
+					log_warn("tc: attaching the %s %s "
+					    "program to %s",
+					    tc_role_names[r], l->ingress ?
+					    "ingress" : "egress", i->if_name);
+					continue;
+				}
+				t->nlinks++;
+				log_info("tc: %s %s program on %s (%s)",
+				    tc_role_names[r], l->ingress ?
+				    "ingress" : "egress", i->if_name,
+				    l->fd >= 0 ? "tcx" : "clsact");
+			}
+		}
+	}
+	if_freenameindex(ifs);
+	return 0;
+}
+
+void
+tc_stop(struct lbspd *d)
+{
+	struct tc_state *t = d->tc;
+	unsigned i;
+	int r;
+
+	if (t == NULL)
+		return;
+	for (i = 0; i < t->nlinks; i++) {
+		struct tc_link *l = &t->links[i];
+
+		if (l->fd >= 0) {
+			/* The link goes with its last reference. */
+			if (l->pin[0] != '\0' && unlink(l->pin) == -1)
+				log_warn("unpinning %s", l->pin);
+			close(l->fd);
+		} else {
+			detach_clsact(l);
+		}
+	}
+	for (r = 0; r < TC__ROLES; r++) {
+		if (!t->loaded[r])
+			continue;
+		unpin_maps(&t->obj[r]);
+		tc_obj_close(&t->obj[r]);
+	}
+	if (t->pindir[0] != '\0' && rmdir(t->pindir) == -1 && errno != ENOENT)
+		log_warn("removing %s", t->pindir);
+	free(t);
+	d->tc = NULL;
+}
+
+void
+tc_configure(struct lbspd *d)
+{
+	int r;
+
+	if (d->tc == NULL)
+		return;
+	for (r = 0; r < TC__ROLES; r++)
+		if (d->tc->loaded[r] && tc_obj_configure(&d->tc->obj[r],
+		    d->conf, d->identity) == -1)
+			log_warn("tc: rewriting the %s maps", tc_role_names[r]);
+}
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void
+tc_tick(struct lbspd *d)
+{
+	unsigned n, i;
+
+	if (d->tc == NULL || !d->tc->loaded[TC_CLIENT])
+		return;
+	n = tc_obj_fallback(&d->tc->obj[TC_CLIENT], now_ns(),
+	    (uint64_t)d->conf->fallback_timeout_ms * 1000000);
+	for (i = 0; i < n; i++)
+		lbspd_count(d, LBSPD_C_FALLBACKS);
+}
+
+/* ------------------------------------------------------------ lbspctl */
+
+void
+tc_stats_print(struct pr *p, struct lbspd *d)
+{
+	uint64_t v[LBSP_TC_C__COUNT];
+	unsigned i;
+	int r;
+
+	pr_open_object(p, "datapath");
+	if (d->conf->roles & SP_CONF_ROLE_CLIENT)
+		pr_str(p, "client", d->tc_roles & SP_CONF_ROLE_CLIENT ?
+		    "tc" : "nfqueue");
+	if (d->conf->roles & SP_CONF_ROLE_SERVER)
+		pr_str(p, "server", d->tc_roles & SP_CONF_ROLE_SERVER ?
+		    "tc" : "nfqueue");
+	if (d->conf->roles & SP_CONF_ROLE_BALANCER)
+		pr_str(p, "balancer", "nfqueue");
+	pr_close_object(p);
+	pr_open_object(p, "kernel");
+	for (r = 0; d->tc != NULL && r < TC__ROLES; r++) {
+		if (!d->tc->loaded[r])
+			continue;
+		(void)tc_obj_counters(&d->tc->obj[r], v);
+		pr_open_object(p, tc_role_names[r]);
+		for (i = 0; i < LBSP_TC_C__COUNT; i++)
+			pr_u64(p, tc_counter_names[i], v[i]);
+		pr_close_object(p);
+	}
+	pr_close_object(p);
+}
+
+static const char *
+proto_str(uint8_t proto, char *buf, size_t size)
+{
+	if (proto == 6)
+		return "tcp";
+	if (proto == 17)
+		return "udp";
+	if (proto == 58)
+		return "icmpv6";
+	snprintf(buf, size, "%u", proto);
+	return buf;
+}
+
+void
+tc_flows_print(struct pr *p, struct lbspd *d, uint64_t now_ms)
+{
+	struct lbsp_tc_flow_key key, next;
+	struct lbsp_tc_flow f;
+	uint64_t ns = now_ns();
+	unsigned n;
+	int r;
+
+	(void)now_ms;
+	for (r = 0; d->tc != NULL && r < TC__ROLES; r++) {
+		bool first = true;
+
+		if (!d->tc->loaded[r])
+			continue;
+		for (n = 0; n < LBSP_TC_MAX_FLOWS; n++) {
+			char pb[8];
+
+			if (bpf_map_get_next_key(d->tc->obj[r].flows_fd,
+			    first ? NULL : &key, &next) != 0)
+				break;
+			first = false;
+			key = next;
+			if (bpf_map_lookup_elem(d->tc->obj[r].flows_fd, &key,
+			    &f) != 0)
+				continue;
+			pr_open_object(p, NULL);
+			pr_str(p, "proto", proto_str(key.proto, pb,
+			    sizeof(pb)));
+			pr_addr(p, "src", key.src);
+			pr_u64(p, "sport", key.sport);
+			pr_addr(p, "dst", key.dst);
+			pr_u64(p, "dport", key.dport);
+			pr_u64(p, "label", 0);
+			pr_addr(p, "identity", f.identity);
+			pr_addr(p, "server", f.server);
+			pr_str(p, "state", "tc");
+			pr_u64(p, "packets_orig", f.packets_orig);
+			pr_u64(p, "packets_reply", f.packets_reply);
+			pr_u64(p, "bytes_orig", 0);
+			pr_u64(p, "bytes_reply", 0);
+			pr_u64(p, "idle_s", ns > f.last_ns ?
+			    (ns - f.last_ns) / 1000000000u : 0);
+			pr_close_object(p);
+		}
+	}
+}
+
+void
+tc_cache_print(struct pr *p, struct lbspd *d, uint64_t now_ms)
+{
+	struct lbsp_tc_cache_key key, next;
+	struct lbsp_tc_cache e;
+	uint64_t ns = now_ns(), ttl, age;
+	bool first = true;
+	unsigned n;
+	int fd;
+
+	(void)now_ms;
+	if (d->tc == NULL || !d->tc->loaded[TC_CLIENT])
+		return;
+	fd = d->tc->obj[TC_CLIENT].cache_fd;
+	ttl = (uint64_t)d->conf->cache_ttl_ms * 1000000;
+	for (n = 0; n < LBSP_TC_MAX_CACHE; n++) {
+		if (bpf_map_get_next_key(fd, first ? NULL : &key, &next) != 0)
+			break;
+		first = false;
+		key = next;
+		if (bpf_map_lookup_elem(fd, &key, &e) != 0)
+			continue;
+		age = ns > e.updated_ns ? ns - e.updated_ns : 0;
+		if (age >= ttl)
+			continue;	/* expired: the programs ignore it */
+		pr_open_object(p, NULL);
+		pr_addr(p, "vip", key.vip);
+		pr_addr(p, "identity", key.identity);
+		pr_addr(p, "server", e.server);
+		pr_u64(p, "ttl_s", (ttl - age) / 1000000000u);
+		pr_close_object(p);
+	}
+}

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * tc.h -- the tc/eBPF datapath of the client and server roles
+ * (bpf/client.bpf.c, bpf/server.bpf.c): load, configure, attach,
+ * pin, detach; and read back what the programs learned.
+ *
+ * Lifetime (lbsp(7)): maps and links are pinned under
+ * /sys/fs/bpf/lbsp/ns<netns inode>/ (one directory per network
+ * namespace: bpffs is global).  SIGTERM detaches the programs and
+ * removes the pins.  A daemon killed without a chance to clean up
+ * (kill -9) leaves the programs attached through their pins: traffic
+ * keeps working with the state they hold; the next start takes the
+ * pinned maps over and swaps its programs into the pinned links.
+ */
+#ifndef LBSPD_TC_H
+#define LBSPD_TC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sp/conf.h>
+
+#include "lbsp_tc.h"
+#include "lbspd.h"
+
+struct pr;
+
+#define TC_PIN_ROOT	"/sys/fs/bpf/lbsp"
+
+enum tc_role {
+	TC_CLIENT,
+	TC_SERVER,
+	TC__ROLES
+};
+
+/* One role's loaded object: its two programs and its maps. */
+struct tc_obj {
+	enum tc_role role;
+	void *skel;		/* struct lbsp_client / lbsp_server */
+	int egress_fd, ingress_fd;	/* programs */
+	int conf_fd, counters_fd, flows_fd;
+	int vips_fd, vip_ports_fd, ports_fd, cache_fd;	/* client, else -1 */
+};
+
+extern const char *const tc_counter_names[LBSP_TC_C__COUNT];
+extern const char *const tc_role_names[TC__ROLES];
+
+/*
+ * tc_obj_open - open and load one role's programs (the verifier's log
+ * goes to the log on failure).  With pindir, the maps are pinned there
+ * (taken over when already pinned by an earlier daemon).
+ * Returns 0, or -1 with a message in err.
+ */
+int tc_obj_open(struct tc_obj *o, enum tc_role role, const char *pindir,
+    char *err, size_t errlen);
+void tc_obj_close(struct tc_obj *o);
+
+/* Write the configuration maps from conf (identity: seg1 for "identity
+ * random" or a literal).  Returns 0 or -1. */
+int tc_obj_configure(struct tc_obj *o, const struct sp_conf *conf,
+    const uint8_t identity[16]);
+
+/* The per-CPU counters, summed. */
+int tc_obj_counters(const struct tc_obj *o, uint64_t out[LBSP_TC_C__COUNT]);
+
+/*
+ * Client fallback on the daemon's clock: a redirected flow that has
+ * had no answer for fallback_ms goes back to the vip and its cache
+ * entry goes.  now_ns: CLOCK_MONOTONIC.  Returns the flows that fell
+ * back.
+ */
+unsigned tc_obj_fallback(struct tc_obj *o, uint64_t now_ns,
+    uint64_t fallback_ns);
+
+/*
+ * The start-up probe (selftest.c): load both roles (the verifier on
+ * this kernel), run the client egress program on a crafted packet to
+ * a vip and check the option it puts on.  Returns true when it works;
+ * detail says what failed.
+ */
+bool tc_probe(char *detail, size_t len);
+
+/* Which roles of conf run on tc, given the self-test's findings. */
+unsigned tc_roles_wanted(const struct sp_conf *conf,
+    const struct lbspd_paths *paths);
+
+/*
+ * tc_start - load the roles in d->tc_roles, fill their maps, pin them
+ * and attach the programs to every Ethernet interface that is up.
+ * uid/gid: the daemon's user after the privilege drop (it owns the pin
+ * directory, to remove it at exit).  Returns 0 or -1 (logged).
+ */
+int tc_start(struct lbspd *d, uid_t uid, gid_t gid);
+
+/* Detach, unpin, unload. */
+void tc_stop(struct lbspd *d);
+
+/* After a reload or an identity rotation: rewrite the maps. d->lock. */
+void tc_configure(struct lbspd *d);
+
+/* Periodic work (main thread): the client fallback. d->lock held. */
+void tc_tick(struct lbspd *d);
+
+/* lbspctl: the datapath of each role and the kernel counters; the
+ * flows and cache entries of the maps.  d->lock held. */
+void tc_stats_print(struct pr *p, struct lbspd *d);
+void tc_flows_print(struct pr *p, struct lbspd *d, uint64_t now_ms);
+void tc_cache_print(struct pr *p, struct lbspd *d, uint64_t now_ms);
+
+#endif /* LBSPD_TC_H */

@@ -1,0 +1,592 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * check_tc.c -- the tc programs (bpf/client.bpf.c, bpf/server.bpf.c)
+ * run by the kernel on crafted packets (bpf_prog_test_run_opts), no
+ * namespace needed; the bytes they return are compared with what
+ * libsp makes of the same packet (the NFQUEUE path's code).  Loading
+ * them is the verifier check of this kernel.  Root only (exit 77).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <check.h>
+
+#include <sp/conf.h>
+#include <sp/csum.h>
+#include <sp/dopt.h>
+#include <sp/exthdr.h>
+#include <sp/tcp.h>
+
+#include "tc.h"
+#include "testpkt.h"
+
+#define ETH	14
+
+static const uint8_t vip[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0xf, [14] = 1 };
+static const uint8_t other[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0xe, [15] = 9 };
+static const uint8_t outside[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 6, [15] = 1 };
+
+static struct sp_conf *conf;
+static struct tc_obj obj;
+static uint8_t in[TP_MAX + ETH], out[TP_MAX + ETH + 64], want[TP_MAX];
+static size_t want_len;
+
+static void
+setup_role(enum tc_role role)
+{
+	char err[200];
+
+	conf = calloc(1, sizeof(*conf));
+	ck_assert_ptr_nonnull(conf);
+	sp_conf_defaults(conf);
+	conf->roles = role == TC_CLIENT ? SP_CONF_ROLE_CLIENT :
+	    SP_CONF_ROLE_SERVER;
+	conf->nvips = 1;
+	sp_conf_vip_defaults(&conf->vips[0]);
+	memcpy(conf->vips[0].addr, vip, 16);
+	conf->vips[0].nallow = 1;
+	memcpy(conf->vips[0].allow[0].addr, tp_server, 8);
+	conf->vips[0].allow[0].len = 64;
+	ck_assert_msg(tc_obj_open(&obj, role, NULL, err, sizeof(err)) == 0,
+	    "%s", err);
+	ck_assert_int_eq(tc_obj_configure(&obj, conf, tp_src), 0);
+}
+
+static void
+setup_client(void)
+{
+	setup_role(TC_CLIENT);
+}
+
+static void
+setup_server(void)
+{
+	setup_role(TC_SERVER);
+}
+
+static void
+teardown(void)
+{
+	tc_obj_close(&obj);
+	free(conf);
+}
+
+/* Run prog on the IPv6 packet pkt[0..len) behind an Ethernet header;
+ * returns the IPv6 length out of it (at out + ETH). */
+static size_t
+run(int prog, const uint8_t *pkt, size_t len)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in,
+	    .data_size_in = (uint32_t)(len + ETH), .data_out = out,
+	    .data_size_out = sizeof(out), .repeat = 1);
+
+	memset(in, 0, ETH);
+	in[0] = 0x02;
+	in[6] = 0x02;
+	in[12] = 0x86;
+	in[13] = 0xdd;
+	memcpy(in + ETH, pkt, len);
+	ck_assert_int_eq(bpf_prog_test_run_opts(prog, &o), 0);
+	ck_assert_uint_eq(o.retval, 0);	/* TC_ACT_OK, always */
+	ck_assert_uint_ge(o.data_size_out, ETH);
+	ck_assert_mem_eq(out, in, ETH);
+	return o.data_size_out - ETH;
+}
+
+static uint64_t
+counter(enum lbsp_tc_counter c)
+{
+	uint64_t v[LBSP_TC_C__COUNT];
+
+	ck_assert_int_eq(tc_obj_counters(&obj, v), 0);
+	return v[c];
+}
+
+/* The output is the expected packet (TC_DEBUG=1 lists the bytes that
+ * differ, to find a checksum or an offset gone wrong). */
+static void
+assert_out(size_t got)
+{
+	if (getenv("TC_DEBUG") != NULL && got == want_len) {
+		size_t i;
+
+		for (i = 0; i < want_len; i++)
+			if (out[ETH + i] != want[i])
+				fprintf(stderr, "diff at %zu: got %02x want %02x\n",
+				    i, out[ETH + i], want[i]);
+	}
+	ck_assert_uint_eq(got, want_len);
+	ck_assert_mem_eq(out + ETH, want, want_len);
+}
+
+static size_t
+build(uint8_t *pkt, const char *ext, uint8_t proto, uint8_t flags,
+    size_t payload)
+{
+	struct tp_spec sp = { .ext = ext, .proto = proto, .tcp_flags = flags,
+	    .payload = payload, .seed = 11 };
+	size_t len = tp_build(pkt, &sp);
+
+	memcpy(&pkt[SP_IP6_OFF_DST], vip, 16);
+	if (proto == 6 || proto == 17 || proto == 58) {
+		size_t l4 = tp_l4_off(&sp), coff = proto == 6 ? 16 :
+		    proto == 17 ? 6 : 2;
+
+		sp_put16(&pkt[l4 + coff], tp_ref_csum(pkt, len, l4, proto));
+	}
+	return len;
+}
+
+/* The answer to a packet: addresses and ports swapped, from "from". */
+static size_t
+answer(uint8_t *pkt, const uint8_t *req, size_t len, const uint8_t *from,
+    uint8_t flags)
+{
+	struct sp_exthdr_info w;
+	uint8_t t[2];
+
+	memcpy(pkt, req, len);
+	memcpy(&pkt[SP_IP6_OFF_DST], &req[SP_IP6_OFF_SRC], 16);
+	memcpy(&pkt[SP_IP6_OFF_SRC], from, 16);
+	ck_assert_int_eq(sp_exthdr_walk(pkt, len, 0, &w), SP_OK);
+	memcpy(t, &pkt[w.l4_off], 2);
+	memcpy(&pkt[w.l4_off], &pkt[w.l4_off + 2], 2);
+	memcpy(&pkt[w.l4_off + 2], t, 2);
+	if (w.l4_proto == 6)
+		pkt[w.l4_off + 13] = flags;
+	sp_put16(&pkt[w.l4_off + (w.l4_proto == 6 ? 16 : 6)],
+	    tp_ref_csum(pkt, len, w.l4_off, w.l4_proto));
+	return len;
+}
+
+static void
+with_option(uint8_t *pkt, size_t *len, const uint8_t *seg1,
+    const uint8_t *seg2)
+{
+	struct sp_lbsp o;
+
+	memcpy(o.seg1, seg1, 16);
+	memcpy(o.seg2, seg2, 16);
+	ck_assert_int_eq(sp_dopt_set(pkt, len, TP_MAX, 0x1e, &o, NULL), SP_OK);
+}
+
+/* What the NFQUEUE path makes of pkt: clamp, then the option. */
+static void
+expect_option(const uint8_t *pkt, size_t len, const uint8_t *seg1,
+    const uint8_t *seg2)
+{
+	bool changed;
+
+	memcpy(want, pkt, len);
+	want_len = len;
+	(void)sp_tcp_mss_clamp(want, want_len, sp_tcp_mss_for_mtu(1500),
+	    &changed);
+	with_option(want, &want_len, seg1, seg2);
+}
+
+static const uint8_t zero16[16];
+
+/* ------------------------------------------------------------ client */
+
+START_TEST(client_inserts)
+{
+	static const struct { uint8_t proto, flags; size_t payload; } v[] = {
+		{ 6, SP_TCP_SYN, 0 }, { 6, SP_TCP_ACK, 1000 },
+		{ 17, 0, 1 }, { 17, 0, 1300 }, { 58, 0, 56 },
+	};
+	uint8_t pkt[TP_MAX];
+	unsigned i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		size_t len = build(pkt, NULL, v[i].proto, v[i].flags,
+		    v[i].payload);
+
+		expect_option(pkt, len, tp_src, zero16);
+		assert_out(run(obj.egress_fd, pkt, len));
+	}
+	ck_assert_uint_eq(counter(LBSP_TC_C_INSERTED), 5);
+	ck_assert_uint_eq(counter(LBSP_TC_C_MSS_CLAMPED), 1);
+}
+END_TEST
+
+START_TEST(client_mss_value)
+{
+	uint8_t pkt[TP_MAX];
+	struct sp_exthdr_info w;
+	size_t len = build(pkt, NULL, 6, SP_TCP_SYN, 0), got;
+
+	got = run(obj.egress_fd, pkt, len);
+	ck_assert_int_eq(sp_exthdr_walk(out + ETH, got, 0, &w), SP_OK);
+	/* MSS option first in tp_build's SYN: kind 2, len 4, value. */
+	ck_assert_uint_eq(out[ETH + w.l4_off + 20], 2);
+	ck_assert_uint_eq(sp_get16(&out[ETH + w.l4_off + 22]), 1400);
+	ck_assert_uint_eq(tp_ref_csum(out + ETH, got, w.l4_off, 6),
+	    sp_get16(&out[ETH + w.l4_off + 16]));
+}
+END_TEST
+
+START_TEST(client_refusals)
+{
+	static const struct { const char *ext; enum lbsp_tc_counter c; } v[] = {
+		{ "H", LBSP_TC_C_HOP_BY_HOP }, { "A", LBSP_TC_C_AH },
+		{ "f", LBSP_TC_C_FRAGMENT }, { "D", LBSP_TC_C_DSTOPTS },
+		{ "RRRRRRRRR", LBSP_TC_C_MALFORMED },
+	};
+	uint8_t pkt[TP_MAX];
+	unsigned i;
+	size_t len;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		len = build(pkt, v[i].ext, 17, 0, 20);
+		memcpy(want, pkt, len);
+		want_len = len;
+		assert_out(run(obj.egress_fd, pkt, len));
+		ck_assert_msg(counter(v[i].c) == 1, "%s", v[i].ext);
+	}
+	/* Jumbogram: Payload Length 0. */
+	len = build(pkt, NULL, 17, 0, 20);
+	pkt[4] = pkt[5] = 0;
+	memcpy(want, pkt, len);
+	want_len = len;
+	assert_out(run(obj.egress_fd, pkt, len));
+	ck_assert_uint_eq(counter(LBSP_TC_C_JUMBO), 1);
+	/* Not to a vip. */
+	len = build(pkt, NULL, 17, 0, 20);
+	memcpy(&pkt[SP_IP6_OFF_DST], other, 16);
+	sp_put16(&pkt[40 + 6], tp_ref_csum(pkt, len, 40, 17));
+	memcpy(want, pkt, len);
+	want_len = len;
+	assert_out(run(obj.egress_fd, pkt, len));
+	ck_assert_uint_eq(counter(LBSP_TC_C_NOT_VIP), 1);
+	/* Too big for the MTU once 40 bytes longer (not GSO). */
+	len = build(pkt, NULL, 17, 0, 1500 - 40 - 8 - 39);
+	memcpy(want, pkt, len);
+	want_len = len;
+	assert_out(run(obj.egress_fd, pkt, len));
+	ck_assert_uint_eq(counter(LBSP_TC_C_TOO_BIG), 1);
+	ck_assert_uint_eq(counter(LBSP_TC_C_INSERTED), 0);
+}
+END_TEST
+
+START_TEST(client_learns_and_redirects)
+{
+	uint8_t syn[TP_MAX], ack[TP_MAX], pkt[TP_MAX];
+	struct lbsp_tc_cache_key ck;
+	struct lbsp_tc_cache ce;
+	size_t len, alen;
+	bool changed;
+
+	/* 1. SYN to the vip: seg2 zero, no redirect. */
+	len = build(syn, NULL, 6, SP_TCP_SYN, 0);
+	expect_option(syn, len, tp_src, zero16);
+	assert_out(run(obj.egress_fd, syn, len));
+
+	/* 2. The SYN-ACK from the server (single pass: straight from S),
+	 * with seg1 = us, seg2 = S: learned, src S -> vip. */
+	alen = answer(ack, syn, len, tp_server, SP_TCP_SYN | SP_TCP_ACK);
+	with_option(ack, &alen, tp_src, tp_server);
+	memcpy(want, ack, alen);
+	want_len = alen;
+	ck_assert_int_eq(sp_pkt_set_addr(want, want_len, SP_ADDR_SRC, vip),
+	    SP_OK);
+	(void)sp_tcp_mss_clamp(want, want_len, sp_tcp_mss_for_mtu(1500),
+	    &changed);
+	assert_out(run(obj.ingress_fd, ack, alen));
+	ck_assert_uint_eq(counter(LBSP_TC_C_LEARNED), 1);
+	ck_assert_uint_eq(counter(LBSP_TC_C_SRC_REWRITTEN), 1);
+	memcpy(ck.vip, vip, 16);
+	memcpy(ck.identity, tp_src, 16);
+	ck_assert_int_eq(bpf_map_lookup_elem(obj.cache_fd, &ck, &ce), 0);
+	ck_assert_mem_eq(ce.server, tp_server, 16);
+
+	/* 3. The next packet of the flow goes to S, seg2 = S. */
+	len = build(pkt, NULL, 6, SP_TCP_ACK, 100);
+	memcpy(want, pkt, len);
+	want_len = len;
+	ck_assert_int_eq(sp_pkt_set_addr(want, want_len, SP_ADDR_DST,
+	    tp_server), SP_OK);
+	with_option(want, &want_len, tp_src, tp_server);
+	assert_out(run(obj.egress_fd, pkt, len));
+	ck_assert_uint_eq(counter(LBSP_TC_C_REDIRECTED), 1);
+	/* A UDP flow to the vip follows the cache from its first packet. */
+	len = build(pkt, NULL, 17, 0, 30);
+	memcpy(want, pkt, len);
+	want_len = len;
+	ck_assert_int_eq(sp_pkt_set_addr(want, want_len, SP_ADDR_DST,
+	    tp_server), SP_OK);
+	with_option(want, &want_len, tp_src, tp_server);
+	assert_out(run(obj.egress_fd, pkt, len));
+	ck_assert_uint_eq(counter(LBSP_TC_C_REDIRECTED), 2);
+
+	/* 4. Fallback on the daemon's clock: the UDP flow was never
+	 * answered; far enough in the future it goes back to the vip. */
+	ck_assert_uint_eq(tc_obj_fallback(&obj, 1, 1000), 0);
+	ck_assert_uint_eq(tc_obj_fallback(&obj, UINT64_MAX / 2, 1000), 1);
+	ck_assert_int_ne(bpf_map_lookup_elem(obj.cache_fd, &ck, &ce), 0);
+	expect_option(pkt, len, tp_src, zero16);
+	assert_out(run(obj.egress_fd, pkt, len));
+}
+END_TEST
+
+START_TEST(client_ingress_checks)
+{
+	uint8_t syn[TP_MAX], ack[TP_MAX];
+	size_t len, alen;
+
+	len = build(syn, NULL, 6, SP_TCP_ACK, 10);
+	(void)run(obj.egress_fd, syn, len);
+	/* From the vip, seg2 outside allow-servers: not learned. */
+	alen = answer(ack, syn, len, vip, SP_TCP_ACK);
+	with_option(ack, &alen, tp_src, outside);
+	memcpy(want, ack, alen);
+	want_len = alen;
+	assert_out(run(obj.ingress_fd, ack, alen));
+	ck_assert_uint_eq(counter(LBSP_TC_C_SEG2_REJECTED), 1);
+	ck_assert_uint_eq(counter(LBSP_TC_C_LEARNED), 0);
+	/* seg1 not ours. */
+	alen = answer(ack, syn, len, vip, SP_TCP_ACK);
+	with_option(ack, &alen, other, tp_server);
+	memcpy(want, ack, alen);
+	want_len = alen;
+	assert_out(run(obj.ingress_fd, ack, alen));
+	ck_assert_uint_eq(counter(LBSP_TC_C_IDENTITY_MISMATCH), 1);
+	ck_assert_uint_eq(counter(LBSP_TC_C_LEARNED), 0);
+	/* From a server outside allow-servers: not ours, untouched. */
+	alen = answer(ack, syn, len, outside, SP_TCP_ACK);
+	memcpy(want, ack, alen);
+	want_len = alen;
+	assert_out(run(obj.ingress_fd, ack, alen));
+	ck_assert_uint_eq(counter(LBSP_TC_C_SRC_REWRITTEN), 0);
+}
+END_TEST
+
+/* An ICMPv6 error of type from router 2001:db8:9::1 to the client,
+ * quoting the first qlen bytes of quoted[0..len). */
+static size_t
+icmp_error_of(uint8_t *pkt, uint8_t type, const uint8_t *quoted,
+    size_t len, size_t qlen)
+{
+	static const uint8_t router[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 9,
+	    [15] = 1 };
+
+	if (qlen > len)
+		qlen = len;
+	memset(pkt, 0, 48);
+	pkt[0] = 0x60;
+	sp_put16(&pkt[4], (uint16_t)(8 + qlen));
+	pkt[6] = 58;
+	pkt[7] = 64;
+	memcpy(&pkt[SP_IP6_OFF_SRC], router, 16);
+	memcpy(&pkt[SP_IP6_OFF_DST], tp_src, 16);
+	pkt[40] = type;
+	if (type == 2)
+		sp_put16(&pkt[46], 1280);
+	memcpy(&pkt[48], quoted, qlen);
+	sp_put16(&pkt[42], tp_ref_csum(pkt, 48 + qlen, 40, 58));
+	return 48 + qlen;
+}
+
+START_TEST(client_icmp_errors)
+{
+	uint8_t pkt[TP_MAX], sent[TP_MAX], err[TP_MAX];
+	struct lbsp_tc_cache_key ck;
+	struct lbsp_tc_cache ce;
+	size_t len, slen, elen;
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in,
+	    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
+
+	/* A redirected TCP flow (its server cached) and its packet as
+	 * it left, to the server. */
+	memcpy(ck.vip, vip, 16);
+	memcpy(ck.identity, tp_src, 16);
+	memcpy(ce.server, tp_server, 16);
+	{
+		/* A fresh entry: the programs' clock is CLOCK_MONOTONIC. */
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ce.updated_ns = (uint64_t)ts.tv_sec * 1000000000u +
+		    (uint64_t)ts.tv_nsec;
+	}
+	ck_assert_int_eq(bpf_map_update_elem(obj.cache_fd, &ck, &ce, 0), 0);
+	len = build(pkt, NULL, 6, SP_TCP_ACK, 1200);
+	slen = run(obj.egress_fd, pkt, len);
+	memcpy(sent, out + ETH, slen);
+	ck_assert_mem_eq(&sent[SP_IP6_OFF_DST], tp_server, 16);
+
+	/* Packet Too Big quoting all of it, then only 88 bytes of it
+	 * (no L4 checksum quoted): the quote goes back to the vip. */
+	elen = icmp_error_of(err, 2, sent, slen, 1232 - 48);
+	memcpy(want, err, elen);
+	want_len = elen;
+	ck_assert_int_eq(sp_icmp6_set_inner_addr(want, want_len, SP_ADDR_DST,
+	    vip), SP_OK);
+	assert_out(run(obj.ingress_fd, err, elen));
+	elen = icmp_error_of(err, 2, sent, slen, 88);
+	memcpy(want, err, elen);
+	want_len = elen;
+	ck_assert_int_eq(sp_icmp6_set_inner_addr(want, want_len, SP_ADDR_DST,
+	    vip), SP_OK);
+	assert_out(run(obj.ingress_fd, err, elen));
+	ck_assert_uint_eq(counter(LBSP_TC_C_ICMP_REWRITTEN), 2);
+	ck_assert_uint_eq(counter(LBSP_TC_C_FALLBACKS), 0);
+
+	/* Unreachable, the server never answered: dropped, fallen back. */
+	elen = icmp_error_of(err, 1, sent, slen, 200);
+	memset(in, 0, ETH);
+	in[12] = 0x86;
+	in[13] = 0xdd;
+	memcpy(in + ETH, err, elen);
+	o.data_size_in = (uint32_t)(elen + ETH);
+	ck_assert_int_eq(bpf_prog_test_run_opts(obj.ingress_fd, &o), 0);
+	ck_assert_uint_eq(o.retval, 2);	/* TC_ACT_SHOT */
+	ck_assert_uint_eq(counter(LBSP_TC_C_ICMP_ABSORBED), 1);
+	ck_assert_uint_eq(counter(LBSP_TC_C_FALLBACKS), 1);
+	ck_assert_uint_eq(counter(LBSP_TC_C_ICMP_REWRITTEN), 3);
+	ck_assert_int_ne(bpf_map_lookup_elem(obj.cache_fd, &ck, &ce), 0);
+	/* The flow's next packet goes to the vip, seg2 zero. */
+	expect_option(pkt, len, tp_src, zero16);
+	assert_out(run(obj.egress_fd, pkt, len));
+	/* An error about a flow we do not know passes untouched. */
+	memcpy(&sent[SP_IP6_OFF_DST], other, 16);
+	elen = icmp_error_of(err, 2, sent, slen, 100);
+	memcpy(want, err, elen);
+	want_len = elen;
+	assert_out(run(obj.ingress_fd, err, elen));
+	ck_assert_uint_eq(counter(LBSP_TC_C_ICMP_REWRITTEN), 3);
+}
+END_TEST
+
+/* ------------------------------------------------------------ server */
+
+START_TEST(server_echoes)
+{
+	uint8_t syn[TP_MAX], ack[TP_MAX], pkt[TP_MAX];
+	size_t len, alen, slen;
+
+	/* A SYN arriving straight (seg2 zero) at the server, dst = S. */
+	len = build(syn, NULL, 6, SP_TCP_SYN, 0);
+	memcpy(&syn[SP_IP6_OFF_DST], tp_server, 16);
+	sp_put16(&syn[40 + 16], tp_ref_csum(syn, len, 40, 6));
+	slen = len;
+	memcpy(pkt, syn, len);
+	with_option(pkt, &len, tp_src, zero16);
+	memcpy(want, pkt, len);
+	want_len = len;
+	{
+		bool changed;
+
+		(void)sp_tcp_mss_clamp(want, want_len,
+		    sp_tcp_mss_for_mtu(1500), &changed);
+	}
+	assert_out(run(obj.ingress_fd, pkt, len));
+	ck_assert_uint_eq(counter(LBSP_TC_C_SEG1_LEARNED), 1);
+
+	/* Its SYN-ACK: seg1 echoed, seg2 = S, source unchanged. */
+	alen = answer(ack, syn, slen, tp_server, SP_TCP_SYN | SP_TCP_ACK);
+	expect_option(ack, alen, tp_src, tp_server);
+	assert_out(run(obj.egress_fd, ack, alen));
+	ck_assert_uint_eq(counter(LBSP_TC_C_SEG2_FILLED), 1);
+	ck_assert_uint_eq(counter(LBSP_TC_C_FROM_VIP), 0);
+
+	/* An answer already carrying an option: updated in place. */
+	memcpy(pkt, ack, alen);
+	len = alen;
+	with_option(pkt, &len, other, zero16);
+	memcpy(want, pkt, len);
+	want_len = len;
+	{
+		bool changed;
+		struct sp_lbsp o;
+
+		memcpy(o.seg1, tp_src, 16);
+		memcpy(o.seg2, tp_server, 16);
+		(void)sp_tcp_mss_clamp(want, want_len,
+		    sp_tcp_mss_for_mtu(1500), &changed);
+		ck_assert_int_eq(sp_dopt_set(want, &want_len, TP_MAX, 0x1e,
+		    &o, NULL), SP_OK);
+	}
+	assert_out(run(obj.egress_fd, pkt, len));
+	ck_assert_uint_eq(counter(LBSP_TC_C_UPDATED), 1);
+
+	/* Packets of other flows pass untouched. */
+	len = build(pkt, NULL, 17, 0, 10);
+	memcpy(want, pkt, len);
+	want_len = len;
+	assert_out(run(obj.egress_fd, pkt, len));
+}
+END_TEST
+
+START_TEST(server_answers_from_vip)
+{
+	uint8_t syn[TP_MAX], ack[TP_MAX], pkt[TP_MAX];
+	size_t len, alen, slen;
+
+	/* Through a balancer: dst rewritten to S, seg2 = the vip. */
+	len = build(syn, NULL, 6, SP_TCP_ACK, 10);
+	memcpy(&syn[SP_IP6_OFF_DST], tp_server, 16);
+	sp_put16(&syn[40 + 16], tp_ref_csum(syn, len, 40, 6));
+	slen = len;
+	memcpy(pkt, syn, len);
+	with_option(pkt, &len, tp_src, vip);
+	(void)run(obj.ingress_fd, pkt, len);
+
+	alen = answer(ack, syn, slen, tp_server, SP_TCP_ACK);
+	expect_option(ack, alen, tp_src, tp_server);
+	ck_assert_int_eq(sp_pkt_set_addr(want, want_len, SP_ADDR_SRC, vip),
+	    SP_OK);
+	assert_out(run(obj.egress_fd, ack, alen));
+	ck_assert_uint_eq(counter(LBSP_TC_C_FROM_VIP), 1);
+
+	/* The client learned S and talks to it straight: answers from S. */
+	memcpy(pkt, syn, slen);
+	len = slen;
+	with_option(pkt, &len, tp_src, tp_server);
+	(void)run(obj.ingress_fd, pkt, len);
+	expect_option(ack, alen, tp_src, tp_server);
+	assert_out(run(obj.egress_fd, ack, alen));
+	ck_assert_uint_eq(counter(LBSP_TC_C_FROM_VIP), 1);
+}
+END_TEST
+
+static Suite *
+tc_suite(void)
+{
+	Suite *s = suite_create("tc");
+	TCase *c = tcase_create("client"), *v = tcase_create("server");
+
+	tcase_add_checked_fixture(c, setup_client, teardown);
+	tcase_add_test(c, client_inserts);
+	tcase_add_test(c, client_mss_value);
+	tcase_add_test(c, client_refusals);
+	tcase_add_test(c, client_learns_and_redirects);
+	tcase_add_test(c, client_ingress_checks);
+	tcase_add_test(c, client_icmp_errors);
+	suite_add_tcase(s, c);
+	tcase_add_checked_fixture(v, setup_server, teardown);
+	tcase_add_test(v, server_echoes);
+	tcase_add_test(v, server_answers_from_vip);
+	suite_add_tcase(s, v);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *r;
+	int failed;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "check_tc: needs root (bpf); skipped\n");
+		return 77;
+	}
+	r = srunner_create(tc_suite());
+	srunner_run_all(r, CK_NORMAL);
+	failed = srunner_ntests_failed(r);
+	srunner_free(r);
+	return failed == 0 ? 0 : 1;
+}
