@@ -559,6 +559,14 @@ tc_suite(void)
 	Suite *s = suite_create("tc");
 	TCase *c = tcase_create("client"), *v = tcase_create("server");
 
+	/*
+	 * Each test loads the programs afresh, and the verifier takes
+	 * seconds on a busy machine (3 s per load seen under a parallel
+	 * build): check's 4 s default would call that a hang.  The limit
+	 * only stops a real hang; nothing here is timed.
+	 */
+	tcase_set_timeout(c, 120);
+	tcase_set_timeout(v, 120);
 	tcase_add_checked_fixture(c, setup_client, teardown);
 	tcase_add_test(c, client_inserts);
 	tcase_add_test(c, client_mss_value);
