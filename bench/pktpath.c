@@ -35,8 +35,9 @@
  * (median and minimum over the passes).  Exit 1 when an outcome is not
  * the expected one, 2 on bad usage.
  *
- *   bench/pktpath [-n PASSES] [-s SESSIONS] [-r ROLE] [-w PREFIX]
+ *   bench/pktpath [-v] [-n PASSES] [-s SESSIONS] [-r ROLE] [-w PREFIX]
  *
+ * -v prints what each role counted on pass 0 (lbspctl stats' names);
  * -w writes each mix as PREFIX-ROLE.pcap (raw IPv6) for a look with
  * tshark.  A benchmark, not a test: tests/bench-pktpath.sh runs a few
  * passes only for the checks of pass 0.
@@ -496,10 +497,11 @@ mix_server(struct mix *m, unsigned sessions)
 
 /*
  * Balancer role, vip with NSERVERS servers (rr), everything at
- * PRE_ROUTING: a quarter of the sessions are new identities or known
- * ones (single pass: only the SYN comes here), a quarter clients with
- * redirect off (the whole session, seg2 followed), a quarter legacy
- * SYNs, a quarter SYNs from known identities; and noise.
+ * PRE_ROUTING, 32 identities: half the sessions are single pass (only
+ * the SYN comes here: the scheduler for an identity's first, the stick
+ * table after; one in four with seg2 outside the pool), a quarter
+ * clients with redirect off (the whole session, seg2 followed), a
+ * quarter legacy SYNs; and packets that are not the balancer's.
  */
 static void
 mix_balancer(struct mix *m, unsigned sessions)
@@ -741,6 +743,33 @@ check_pkt(const struct mix *m, unsigned i, const struct lbspd_pkt *p)
 
 /* ------------------------------------------------------------ runs */
 
+/* What the daemon counted, for -v: the names lbspctl stats prints. */
+static void
+print_counters(const struct mix *m, struct lbspd *d)
+{
+#define NAME(id, name) name,
+	static const char *const ctr[] = { LBSPD_COUNTERS(NAME) };
+	static const char *const pas[] = { LBSPD_PASSES(NAME) };
+#undef NAME
+	uint64_t v;
+	unsigned i, n;
+
+	printf("%s counters:", m->role);
+	for (i = n = 0; i < LBSPD_C__COUNT; i++)
+		if ((v = lbspd_read(&d->stats.ctr[i])) != 0 && ++n)
+			printf(" %s %llu", ctr[i], (unsigned long long)v);
+	printf("%s\n%s passed:", n ? "" : " none", m->role);
+	for (i = n = 0; i < LBSPD_P__COUNT; i++)
+		if ((v = lbspd_read(&d->stats.pass[i])) != 0 && ++n)
+			printf(" %s %llu", pas[i], (unsigned long long)v);
+	printf("%s\n%s malformed:", n ? "" : " none", m->role);
+	for (i = n = 0; i < SP_ERR__COUNT; i++)
+		if ((v = lbspd_read(&d->stats.malformed[i])) != 0 && ++n)
+			printf(" %s %llu", sp_strerror((enum sp_err)i),
+			    (unsigned long long)v);
+	printf("%s\n", n ? "" : " none");
+}
+
 static uint64_t
 now_ns(void)
 {
@@ -760,12 +789,12 @@ cmp_u64(const void *a, const void *b)
 
 /*
  * One pass of mix m through a fresh daemon state: checked (returns the
- * mismatches) or timed (*ns, the processing only).  *modified counts the
- * packets sent back changed.
+ * mismatches; with verbose, prints the counters) or timed (*ns, the
+ * processing only).  *modified counts the packets sent back changed.
  */
 static unsigned
-pass(const struct mix *m, const char *conftext, bool check, uint64_t *ns,
-    unsigned *modified)
+pass(const struct mix *m, const char *conftext, bool check, bool verbose,
+    uint64_t *ns, unsigned *modified)
 {
 	static uint8_t scratch[PKT_CAP];
 	struct lbspd *d = daemon_new(m->role, conftext);
@@ -789,6 +818,8 @@ pass(const struct mix *m, const char *conftext, bool check, uint64_t *ns,
 	}
 	*ns = now_ns() - t0;
 	*modified = mod;
+	if (verbose)
+		print_counters(m, d);
 	daemon_free(d);
 	return bad;
 }
@@ -825,7 +856,7 @@ write_pcap(const struct mix *m, const char *prefix)
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: pktpath [-n passes] [-s sessions] "
+	fprintf(stderr, "usage: pktpath [-v] [-n passes] [-s sessions] "
 	    "[-r client|server|balancer] [-w prefix]\n");
 	exit(2);
 }
@@ -857,10 +888,11 @@ main(int argc, char *argv[])
 	};
 	const char *only = NULL, *prefix = NULL;
 	unsigned passes = 200, sessions = 256, r, i, mod = 0, bad = 0;
+	bool verbose = false;
 	uint64_t *ns;
 	int ch;
 
-	while ((ch = getopt(argc, argv, "n:r:s:w:")) != -1) {
+	while ((ch = getopt(argc, argv, "n:r:s:vw:")) != -1) {
 		switch (ch) {
 		case 'n':
 			passes = number(optarg, 1, 100000);
@@ -874,6 +906,9 @@ main(int argc, char *argv[])
 			break;
 		case 's':
 			sessions = number(optarg, NIDS, 8192);
+			break;
+		case 'v':
+			verbose = true;
 			break;
 		case 'w':
 			prefix = optarg;
@@ -901,11 +936,12 @@ main(int argc, char *argv[])
 		if (prefix != NULL && write_pcap(&m, prefix) == -1)
 			return 1;
 		/* Pass 0: every outcome checked (and warms the caches). */
-		bad += pass(&m, roles[r].conf, true, &t, &mod);
+		bad += pass(&m, roles[r].conf, true, verbose, &t, &mod);
 		for (i = 0; i < passes; i++) {
 			unsigned mi;
 
-			(void)pass(&m, roles[r].conf, false, &ns[i], &mi);
+			(void)pass(&m, roles[r].conf, false, false, &ns[i],
+			    &mi);
 		}
 		qsort(ns, passes, sizeof(*ns), cmp_u64);
 		printf("%-9s %8u %9u %9u %12.1f %12.1f\n", m.role, m.n, mod,
