@@ -533,20 +533,18 @@ pindir_make(struct tc_state *t, uid_t uid, gid_t gid)
 		log_warn("/proc/self/ns/net");
 		return -1;
 	}
-	/* Sticky like /tmp: each daemon removes its own directory. */
-	if (mkdir(TC_PIN_ROOT, 01777) == -1 && errno != EEXIST) {
-		log_warn("mkdir %s", TC_PIN_ROOT);
-		return -1;
-	}
-	(void)chmod(TC_PIN_ROOT, 01777);
+	/* Both directories root's, group the daemon's, 0770: root (maybe
+	 * without CAP_DAC_OVERRIDE, as under systemd) pins there, and the
+	 * daemon, once it is its user, removes the pins and its directory
+	 * at exit. */
+	(void)uid;
 	snprintf(t->pindir, sizeof(t->pindir), "%s/ns%llu", TC_PIN_ROOT,
 	    (unsigned long long)st.st_ino);
-	if (mkdir(t->pindir, 0700) == -1 && errno != EEXIST) {
-		log_warn("mkdir %s", t->pindir);
-		return -1;
-	}
-	if (chown(t->pindir, uid, gid) == -1) {
-		log_warn("chown %s", t->pindir);
+	if ((mkdir(TC_PIN_ROOT, 0770) == -1 && errno != EEXIST) ||
+	    chown(TC_PIN_ROOT, 0, gid) == -1 || chmod(TC_PIN_ROOT, 0770) == -1 ||
+	    (mkdir(t->pindir, 0770) == -1 && errno != EEXIST) ||
+	    chown(t->pindir, 0, gid) == -1 || chmod(t->pindir, 0770) == -1) {
+		log_warn("preparing %s", t->pindir);
 		return -1;
 	}
 	return 0;

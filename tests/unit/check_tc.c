@@ -624,6 +624,9 @@ tc_suite(void)
 	Suite *s = suite_create("tc");
 	TCase *c = tcase_create("client"), *v = tcase_create("server");
 
+	/* Loading runs the verifier: seconds on a loaded machine. */
+	tcase_set_timeout(c, 120);
+	tcase_set_timeout(v, 120);
 	tcase_add_checked_fixture(c, setup_client, teardown);
 	tcase_add_test(c, client_inserts);
 	tcase_add_test(c, client_mss_value);
