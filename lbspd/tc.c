@@ -533,17 +533,18 @@ pindir_make(struct tc_state *t, uid_t uid, gid_t gid)
 		log_warn("/proc/self/ns/net");
 		return -1;
 	}
-	/* Both directories root's, group the daemon's, 0770: root (maybe
-	 * without CAP_DAC_OVERRIDE, as under systemd) pins there, and the
-	 * daemon, once it is its user, removes the pins and its directory
-	 * at exit. */
-	(void)uid;
+	/* The root directory root's, group the daemon's, 0770; ours the
+	 * daemon user's, group root, 0770: root (maybe without
+	 * CAP_DAC_OVERRIDE, as under systemd) pins there through the
+	 * group, and the daemon, once it is its user, removes the pins
+	 * and, as the owner, its directory at exit (even should the root
+	 * directory be sticky). */
 	snprintf(t->pindir, sizeof(t->pindir), "%s/ns%llu", TC_PIN_ROOT,
 	    (unsigned long long)st.st_ino);
 	if ((mkdir(TC_PIN_ROOT, 0770) == -1 && errno != EEXIST) ||
 	    chown(TC_PIN_ROOT, 0, gid) == -1 || chmod(TC_PIN_ROOT, 0770) == -1 ||
 	    (mkdir(t->pindir, 0770) == -1 && errno != EEXIST) ||
-	    chown(t->pindir, 0, gid) == -1 || chmod(t->pindir, 0770) == -1) {
+	    chown(t->pindir, uid, 0) == -1 || chmod(t->pindir, 0770) == -1) {
 		log_warn("preparing %s", t->pindir);
 		return -1;
 	}
