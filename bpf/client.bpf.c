@@ -173,6 +173,8 @@ lbsp_client_egress(struct __sk_buff *skb)
 		(void)bpf_map_update_elem(&tc_ports, &pk, &vk, BPF_ANY);
 	}
 	if (f != NULL) {
+		flow_reopen(f, &p, now);
+		flow_tcp_ends(f, &p, true);
 		f->last_ns = now;
 		f->packets_orig++;
 	}
@@ -423,6 +425,7 @@ lbsp_client_ingress(struct __sk_buff *skb)
 	}
 	if (f != NULL) {
 		__sync_fetch_and_or(&f->flags, LBSP_TC_CF_ANSWERED);
+		flow_tcp_ends(f, &p, false);
 		f->last_ns = now;
 		f->packets_reply++;
 	}

@@ -302,6 +302,37 @@ malformed:
 	return true;
 }
 
+/* ---------------------------------------------------------------- flows */
+
+/* Note the TCP ends a packet of flow f carries (orig: the client's
+ * direction). */
+static __always_inline void
+flow_tcp_ends(struct lbsp_tc_flow *f, const struct lbsp_pkt *p, bool orig)
+{
+	__u32 add = 0;
+
+	if (p->l4_proto != NH_TCP)
+		return;
+	if (p->tcp_flags & TCP_FIN)
+		add |= orig ? LBSP_TC_F_FIN_ORIG : LBSP_TC_F_FIN_REPLY;
+	if (p->tcp_flags & TCP_RST)
+		add |= LBSP_TC_F_RST;
+	if (add != 0)
+		__sync_fetch_and_or(&f->flags, add);
+}
+
+/* A new SYN on the 5-tuple of a closed flow (the port is used again):
+ * the flow starts afresh. */
+static __always_inline void
+flow_reopen(struct lbsp_tc_flow *f, const struct lbsp_pkt *p, __u64 now)
+{
+	if (p->l4_proto == NH_TCP && (p->tcp_flags & TCP_SYN) &&
+	    !(p->tcp_flags & TCP_ACK) && (f->flags & LBSP_TC_F_CLOSING)) {
+		__builtin_memset(f, 0, sizeof(*f));
+		f->created_ns = now;
+	}
+}
+
 /* ---------------------------------------------------------------- steps */
 
 /* Fold a 32-bit one's complement sum to 16 bits. */

@@ -77,6 +77,13 @@ struct lbsp_tc_flow_key {
 #define LBSP_TC_CF_REDIRECTED	0x01	/* packets go straight to server */
 #define LBSP_TC_CF_ANSWERED	0x02	/* something came back */
 #define LBSP_TC_CF_FELL_BACK	0x04	/* server dropped: back to the vip */
+/* TCP ends seen, both roles ("orig": the client's direction); the
+ * daemon expires closed flows after timeout linger. */
+#define LBSP_TC_F_FIN_ORIG	0x10
+#define LBSP_TC_F_FIN_REPLY	0x20
+#define LBSP_TC_F_RST		0x40
+#define LBSP_TC_F_CLOSING	(LBSP_TC_F_FIN_ORIG | LBSP_TC_F_FIN_REPLY | \
+				 LBSP_TC_F_RST)
 /* Server flow flags. */
 #define LBSP_TC_SF_VIA_VIP	0x100	/* came through a balancer for vip */
 

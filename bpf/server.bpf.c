@@ -66,6 +66,8 @@ lbsp_server_ingress(struct __sk_buff *skb)
 		if (f == NULL)
 			return TC_ACT_OK;
 	}
+	flow_reopen(f, &p, now);
+	flow_tcp_ends(f, &p, true);
 	/* seg2 neither zero nor us: the vip, from a balancer. */
 	via_vip = !addr_zero(p.seg2) && !addr_eq(p.seg2, p.dst);
 	addr_copy(f->identity, p.seg1);
@@ -105,6 +107,7 @@ lbsp_server_egress(struct __sk_buff *skb)
 	f = bpf_map_lookup_elem(&tc_flows, &key);
 	if (f == NULL)
 		return TC_ACT_OK;
+	flow_tcp_ends(f, &p, false);
 	f->last_ns = bpf_ktime_get_ns();
 	f->packets_reply++;
 

@@ -53,7 +53,9 @@ priv_drop(uid_t uid, gid_t gid, bool net_raw, bool bpf)
 
 	if (net_raw)
 		keep[nkeep++] = CAP_NET_RAW;
-	if (bpf)
+	/* CAP_BPF only when we have it to keep (a service manager's
+	 * bounding set may lack it; CAP_SYS_ADMIN loaded the programs). */
+	if (bpf && prctl(PR_CAPBSET_READ, CAP_BPF, 0, 0, 0) == 1)
 		keep[nkeep++] = CAP_BPF;
 
 	/* The bounding set first, while CAP_SETPCAP is still ours. */

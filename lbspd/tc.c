@@ -359,6 +359,68 @@ tc_obj_fallback(struct tc_obj *o, uint64_t now_ns, uint64_t fallback_ns)
 	return fell;
 }
 
+/* Idle limit of flow f, ns. */
+static uint64_t
+flow_timeout_ns(const struct lbsp_tc_flow_key *k, const struct lbsp_tc_flow *f,
+    const struct sp_conf *conf)
+{
+	uint32_t ms;
+
+	if (k->proto == 6)
+		ms = (f->flags & LBSP_TC_F_RST) ||
+		    (f->flags & (LBSP_TC_F_FIN_ORIG | LBSP_TC_F_FIN_REPLY)) ==
+		    (LBSP_TC_F_FIN_ORIG | LBSP_TC_F_FIN_REPLY) ?
+		    conf->timeout_linger_ms : conf->timeout_tcp_established_ms;
+	else if (k->proto == 17)
+		ms = conf->timeout_udp_ms;
+	else
+		ms = conf->timeout_other_ms;
+	return (uint64_t)ms * 1000000;
+}
+
+unsigned
+tc_obj_expire(struct tc_obj *o, uint64_t now_ns, const struct sp_conf *conf,
+    unsigned max)
+{
+	struct lbsp_tc_flow_key key, next, *dead;
+	struct lbsp_tc_flow f;
+	unsigned n, ndead = 0, i;
+	bool first = true;
+
+	dead = calloc(max, sizeof(*dead));
+	if (dead == NULL)
+		return 0;
+	/* Collect first, delete after: deleting under get_next_key would
+	 * restart the walk. */
+	for (n = 0; n < LBSP_TC_MAX_FLOWS && ndead < max; n++) {
+		if (bpf_map_get_next_key(o->flows_fd, first ? NULL : &key,
+		    &next) != 0)
+			break;
+		first = false;
+		key = next;
+		if (bpf_map_lookup_elem(o->flows_fd, &key, &f) != 0 ||
+		    now_ns < f.last_ns ||
+		    now_ns - f.last_ns < flow_timeout_ns(&key, &f, conf))
+			continue;
+		dead[ndead++] = key;
+	}
+	for (i = 0; i < ndead; i++) {
+		(void)bpf_map_delete_elem(o->flows_fd, &dead[i]);
+		if (o->role == TC_CLIENT) {
+			struct lbsp_tc_port_key pk;
+
+			memset(&pk, 0, sizeof(pk));
+			memcpy(pk.local, dead[i].src, 16);
+			pk.lport = dead[i].sport;
+			pk.rport = dead[i].dport;
+			pk.proto = dead[i].proto;
+			(void)bpf_map_delete_elem(o->ports_fd, &pk);
+		}
+	}
+	free(dead);
+	return ndead;
+}
+
 /* ------------------------------------------------------------ probe */
 
 bool
@@ -471,20 +533,19 @@ pindir_make(struct tc_state *t, uid_t uid, gid_t gid)
 		log_warn("/proc/self/ns/net");
 		return -1;
 	}
-	/* Sticky like /tmp: each daemon removes its own directory. */
-	if (mkdir(TC_PIN_ROOT, 01777) == -1 && errno != EEXIST) {
-		log_warn("mkdir %s", TC_PIN_ROOT);
-		return -1;
-	}
-	(void)chmod(TC_PIN_ROOT, 01777);
+	/* The root directory root's, group the daemon's, 0770; ours the
+	 * daemon user's, group root, 0770: root (maybe without
+	 * CAP_DAC_OVERRIDE, as under systemd) pins there through the
+	 * group, and the daemon, once it is its user, removes the pins
+	 * and, as the owner, its directory at exit (even should the root
+	 * directory be sticky). */
 	snprintf(t->pindir, sizeof(t->pindir), "%s/ns%llu", TC_PIN_ROOT,
 	    (unsigned long long)st.st_ino);
-	if (mkdir(t->pindir, 0700) == -1 && errno != EEXIST) {
-		log_warn("mkdir %s", t->pindir);
-		return -1;
-	}
-	if (chown(t->pindir, uid, gid) == -1) {
-		log_warn("chown %s", t->pindir);
+	if ((mkdir(TC_PIN_ROOT, 0770) == -1 && errno != EEXIST) ||
+	    chown(TC_PIN_ROOT, 0, gid) == -1 || chmod(TC_PIN_ROOT, 0770) == -1 ||
+	    (mkdir(t->pindir, 0770) == -1 && errno != EEXIST) ||
+	    chown(t->pindir, uid, 0) == -1 || chmod(t->pindir, 0770) == -1) {
+		log_warn("preparing %s", t->pindir);
 		return -1;
 	}
 	return 0;
@@ -722,11 +783,18 @@ now_ns(void)
 void
 tc_tick(struct lbspd *d)
 {
+	uint64_t now = now_ns();
 	unsigned n, i;
+	int r;
 
-	if (d->tc == NULL || !d->tc->loaded[TC_CLIENT])
+	if (d->tc == NULL)
 		return;
-	n = tc_obj_fallback(&d->tc->obj[TC_CLIENT], now_ns(),
+	for (r = 0; r < TC__ROLES; r++)
+		if (d->tc->loaded[r])
+			(void)tc_obj_expire(&d->tc->obj[r], now, d->conf, 4096);
+	if (!d->tc->loaded[TC_CLIENT])
+		return;
+	n = tc_obj_fallback(&d->tc->obj[TC_CLIENT], now,
 	    (uint64_t)d->conf->fallback_timeout_ms * 1000000);
 	for (i = 0; i < n; i++)
 		lbspd_count(d, LBSPD_C_FALLBACKS);

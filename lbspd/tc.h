@@ -74,6 +74,15 @@ unsigned tc_obj_fallback(struct tc_obj *o, uint64_t now_ns,
     uint64_t fallback_ns);
 
 /*
+ * Expire idle flows as the NFQUEUE path's table does (lbsp.conf
+ * timeouts): TCP closed (FIN both ways, or RST) after linger, other TCP
+ * after tcp-established, UDP and other protocols after their timeouts.
+ * At most max flows a call.  Returns the flows removed.
+ */
+unsigned tc_obj_expire(struct tc_obj *o, uint64_t now_ns,
+    const struct sp_conf *conf, unsigned max);
+
+/*
  * The start-up probe (selftest.c): load both roles (the verifier on
  * this kernel), run the client egress program on a crafted packet to
  * a vip and check the option it puts on.  Returns true when it works;

@@ -224,7 +224,12 @@ until "$root/usr/sbin/lbspctl" -s "\$sock" stats >"$tmp/stats" 2>&1 &&
 	kill -0 \$pid 2>/dev/null && [ \$i -lt 100 ] || { echo "lbspd did not come up"; exit 1; }
 	sleep 0.1
 done
-ip6tables-save | grep -q LBSP-q || { echo "no rules installed"; exit 1; }
+# Steering rules, or the tc datapath (datapath auto) and then none.
+if grep -q "datapath: client tc" "$tmp/lbspd.log"; then
+	ip6tables-save | grep -q LBSP-q && { echo "rules installed on tc"; exit 1; }
+else
+	ip6tables-save | grep -q LBSP-q || { echo "no rules installed"; exit 1; }
+fi
 # The self-test needs its private namespace (CAP_SYS_ADMIN at start).
 if grep "no private network namespace" "$tmp/lbspd.log"; then exit 1; fi
 kill -TERM \$pid

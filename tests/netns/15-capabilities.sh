@@ -6,7 +6,8 @@
 # (/proc/PID/task/TID/status: capabilities and no-new-privs are per
 # thread, a thread started before the drop keeps the old ones):
 # - CapEff and CapPrm hold at most CAP_NET_ADMIN (bit 12) and
-#   CAP_NET_RAW (bit 13), and some thread holds CAP_NET_ADMIN; CapBnd,
+#   CAP_NET_RAW (bit 13) (on tc also CAP_BPF, bit 39), and some thread
+#   holds CAP_NET_ADMIN; CapBnd,
 #   CapInh and CapAmb hold nothing else (the last two may hold those:
 #   the daemon runs ip6tables-restore to remove its rules at exit);
 # - NoNewPrivs is 1;
@@ -24,7 +25,7 @@ command -v curl >/dev/null || fail "curl not installed"
 topo_pair
 
 # "lbspctl stats --json" field names, in one place.
-counter() { json_get "$1" "j['counters']['$2']"; }
+counter() { lbsp_counter "$1" "$2"; }
 
 if getent passwd lbsp >/dev/null; then
 	user=lbsp
@@ -55,6 +56,10 @@ lbspd_start C "$T/client.conf"
 
 # check_task NS STATUS-FILE - the rules above for one thread.
 ALLOWED=$((1 << 12 | 1 << 13))
+# On the tc datapath also CAP_BPF (bit 39): the maps, on kernels that
+# keep bpf(2) for it.
+[ "${LBSP_DATAPATH:-nfqueue}" = tc ] && ALLOWED=$((ALLOWED | 1 << 39))
+ALLOWED_HEX=$(printf '%#x' $ALLOWED)
 check_task()
 {
 	local ns=$1 st=$2 what f v
@@ -64,13 +69,13 @@ check_task()
 		v=$(awk -v f="$f:" '$1 == f { print $2 }' "$st")
 		[ -n "$v" ] || fail "$what: no $f"
 		[ $((0x$v & ~ALLOWED)) -eq 0 ] ||
-			fail "$what: $f = $v, more than CAP_NET_ADMIN|CAP_NET_RAW (0x3000)"
+			fail "$what: $f = $v, more than allowed ($ALLOWED_HEX)"
 	done
 	for f in CapInh CapAmb; do
 		v=$(awk -v f="$f:" '$1 == f { print $2 }' "$st")
 		[ -n "$v" ] || fail "$what: no $f"
 		[ $((0x$v & ~ALLOWED)) -eq 0 ] ||
-			fail "$what: $f = $v, more than CAP_NET_ADMIN|CAP_NET_RAW (0x3000)"
+			fail "$what: $f = $v, more than allowed ($ALLOWED_HEX)"
 	done
 	v=$(awk '$1 == "NoNewPrivs:" { print $2 }' "$st")
 	[ "$v" = 1 ] || fail "$what: NoNewPrivs = '$v', want 1"

@@ -364,6 +364,71 @@ START_TEST(client_ingress_checks)
 }
 END_TEST
 
+START_TEST(client_flows_expire)
+{
+	uint8_t pkt[TP_MAX];
+	struct lbsp_tc_flow_key key, next;
+	struct lbsp_tc_port_key pk, pnext;
+	struct lbsp_tc_flow f;
+	uint64_t now;
+	size_t len;
+
+	/* A TCP flow closed (FIN both ways) and a UDP flow. */
+	len = build(pkt, NULL, 6, SP_TCP_ACK | SP_TCP_FIN, 10);
+	(void)run(obj.egress_fd, pkt, len);
+	ck_assert_int_eq(bpf_map_get_next_key(obj.flows_fd, NULL, &key), 0);
+	ck_assert_int_eq(bpf_map_lookup_elem(obj.flows_fd, &key, &f), 0);
+	ck_assert_uint_eq(f.flags & LBSP_TC_F_CLOSING, LBSP_TC_F_FIN_ORIG);
+	f.flags |= LBSP_TC_F_FIN_REPLY;
+	ck_assert_int_eq(bpf_map_update_elem(obj.flows_fd, &key, &f, 0), 0);
+	now = f.last_ns;
+	len = build(pkt, NULL, 17, 0, 10);
+	(void)run(obj.egress_fd, pkt, len);
+
+	/* Within every timeout: nothing goes.  After linger (10 s by
+	 * default) the closed TCP flow goes, with its port index entry;
+	 * after the UDP timeout (60 s) the UDP flow. */
+	ck_assert_uint_eq(tc_obj_expire(&obj, now + 1000000000ull, conf, 100),
+	    0);
+	ck_assert_uint_eq(tc_obj_expire(&obj, now + 11000000000ull, conf,
+	    100), 1);
+	ck_assert_int_ne(bpf_map_lookup_elem(obj.flows_fd, &key, &f), 0);
+	ck_assert_int_eq(bpf_map_get_next_key(obj.flows_fd, NULL, &next), 0);
+	ck_assert_uint_eq(next.proto, 17);
+	ck_assert_int_eq(bpf_map_get_next_key(obj.ports_fd, NULL, &pk), 0);
+	ck_assert_uint_eq(pk.proto, 17);
+	ck_assert_int_ne(bpf_map_get_next_key(obj.ports_fd, &pk, &pnext), 0);
+	ck_assert_uint_eq(tc_obj_expire(&obj, now + 61000000000ull, conf,
+	    100), 1);
+	ck_assert_int_ne(bpf_map_get_next_key(obj.flows_fd, NULL, &next), 0);
+}
+END_TEST
+
+START_TEST(client_port_reused)
+{
+	uint8_t pkt[TP_MAX];
+	struct lbsp_tc_flow_key key;
+	struct lbsp_tc_flow f;
+	size_t len;
+
+	/* A closed flow whose server was learned: a new SYN on the same
+	 * ports starts afresh (to the vip: the cache is empty). */
+	len = build(pkt, NULL, 6, SP_TCP_ACK | SP_TCP_RST, 0);
+	(void)run(obj.egress_fd, pkt, len);
+	ck_assert_int_eq(bpf_map_get_next_key(obj.flows_fd, NULL, &key), 0);
+	ck_assert_int_eq(bpf_map_lookup_elem(obj.flows_fd, &key, &f), 0);
+	ck_assert_uint_eq(f.flags & LBSP_TC_F_RST, LBSP_TC_F_RST);
+	memcpy(f.server, tp_server, 16);
+	ck_assert_int_eq(bpf_map_update_elem(obj.flows_fd, &key, &f, 0), 0);
+	len = build(pkt, NULL, 6, SP_TCP_SYN, 0);
+	expect_option(pkt, len, tp_src, zero16);
+	assert_out(run(obj.egress_fd, pkt, len));
+	ck_assert_int_eq(bpf_map_lookup_elem(obj.flows_fd, &key, &f), 0);
+	ck_assert_uint_eq(f.flags, 0);
+	ck_assert_mem_eq(f.server, zero16, 16);
+}
+END_TEST
+
 /* An ICMPv6 error of type from router 2001:db8:9::1 to the client,
  * quoting the first qlen bytes of quoted[0..len). */
 static size_t
@@ -574,6 +639,8 @@ tc_suite(void)
 	tcase_add_test(c, client_learns_and_redirects);
 	tcase_add_test(c, client_ingress_checks);
 	tcase_add_test(c, client_icmp_errors);
+	tcase_add_test(c, client_flows_expire);
+	tcase_add_test(c, client_port_reused);
 	suite_add_tcase(s, c);
 	tcase_add_checked_fixture(v, setup_server, teardown);
 	tcase_add_test(v, server_echoes);
