@@ -1242,6 +1242,74 @@ START_TEST(limit_ports)
 }
 END_TEST
 
+/*
+ * A generated site: 1,000 vips of 8 servers each, read through the
+ * public accessors.  Its memory is what it holds: the vips, 8,000
+ * servers, the address index and one struct, nothing sized by the
+ * limits (which would be 4096 x 4096 servers).
+ */
+START_TEST(scale_1000x8)
+{
+	struct sb b = { NULL, 0, 0 };
+	const struct sp_conf_vip *v;
+	const struct sp_conf_server *srv;
+	uint8_t a[16];
+	char want[64];
+	size_t size, held;
+	unsigned i, j;
+
+	sb_add(&b, "role balancer\n");
+	for (i = 0; i < 1000; i++) {
+		sb_add(&b, "vip 2001:db8:%x::1 {\nscheduler maglev\n"
+		    "ports 80 443\n", i + 1);
+		for (j = 0; j < 8; j++)
+			sb_add(&b, "server 2001:db8:%x::%x weight %u\n",
+			    0x8000 + i, j + 0x10, j + 1);
+		sb_add(&b, "}\n");
+	}
+	ck_assert_int_eq(parse_str(b.buf), 0);
+	ck_assert_uint_eq(sp_conf_vip_count(cf), 1000);
+	ck_assert_ptr_null(sp_conf_vip_at(cf, 1000));
+	for (i = 0; i < 1000; i++) {
+		v = sp_conf_vip_at(cf, i);
+		snprintf(want, sizeof(want), "2001:db8:%x::1", i + 1);
+		ck_assert_addr(sp_conf_vip_addr(v), want);
+		/* The per-packet lookup finds every one of them. */
+		ck_assert_ptr_eq(sp_conf_vip_find(cf, sp_conf_vip_addr(v)), v);
+		ck_assert_int_eq(sp_conf_vip_scheduler(v),
+		    SP_CONF_SCHED_MAGLEV);
+		ck_assert_uint_eq(sp_conf_vip_port_count(v), 2);
+		ck_assert_uint_eq(sp_conf_vip_port_at(v, 1), 443);
+		ck_assert(sp_conf_vip_has_port(v, 80));
+		ck_assert(!sp_conf_vip_has_port(v, 81));
+		ck_assert_uint_eq(sp_conf_vip_server_count(v), 8);
+		ck_assert_ptr_null(sp_conf_vip_server_at(v, 8));
+		for (j = 0; j < 8; j++) {
+			srv = sp_conf_vip_server_at(v, j);
+			snprintf(want, sizeof(want), "2001:db8:%x::%x",
+			    0x8000 + i, j + 0x10);
+			ck_assert_addr(sp_conf_server_addr(srv), want);
+			ck_assert_uint_eq(sp_conf_server_weight(srv), j + 1);
+			ck_assert_ptr_null(sp_conf_server_backup(srv));
+			ck_assert(!sp_conf_server_drain(srv));
+		}
+	}
+	addr("2001:db8:3e9::1", a);	/* vip 1001: not there */
+	ck_assert_ptr_null(sp_conf_vip_find(cf, a));
+	addr("2001:db8:8000::10", a);	/* a server, not a vip */
+	ck_assert_ptr_null(sp_conf_vip_find(cf, a));
+
+	held = sizeof(*cf) + 1000 * (sizeof(struct sp_conf_vip) +
+	    2 * sizeof(uint16_t) + sizeof(struct sp_conf_vip_key)) +
+	    8000 * sizeof(struct sp_conf_server);
+	size = sp_conf_size(cf);
+	printf("conf: 1000 vips x 8 servers hold %zu bytes\n", size);
+	ck_assert_uint_eq(size, held);
+	ck_assert_uint_lt(size, 1000 * 1024);
+	sb_free(&b);
+}
+END_TEST
+
 START_TEST(limit_prefixes)
 {
 	struct sb b = { NULL, 0, 0 };
@@ -1434,6 +1502,7 @@ conf_suite(void)
 	tc = tcase_create("limits");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, limit_vips);
+	tcase_add_test(tc, scale_1000x8);
 	tcase_add_test(tc, limit_servers);
 	tcase_add_test(tc, limit_ports);
 	tcase_add_test(tc, limit_prefixes);
