@@ -116,6 +116,7 @@ struct parser {
 	size_t vips_cap;	/* entries allocated in conf->vips */
 	size_t servers_cap;	/* entries allocated in vip->servers */
 	size_t ports_cap;	/* entries allocated in vip->ports */
+	size_t allow_cap;	/* entries allocated in vip->allow */
 	struct sp_conf_vip scratch;	/* a vip that is not kept */
 
 	unsigned seen[KW__COUNT];	/* first line of a statement: global
@@ -206,10 +207,13 @@ static void
 vip_release(struct sp_conf_vip *vip)
 {
 	free(vip->ports);
+	free(vip->allow);
 	free(vip->servers);
 	vip->ports = NULL;
+	vip->allow = NULL;
 	vip->servers = NULL;
 	vip->nports = 0;
+	vip->nallow = 0;
 	vip->nservers = 0;
 }
 
@@ -963,6 +967,7 @@ vip_open(struct parser *p, int argc, char **argv)
 	sp_conf_vip_defaults(p->vip);
 	p->servers_cap = 0;
 	p->ports_cap = 0;
+	p->allow_cap = 0;
 	if (ok)
 		memcpy(p->vip->addr, addr, 16);
 	p->in_vip = true;
@@ -999,6 +1004,7 @@ vip_close(struct parser *p)
 	for (i = 0; p->port_seen != NULL && i < vip->nports; i++)
 		p->port_seen[vip->ports[i] / 8] = 0;
 	vip->ports = fit(vip->ports, vip->nports, sizeof(*vip->ports));
+	vip->allow = fit(vip->allow, vip->nallow, sizeof(*vip->allow));
 	vip->servers = fit(vip->servers, vip->nservers,
 	    sizeof(*vip->servers));
 	p->in_vip = false;
@@ -1084,7 +1090,7 @@ static void
 st_allow_servers(struct parser *p, int argc, char **argv)
 {
 	struct sp_conf_vip *vip = p->vip;
-	struct sp_conf_prefix px;
+	struct sp_conf_prefix px, *allow;
 	unsigned j;
 	int i;
 
@@ -1107,6 +1113,13 @@ st_allow_servers(struct parser *p, int argc, char **argv)
 			    argv[0], SP_CONF_MAX_PREFIXES);
 			return;
 		}
+		allow = grow(vip->allow, vip->nallow, &p->allow_cap,
+		    sizeof(*allow));
+		if (allow == NULL) {
+			perr(p, p->line, "%s: out of memory", argv[0]);
+			return;
+		}
+		vip->allow = allow;
 		vip->allow[vip->nallow++] = px;
 	}
 }
@@ -1892,29 +1905,30 @@ sp_conf_vip_add(struct sp_conf *c, const uint8_t addr[16])
 }
 
 /*
- * The arrays' contents, then the bytes around the two array pointers
- * (the vips were zeroed, padding included, by sp_conf_vip_defaults()).
+ * The arrays' contents, then every other byte (the vips were zeroed,
+ * padding included, by sp_conf_vip_defaults(); memcpy() copies padding
+ * as it is, so the copies differ only where the pointers were).
  */
 static bool
 vip_equal(const struct sp_conf_vip *a, const struct sp_conf_vip *b)
 {
-	const size_t p1 = offsetof(struct sp_conf_vip, ports),
-	    e1 = p1 + sizeof(a->ports),
-	    p2 = offsetof(struct sp_conf_vip, servers),
-	    e2 = p2 + sizeof(a->servers);
-	const char *x = (const char *)a, *y = (const char *)b;
+	struct sp_conf_vip x, y;
 
-	_Static_assert(offsetof(struct sp_conf_vip, ports) <
-	    offsetof(struct sp_conf_vip, servers), "field order");
-	if (a->nports != b->nports || a->nservers != b->nservers ||
+	if (a->nports != b->nports || a->nallow != b->nallow ||
+	    a->nservers != b->nservers ||
 	    (a->nports > 0 && memcmp(a->ports, b->ports,
 	    a->nports * sizeof(*a->ports)) != 0) ||
+	    (a->nallow > 0 && memcmp(a->allow, b->allow,
+	    a->nallow * sizeof(*a->allow)) != 0) ||
 	    (a->nservers > 0 && memcmp(a->servers, b->servers,
 	    a->nservers * sizeof(*a->servers)) != 0))
 		return false;
-	return memcmp(x, y, p1) == 0 &&
-	    memcmp(x + e1, y + e1, p2 - e1) == 0 &&
-	    memcmp(x + e2, y + e2, sizeof(*a) - e2) == 0;
+	memcpy(&x, a, sizeof(x));
+	memcpy(&y, b, sizeof(y));
+	x.ports = y.ports = NULL;
+	x.allow = y.allow = NULL;
+	x.servers = y.servers = NULL;
+	return memcmp(&x, &y, sizeof(x)) == 0;
 }
 
 bool
@@ -1941,6 +1955,7 @@ sp_conf_size(const struct sp_conf *c)
 	n += c->nsorted * sizeof(*c->vip_sorted);
 	for (i = 0; i < c->nvips; i++)
 		n += c->vips[i].nports * sizeof(*c->vips[i].ports) +
+		    c->vips[i].nallow * sizeof(*c->vips[i].allow) +
 		    c->vips[i].nservers * sizeof(*c->vips[i].servers);
 	return n;
 }

@@ -55,8 +55,8 @@ struct sp_conf_vip {
 	unsigned nports;	/* entries used in ports; 0 = every port */
 	uint16_t *ports;	/* nports entries, in file order (owned) */
 	unsigned nallow;	/* entries used in allow */
-	struct sp_conf_prefix allow[SP_CONF_MAX_PREFIXES];	/* seg2 a
-				   client may follow (client role) */
+	struct sp_conf_prefix *allow;	/* nallow prefixes a client lets
+				   seg2 name (client role) (owned) */
 	unsigned nservers;	/* entries used in servers */
 	struct sp_conf_server *servers;	/* nservers entries (owned) */
 	struct sp_conf_check check;

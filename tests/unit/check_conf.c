@@ -1305,7 +1305,7 @@ START_TEST(scale_1000x8)
 	size = sp_conf_size(cf);
 	printf("conf: 1000 vips x 8 servers hold %zu bytes\n", size);
 	ck_assert_uint_eq(size, held);
-	ck_assert_uint_lt(size, 1000 * 1024);
+	ck_assert_uint_lt(size, 800 * 1000);
 	sb_free(&b);
 }
 END_TEST

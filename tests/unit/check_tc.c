@@ -45,6 +45,8 @@ setup_role(enum tc_role role)
 	conf->roles = role == TC_CLIENT ? SP_CONF_ROLE_CLIENT :
 	    SP_CONF_ROLE_SERVER;
 	ck_assert_ptr_nonnull(sp_conf_vip_add(conf, vip));
+	conf->vips[0].allow = calloc(1, sizeof(*conf->vips[0].allow));
+	ck_assert_ptr_nonnull(conf->vips[0].allow);	/* sp_conf_free()s */
 	conf->vips[0].nallow = 1;
 	memcpy(conf->vips[0].allow[0].addr, tp_server, 8);
 	conf->vips[0].allow[0].len = 64;
