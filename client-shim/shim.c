@@ -233,14 +233,12 @@ vips_add(struct sp_conf *conf, const char *list)
 			shim_log_once(SHIM_ONCE_VIPS, "LBSP_VIPS: bad address "
 			    "'%.*s' ignored", (int)(n > 64 ? 64 : n), list);
 		} else if (sp_conf_vip_find(conf, a) == NULL) {
-			if (conf->nvips == SP_CONF_MAX_VIPS) {
+			if (sp_conf_vip_add(conf, a) == NULL) {
 				shim_log_once(SHIM_ONCE_VIPS, "LBSP_VIPS: more "
-				    "than %d vips", SP_CONF_MAX_VIPS);
+				    "than %d vips, or out of memory",
+				    SP_CONF_MAX_VIPS);
 				return;
 			}
-			sp_conf_vip_defaults(&conf->vips[conf->nvips]);
-			memcpy(conf->vips[conf->nvips].addr, a, 16);
-			conf->nvips++;
 		}
 		list += n;
 	}
@@ -261,7 +259,7 @@ shim_init(const char *who, bool client)
 	    shim.libc.getsockopt == NULL || shim.libc.close == NULL ||
 	    shim.libc.socket == NULL)
 		return;		/* cannot even pass calls on: stay out */
-	if ((conf = calloc(1, sizeof(*conf))) == NULL)
+	if ((conf = sp_conf_new()) == NULL)
 		return;
 	if (!conf_load(conf))
 		sp_conf_defaults(conf);

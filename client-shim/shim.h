@@ -27,6 +27,8 @@
 #include <sp/conf.h>
 #include <sp/dopt.h>
 
+#include "conf_priv.h"	/* layout of sp_conf: see that file */
+
 #define SHIM_EXPORT	__attribute__((visibility("default")))
 #define SHIM_PRINTF(f, a) __attribute__((format(printf, f, a)))
 

@@ -139,7 +139,7 @@ server_takes_new(const struct lb_vip *v, const struct lb_server *s)
 void
 balancer_refresh(struct lb_vip *v)
 {
-	struct sp_sched_server view[SP_CONF_MAX_SERVERS];
+	struct sp_sched_server view[LBSPD_MAX_SERVERS];
 	unsigned i;
 
 	for (i = 0; i < v->nservers; i++) {
@@ -343,7 +343,7 @@ static const uint8_t *
 schedule(struct lbspd *d, struct lb_vip *v, const struct lbspd_pkt *p,
     struct lb_server **chosen)
 {
-	struct sp_sched_server view[SP_CONF_MAX_SERVERS];
+	struct sp_sched_server view[LBSPD_MAX_SERVERS];
 	struct sp_sched_req req;
 	struct sp_stick_key masked;
 	unsigned i;
@@ -579,8 +579,8 @@ balancer_packet(struct lbspd *d, struct lbspd_pkt *p)
 
 struct tally {
 	struct lbspd *d;
-	uint32_t sessions[SP_CONF_MAX_VIPS][SP_CONF_MAX_SERVERS];
-	uint64_t load[SP_CONF_MAX_VIPS][SP_CONF_MAX_SERVERS];
+	uint32_t sessions[LBSPD_MAX_VIPS][LBSPD_MAX_SERVERS];
+	uint64_t load[LBSPD_MAX_VIPS][LBSPD_MAX_SERVERS];
 };
 
 static int

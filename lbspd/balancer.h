@@ -40,7 +40,7 @@ struct lb_vip {
 	uint8_t addr[16];
 	unsigned index;			/* in the configuration, for marks */
 	unsigned ntargets;		/* servers, then standby backups */
-	uint8_t targets[2 * SP_CONF_MAX_SERVERS][16];
+	uint8_t targets[2 * LBSPD_MAX_SERVERS][16];
 	enum sp_conf_scheduler kind;
 	struct sp_sched *sched;
 	struct sp_conf_check check;	/* active check, type NONE: none */
@@ -49,12 +49,12 @@ struct lb_vip {
 	uint32_t window_ms;		/* least-traffic window, ms */
 	uint64_t window_start_ms;
 	unsigned nservers;
-	struct lb_server servers[SP_CONF_MAX_SERVERS];
+	struct lb_server servers[LBSPD_MAX_SERVERS];
 };
 
 struct lb_state {
 	unsigned nvips;
-	struct lb_vip vips[SP_CONF_MAX_VIPS];
+	struct lb_vip vips[LBSPD_MAX_VIPS];
 	struct sp_stick_table *stick;
 };
 

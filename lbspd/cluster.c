@@ -79,7 +79,7 @@ static struct {
 	uint32_t portid;
 	uint32_t seq;
 	unsigned n;			/* routes in place */
-	uint8_t routes[SP_CONF_MAX_VIPS][16];
+	uint8_t routes[LBSPD_MAX_VIPS][16];
 } an = { .tun = -1 };
 
 /* Add (RTM_NEWROUTE) or delete (RTM_DELROUTE) "addr/128 dev tun". */
@@ -183,7 +183,7 @@ fail:
 void
 cluster_announce_update(struct lbspd *d)
 {
-	uint8_t want[SP_CONF_MAX_VIPS][16];
+	uint8_t want[LBSPD_MAX_VIPS][16];
 	unsigned nwant = 0, i, j, k;
 
 	if (an.tun == -1)

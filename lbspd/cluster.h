@@ -20,6 +20,7 @@
 
 #include <sp/conf.h>
 
+#include "conf_priv.h"
 #include "lbspd.h"
 
 /* The protocol number of lbspd's routes (rtnetlink rtm_protocol). */

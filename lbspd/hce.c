@@ -27,7 +27,7 @@
  * The round trip (µs, CLOCK_MONOTONIC) runs from the probe's start to
  * its success: connected, echo reply, or status line.
  *
- * Bounds: at most SP_CONF_MAX_VIPS x SP_CONF_MAX_SERVERS probes in
+ * Bounds: at most LBSPD_MAX_VIPS x LBSPD_MAX_SERVERS probes in
  * flight; at most `slots` sockets open at once (from RLIMIT_NOFILE, see
  * hce_slots), the other probes wait for a free one; every socket is
  * closed when its probe ends, at the latest at its timeout.  A probe
@@ -57,13 +57,13 @@
 
 #include <sp/conf.h>
 #include <sp/health.h>
-
+#include "conf_priv.h"
 #include "balancer.h"
 #include "hce.h"
 #include "lbspd.h"
 #include "log.h"
 
-#define HCE_MAX_PROBES	(SP_CONF_MAX_VIPS * SP_CONF_MAX_SERVERS)
+#define HCE_MAX_PROBES	(LBSPD_MAX_VIPS * LBSPD_MAX_SERVERS)
 #define HCE_STATUS_MAX	1024	/* bytes of an HTTP status line, at most */
 #define HCE_LINE_KEEP	32	/* bytes of it kept to parse the code */
 #define HCE_FD_RESERVE	256	/* descriptors left to the rest of lbspd */
@@ -127,9 +127,9 @@ struct hce {
 	unsigned nprobes;	/* entries used in probes */
 	struct hce_probe probes[HCE_MAX_PROBES];
 	/* A probe is out for this (vip, server) index pair. */
-	bool inflight[SP_CONF_MAX_VIPS][SP_CONF_MAX_SERVERS];
+	bool inflight[LBSPD_MAX_VIPS][LBSPD_MAX_SERVERS];
 	/* http: the GET path of each vip, copied at collection. */
-	char paths[SP_CONF_MAX_VIPS][SP_CONF_HTTP_PATH_SIZE];
+	char paths[LBSPD_MAX_VIPS][SP_CONF_HTTP_PATH_SIZE];
 	/* icmp: probe index + 1 by echo sequence number, 0 = none. */
 	uint16_t echo_probe[HCE_SEQS];
 	/* poll set: wake_fd, icmp_fd, sockets; map to probe or -1. */
@@ -241,7 +241,7 @@ need_icmp(const struct lbspd *d)
 
 	if (d->lb == NULL)
 		return false;
-	for (i = 0; i < d->lb->nvips && i < SP_CONF_MAX_VIPS; i++)
+	for (i = 0; i < d->lb->nvips && i < LBSPD_MAX_VIPS; i++)
 		if (d->lb->vips[i].check.type == SP_CONF_CHECK_ICMP)
 			return true;
 	return false;
@@ -331,7 +331,7 @@ hce_collect(struct hce *h, uint64_t now_ms)
 
 	if (lb == NULL)
 		return;
-	for (vi = 0; vi < lb->nvips && vi < SP_CONF_MAX_VIPS; vi++) {
+	for (vi = 0; vi < lb->nvips && vi < LBSPD_MAX_VIPS; vi++) {
 		struct lb_vip *v = &lb->vips[vi];
 		const struct sp_conf_check *c = &v->check;
 
@@ -351,7 +351,7 @@ hce_collect(struct hce *h, uint64_t now_ms)
 			memcpy(h->paths[vi], c->path, sizeof(h->paths[vi]));
 			h->paths[vi][sizeof(h->paths[vi]) - 1] = '\0';
 		}
-		for (si = 0; si < v->nservers && si < SP_CONF_MAX_SERVERS;
+		for (si = 0; si < v->nservers && si < LBSPD_MAX_SERVERS;
 		    si++) {
 			struct lb_server *s = &v->servers[si];
 			struct hce_probe *p;
@@ -768,8 +768,8 @@ probes_compact(struct hce *h)
 		struct hce_probe *p = &h->probes[i];
 
 		if (p->phase == HCE_DONE) {
-			if (p->vi < SP_CONF_MAX_VIPS &&
-			    p->si < SP_CONF_MAX_SERVERS)
+			if (p->vi < LBSPD_MAX_VIPS &&
+			    p->si < LBSPD_MAX_SERVERS)
 				h->inflight[p->vi][p->si] = false;
 			continue;
 		}
@@ -804,20 +804,20 @@ probe_server(struct lb_state *lb, const struct hce_probe *p,
 	unsigned vi, si;
 
 	/* The same place as when collected, unless a reload moved it. */
-	if (p->vi < lb->nvips && p->vi < SP_CONF_MAX_VIPS) {
+	if (p->vi < lb->nvips && p->vi < LBSPD_MAX_VIPS) {
 		v = &lb->vips[p->vi];
 		if (memcmp(v->addr, p->vip, 16) == 0 &&
-		    p->si < v->nservers && p->si < SP_CONF_MAX_SERVERS &&
+		    p->si < v->nservers && p->si < LBSPD_MAX_SERVERS &&
 		    memcmp(v->servers[p->si].s.addr, p->addr, 16) == 0) {
 			*vp = v;
 			return &v->servers[p->si];
 		}
 	}
-	for (vi = 0; vi < lb->nvips && vi < SP_CONF_MAX_VIPS; vi++) {
+	for (vi = 0; vi < lb->nvips && vi < LBSPD_MAX_VIPS; vi++) {
 		v = &lb->vips[vi];
 		if (memcmp(v->addr, p->vip, 16) != 0)
 			continue;
-		for (si = 0; si < v->nservers && si < SP_CONF_MAX_SERVERS;
+		for (si = 0; si < v->nservers && si < LBSPD_MAX_SERVERS;
 		    si++)
 			if (memcmp(v->servers[si].s.addr, p->addr, 16) == 0) {
 				*vp = v;
@@ -850,7 +850,7 @@ static void
 hce_post(struct hce *h, uint64_t now_ms)
 {
 	struct lb_state *lb = h->d->lb;
-	bool dirty[SP_CONF_MAX_VIPS];
+	bool dirty[LBSPD_MAX_VIPS];
 	struct lb_server *s;
 	struct lb_vip *v;
 	unsigned i, vi, si;
@@ -874,9 +874,9 @@ hce_post(struct hce *h, uint64_t now_ms)
 		/* The response-time scheduler reads it there. */
 		s->s.rtt_us = s->health.rtt_us;
 	}
-	for (vi = 0; vi < lb->nvips && vi < SP_CONF_MAX_VIPS; vi++) {
+	for (vi = 0; vi < lb->nvips && vi < LBSPD_MAX_VIPS; vi++) {
 		v = &lb->vips[vi];
-		for (si = 0; si < v->nservers && si < SP_CONF_MAX_SERVERS;
+		for (si = 0; si < v->nservers && si < LBSPD_MAX_SERVERS;
 		    si++) {
 			s = &v->servers[si];
 			if (sp_health_tick(&s->health, now_ms)) {

@@ -23,7 +23,20 @@
 #include <sp/flow.h>
 #include <sp/pkt.h>
 
+#include "conf_priv.h"	/* layout of sp_conf: see that file */
+
 #define LBSPD_SOCKET_DEFAULT "/run/lbsp/lbspd.sock"
+
+/*
+ * What the balancer role holds at most: its vips (counted by their
+ * place in the file: the legacy mark below names a vip in 8 bits) and
+ * the servers of each.  Its state (balancer.h, hce.c) is still sized
+ * by these; conf_load() refuses a balancer configuration beyond them
+ * with a message, where the client and server roles take any
+ * configuration libsp accepts.
+ */
+#define LBSPD_MAX_VIPS		64
+#define LBSPD_MAX_SERVERS	64
 
 /*
  * Connection mark bit the server role sets on flows that arrived with

@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -24,6 +25,7 @@
 
 #include <sp/conf.h>
 
+#include "conf_priv.h"
 #include "agent.h"
 #include "balancer.h"
 #include "cluster.h"
@@ -90,6 +92,42 @@ conf_err(void *arg, const char *file, unsigned line, const char *msg)
 }
 
 /*
+ * What libsp accepts and the balancer role cannot hold yet (lbspd.h,
+ * LBSPD_MAX_VIPS): said as configuration errors, so that "lbspd -n"
+ * tells.  Returns the number of errors.
+ */
+static int
+balancer_limits(const char *path, const struct sp_conf *c,
+    const struct conf_sink *sink)
+{
+	char a[INET6_ADDRSTRLEN];
+	unsigned i;
+	int nerr = 0;
+
+	if (!(c->roles & SP_CONF_ROLE_BALANCER))
+		return 0;
+	for (i = 0; i < c->nvips; i++) {
+		const struct sp_conf_vip *v = &c->vips[i];
+
+		if (v->nservers == 0)
+			continue;
+		inet_ntop(AF_INET6, v->addr, a, sizeof(a));
+		if (i >= LBSPD_MAX_VIPS) {
+			conf_report(sink, "%s: vip %s: the balancer role "
+			    "serves the first %d vips of the file only", path,
+			    a, LBSPD_MAX_VIPS);
+			nerr++;
+		} else if (v->nservers > LBSPD_MAX_SERVERS) {
+			conf_report(sink, "%s: vip %s: %u servers; the "
+			    "balancer role takes at most %d a vip", path, a,
+			    v->nservers, LBSPD_MAX_SERVERS);
+			nerr++;
+		}
+	}
+	return nerr;
+}
+
+/*
  * Read and parse the configuration at path into conf, reporting every
  * error.  Returns 0, or -1 after reporting why (I/O or configuration
  * errors).
@@ -146,6 +184,8 @@ conf_load(const char *path, struct sp_conf *conf, bool to_log)
 	}
 	nerr = sp_conf_parse(text, len, path, conf, conf_err, &sink);
 	free(text);
+	if (nerr == 0)
+		nerr = balancer_limits(path, conf, &sink);
 	return nerr == 0 ? 0 : -1;
 }
 
@@ -231,7 +271,7 @@ conf_fixed_changed(const struct sp_conf *a, const struct sp_conf *b)
 static void
 reload(struct lbspd *d)
 {
-	struct sp_conf *nc = calloc(1, sizeof(*nc)), *old;
+	struct sp_conf *nc = sp_conf_new(), *old;
 	bool rules_changed;
 
 	if (nc == NULL) {
@@ -241,7 +281,7 @@ reload(struct lbspd *d)
 	if (conf_load(d->conffile, nc, true) == -1) {
 		log_warnx("reload: %s has errors; keeping the running "
 		    "configuration", d->conffile);
-		free(nc);
+		sp_conf_free(nc);
 		return;
 	}
 	if (conf_fixed_changed(d->conf, nc)) {
@@ -249,7 +289,7 @@ reload(struct lbspd *d)
 		    "agent-port, metrics-listen, hash-key, announce, table sizes, "
 		    "cache-ttl and timeouts need a restart; keeping the "
 		    "running configuration");
-		free(nc);
+		sp_conf_free(nc);
 		return;
 	}
 	/* Where a role runs is decided at start-up. */
@@ -265,7 +305,7 @@ reload(struct lbspd *d)
 	    memcmp(old->server_address, nc->server_address, 16) != 0 ||
 	    old->has_nat_source != nc->has_nat_source ||
 	    memcmp(old->nat_source, nc->nat_source, 16) != 0 ||
-	    memcmp(old->vips, nc->vips, sizeof(old->vips)) != 0;
+	    !sp_conf_vips_equal(old, nc);
 	d->conf = nc;
 	if (sp_flow_table_set_source_limit(d->flows,
 	    nc->max_flows_per_source) == -1)
@@ -283,7 +323,7 @@ reload(struct lbspd *d)
 	    (nc->roles & ~d->tc_roles) != 0 &&
 	    rules_install(nc) == -1)
 		log_warnx("reload: steering rules could not be replaced");
-	free(old);
+	sp_conf_free(old);
 	log_info("configuration reloaded from %s", d->conffile);
 }
 
@@ -430,25 +470,25 @@ main(int argc, char *argv[])
 	if (optind != argc)
 		usage();
 
-	conf = calloc(1, sizeof(*conf));
+	conf = sp_conf_new();
 	if (conf == NULL) {
 		fprintf(stderr, "lbspd: out of memory\n");
 		return 1;
 	}
 	if (conf_load(conffile, conf, false) == -1) {
-		free(conf);
+		sp_conf_free(conf);
 		return 1;
 	}
 	if (check_only) {
 		(void)cluster_check(conf, cluster_warn_stderr,
 		    (void *)(uintptr_t)conffile);
 		puts("configuration OK");
-		free(conf);
+		sp_conf_free(conf);
 		return 0;
 	}
 	if (print_rules) {
 		rules_print(conf, stdout);
-		free(conf);
+		sp_conf_free(conf);
 		return 0;
 	}
 
@@ -599,7 +639,7 @@ out:
 	sp_flow_table_free(d->flows);
 	sp_cache_table_free(d->cache);
 	free(d->pending);
-	free(d->conf);
+	sp_conf_free(d->conf);
 	free(d);
 	return rc;
 }

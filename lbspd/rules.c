@@ -300,7 +300,7 @@ rules_print(const struct sp_conf *conf, FILE *out)
 		fprintf(out, "-I %s -j %s\n", chains[i].builtin, c);
 	}
 	for (v = 0; v < conf->nvips; v++) {
-		uint8_t targets[2 * SP_CONF_MAX_SERVERS][16];
+		uint8_t targets[2 * LBSPD_MAX_SERVERS][16];
 		char a[INET6_ADDRSTRLEN];
 		unsigned n, t;
 

@@ -9,6 +9,9 @@
 
 #include <sp/conf.h>
 
+
+#include "conf_priv.h"	/* layout of sp_conf: see that file */
+
 /* Write the ip6tables-restore input for conf ("--print-rules"). */
 /* Roles (SP_CONF_ROLE_* bits) whose packets the tc programs handle:
  * no steering rules for them. */

@@ -440,25 +440,22 @@ tc_probe(char *detail, size_t len)
 	    .data_size_in = sizeof(pkt), .data_out = out,
 	    .data_size_out = sizeof(out), .repeat = 1);
 
-	conf = calloc(1, sizeof(*conf));
-	if (conf == NULL) {
+	conf = sp_conf_new();
+	if (conf == NULL || sp_conf_vip_add(conf, vip) == NULL) {
 		snprintf(detail, len, "tc probe: out of memory");
+		sp_conf_free(conf);
 		return false;
 	}
-	sp_conf_defaults(conf);
 	conf->roles = SP_CONF_ROLE_CLIENT;
-	conf->nvips = 1;
-	sp_conf_vip_defaults(&conf->vips[0]);
-	memcpy(conf->vips[0].addr, vip, 16);
 	if (tc_obj_open(&s, TC_SERVER, NULL, err, sizeof(err)) == -1) {
 		snprintf(detail, len, "tc probe: %s", err);
-		free(conf);
+		sp_conf_free(conf);
 		return false;
 	}
 	tc_obj_close(&s);
 	if (tc_obj_open(&c, TC_CLIENT, NULL, err, sizeof(err)) == -1) {
 		snprintf(detail, len, "tc probe: %s", err);
-		free(conf);
+		sp_conf_free(conf);
 		return false;
 	}
 	if (tc_obj_configure(&c, conf, src) == -1) {
@@ -491,7 +488,7 @@ tc_probe(char *detail, size_t len)
 		snprintf(detail, len, "tc probe: the option was not inserted");
 out:
 	tc_obj_close(&c);
-	free(conf);
+	sp_conf_free(conf);
 	return ok;
 }
 

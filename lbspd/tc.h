@@ -21,6 +21,7 @@
 
 #include <sp/conf.h>
 
+#include "conf_priv.h"
 #include "lbsp_tc.h"
 #include "lbspd.h"
 

@@ -10,6 +10,14 @@
  * statement is skipped, a vip block whose address is bad is parsed into
  * a scratch vip so its contents are still checked.
  *
+ * Memory: the vips, and each vip's ports and servers, grow by doubling
+ * while they are read and are cut to their length when their block (or
+ * the file) ends, so a configuration holds what it says and no more;
+ * the parser's own bookkeeping (line numbers for messages, a bitmap of
+ * the block's ports) is freed on return.  Nothing is sized by the
+ * limits, so a small file is parsed without touching a large block of
+ * memory (what once made each parse clear some 200 KB).
+ *
  * Policy for input it does not accept: a line longer than
  * SP_CONF_MAX_LINE bytes, or holding a control byte, a NUL or a non-ASCII
  * byte before its comment, is one error and is skipped whole.
@@ -17,10 +25,14 @@
 #include <arpa/inet.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sp/conf.h>
+
+#include "conf_priv.h"
 
 #define MAX_WORDS	(SP_CONF_MAX_LINE / 2 + 1)	/* words a line */
 #define MAX_MS		UINT32_MAX			/* longest duration */
@@ -99,15 +111,24 @@ struct parser {
 	struct sp_conf_vip *vip;	/* into conf->vips, or &scratch */
 	bool check_port_set;
 	unsigned skip_depth;	/* nested vip blocks being skipped */
-	unsigned server_line[SP_CONF_MAX_SERVERS];
+	unsigned *server_line;	/* line of each server of the block */
+	size_t server_line_cap;	/* entries allocated in server_line */
+	size_t vips_cap;	/* entries allocated in conf->vips */
+	size_t servers_cap;	/* entries allocated in vip->servers */
+	size_t ports_cap;	/* entries allocated in vip->ports */
+	size_t allow_cap;	/* entries allocated in vip->allow */
 	struct sp_conf_vip scratch;	/* a vip that is not kept */
 
 	unsigned seen[KW__COUNT];	/* first line of a statement: global
 					   ones, and the current vip's */
 	unsigned seen_timeout[TMO__COUNT];
-	unsigned vip_lines[SP_CONF_MAX_VIPS];
+	unsigned *vip_lines;	/* line of each vip, conf->nvips entries
+				   (allocated with conf->vips) */
 	unsigned role_line[3];	/* where client, server, balancer named */
+	uint8_t *port_seen;	/* bitmap of the open block's ports, 8 KB,
+				   allocated at the first "ports" line */
 
+	/* Last, not zeroed at start: written before they are read. */
 	char buf[SP_CONF_MAX_LINE + 1];
 	char *argv[MAX_WORDS + 1];
 };
@@ -138,6 +159,62 @@ perr(struct parser *p, unsigned line, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	p->err(p->arg, p->file, line, msg);
+}
+
+/* ----------------------------------------------------------- memory */
+
+/*
+ * arr with room for entry n: itself while n < *cap, else reallocated to
+ * twice the size (at least 8 entries of size bytes).  NULL when out of
+ * memory, arr then left as it was.
+ */
+static void *
+grow(void *arr, size_t n, size_t *cap, size_t size)
+{
+	size_t ncap;
+	void *a;
+
+	if (n < *cap)
+		return arr;
+	ncap = *cap > 0 ? *cap * 2 : 8;
+	if (ncap > SIZE_MAX / size)
+		return NULL;
+	a = realloc(arr, ncap * size);
+	if (a == NULL)
+		return NULL;
+	*cap = ncap;
+	return a;
+}
+
+/* arr cut to its n entries (freed when n is 0); arr when that fails. */
+static void *
+fit(void *arr, size_t n, size_t size)
+{
+	void *a;
+
+	if (n == 0) {
+		free(arr);
+		return NULL;
+	}
+	a = realloc(arr, n * size);
+	return a != NULL ? a : arr;
+}
+
+static void vip_index(struct sp_conf *);
+
+/* Free what a vip owns; its other fields are left as they were. */
+static void
+vip_release(struct sp_conf_vip *vip)
+{
+	free(vip->ports);
+	free(vip->allow);
+	free(vip->servers);
+	vip->ports = NULL;
+	vip->allow = NULL;
+	vip->servers = NULL;
+	vip->nports = 0;
+	vip->nallow = 0;
+	vip->nservers = 0;
 }
 
 /* ------------------------------------------------------------ words */
@@ -807,6 +884,30 @@ st_nat_source(struct parser *p, int argc, char **argv)
 
 /* ------------------------------------------------------- vip blocks */
 
+/* Room for one more vip in conf->vips and p->vip_lines. */
+static bool
+vip_room(struct parser *p)
+{
+	struct sp_conf *c = p->conf;
+	struct sp_conf_vip *v;
+	unsigned *l;
+	size_t cap = p->vips_cap;
+
+	if (c->nvips < p->vips_cap)
+		return true;
+	l = grow(p->vip_lines, c->nvips, &cap, sizeof(*l));
+	if (l == NULL)
+		return false;
+	p->vip_lines = l;
+	cap = p->vips_cap;
+	v = grow(c->vips, c->nvips, &cap, sizeof(*v));
+	if (v == NULL)
+		return false;
+	c->vips = v;
+	p->vips_cap = cap;
+	return true;
+}
+
 static void
 vip_open(struct parser *p, int argc, char **argv)
 {
@@ -852,13 +953,21 @@ vip_open(struct parser *p, int argc, char **argv)
 		    SP_CONF_MAX_VIPS);
 		ok = false;
 	}
+	if (ok && !vip_room(p)) {
+		perr(p, p->line, "%s: out of memory", argv[0]);
+		ok = false;
+	}
 	if (ok) {
 		p->vip_lines[c->nvips] = p->line;
 		p->vip = &c->vips[c->nvips++];
 	} else {
+		vip_release(&p->scratch);
 		p->vip = &p->scratch;
 	}
 	sp_conf_vip_defaults(p->vip);
+	p->servers_cap = 0;
+	p->ports_cap = 0;
+	p->allow_cap = 0;
 	if (ok)
 		memcpy(p->vip->addr, addr, 16);
 	p->in_vip = true;
@@ -866,7 +975,6 @@ vip_open(struct parser *p, int argc, char **argv)
 	p->check_port_set = false;
 	for (i = KW_VIP + 1; i < KW__COUNT; i++)
 		p->seen[i] = 0;
-	memset(p->server_line, 0, sizeof(p->server_line));
 }
 
 /* The checks that need the whole block, reported at their own lines. */
@@ -893,6 +1001,12 @@ vip_close(struct parser *p)
 		perr(p, p->server_line[i], "server: backup '%s' is the vip "
 		    "itself", a);
 	}
+	for (i = 0; p->port_seen != NULL && i < vip->nports; i++)
+		p->port_seen[vip->ports[i] / 8] = 0;
+	vip->ports = fit(vip->ports, vip->nports, sizeof(*vip->ports));
+	vip->allow = fit(vip->allow, vip->nallow, sizeof(*vip->allow));
+	vip->servers = fit(vip->servers, vip->nservers,
+	    sizeof(*vip->servers));
 	p->in_vip = false;
 	p->vip = NULL;
 }
@@ -901,19 +1015,23 @@ static void
 st_ports(struct parser *p, int argc, char **argv)
 {
 	struct sp_conf_vip *vip = p->vip;
+	uint16_t *ports;
 	uint32_t port;
-	unsigned j;
+	uint8_t bit;
 	int i;
 
 	if (!nargs(p, argc, argv, 1, MAX_WORDS))
 		return;
+	if (p->port_seen == NULL &&
+	    (p->port_seen = calloc(65536 / 8, 1)) == NULL) {
+		perr(p, p->line, "%s: out of memory", argv[0]);
+		return;
+	}
 	for (i = 1; i < argc; i++) {
 		if (!parse_uint(p, argv[0], argv[i], 1, 65535, &port))
 			continue;
-		for (j = 0; j < vip->nports; j++)
-			if (vip->ports[j] == port)
-				break;
-		if (j < vip->nports) {
+		bit = (uint8_t)(1u << (port % 8));
+		if (p->port_seen[port / 8] & bit) {
 			perr(p, p->line, "%s: duplicate '%s'", argv[0],
 			    argv[i]);
 			continue;
@@ -923,6 +1041,14 @@ st_ports(struct parser *p, int argc, char **argv)
 			    argv[0], SP_CONF_MAX_PORTS);
 			return;
 		}
+		ports = grow(vip->ports, vip->nports, &p->ports_cap,
+		    sizeof(*ports));
+		if (ports == NULL) {
+			perr(p, p->line, "%s: out of memory", argv[0]);
+			return;
+		}
+		vip->ports = ports;
+		p->port_seen[port / 8] |= bit;
 		vip->ports[vip->nports++] = (uint16_t)port;
 	}
 }
@@ -964,7 +1090,7 @@ static void
 st_allow_servers(struct parser *p, int argc, char **argv)
 {
 	struct sp_conf_vip *vip = p->vip;
-	struct sp_conf_prefix px;
+	struct sp_conf_prefix px, *allow;
 	unsigned j;
 	int i;
 
@@ -987,6 +1113,13 @@ st_allow_servers(struct parser *p, int argc, char **argv)
 			    argv[0], SP_CONF_MAX_PREFIXES);
 			return;
 		}
+		allow = grow(vip->allow, vip->nallow, &p->allow_cap,
+		    sizeof(*allow));
+		if (allow == NULL) {
+			perr(p, p->line, "%s: out of memory", argv[0]);
+			return;
+		}
+		vip->allow = allow;
 		vip->allow[vip->nallow++] = px;
 	}
 }
@@ -1056,7 +1189,9 @@ st_server(struct parser *p, int argc, char **argv)
 		{ NULL, false },
 	};
 	struct sp_conf_vip *vip = p->vip;
-	struct sp_conf_server s;
+	struct sp_conf_server s, *servers;
+	size_t cap;
+	unsigned *lines;
 	char what[32];
 	unsigned j, seen = 0;
 	uint32_t v;
@@ -1127,6 +1262,19 @@ st_server(struct parser *p, int argc, char **argv)
 	}
 	if (!ok)
 		return;
+	cap = p->server_line_cap;
+	lines = grow(p->server_line, vip->nservers, &cap, sizeof(*lines));
+	if (lines != NULL) {
+		p->server_line = lines;
+		p->server_line_cap = cap;
+	}
+	servers = lines == NULL ? NULL : grow(vip->servers, vip->nservers,
+	    &p->servers_cap, sizeof(*servers));
+	if (servers == NULL) {
+		perr(p, p->line, "%s: out of memory", argv[0]);
+		return;
+	}
+	vip->servers = servers;
 	p->server_line[vip->nservers] = p->line;
 	vip->servers[vip->nservers++] = s;
 }
@@ -1380,8 +1528,11 @@ statement(struct parser *p, int argc, char **argv)
 	}
 	p->brace_pending = false;
 
+	/* The first byte before strcmp(): a statement costs one or two
+	 * string compares, not forty. */
 	for (k = 0; k < KW__COUNT; k++)
-		if (strcmp(argv[0], keywords[k].name) == 0)
+		if (keywords[k].name[0] == argv[0][0] &&
+		    strcmp(argv[0], keywords[k].name) == 0)
 			break;
 	if (k == KW__COUNT) {
 		perr(p, p->line, "unknown keyword '%s'", argv[0]);
@@ -1435,11 +1586,14 @@ read_line(struct parser *p, const char *s, size_t n)
 	for (i = 0; i < n; i++) {
 		unsigned char b = (unsigned char)s[i];
 
-		if (b == '#') {
+		/* Printable (one compare for the usual byte), else a tab. */
+		if ((unsigned char)(b - 0x20) < 0x5f) {
+			if (b != '#')
+				continue;
 			end = i;
 			break;
 		}
-		if (b != '\t' && (b < 0x20 || b > 0x7e)) {
+		if (b != '\t') {
 			perr(p, p->line, "invalid byte 0x%02x", b);
 			return;
 		}
@@ -1473,7 +1627,8 @@ sp_conf_parse(const char *text, size_t len, const char *file,
 	const char *nl;
 	size_t pos = 0, n;
 
-	memset(&p, 0, sizeof(p));
+	memset(&p, 0, offsetof(struct parser, buf));	/* not the 5 KB of
+							   line buffers */
 	p.file = file;
 	p.err = err;
 	p.arg = arg;
@@ -1500,6 +1655,12 @@ sp_conf_parse(const char *text, size_t len, const char *file,
 		perr(&p, p.vip_line, "vip: missing '}' before end of file");
 		vip_close(&p);
 	}
+	vip_release(&p.scratch);
+	free(p.port_seen);
+	free(p.server_line);
+	free(p.vip_lines);
+	c->vips = fit(c->vips, c->nvips, sizeof(*c->vips));
+	vip_index(c);
 	if (c->roles == 0)
 		perr(&p, p.line > 0 ? 1 : 0, "no role given");
 	if (c->roles & SP_CONF_ROLE_BALANCER) {
@@ -1517,11 +1678,68 @@ sp_conf_parse(const char *text, size_t len, const char *file,
 	return p.nerr;
 }
 
+/* Address order of two vip keys. */
+static int
+vip_key_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct sp_conf_vip_key *)a)->addr,
+	    ((const struct sp_conf_vip_key *)b)->addr, 16);
+}
+
+/*
+ * Index the vips by address, so that the per-packet lookup is a binary
+ * search whatever their number.  Without memory the lookup stays a
+ * walk in file order: slower, not wrong.
+ */
+static void
+vip_index(struct sp_conf *c)
+{
+	unsigned i;
+
+	free(c->vip_sorted);
+	c->vip_sorted = NULL;
+	c->nsorted = 0;
+	if (c->nvips < 2 || (c->vip_sorted = malloc(c->nvips *
+	    sizeof(*c->vip_sorted))) == NULL)
+		return;
+	c->nsorted = c->nvips;
+	for (i = 0; i < c->nvips; i++) {
+		memcpy(c->vip_sorted[i].addr, c->vips[i].addr, 16);
+		c->vip_sorted[i].index = i;
+	}
+	qsort(c->vip_sorted, c->nvips, sizeof(*c->vip_sorted), vip_key_cmp);
+}
+
 /* ------------------------------------------------------- public API */
+
+struct sp_conf *
+sp_conf_new(void)
+{
+	struct sp_conf *c = calloc(1, sizeof(*c));
+
+	if (c != NULL)
+		sp_conf_defaults(c);
+	return c;
+}
+
+void
+sp_conf_free(struct sp_conf *c)
+{
+	if (c == NULL)
+		return;
+	sp_conf_defaults(c);	/* releases what it holds */
+	free(c);
+}
 
 void
 sp_conf_defaults(struct sp_conf *c)
 {
+	unsigned i;
+
+	for (i = 0; i < c->nvips; i++)
+		vip_release(&c->vips[i]);
+	free(c->vips);
+	free(c->vip_sorted);
 	memset(c, 0, sizeof(*c));
 	c->roles = 0;
 	c->queue_first = 0;
@@ -1552,6 +1770,9 @@ sp_conf_defaults(struct sp_conf *c)
 	c->syn_rate = 5000;
 	c->has_hash_key = false;
 	c->nvips = 0;
+	c->vips = NULL;
+	c->vip_sorted = NULL;
+	c->nsorted = 0;
 }
 
 void
@@ -1613,9 +1834,17 @@ sp_conf_scheduler_parse(const char *name, enum sp_conf_scheduler *sched)
 const struct sp_conf_vip *
 sp_conf_vip_find(const struct sp_conf *conf, const uint8_t addr[16])
 {
+	const struct sp_conf_vip_key *k;
+	struct sp_conf_vip_key want;
 	unsigned i;
 
-	for (i = 0; i < conf->nvips && i < SP_CONF_MAX_VIPS; i++)
+	if (conf->vip_sorted != NULL && conf->nsorted == conf->nvips) {
+		memcpy(want.addr, addr, 16);
+		k = bsearch(&want, conf->vip_sorted, conf->nsorted,
+		    sizeof(*k), vip_key_cmp);
+		return k != NULL ? &conf->vips[k->index] : NULL;
+	}
+	for (i = 0; i < conf->nvips; i++)
 		if (memcmp(conf->vips[i].addr, addr, 16) == 0)
 			return &conf->vips[i];
 	return NULL;
@@ -1626,7 +1855,7 @@ sp_conf_server_find(const struct sp_conf_vip *vip, const uint8_t addr[16])
 {
 	unsigned i;
 
-	for (i = 0; i < vip->nservers && i < SP_CONF_MAX_SERVERS; i++)
+	for (i = 0; i < vip->nservers; i++)
 		if (memcmp(vip->servers[i].addr, addr, 16) == 0)
 			return &vip->servers[i];
 	return NULL;
@@ -1653,4 +1882,226 @@ sp_conf_vip_allows(const struct sp_conf_vip *vip, const uint8_t addr[16])
 		if (prefix_has(&vip->allow[i], addr))
 			return true;
 	return false;
+}
+
+/* ------------------------------------------------ in-tree helpers */
+
+struct sp_conf_vip *
+sp_conf_vip_add(struct sp_conf *c, const uint8_t addr[16])
+{
+	struct sp_conf_vip *v;
+
+	if (c->nvips >= SP_CONF_MAX_VIPS)
+		return NULL;
+	v = realloc(c->vips, (c->nvips + 1) * sizeof(*v));
+	if (v == NULL)
+		return NULL;
+	c->vips = v;
+	v = &c->vips[c->nvips++];
+	sp_conf_vip_defaults(v);
+	memcpy(v->addr, addr, 16);
+	vip_index(c);
+	return v;
+}
+
+/*
+ * The arrays' contents, then every other byte (the vips were zeroed,
+ * padding included, by sp_conf_vip_defaults(); memcpy() copies padding
+ * as it is, so the copies differ only where the pointers were).
+ */
+static bool
+vip_equal(const struct sp_conf_vip *a, const struct sp_conf_vip *b)
+{
+	struct sp_conf_vip x, y;
+
+	if (a->nports != b->nports || a->nallow != b->nallow ||
+	    a->nservers != b->nservers ||
+	    (a->nports > 0 && memcmp(a->ports, b->ports,
+	    a->nports * sizeof(*a->ports)) != 0) ||
+	    (a->nallow > 0 && memcmp(a->allow, b->allow,
+	    a->nallow * sizeof(*a->allow)) != 0) ||
+	    (a->nservers > 0 && memcmp(a->servers, b->servers,
+	    a->nservers * sizeof(*a->servers)) != 0))
+		return false;
+	memcpy(&x, a, sizeof(x));
+	memcpy(&y, b, sizeof(y));
+	x.ports = y.ports = NULL;
+	x.allow = y.allow = NULL;
+	x.servers = y.servers = NULL;
+	return memcmp(&x, &y, sizeof(x)) == 0;
+}
+
+bool
+sp_conf_vips_equal(const struct sp_conf *a, const struct sp_conf *b)
+{
+	unsigned i;
+
+	if (a->nvips != b->nvips)
+		return false;
+	for (i = 0; i < a->nvips; i++)
+		if (!vip_equal(&a->vips[i], &b->vips[i]))
+			return false;
+	return true;
+}
+
+/* ------------------------------------------------------- accessors */
+
+size_t
+sp_conf_size(const struct sp_conf *c)
+{
+	size_t n = sizeof(*c) + c->nvips * sizeof(*c->vips);
+	unsigned i;
+
+	n += c->nsorted * sizeof(*c->vip_sorted);
+	for (i = 0; i < c->nvips; i++)
+		n += c->vips[i].nports * sizeof(*c->vips[i].ports) +
+		    c->vips[i].nallow * sizeof(*c->vips[i].allow) +
+		    c->vips[i].nservers * sizeof(*c->vips[i].servers);
+	return n;
+}
+
+unsigned
+sp_conf_roles(const struct sp_conf *c)
+{
+	return c->roles;
+}
+
+uint16_t
+sp_conf_queue_first(const struct sp_conf *c)
+{
+	return c->queue_first;
+}
+
+uint16_t
+sp_conf_queue_count(const struct sp_conf *c)
+{
+	return c->queue_count;
+}
+
+uint8_t
+sp_conf_option_type(const struct sp_conf *c)
+{
+	return c->option_type;
+}
+
+enum sp_conf_identity
+sp_conf_identity(const struct sp_conf *c)
+{
+	return c->identity;
+}
+
+const uint8_t *
+sp_conf_identity_addr(const struct sp_conf *c)
+{
+	return c->identity == SP_CONF_IDENTITY_LITERAL ? c->identity_addr :
+	    NULL;
+}
+
+const uint8_t *
+sp_conf_server_address(const struct sp_conf *c)
+{
+	return c->has_server_address ? c->server_address : NULL;
+}
+
+const uint8_t *
+sp_conf_hash_key(const struct sp_conf *c)
+{
+	return c->has_hash_key ? c->hash_key : NULL;
+}
+
+unsigned
+sp_conf_vip_count(const struct sp_conf *c)
+{
+	return c->nvips;
+}
+
+const struct sp_conf_vip *
+sp_conf_vip_at(const struct sp_conf *c, unsigned i)
+{
+	return i < c->nvips ? &c->vips[i] : NULL;
+}
+
+const uint8_t *
+sp_conf_vip_addr(const struct sp_conf_vip *vip)
+{
+	return vip->addr;
+}
+
+enum sp_conf_scheduler
+sp_conf_vip_scheduler(const struct sp_conf_vip *vip)
+{
+	return vip->scheduler;
+}
+
+const struct sp_conf_check *
+sp_conf_vip_check(const struct sp_conf_vip *vip)
+{
+	return &vip->check;
+}
+
+unsigned
+sp_conf_vip_port_count(const struct sp_conf_vip *vip)
+{
+	return vip->nports;
+}
+
+uint16_t
+sp_conf_vip_port_at(const struct sp_conf_vip *vip, unsigned i)
+{
+	return i < vip->nports ? vip->ports[i] : 0;
+}
+
+bool
+sp_conf_vip_has_port(const struct sp_conf_vip *vip, uint16_t port)
+{
+	unsigned i;
+
+	if (vip->nports == 0)
+		return true;
+	for (i = 0; i < vip->nports; i++)
+		if (vip->ports[i] == port)
+			return true;
+	return false;
+}
+
+unsigned
+sp_conf_vip_server_count(const struct sp_conf_vip *vip)
+{
+	return vip->nservers;
+}
+
+const struct sp_conf_server *
+sp_conf_vip_server_at(const struct sp_conf_vip *vip, unsigned i)
+{
+	return i < vip->nservers ? &vip->servers[i] : NULL;
+}
+
+const uint8_t *
+sp_conf_server_addr(const struct sp_conf_server *srv)
+{
+	return srv->addr;
+}
+
+const uint8_t *
+sp_conf_server_backup(const struct sp_conf_server *srv)
+{
+	return srv->has_backup ? srv->backup : NULL;
+}
+
+uint16_t
+sp_conf_server_weight(const struct sp_conf_server *srv)
+{
+	return srv->weight;
+}
+
+uint16_t
+sp_conf_server_cost(const struct sp_conf_server *srv)
+{
+	return srv->cost;
+}
+
+bool
+sp_conf_server_drain(const struct sp_conf_server *srv)
+{
+	return srv->drain;
 }

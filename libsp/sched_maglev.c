@@ -20,9 +20,12 @@
  * turns per round and slots in proportion to its weight.  Ineligible
  * servers are left out of the table.
  *
- * Memory: M = 65537 (prime) one-byte slots, 64 KiB per scheduler,
- * allocated by update and freed by release; M >= 1000 x 64 servers
- * keeps each server's share within about 1% (the paper asks M >> 100 N).
+ * Memory: M = 65537 (prime) two-byte slots, 128 KiB per scheduler,
+ * allocated by update and freed by release.  M >= 1000 x 64 servers
+ * keeps each server's share within about 1% (the paper asks M >> 100 N);
+ * with thousands of servers each still holds some 16 slots or more
+ * (4,096 servers), so shares vary more but a change of servers still
+ * moves only the slots it must.
  * Building costs O(M log M) at worst, on each update only.
  *
  * A table that is missing (allocation failed) or stale (the caller
@@ -39,19 +42,19 @@
 #include "sched_ops.h"
 
 #define MAGLEV_SIZE	65537u		/* slots in the table, prime */
-#define MAGLEV_EMPTY	0xffu		/* slot not yet claimed */
+#define MAGLEV_EMPTY	0xffffu		/* slot not yet claimed */
 
 _Static_assert(SP_SCHED_MAX_SERVERS < MAGLEV_EMPTY,
     "a server index must fit a slot");
 
 struct maglev_state {
-	uint8_t *table;		/* MAGLEV_SIZE slots: server index */
+	uint16_t *table;	/* MAGLEV_SIZE slots: server index */
 	size_t n;		/* servers when it was built */
 };
 
 /* One server while the table is built. */
 struct maglev_build {
-	uint8_t idx;		/* index in srv[] */
+	uint16_t idx;		/* index in srv[] */
 	uint64_t offset;	/* first preferred slot */
 	uint64_t skip;		/* stride of its permutation, 1..M-1 */
 	uint64_t next;		/* permutation entries used */
@@ -86,16 +89,20 @@ maglev_update(void *state, const struct sp_sched_server *srv, size_t n,
     const uint8_t key[16])
 {
 	struct maglev_state *st = state;
-	struct maglev_build b[SP_SCHED_MAX_SERVERS], *e;
+	struct maglev_build *b, *e;
 	uint64_t wmax = 0, round, slot;
 	size_t i, nb = 0, filled;
 
 	maglev_release(st);
+	if (n == 0)
+		return 0;
+	if ((b = malloc(n * sizeof(*b))) == NULL)
+		return -1;
 	for (i = 0; i < n; i++) {
 		if (!srv[i].eligible)
 			continue;
 		e = &b[nb++];
-		e->idx = (uint8_t)i;
+		e->idx = (uint16_t)i;
 		e->offset = maglev_addr_hash(key, srv[i].addr, 'o') %
 		    MAGLEV_SIZE;
 		e->skip = maglev_addr_hash(key, srv[i].addr, 's') %
@@ -107,11 +114,16 @@ maglev_update(void *state, const struct sp_sched_server *srv, size_t n,
 			wmax = e->weight;
 	}
 	st->n = n;
-	if (nb == 0)
+	if (nb == 0) {
+		free(b);
 		return 0;	/* nothing to build: pick says -1 */
-	if ((st->table = malloc(MAGLEV_SIZE)) == NULL)
+	}
+	if ((st->table = malloc(MAGLEV_SIZE * sizeof(*st->table))) == NULL) {
+		free(b);
 		return -1;
-	memset(st->table, MAGLEV_EMPTY, MAGLEV_SIZE);
+	}
+	for (slot = 0; slot < MAGLEV_SIZE; slot++)
+		st->table[slot] = MAGLEV_EMPTY;
 	filled = 0;
 	for (round = 1; filled < MAGLEV_SIZE; round++) {
 		for (i = 0; i < nb && filled < MAGLEV_SIZE; i++) {
@@ -131,6 +143,7 @@ maglev_update(void *state, const struct sp_sched_server *srv, size_t n,
 			filled++;
 		}
 	}
+	free(b);
 	return 0;
 }
 
@@ -139,7 +152,7 @@ maglev_pick(void *state, const struct sp_sched_server *srv, size_t n,
     const struct sp_sched_req *req, const uint8_t key[16])
 {
 	struct maglev_state *st = state;
-	uint8_t idx;
+	uint16_t idx;
 
 	if (st->table != NULL && st->n == n) {
 		idx = st->table[sp_sched_flow_hash(req, key) % MAGLEV_SIZE];

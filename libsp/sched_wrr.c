@@ -8,6 +8,7 @@
  * picks and any W consecutive picks hold each server exactly weight
  * times -- spread out (1:2:3 gives c b a c b c), not in bursts.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <sp/sched.h>
@@ -15,9 +16,27 @@
 #include "sched_ops.h"
 
 struct wrr_state {
-	/* Credit of each server, in weight units; |credit| <= n * 65535. */
-	int64_t credit[SP_SCHED_MAX_SERVERS];
+	/* Credit of each server, in weight units; |credit| <= n * 65535.
+	 * Sized by the servers there are (up to SP_SCHED_MAX_SERVERS). */
+	int64_t *credit;
+	size_t cap;		/* entries allocated in credit */
 };
+
+/* Room for n credits, the new ones zero.  -1 when out of memory. */
+static int
+wrr_room(struct wrr_state *st, size_t n)
+{
+	int64_t *c;
+
+	if (n <= st->cap)
+		return 0;
+	if ((c = realloc(st->credit, n * sizeof(*c))) == NULL)
+		return -1;
+	memset(c + st->cap, 0, (n - st->cap) * sizeof(*c));
+	st->credit = c;
+	st->cap = n;
+	return 0;
+}
 
 /* The servers or their weights changed: start a fresh cycle. */
 static int
@@ -27,10 +46,20 @@ wrr_update(void *state, const struct sp_sched_server *srv, size_t n,
 	struct wrr_state *st = state;
 
 	(void)srv;
-	(void)n;
 	(void)key;
-	memset(st->credit, 0, sizeof(st->credit));
-	return 0;
+	if (st->cap > 0)
+		memset(st->credit, 0, st->cap * sizeof(*st->credit));
+	return wrr_room(st, n);
+}
+
+static void
+wrr_release(void *state)
+{
+	struct wrr_state *st = state;
+
+	free(st->credit);
+	st->credit = NULL;
+	st->cap = 0;
 }
 
 static int
@@ -42,8 +71,10 @@ wrr_pick(void *state, const struct sp_sched_server *srv, size_t n,
 	size_t i;
 	int best = -1;
 
-	(void)req;
-	(void)key;
+	/* Servers added without an update: credits for them, or (out of
+	 * memory) the stateless pick rather than none. */
+	if (wrr_room(st, n) == -1)
+		return sp_sched_hrw_pick(srv, n, req, key);
 	for (i = 0; i < n; i++) {
 		if (!srv[i].eligible) {
 			/* No stale credit when it comes back. */
@@ -65,5 +96,5 @@ const struct sp_sched_ops sp_sched_wrr_ops = {
 	.state_size = sizeof(struct wrr_state),
 	.update = wrr_update,
 	.pick = wrr_pick,
-	.release = NULL,
+	.release = wrr_release,
 };

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # lbspd -n: the shipped example configurations pass with
 # "configuration OK"; a broken one prints every error as FILE:LINE:
-# message and exits 1; a missing file is a clear error.
+# message and exits 1; a missing file is a clear error; generated
+# configurations of 1,000 vips x 8 servers and of one 4,000-server vip
+# pass, one server more than the limit is one error.
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
 : "${top_builddir:=.}"
@@ -36,5 +38,43 @@ done
 
 "$lbspd" -n -c "$tmp/missing.conf" >"$tmp/out" 2>&1 && fail "missing file accepted"
 grep -q "missing.conf" "$tmp/out" || fail "missing file: $(cat "$tmp/out")"
+
+# Generated sites: 1,000 vips x 8 servers (client and server roles take
+# any configuration libsp accepts), and one maglev vip of 4,000 servers.
+awk 'BEGIN {
+	print "role client server"
+	for (v = 1; v <= 1000; v++) {
+		printf "vip 2001:db8:%x::1 {\n\tallow-servers 2001:db8:%x::/64\n", v, 32768 + v
+		for (s = 1; s <= 8; s++)
+			printf "\tserver 2001:db8:%x::%x weight %d\n", 32768 + v, s, s
+		print "}"
+	}
+}' >"$tmp/1000x8.conf"
+out=$("$lbspd" -n -c "$tmp/1000x8.conf" 2>&1) || fail "1000x8: $out"
+[ "$out" = "configuration OK" ] || fail "1000x8: unexpected: $out"
+
+big() {	# big ROLE NSERVERS: one maglev vip
+	awk -v role="$1" -v n="$2" 'BEGIN {
+		print "role " role
+		print "vip 2001:db8:f::1 {\n\tscheduler maglev"
+		for (s = 0; s < n; s++)
+			printf "\tserver 2001:db8:5::%x:%x\n", int(s / 256) + 1, s % 256 + 1
+		print "}"
+	}'
+}
+big server 4000 >"$tmp/4000.conf"
+out=$("$lbspd" -n -c "$tmp/4000.conf" 2>&1) || fail "4000 servers: $out"
+[ "$out" = "configuration OK" ] || fail "4000 servers: unexpected: $out"
+# Past the limit: one error, at the line of the 4097th server (line 4 is
+# the first server, after the vip and scheduler lines).
+big server 4097 >"$tmp/4097.conf"
+"$lbspd" -n -c "$tmp/4097.conf" >"$tmp/out" 2>&1 && fail "4097 servers accepted"
+[ "$(cat "$tmp/out")" = "$tmp/4097.conf:4100: server: too many servers (limit 4096)" ] ||
+	fail "4097 servers: $(cat "$tmp/out")"
+# The balancer role's own bound (lbspd.h) is said, not run into.
+big balancer 4000 >"$tmp/4000b.conf"
+"$lbspd" -n -c "$tmp/4000b.conf" >"$tmp/out" 2>&1 && fail "balancer of 4000 servers accepted"
+grep -q "^$tmp/4000b.conf: vip 2001:db8:f::1: 4000 servers; the balancer role takes at most 64 a vip$" \
+    "$tmp/out" || fail "balancer of 4000 servers: $(cat "$tmp/out")"
 
 echo "lbspd-check: ok"

@@ -79,7 +79,7 @@ DEB_BUILD_OPTIONS="nocheck parallel=2 noddebs" \
 }
 log "built in $(($(date +%s) - start)) s"
 cd "$tmp" || exit 1
-pkgs="lbspd libsp1 libsp-dev lbsp-shims lbsp-wireshark"
+pkgs="lbspd libsp2 libsp-dev lbsp-shims lbsp-wireshark"
 debs=""
 for p in $pkgs; do
 	f=$(ls "$tmp"/${p}_*.deb 2>/dev/null)
@@ -125,7 +125,7 @@ log "packages hold the $(wc -l <"$tmp/packaged") files make install installs"
 ma=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 lbspd="$root/usr/sbin/lbspd"
 for f in "$lbspd" "$root/usr/sbin/lbspctl" "$root/usr/sbin/lbsp-agent" \
-    "$root/etc/lbsp/lbsp.conf" "$root/usr/lib/$ma/libsp.so.1" \
+    "$root/etc/lbsp/lbsp.conf" "$root/usr/lib/$ma/libsp.so.2" \
     "$root/usr/lib/$ma/pkgconfig/libsp.pc" "$root/usr/include/sp/dopt.h" \
     "$root/usr/lib/$ma/liblbsp-client.so" "$root/usr/lib/$ma/liblbsp-server.so" \
     "$root/lib/systemd/system/lbspd.service" \
@@ -255,10 +255,19 @@ if command -v "$cc" >/dev/null 2>&1 && command -v pkg-config >/dev/null 2>&1; th
 	cat >"$tmp/prog.c" <<'EOF'
 #include <stdio.h>
 #include <string.h>
+#include <sp/conf.h>
 #include <sp/pkt.h>
 int
 main(void)
 {
+	static const char text[] = "role client\nvip 2001:db8::1 {\n}\n";
+	struct sp_conf *c = sp_conf_new();
+
+	if (c == NULL || sp_conf_parse(text, sizeof(text) - 1, "t", c, NULL,
+	    NULL) != 0 || sp_conf_vip_count(c) != 1 ||
+	    sp_conf_vip_scheduler(sp_conf_vip_at(c, 0)) != SP_CONF_SCHED_RR)
+		return 1;
+	sp_conf_free(c);
 	puts(sp_strerror(SP_ERR_TRUNCATED));
 	return strcmp(sp_strerror(SP_OK), sp_strerror(SP_ERR_TRUNCATED)) == 0;
 }
@@ -271,7 +280,7 @@ EOF
 		fail "building against libsp-dev: $(cat "$tmp/cc.log")"
 	out=$("$tmp/prog") || fail "program linked with libsp: $out"
 	[ -n "$out" ] || fail "program linked with libsp printed nothing"
-	log "libsp-dev: pkg-config, headers, libsp.so.1 OK"
+	log "libsp-dev: pkg-config, headers, conf accessors, libsp.so.2 OK"
 fi
 for s in client server; do
 	LD_PRELOAD="$root/usr/lib/$ma/liblbsp-$s.so" /bin/true 2>"$tmp/shim" ||

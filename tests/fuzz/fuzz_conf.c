@@ -42,11 +42,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(text, data, size);
 	for (i = 0; i < size; i++)
 		lines += data[i] == '\n';
-	conf = malloc(sizeof(*conf));
+	conf = sp_conf_new();
+	if (conf == NULL)
+		abort();
 	n = sp_conf_parse(text, size, "fuzz.conf", conf, fuzz_err, &e);
 	if (n < 0 || (unsigned)n != e.n || e.max_line > lines)
 		abort();
-	free(conf);
+	sp_conf_free(conf);
 	free(text);
 	return 0;
 }

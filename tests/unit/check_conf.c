@@ -5,6 +5,7 @@
  * input that is not a config at all.
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 
 #include <sp/conf.h>
 
+#include "conf_priv.h"
 #include "suites.h"
 
 #define EXAMPLES_DIR	CONF_DIR "/../../../examples"
@@ -24,13 +26,13 @@ struct errs {
 	int n;
 };
 
-static struct sp_conf *cf;	/* 200 KB: not on the stack */
+static struct sp_conf *cf;
 static struct errs er;
 
 static void
 setup(void)
 {
-	cf = malloc(sizeof(*cf));
+	cf = sp_conf_new();
 	ck_assert_ptr_nonnull(cf);
 	memset(&er, 0, sizeof(er));
 }
@@ -38,8 +40,20 @@ setup(void)
 static void
 teardown(void)
 {
-	free(cf);
+	sp_conf_free(cf);
 	free(er.buf);
+}
+
+/*
+ * Two configurations hold the same: byte for byte up to the vips (the
+ * parser zeroes the struct, padding included, before filling it), then
+ * the vip blocks and what they own.
+ */
+static bool
+conf_equal(const struct sp_conf *a, const struct sp_conf *b)
+{
+	return memcmp(a, b, offsetof(struct sp_conf, vips)) == 0 &&
+	    sp_conf_vips_equal(a, b);
 }
 
 static void
@@ -393,6 +407,7 @@ START_TEST(defaults)
 {
 	struct sp_conf *want;
 	const struct sp_conf_vip *v;
+	uint8_t a[16];
 
 	ck_assert_int_eq(parse_file(CONF_DIR, "good-defaults.conf"), 0);
 	ck_assert_uint_eq(cf->roles, SP_CONF_ROLE_SERVER);
@@ -444,33 +459,35 @@ START_TEST(defaults)
 	ck_assert_uint_eq(v->window_ms, 10000);
 
 	/* Byte for byte what the defaults functions build. */
-	want = malloc(sizeof(*want));
+	want = sp_conf_new();
 	ck_assert_ptr_nonnull(want);
-	memset(want, 0xa5, sizeof(*want));
-	sp_conf_defaults(want);
 	want->roles = SP_CONF_ROLE_SERVER;
-	want->nvips = 1;
-	sp_conf_vip_defaults(&want->vips[0]);
-	addr("2001:db8:f::1", want->vips[0].addr);
-	ck_assert(memcmp(want, cf, sizeof(*cf)) == 0);
-	free(want);
+	addr("2001:db8:f::1", a);
+	ck_assert_ptr_nonnull(sp_conf_vip_add(want, a));
+	ck_assert(conf_equal(want, cf));
+	sp_conf_free(want);
 }
 END_TEST
 
-/* The whole struct is zeroed first: two parses compare equal. */
+/*
+ * The whole struct is zeroed first: two parses compare equal, also when
+ * one of them reuses a configuration that held another file.
+ */
 START_TEST(memcmp_stable)
 {
-	struct sp_conf *other = malloc(sizeof(*other));
-	size_t len;
+	struct sp_conf *other = sp_conf_new();
+	size_t len, len2;
 	char *text = slurp(CONF_DIR "/good-full.conf", &len);
+	char *text2 = slurp(CONF_DIR "/design-sample.conf", &len2);
 
 	ck_assert_ptr_nonnull(other);
-	memset(cf, 0xaa, sizeof(*cf));
-	memset(other, 0x55, sizeof(*other));
+	ck_assert_int_eq(sp_conf_parse(text2, len2, "a", cf, NULL, NULL), 0);
+	ck_assert(!conf_equal(cf, other));
 	ck_assert_int_eq(sp_conf_parse(text, len, "a", cf, NULL, NULL), 0);
 	ck_assert_int_eq(sp_conf_parse(text, len, "b", other, NULL, NULL), 0);
-	ck_assert(memcmp(cf, other, sizeof(*cf)) == 0);
-	free(other);
+	ck_assert(conf_equal(cf, other));
+	sp_conf_free(other);
+	free(text2);
 	free(text);
 }
 END_TEST
@@ -478,7 +495,7 @@ END_TEST
 /* CR LF line ends give exactly the struct LF ones give. */
 START_TEST(crlf)
 {
-	struct sp_conf *lf = malloc(sizeof(*lf));
+	struct sp_conf *lf = sp_conf_new();
 	char *text, *dos;
 	size_t len, i, n = 0;
 
@@ -494,14 +511,14 @@ START_TEST(crlf)
 	ck_assert_uint_gt(n, len);
 	ck_assert_int_eq(sp_conf_parse(text, len, "t", lf, NULL, NULL), 0);
 	ck_assert_str_eq(parse_mem(dos, n, "t") == 0 ? "" : errs_text(), "");
-	ck_assert(memcmp(lf, cf, sizeof(*cf)) == 0);
+	ck_assert(conf_equal(lf, cf));
 
 	/* A CR anywhere else is not a line end. */
 	ck_assert_int_eq(parse_str("role server\r\nmtu 1500\rmtu 1400\n"), 1);
 	ck_assert_str_eq(errs_text(), "t:2: invalid byte 0x0d\n");
 	free(dos);
 	free(text);
-	free(lf);
+	sp_conf_free(lf);
 }
 END_TEST
 
@@ -1157,22 +1174,25 @@ START_TEST(limit_vips)
 	unsigned i;
 
 	sb_add(&b, "role client\n");
-	for (i = 1; i <= 64; i++)
+	for (i = 1; i <= SP_CONF_MAX_VIPS; i++)
 		sb_add(&b, "vip 2001:db8:f::%x {\n}\n", i);
 	ck_assert_int_eq(parse_str(b.buf), 0);
 	ck_assert_uint_eq(cf->nvips, SP_CONF_MAX_VIPS);
+	ck_assert_uint_eq(SP_CONF_MAX_VIPS, 4096);
 
-	/* The 65th vip (line 2 + 64 * 2) is refused, and so is the next;
-	 * the content of a refused block is still checked. */
-	sb_add(&b, "vip 2001:db8:f::41 {\n}\n");
-	sb_add(&b, "vip 2001:db8:f::ff {\nports 0\n}\n");
+	/* The 4097th vip (line 2 + 4096 * 2) is refused, and so is the
+	 * next; the content of a refused block is still checked. */
+	sb_add(&b, "vip 2001:db8:f::1001 {\n}\n");
+	sb_add(&b, "vip 2001:db8:e::ff {\nports 0\n}\n");
 	ck_assert_int_eq(parse_str(b.buf), 3);
 	ck_assert_str_eq(errs_text(),
-	    "t:130: vip: too many vips (limit 64)\n"
-	    "t:132: vip: too many vips (limit 64)\n"
-	    "t:133: ports: '0' out of range (1..65535)\n");
+	    "t:8194: vip: too many vips (limit 4096)\n"
+	    "t:8196: vip: too many vips (limit 4096)\n"
+	    "t:8197: ports: '0' out of range (1..65535)\n");
 	ck_assert_uint_eq(cf->nvips, SP_CONF_MAX_VIPS);
-	ck_assert_addr(cf->vips[63].addr, "2001:db8:f::40");
+	ck_assert_addr(cf->vips[4095].addr, "2001:db8:f::1000");
+	ck_assert_ptr_eq(sp_conf_vip_find(cf, cf->vips[4095].addr),
+	    &cf->vips[4095]);
 	sb_free(&b);
 }
 END_TEST
@@ -1183,15 +1203,16 @@ START_TEST(limit_servers)
 	unsigned i;
 
 	sb_add(&b, "role balancer\nvip 2001:db8:f::1 {\n");
-	for (i = 1; i <= 65; i++)
-		sb_add(&b, "server 2001:db8:5::%x weight %u\n", i, i);
+	for (i = 1; i <= SP_CONF_MAX_SERVERS + 1; i++)
+		sb_add(&b, "server 2001:db8:5::%x weight %u\n", i,
+		    i % 1000 + 1);
 	sb_add(&b, "}\n");
 	ck_assert_int_eq(parse_str(b.buf), 1);
 	ck_assert_str_eq(errs_text(),
-	    "t:67: server: too many servers (limit 64)\n");
+	    "t:4099: server: too many servers (limit 4096)\n");
 	ck_assert_uint_eq(cf->vips[0].nservers, SP_CONF_MAX_SERVERS);
-	ck_assert_uint_eq(cf->vips[0].servers[63].weight, 64);
-	ck_assert_addr(cf->vips[0].servers[63].addr, "2001:db8:5::40");
+	ck_assert_uint_eq(cf->vips[0].servers[4095].weight, 97);
+	ck_assert_addr(cf->vips[0].servers[4095].addr, "2001:db8:5::1000");
 	sb_free(&b);
 }
 END_TEST
@@ -1201,28 +1222,90 @@ START_TEST(limit_ports)
 	struct sb b = { NULL, 0, 0 };
 	unsigned i;
 
-	/* 64 ports over 64 lines, then a 65th. */
+	/* Every port, 100 a line: all taken, in file order. */
 	sb_add(&b, "role server\nvip ::1 {\n");
-	for (i = 1; i <= 64; i++)
-		sb_add(&b, "ports %u\n", i);
-	ck_assert_int_eq(parse_str(b.buf), 1);	/* block not closed */
+	for (i = 1; i <= 65535; i++)
+		sb_add(&b, "%s%u%s", i % 100 == 1 ? "ports " : "", i,
+		    i % 100 == 0 || i == 65535 ? "\n" : " ");
+	sb_add(&b, "}\n");
+	ck_assert_int_eq(parse_str(b.buf), 0);
 	ck_assert_uint_eq(cf->vips[0].nports, SP_CONF_MAX_PORTS);
 	ck_assert_uint_eq(cf->vips[0].ports[63], 64);
-	sb_add(&b, "ports 65\n}\n");
-	ck_assert_int_eq(parse_str(b.buf), 1);
-	ck_assert_str_eq(errs_text(),
-	    "t:67: ports: too many ports (limit 64)\n");
-	sb_free(&b);
+	ck_assert_uint_eq(cf->vips[0].ports[65534], 65535);
 
-	/* 70 on one line: one error for the line. */
-	sb_add(&b, "role server\nvip ::1 {\nports");
-	for (i = 1; i <= 70; i++)
-		sb_add(&b, " %u", i);
-	sb_add(&b, "\n}\n");
+	/* One more is a duplicate, whatever the line. */
+	sb_add(&b, "vip ::2 {\nports 7 8 7\n}\n");
 	ck_assert_int_eq(parse_str(b.buf), 1);
-	ck_assert_str_eq(errs_text(),
-	    "t:3: ports: too many ports (limit 64)\n");
-	ck_assert_uint_eq(cf->vips[0].nports, SP_CONF_MAX_PORTS);
+	ck_assert_str_eq(errs_text(), "t:661: ports: duplicate '7'\n");
+	ck_assert_uint_eq(cf->vips[1].nports, 2);
+	sb_free(&b);
+}
+END_TEST
+
+/*
+ * A generated site: 1,000 vips of 8 servers each, read through the
+ * public accessors.  Its memory is what it holds: the vips, 8,000
+ * servers, the address index and one struct, nothing sized by the
+ * limits (which would be 4096 x 4096 servers).
+ */
+START_TEST(scale_1000x8)
+{
+	struct sb b = { NULL, 0, 0 };
+	const struct sp_conf_vip *v;
+	const struct sp_conf_server *srv;
+	uint8_t a[16];
+	char want[64];
+	size_t size, held;
+	unsigned i, j;
+
+	sb_add(&b, "role balancer\n");
+	for (i = 0; i < 1000; i++) {
+		sb_add(&b, "vip 2001:db8:%x::1 {\nscheduler maglev\n"
+		    "ports 80 443\n", i + 1);
+		for (j = 0; j < 8; j++)
+			sb_add(&b, "server 2001:db8:%x::%x weight %u\n",
+			    0x8000 + i, j + 0x10, j + 1);
+		sb_add(&b, "}\n");
+	}
+	ck_assert_int_eq(parse_str(b.buf), 0);
+	ck_assert_uint_eq(sp_conf_vip_count(cf), 1000);
+	ck_assert_ptr_null(sp_conf_vip_at(cf, 1000));
+	for (i = 0; i < 1000; i++) {
+		v = sp_conf_vip_at(cf, i);
+		snprintf(want, sizeof(want), "2001:db8:%x::1", i + 1);
+		ck_assert_addr(sp_conf_vip_addr(v), want);
+		/* The per-packet lookup finds every one of them. */
+		ck_assert_ptr_eq(sp_conf_vip_find(cf, sp_conf_vip_addr(v)), v);
+		ck_assert_int_eq(sp_conf_vip_scheduler(v),
+		    SP_CONF_SCHED_MAGLEV);
+		ck_assert_uint_eq(sp_conf_vip_port_count(v), 2);
+		ck_assert_uint_eq(sp_conf_vip_port_at(v, 1), 443);
+		ck_assert(sp_conf_vip_has_port(v, 80));
+		ck_assert(!sp_conf_vip_has_port(v, 81));
+		ck_assert_uint_eq(sp_conf_vip_server_count(v), 8);
+		ck_assert_ptr_null(sp_conf_vip_server_at(v, 8));
+		for (j = 0; j < 8; j++) {
+			srv = sp_conf_vip_server_at(v, j);
+			snprintf(want, sizeof(want), "2001:db8:%x::%x",
+			    0x8000 + i, j + 0x10);
+			ck_assert_addr(sp_conf_server_addr(srv), want);
+			ck_assert_uint_eq(sp_conf_server_weight(srv), j + 1);
+			ck_assert_ptr_null(sp_conf_server_backup(srv));
+			ck_assert(!sp_conf_server_drain(srv));
+		}
+	}
+	addr("2001:db8:3e9::1", a);	/* vip 1001: not there */
+	ck_assert_ptr_null(sp_conf_vip_find(cf, a));
+	addr("2001:db8:8000::10", a);	/* a server, not a vip */
+	ck_assert_ptr_null(sp_conf_vip_find(cf, a));
+
+	held = sizeof(*cf) + 1000 * (sizeof(struct sp_conf_vip) +
+	    2 * sizeof(uint16_t) + sizeof(struct sp_conf_vip_key)) +
+	    8000 * sizeof(struct sp_conf_server);
+	size = sp_conf_size(cf);
+	printf("conf: 1000 vips x 8 servers hold %zu bytes\n", size);
+	ck_assert_uint_eq(size, held);
+	ck_assert_uint_lt(size, 800 * 1000);
 	sb_free(&b);
 }
 END_TEST
@@ -1370,6 +1453,7 @@ START_TEST(find)
 	ck_assert_ptr_eq(sp_conf_vip_find(cf, a), &cf->vips[2]);
 	cf->nvips = 2;	/* entries past nvips are not searched */
 	ck_assert_ptr_null(sp_conf_vip_find(cf, a));
+	cf->nvips = 3;	/* for sp_conf_free() */
 }
 END_TEST
 
@@ -1418,6 +1502,7 @@ conf_suite(void)
 	tc = tcase_create("limits");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, limit_vips);
+	tcase_add_test(tc, scale_1000x8);
 	tcase_add_test(tc, limit_servers);
 	tcase_add_test(tc, limit_ports);
 	tcase_add_test(tc, limit_prefixes);

@@ -7,6 +7,8 @@
  * it.  Known answers from the seeds: the LSNAT weighted-load example
  * (§5.1 #4) and the cost rule (§5.2 #1).
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sp/conf.h>
@@ -1118,6 +1120,87 @@ START_TEST(test_maglev_removal)
 }
 END_TEST
 
+/*
+ * One vip of 4,000 servers under maglev, from a generated configuration:
+ * every server holds slots (an index past 255 is kept whole), and when
+ * one leaves only its clients move -- of the others' at least 95% stay,
+ * as with 5 servers.
+ */
+#define NBIG		4000	/* servers of the large vip */
+#define NBIGCLIENTS	200000	/* its clients: some 50 a server */
+
+START_TEST(test_maglev_4000_servers)
+{
+	struct sp_sched_server *srv;
+	const struct sp_conf_vip *v;
+	struct sp_conf *conf;
+	struct sp_sched *s;
+	unsigned others = 0, kept = 0, moved = 0, *hits;
+	int *before, *after;
+	size_t len = 0, cap = 64 + NBIG * 48;
+	char *text;
+	uint32_t c;
+	unsigned i;
+
+	text = malloc(cap);
+	ck_assert_ptr_nonnull(text);
+	len += (size_t)snprintf(text + len, cap - len, "role balancer\n"
+	    "vip 2001:db8:f::1 {\nscheduler maglev\n");
+	for (i = 0; i < NBIG; i++)
+		len += (size_t)snprintf(text + len, cap - len,
+		    "server 2001:db8:5::%x:%x\n", i / 256 + 1, i % 256 + 1);
+	len += (size_t)snprintf(text + len, cap - len, "}\n");
+	ck_assert_uint_lt(len, cap);
+	conf = sp_conf_new();
+	ck_assert_ptr_nonnull(conf);
+	ck_assert_int_eq(sp_conf_parse(text, len, "big", conf, NULL, NULL),
+	    0);
+	v = sp_conf_vip_at(conf, 0);
+	ck_assert_int_eq(sp_conf_vip_scheduler(v), SP_CONF_SCHED_MAGLEV);
+	ck_assert_uint_eq(sp_conf_vip_server_count(v), NBIG);
+
+	srv = calloc(NBIG, sizeof(*srv));
+	hits = calloc(NBIG, sizeof(*hits));
+	before = malloc(NBIGCLIENTS * sizeof(*before));
+	after = malloc(NBIGCLIENTS * sizeof(*after));
+	ck_assert(srv != NULL && hits != NULL && before != NULL &&
+	    after != NULL);
+	servers(srv, NBIG);
+	for (i = 0; i < NBIG; i++)
+		memcpy(srv[i].addr, sp_conf_server_addr(
+		    sp_conf_vip_server_at(v, i)), 16);
+	s = new_sched(sp_sched_ops_get(sp_conf_vip_scheduler(v)), key1,
+	    srv, NBIG);
+	map_clients(s, srv, NBIG, before, NBIGCLIENTS);
+	for (c = 0; c < NBIGCLIENTS; c++)
+		hits[before[c]]++;
+	for (i = 0; i < NBIG; i++)
+		ck_assert_uint_gt(hits[i], 0);
+
+	srv[3000].eligible = false;
+	ck_assert_int_eq(sp_sched_update(s, srv, NBIG), 0);
+	map_clients(s, srv, NBIG, after, NBIGCLIENTS);
+	for (c = 0; c < NBIGCLIENTS; c++) {
+		ck_assert_int_ne(after[c], 3000);
+		if (before[c] == 3000) {
+			moved++;
+			continue;
+		}
+		others++;
+		kept += before[c] == after[c];
+	}
+	ck_assert_uint_eq(moved, hits[3000]);
+	ck_assert_uint_ge(kept * 100, others * 95);
+	sp_sched_free(s);
+	free(after);
+	free(before);
+	free(hits);
+	free(srv);
+	sp_conf_free(conf);
+	free(text);
+}
+END_TEST
+
 /* A drained server is left out of the table: a balancer that sees it
  * drained agrees with one that never had it. */
 START_TEST(test_maglev_drained_is_absent)
@@ -1232,6 +1315,7 @@ sched_suite(void)
 	tcase_add_test(tc, test_maglev_drained_is_absent);
 	tcase_add_test(tc, test_maglev_weighted);
 	tcase_add_test(tc, test_maglev_no_table);
+	tcase_add_test(tc, test_maglev_4000_servers);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -20,7 +20,7 @@
 #include <sp/dopt.h>
 #include <sp/exthdr.h>
 #include <sp/tcp.h>
-
+#include "conf_priv.h"
 #include "tc.h"
 #include "testpkt.h"
 
@@ -40,14 +40,13 @@ setup_role(enum tc_role role)
 {
 	char err[200];
 
-	conf = calloc(1, sizeof(*conf));
+	conf = sp_conf_new();
 	ck_assert_ptr_nonnull(conf);
-	sp_conf_defaults(conf);
 	conf->roles = role == TC_CLIENT ? SP_CONF_ROLE_CLIENT :
 	    SP_CONF_ROLE_SERVER;
-	conf->nvips = 1;
-	sp_conf_vip_defaults(&conf->vips[0]);
-	memcpy(conf->vips[0].addr, vip, 16);
+	ck_assert_ptr_nonnull(sp_conf_vip_add(conf, vip));
+	conf->vips[0].allow = calloc(1, sizeof(*conf->vips[0].allow));
+	ck_assert_ptr_nonnull(conf->vips[0].allow);	/* sp_conf_free()s */
 	conf->vips[0].nallow = 1;
 	memcpy(conf->vips[0].allow[0].addr, tp_server, 8);
 	conf->vips[0].allow[0].len = 64;
@@ -72,7 +71,7 @@ static void
 teardown(void)
 {
 	tc_obj_close(&obj);
-	free(conf);
+	sp_conf_free(conf);
 }
 
 /* Run prog on the IPv6 packet pkt[0..len) behind an Ethernet header;

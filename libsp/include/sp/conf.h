@@ -2,12 +2,12 @@
 /*
  * sp/conf.h -- the lbsp.conf parser.
  *
- * The daemon reads the file; the parser gets the text and fills a plain
- * struct: fixed-size arrays, no pointers, nothing to free.  The daemon
- * can copy it with memcpy() and compare the old and new configuration
- * on reload with memcmp(): sp_conf_defaults() and sp_conf_parse() zero
- * the whole struct (padding and unused array slots included) before
- * filling it.
+ * The daemon reads the file; the parser gets the text and fills an
+ * opaque configuration sized by what it holds: the vips, and each vip's
+ * ports and servers, are arrays of their own length, so a configuration
+ * of a thousand vips costs what they need and one of a single vip a few
+ * hundred bytes.  Accessors in the libmnl style (sp_conf_<object>_<field>)
+ * read it; the layout is not part of the ABI.
  *
  * Syntax: one statement a line, "#" starts a comment anywhere, words are
  * separated by blanks (space, tab), a "vip ADDR {" line opens a block
@@ -22,9 +22,6 @@
  * is read; checks that need a whole vip block (a backup that is not a
  * server of the vip) when its "}" is read; checks that need the whole
  * file (roles) at the end.
- *
- * The struct is large (about 200 KB): allocate it, do not put it on a
- * thread's stack.
  */
 #ifndef SP_CONF_H
 #define SP_CONF_H
@@ -40,9 +37,15 @@ extern "C" {
 /* Public API: exported from libsp.so (built with -fvisibility=hidden). */
 #pragma GCC visibility push(default)
 
-#define SP_CONF_MAX_VIPS		64	/* vip blocks */
-#define SP_CONF_MAX_SERVERS		64	/* server lines per vip */
-#define SP_CONF_MAX_PORTS		64	/* ports per vip */
+/*
+ * Limits of one configuration.  Memory grows with what the file holds,
+ * not with these; they only bound what a file may ask for (and keep
+ * the parser's duplicate checks, which compare each new vip or server
+ * with those before it, within a fraction of a second).
+ */
+#define SP_CONF_MAX_VIPS		4096	/* vip blocks */
+#define SP_CONF_MAX_SERVERS		4096	/* server lines per vip */
+#define SP_CONF_MAX_PORTS		65535	/* ports per vip: any */
 #define SP_CONF_MAX_PREFIXES		16	/* allow-servers per vip */
 #define SP_CONF_MAX_SESSION_WEIGHTS	16	/* session-weight per vip */
 #define SP_CONF_MAX_QUEUES		16	/* NFQUEUE numbers */
@@ -52,7 +55,7 @@ extern "C" {
 #define SP_CONF_IFNAME_SIZE		16	/* interface name, with NUL */
 #define SP_CONF_HTTP_PATH_SIZE		256	/* check path, with its NUL */
 
-/* Roles, as bits of sp_conf.roles: one daemon may play several. */
+/* Roles, as bits of sp_conf_roles(): one daemon may play several. */
 enum sp_conf_role {
 	SP_CONF_ROLE_CLIENT = 1u << 0,
 	SP_CONF_ROLE_SERVER = 1u << 1,
@@ -86,7 +89,7 @@ enum sp_conf_check_type {
 enum sp_conf_identity {
 	SP_CONF_IDENTITY_ADDRESS,	/* the packet's own source address */
 	SP_CONF_IDENTITY_RANDOM,	/* host-wide random id */
-	SP_CONF_IDENTITY_LITERAL,	/* sp_conf.identity_addr */
+	SP_CONF_IDENTITY_LITERAL,	/* an address given in the file */
 };
 
 /* "rules": whether lbspd installs and removes its steering rules. */
@@ -103,29 +106,11 @@ enum sp_conf_datapath {
 	SP_CONF_DATAPATH_NFQUEUE,	/* NFQUEUE and steering rules */
 };
 
-/* One "server" line of a vip. */
-struct sp_conf_server {
-	uint8_t addr[16];	/* the real server's address */
-	uint8_t backup[16];	/* its backup server, when has_backup */
-	bool has_backup;	/* new sessions go to backup (upgrades) */
-	bool drain;		/* no new sessions, existing ones kept */
-	uint16_t weight;	/* relative weight, 1..1000, default 1 */
-	uint16_t cost;		/* cost scheduler, 0..65535, default 0 */
-};
-
-/* An "allow-servers" prefix: ADDR/LEN with no host bits set. */
-struct sp_conf_prefix {
-	uint8_t addr[16];	/* the prefix, host bits zero */
-	uint8_t len;		/* prefix length in bits, 0..128 */
-};
-
-/* A "session-weight PORT N" line: load of a session on a service port. */
-struct sp_conf_session_weight {
-	uint16_t port;		/* service (destination) port, 1..65535 */
-	uint16_t weight;	/* load units per session, 1..1000 */
-};
-
-/* The "check" line of a vip; every field holds its default when absent. */
+/*
+ * The "check" line of a vip; every field holds its default when absent.
+ * A plain value, public because sp_health_init() (sp/health.h) takes
+ * one: a health checker is configured from it.
+ */
 struct sp_conf_check {
 	enum sp_conf_check_type type;	/* NONE: no active check */
 	uint16_t port;		/* default: first of the vip's ports, or 80 */
@@ -137,90 +122,16 @@ struct sp_conf_check {
 	char path[SP_CONF_HTTP_PATH_SIZE];	/* http: GET path, "/" */
 };
 
-/* A "vip ADDR { ... }" block. */
-struct sp_conf_vip {
-	uint8_t addr[16];	/* the virtual service address */
-	enum sp_conf_scheduler scheduler;	/* default SP_CONF_SCHED_RR */
-	unsigned nports;	/* entries used in ports; 0 = every port */
-	uint16_t ports[SP_CONF_MAX_PORTS];	/* in file order */
-	unsigned nallow;	/* entries used in allow */
-	struct sp_conf_prefix allow[SP_CONF_MAX_PREFIXES];	/* seg2 a
-				   client may follow (client role) */
-	unsigned nservers;	/* entries used in servers */
-	struct sp_conf_server servers[SP_CONF_MAX_SERVERS];
-	struct sp_conf_check check;
-	unsigned nsession_weights;	/* entries used; other ports: 1 */
-	struct sp_conf_session_weight
-	    session_weights[SP_CONF_MAX_SESSION_WEIGHTS];
-	uint32_t passive_timeout_ms;	/* unanswered new sessions mark a
-					   server suspect after this, ms;
-					   0 = off (default) */
-	uint32_t dead_retry_ms;	/* pause before a dead server is retried,
-				   ms, default 60000 */
-	uint32_t window_ms;	/* least-traffic sliding window, ms,
-				   default 10000 */
-};
-
-/* A whole configuration. */
-struct sp_conf {
-	unsigned roles;		/* SP_CONF_ROLE_* bits; never 0 when valid */
-	uint16_t queue_first;	/* first NFQUEUE number, default 0 */
-	uint16_t queue_count;	/* queues queue_first.., 1..16, default 1 */
-	uint8_t option_type;	/* LBSP option type, 2..255, default 0x1e */
-	enum sp_conf_rules rules;	/* default SP_CONF_RULES_INSTALL */
-	char user[SP_CONF_USER_SIZE];	/* "" = daemon decides (lbsp if it
-					   exists, else nobody) */
-	char control_socket[SP_CONF_PATH_SIZE];	/* absolute path, default
-						   /run/lbsp/lbspd.sock */
-	enum sp_conf_identity identity;	/* default ADDRESS */
-	uint8_t identity_addr[16];	/* when identity == LITERAL */
-	uint32_t identity_rotate_ms;	/* random identity lifetime, ms;
-					   0 = never (default) */
-	bool redirect;		/* client: single pass, default on */
-	bool mss_clamp;		/* clamp TCP MSS by 40, default on */
-	bool gso;		/* queue GSO packets whole (F_GSO), on */
-	enum sp_conf_datapath datapath;	/* default SP_CONF_DATAPATH_AUTO */
-	bool flowlabel_strict;	/* drop flows whose label changes, off */
-	bool has_server_address;	/* server_address is set */
-	uint8_t server_address[16];	/* server role: own seg2 address;
-					   unset = the packet's source */
-	uint16_t agent_port;	/* UDP port the balancer hears lbsp-agent
-				   load reports on; 0 = off (default) */
-	uint8_t metrics_addr[16];	/* metrics-listen address */
-	uint16_t metrics_port;	/* metrics-listen TCP port; 0 = no metrics
-				   server (default) */
-	uint16_t mtu;		/* link MTU for the MSS clamp, bytes,
-				   1280..65535, default 1500 */
-	uint8_t stick_prefix;	/* legacy clients stick by source /N,
-				   bits, 0..128, default 128 */
-	uint32_t cache_ttl_ms;	/* client (vip, id) -> server, ms, 300000 */
-	uint32_t stick_ttl_ms;	/* balancer stick entries, ms, 1800000 */
-	uint32_t fallback_timeout_ms;	/* redirected flow unanswered ->
-					   back to the vip, ms, 1000 */
-	uint32_t timeout_tcp_established_ms;	/* idle, ms, 7200000 */
-	uint32_t timeout_tcp_ms;	/* other TCP states idle, ms, 120000 */
-	uint32_t timeout_udp_ms;	/* idle, ms, 60000 */
-	uint32_t timeout_other_ms;	/* other protocols idle, ms, 60000 */
-	uint32_t timeout_linger_ms;	/* after FIN+FIN or RST, ms, 10000 */
-	uint32_t max_flows;	/* flow table entries, default 65536 */
-	uint32_t max_stick;	/* stick table entries, default 65536 */
-	uint32_t max_cache;	/* client cache entries, default 4096 */
-	uint32_t max_flows_per_source;	/* flows per source address;
-					   0 = unlimited (default) */
-	uint32_t syn_rate;	/* server: SYNs with the option queued to
-				   lbspd per second, 0..10000, 0 = no
-				   limit; default 5000 */
-	bool has_hash_key;	/* hash_key set; else random at start */
-	uint8_t hash_key[16];	/* SipHash key (RFC 7098 §5) */
-	char announce[SP_CONF_IFNAME_SIZE];	/* balancer: device whose
-						   routes announce the vips
-						   it serves; "" = none */
-	bool has_nat_source;	/* nat_source set */
-	uint8_t nat_source[16];	/* balancer: legacy sessions' source NAT
-				   address; unset = MASQUERADE */
-	unsigned nvips;		/* entries used in vips */
-	struct sp_conf_vip vips[SP_CONF_MAX_VIPS];	/* in file order */
-};
+/*
+ * The configuration and its parts are opaque: allocate one with
+ * sp_conf_new(), fill it with sp_conf_parse(), read it through the
+ * sp_conf_*() accessors below, release it with sp_conf_free().  A vip or
+ * server pointer stays valid until the configuration is parsed again
+ * or freed.
+ */
+struct sp_conf;
+struct sp_conf_vip;
+struct sp_conf_server;
 
 /*
  * sp_conf_err_fn - receives one configuration error.
@@ -234,37 +145,143 @@ typedef void (*sp_conf_err_fn)(void *arg, const char *file, unsigned line,
     const char *msg);
 
 /*
- * sp_conf_defaults - zero *conf and set every global default: no role,
- * no vip, queue 0, option-type 0x1e, rules install, identity address,
- * redirect and mss-clamp on, mtu 1500, the default TTLs, timeouts and
- * table sizes of lbsp.conf(5).  sp_conf_parse() starts from this.
+ * sp_conf_new - a configuration holding every default (as
+ * sp_conf_defaults() sets them).  Returns NULL when out of memory.
+ * Why allocate: the layout is private, so only libsp knows its size.
  */
-void sp_conf_defaults(struct sp_conf *conf);
+struct sp_conf *sp_conf_new(void);
 
 /*
- * sp_conf_vip_defaults - zero *vip and set the vip block defaults:
- * scheduler rr, no ports (= all), no servers, check defaults (type none,
- * port 80, interval 2 s, timeout 1 s, rise 2, fall 3, path "/", expect
- * 200), dead-retry 60 s, window 10 s.  Lets the client shim build a vip
- * from LBSP_VIPS exactly as the parser would.
+ * sp_conf_free - release conf and everything it holds; NULL is
+ * allowed.  Vip and server pointers taken from it become invalid.
  */
-void sp_conf_vip_defaults(struct sp_conf_vip *vip);
+void sp_conf_free(struct sp_conf *conf);
+
+/*
+ * sp_conf_defaults - release what *conf holds and set every global
+ * default: no role, no vip, queue 0, option-type 0x1e, rules install,
+ * identity address, redirect and mss-clamp on, mtu 1500, the default
+ * TTLs, timeouts and table sizes of lbsp.conf(5).  sp_conf_parse()
+ * starts from this.
+ */
+void sp_conf_defaults(struct sp_conf *conf);
 
 /*
  * sp_conf_parse - parse a whole configuration text into *out.
  * @text, @len: the file's bytes; need not be NUL-terminated, may hold
  *     NUL bytes or garbage; nothing at or past text[len] is read.
  * @file: name used in error reports only (no I/O here).
- * @out: filled from sp_conf_defaults(); on error it holds what could be
- *     parsed and must not be used.
+ * @out: from sp_conf_new(); what it held before is released, then it
+ *     is filled from sp_conf_defaults().  On error it holds what could
+ *     be parsed and must not be used (but must still be freed).
  * @err: called once per error, in the order described above; may be
  *     NULL to only count them.
  * @arg: passed to err.
  * Returns the number of errors, 0 when the configuration is valid.
  * Why all errors: "lbspd -n" must show every mistake in one run.
+ * Running out of memory is reported as an error on the line that
+ * needed it.
  */
 int sp_conf_parse(const char *text, size_t len, const char *file,
     struct sp_conf *out, sp_conf_err_fn err, void *arg);
+
+/*
+ * sp_conf_size - bytes of memory conf holds, itself included: what a
+ * configuration costs, which grows with its vips, ports and servers.
+ */
+size_t sp_conf_size(const struct sp_conf *conf);
+
+/* sp_conf_roles - the SP_CONF_ROLE_* bits; never 0 when valid. */
+unsigned sp_conf_roles(const struct sp_conf *conf);
+
+/* sp_conf_queue_first - first NFQUEUE number ("queue"), default 0. */
+uint16_t sp_conf_queue_first(const struct sp_conf *conf);
+
+/* sp_conf_queue_count - NFQUEUE numbers from the first, 1..16. */
+uint16_t sp_conf_queue_count(const struct sp_conf *conf);
+
+/* sp_conf_option_type - the LBSP option type, 2..255, default 0x1e. */
+uint8_t sp_conf_option_type(const struct sp_conf *conf);
+
+/* sp_conf_identity - where a client's identity (seg1) comes from. */
+enum sp_conf_identity sp_conf_identity(const struct sp_conf *conf);
+
+/*
+ * sp_conf_identity_addr - the literal identity address (16 bytes) when
+ * sp_conf_identity() is SP_CONF_IDENTITY_LITERAL, else NULL.
+ */
+const uint8_t *sp_conf_identity_addr(const struct sp_conf *conf);
+
+/*
+ * sp_conf_server_address - the server role's own seg2 address (16
+ * bytes) when "server-address" is set, else NULL (the packet's source).
+ */
+const uint8_t *sp_conf_server_address(const struct sp_conf *conf);
+
+/*
+ * sp_conf_hash_key - the SipHash key of "hash-key" (16 bytes), or NULL
+ * when the file sets none and the daemon draws one at start.
+ */
+const uint8_t *sp_conf_hash_key(const struct sp_conf *conf);
+
+/* sp_conf_vip_count - vip blocks held, 0..SP_CONF_MAX_VIPS. */
+unsigned sp_conf_vip_count(const struct sp_conf *conf);
+
+/*
+ * sp_conf_vip_at - the i-th vip block in file order, or NULL when i is
+ * not below sp_conf_vip_count().
+ */
+const struct sp_conf_vip *sp_conf_vip_at(const struct sp_conf *conf,
+    unsigned i);
+
+/* sp_conf_vip_addr - the vip's address, 16 bytes. */
+const uint8_t *sp_conf_vip_addr(const struct sp_conf_vip *vip);
+
+/* sp_conf_vip_scheduler - the vip's "scheduler", default rr. */
+enum sp_conf_scheduler sp_conf_vip_scheduler(const struct sp_conf_vip *vip);
+
+/* sp_conf_vip_check - the vip's active check; type NONE when none. */
+const struct sp_conf_check *sp_conf_vip_check(const struct sp_conf_vip *vip);
+
+/* sp_conf_vip_port_count - ports of "ports" lines; 0 = every port. */
+unsigned sp_conf_vip_port_count(const struct sp_conf_vip *vip);
+
+/* sp_conf_vip_port_at - the i-th port in file order, 0 when out of range. */
+uint16_t sp_conf_vip_port_at(const struct sp_conf_vip *vip, unsigned i);
+
+/*
+ * sp_conf_vip_has_port - whether the vip serves port: one of its ports,
+ * or any port when it has no "ports" line.
+ */
+bool sp_conf_vip_has_port(const struct sp_conf_vip *vip, uint16_t port);
+
+/* sp_conf_vip_server_count - "server" lines, 0..SP_CONF_MAX_SERVERS. */
+unsigned sp_conf_vip_server_count(const struct sp_conf_vip *vip);
+
+/*
+ * sp_conf_vip_server_at - the vip's i-th server in file order, or NULL
+ * when i is not below sp_conf_vip_server_count().
+ */
+const struct sp_conf_server *sp_conf_vip_server_at(
+    const struct sp_conf_vip *vip, unsigned i);
+
+/* sp_conf_server_addr - the real server's address, 16 bytes. */
+const uint8_t *sp_conf_server_addr(const struct sp_conf_server *srv);
+
+/*
+ * sp_conf_server_backup - the server's backup (16 bytes), where its new
+ * sessions go while it is down or draining, or NULL when it has none.
+ */
+const uint8_t *sp_conf_server_backup(const struct sp_conf_server *srv);
+
+/* sp_conf_server_weight - relative weight, 1..1000, default 1. */
+uint16_t sp_conf_server_weight(const struct sp_conf_server *srv);
+
+/* sp_conf_server_cost - cost scheduler's cost, 0..65535, default 0. */
+uint16_t sp_conf_server_cost(const struct sp_conf_server *srv);
+
+/* sp_conf_server_drain - whether it was given "drain" (no new sessions). */
+bool sp_conf_server_drain(const struct sp_conf_server *srv);
 
 /*
  * sp_conf_scheduler_name - the config spelling of a scheduler ("rr",
@@ -282,9 +299,9 @@ bool sp_conf_scheduler_parse(const char *name,
     enum sp_conf_scheduler *sched);
 
 /*
- * sp_conf_vip_find - the vip whose address is addr, or NULL.  Linear:
- * at most SP_CONF_MAX_VIPS entries.  Used per packet by the client and
- * balancer roles to tell whether a destination is a vip.
+ * sp_conf_vip_find - the vip whose address is addr, or NULL.  Linear
+ * in the number of vips.  Used per packet by the client role to tell
+ * whether a destination is a vip.
  */
 const struct sp_conf_vip *sp_conf_vip_find(const struct sp_conf *conf,
     const uint8_t addr[16]);
