@@ -639,7 +639,7 @@ daemon_new(const char *name, const char *text)
 	unsigned i;
 
 	d = calloc(1, sizeof(*d));
-	c = calloc(1, sizeof(*c));
+	c = sp_conf_new();
 	if (d == NULL || c == NULL) {
 		fprintf(stderr, "pktpath: out of memory\n");
 		exit(1);
@@ -678,7 +678,7 @@ daemon_free(struct lbspd *d)
 	sp_cache_table_free(d->cache);
 	free(d->pending);
 	pthread_mutex_destroy(&d->lock);
-	free(d->conf);
+	sp_conf_free(d->conf);
 	free(d);
 }
 
