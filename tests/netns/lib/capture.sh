@@ -45,6 +45,31 @@ capture_stop()
 	LIB_CAPS=
 }
 
+# capture_quiet [SECS] - wait until the traffic under test is over for
+# the running captures: no capture file grew for 0.5 s (five looks 0.1 s
+# apart), SECS (default 10) at most -- then it returns all the same, as
+# a link that never falls silent (health checks) is no error here.  Used
+# before capture_stop once the programs that sent are done, so that the
+# packets that follow them (FINs, last ACKs, forwarded copies) are in.
+capture_quiet()
+{
+	local max=$((${1:-10} * 10)) i=0 still=0 now last=- c
+	while [ $i -lt $max ] && [ $still -lt 5 ]; do
+		now=
+		for c in $LIB_CAPS; do
+			now="$now $(stat -c %s "${c#*:}" 2>/dev/null)"
+		done
+		if [ "$now" = "$last" ]; then
+			still=$((still + 1))
+		else
+			still=0
+		fi
+		last=$now
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
 # lbsp_packets PCAP [DISPLAY-FILTER] - one line per TCP or UDP packet of
 # PCAP (matching the optional tshark display filter):
 #   SRC DST PROTO SPORT DPORT NOPT SEG1 SEG2 IPLEN TCPFLAGS MSS

@@ -212,6 +212,15 @@ stats_json()
 	}
 }
 
+# counter_at_least NS NAME MIN - true when the daemon of NS has counted
+# at least MIN as NAME (lbsp_counter: its own count and its tc
+# programs'), e.g. "wait_for WHAT 10 counter_at_least lb packets 40".
+counter_at_least()
+{
+	stats_json "$1" "$T/counter-$1.json"
+	[ "$(lbsp_counter "$T/counter-$1.json" "$2")" -ge "$3" ]
+}
+
 # json_get FILE-or-STRING EXPR - evaluate the python expression EXPR
 # with "j" bound to the parsed JSON (a file path or the JSON text);
 # prints the result (lists/dicts as JSON).  Fails on a missing key.
