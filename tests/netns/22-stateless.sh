@@ -92,7 +92,16 @@ est() {
 	[ $n -ge 3 ]
 }
 wait_for "three sessions established" 10 est
-sleep 1
+# ... and are past their start: 256 kB of each upload at its server.
+flowing() {
+	for i in 1 2 3; do
+		nsx s$i ss -tnHi state established "sport = :$PORT" | awk '
+		    { for (f = 1; f <= NF; f++) if ($f ~ /^bytes_received:/ &&
+			substr($f, 16) + 0 >= 262144) ok = 1 }
+		    END { exit !ok }' || return 1
+	done
+}
+wait_for "256 kB of each upload at its server" 10 flowing
 stats_json lb "$T/stats-old.json"
 lb_restart "$T/lb.conf"
 while read -r pid log; do

@@ -64,7 +64,13 @@ with open(out, "w") as f:
             rs.sendto(b, (dst, 0))
         f.write("%s %d\n" % (seg2, sport0))
 ' $C1_ADDR $VIP $N "$T/sent" $FORGED $POOL2 || fail "scapy: crafted SYNs not sent"
-sleep 1
+# lb has decided every crafted SYN (3N refused, N by seg2); the capture
+# then holds what it forwarded.  The counts are checked below.
+wait_for "lb to refuse the $((3 * N)) forged SYNs" 10 counter_at_least lb \
+    seg2_rejected $(($(lb_counter "$T/st0.json" seg2_rejected) + 3 * N))
+wait_for "lb to follow seg2 for $N SYNs" 10 counter_at_least lb \
+    by_seg2 $(($(lb_counter "$T/st0.json" by_seg2) + N))
+capture_quiet
 capture_stop
 stats_json lb "$T/st1.json"
 delta() { echo $(($(lb_counter "$T/st1.json" $1) - $(lb_counter "$T/st0.json" $1))); }

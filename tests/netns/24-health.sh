@@ -114,12 +114,19 @@ nsx c1 timeout 30 curl -gsS --limit-rate 400k -o "$T/dl-c1" "http://[$VIP]/big" 
     >"$T/dl-c1.log" 2>&1 &
 DL1=$!
 LIB_PIDS="$LIB_PIDS $DL1"
-sleep 0.3
+# stuck KIND KEY - lb holds a stick entry KIND KEY on a server.
+stuck() {
+	case $(lb_stick_server "$1" "$2") in
+	2001:db8:5::[123]) return 0 ;;
+	esac
+	return 1
+}
+wait_for "the lbsp client's download to stick" 5 stuck seg1 $C1_ADDR
 nsx c2 timeout 30 curl -gsS --limit-rate 400k --interface $C2_ADDR \
     -o "$T/dl-c2" "http://[$VIP]/big" >"$T/dl-c2.log" 2>&1 &
 DL2=$!
 LIB_PIDS="$LIB_PIDS $DL2"
-sleep 0.5
+wait_for "the legacy client's download to stick" 5 stuck src $C2_ADDR
 A=$(lb_stick_server seg1 $C1_ADDR)
 B=$(lb_stick_server src $C2_ADDR)
 info "downloads on $A (lbsp client) and $B (legacy client)"

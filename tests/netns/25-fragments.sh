@@ -112,7 +112,11 @@ with open(out, "a") as f:
             rs.sendto(w, (vip, 0))
         f.write("%s/%d %d %s\n" % (src, k, len(b), hashlib.sha256(b).hexdigest()))
 ' $CRAFT_SRC $VIP $PORT 5 $SIZE "$T/sent" || fail "crafted fragmented datagrams not sent"
-sleep 1
+# Every datagram sent has reached a server (the check below lists any
+# that did not), and the captures are through.
+received() { [ "$(cat "$T"/got-s1 "$T"/got-s2 "$T"/got-s3 2>/dev/null | grep -c .)" -ge "$(grep -c . "$T/sent")" ]; }
+try_for 10 received
+capture_quiet
 capture_stop
 stats_json lb "$T/stats.json"
 cat "$T"/got-s1 "$T"/got-s2 "$T"/got-s3 2>/dev/null >"$T/got"

@@ -78,7 +78,7 @@ KA=$(cat "$T/n1")
 for f in b1 b2; do
 	cmp -s "$T/big" "$T/$f" || fail "/big through NAT ($f): content differs"
 done
-sleep 0.5
+capture_quiet
 capture_stop
 stats_json lb "$T/st1.json"
 delta() { echo $(($(lb_counter "$T/st1.json" $1) - $(lb_counter "$T/st0.json" $1))); }

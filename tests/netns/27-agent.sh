@@ -77,8 +77,9 @@ wait_for "three refused reports" 5 sh -c \
       \"$PY\" -c 'import json,sys; print(json.load(sys.stdin)[\"counters\"][\"agent_rejected\"])')\" -ge 3 ]"
 
 # s2 now reports 950: new sessions go to s3 (500), never to s1 (900).
+n=$(reports "$(lbspctl lb stats --json)")
 report s2 950
-sleep 0.3
+wait_for "s2's report of 950" 5 counter_at_least lb agent_reports $((n + 1))
 for i in $(seq 120 125); do
 	nsx c2 ip -6 addr add 2001:db8:1::$i/64 dev eth0 nodad
 	out=$(nsx c2 curl -gsS --max-time 5 --interface 2001:db8:1::$i \

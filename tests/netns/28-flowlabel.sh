@@ -62,7 +62,10 @@ run() # STRICT
 	stats_json lb "$T/st0.json"
 	send 41000 11111 11111
 	send 41001 22222 33333
-	sleep 1
+	# lb has seen the four packets; the capture holds what it forwarded.
+	wait_for "lb to see the four packets" 10 counter_at_least lb packets \
+	    $(($(lb_counter "$T/st0.json" packets) + 4))
+	capture_quiet
 	capture_stop
 	stats_json lb "$T/st1.json"
 	lbspd_stop lb

@@ -106,7 +106,7 @@ out=$(nsx C env LD_PRELOAD="$(preload "$SHIM_CLIENT")" \
 info "sp_peer_identity() server: $out"
 [ "$out" = "identity 2001:db8::beef peer $C_ADDR" ] ||
 	{ dump "$PEER_LOG"; fail "sp_peer_identity() answered '$out'"; }
-sleep 1
+capture_quiet
 capture_stop
 
 lbsp_packets "$T/wire.pcap" >"$T/all.txt"

@@ -93,7 +93,7 @@ unpriv C "$T/C.conf" "$SHIM_CLIENT" curl -gsS --max-time 10 \
     "http://[$S_ADDR]:$PORT/big" >"$T/big.out" 2>"$T/curl.err" ||
 	{ dump "$T/curl.err" "$SLOG"; fail "unprivileged curl failed"; }
 cmp -s "$T/big.out" "$T/www/big" || fail "/big arrived damaged"
-sleep 1
+capture_quiet
 capture_stop
 
 lbsp_packets "$T/wire.pcap" >"$T/all.txt"
@@ -170,7 +170,7 @@ SHIM_DEBUG= unpriv C "$T/C.conf" "$SHIM_CLIENT" curl -gsS --max-time 10 \
     -o /dev/null "http://[$S_ADDR]:$PORT/name" \
     -o /dev/null "http://[$S_ADDR]:$PORT/name" 2>"$T/curl2.err" ||
 	{ dump "$T/curl2.err"; fail "curl failed without lbspd"; }
-sleep 1
+capture_quiet
 capture_stop
 n=$(grep -c "no lbspd answering" "$T/curl2.err")
 [ "$n" -eq 1 ] || { dump "$T/curl2.err"; fail "expected one log line without lbspd, got $n"; }

@@ -88,7 +88,7 @@ fetch random b.out
 ID=20010db800ff00000000000000c0ffee
 fetch $ID c.out
 fetch $ID d.out
-sleep 1
+capture_quiet
 capture_stop
 
 lbsp_packets "$T/c1.pcap" >"$T/all.txt"

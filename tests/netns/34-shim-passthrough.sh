@@ -141,7 +141,7 @@ for conf in none "$T/other.conf"; do
 done
 # Legacy client to the server shim.
 run legacy none curl -gsS --max-time 10 "http://[$S_ADDR]:81/big"
-sleep 1
+capture_quiet
 capture_stop
 
 same curl-plain curl-shim

@@ -114,7 +114,16 @@ while [ $i -lt $APPS ]; do
 	PIDS="$PIDS $BG_PID:$BG_LOG:$k:$i"
 	i=$((i + 1))
 done
-sleep 1		# let the 50 applications start, bind and wait
+# Every application is blocked in open() on the FIFO (the kernel's
+# wait_for_partner), so that one open for writing releases them all.
+waiting() {
+	local p
+	for p in $PIDS; do
+		[ "$(cat "/proc/${p%%:*}/wchan" 2>/dev/null)" = wait_for_partner ] ||
+			return 1
+	done
+}
+wait_for "the $APPS applications to wait on the FIFO" 20 waiting
 # Open the FIFO for writing: every reader's open() returns now.
 exec 3>"$T/go"
 exec 3>&-

@@ -110,7 +110,7 @@ while [ $n -lt 60 ]; do
 		info "request $n failed at $(($(ms) - t0)) ms; cache for $X: ${r:-$suspect_seen}"
 	fi
 	[ $(($(ms) - t0)) -lt 10000 ] || break
-	sleep 0.2
+	sleep 0.2	# pacing: one request every 0.2 s, timed from the loss
 done
 [ -n "$first" ] || {
 	dump "$(lbspd_log c3)"
@@ -127,7 +127,7 @@ while [ $i -lt 10 ]; do
 	get 1 || fail "request $i after the first success failed"
 	[ "$NAME" != "$X" ] || fail "request $i after recovery answered by $X"
 	i=$((i + 1))
-	sleep 0.2
+	sleep 0.2	# pacing: ten requests spread over 2 s after recovery
 done
 tox=$(nsx c3 nft list counter ip6 lbsp_t45 tox | sed -n 's/.*packets \([0-9]*\).*/\1/p')
 [ "$tox" -eq "$tox_at_first" ] ||

@@ -98,7 +98,15 @@ out=$(nsx c2 "$FLOOD" -d "$XA" -p 80 -n 200000 -T 60) || fail "flood at $X: $out
 info "at $X: $out"
 out=$(nsx c2 "$FLOOD" -d "$VIP" -p 80 -n 200000 -T 60) || fail "flood at the vip: $out"
 info "at the vip: $out"
-sleep 1
+# The poller goes on until it has asked both daemons once more after the
+# floods and has three answers from each (checked below).
+n=$(grep -c . "$T/poll.log")
+polled() {
+	[ "$(grep -c . "$T/poll.log")" -ge $((n + 2)) ] &&
+	    [ "$(grep -c "^$X ok" "$T/poll.log")" -ge 3 ] &&
+	    [ "$(grep -c "^lb ok" "$T/poll.log")" -ge 3 ]
+}
+try_for 10 polled
 touch "$T/poll.stop"
 wait "$POLL_PID"
 
@@ -162,7 +170,11 @@ nsx c2 "$FLOOD" -f -s 2001:db8:beef:2:: -d "$VIP" -p 80 -n 50 >/dev/null ||
 	fail "50 SYNs at the vip"
 wait_for "s1 to see the 50 SYNs" 10 sh -c \
     "ip netns exec $(ns_real s1) $LBSPCTL -s $(lbsp_sock s1) flows | grep -c 2001:db8:beef:1::1 | grep -qx 8"
-sleep 0.5
+# Both have counted what they refused (the numbers are checked below).
+wait_for "s1 to refuse 42 SYNs" 10 counter_at_least s1 source_limited \
+    $(($(json_get "$T/s1-0.json" "j['counters']['source_limited']") + 42))
+wait_for "the balancer to refuse 42 SYNs" 10 counter_at_least lb \
+    source_limited $(($(json_get "$T/lb-2.json" "j['counters']['source_limited']") + 42))
 stats_json s1 "$T/s1-1.json"
 stats_json lb "$T/lb-3.json"
 n1=$(d "$T/s1-0.json" "$T/s1-1.json" source_limited)

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # 50-ecmp.sh -- two balancers behind a router's ECMP, announced over BGP
 # (lbsp(7), "Scaling out"), in steady state, as one leaves and as it
-# comes back.  On lib-ecmp.sh's topology with the example files of
+# comes back.  On lib/ecmp.sh's topology with the example files of
 # examples/ecmp:
 #   1. lbspd -n warns about a group member that would decide alone (rr,
 #      no hash-key, no nat-source) and not about the example; the
@@ -24,7 +24,7 @@
 #      route within 3 s (the figures are printed);
 #   7. lb2 comes back with an empty stick table: r routes to both again
 #      and lb2 takes new sessions, each identity still on its server.
-. "$(dirname "$0")/lib-ecmp.sh"
+. "$(dirname "$0")/lib.sh"
 
 need_root
 need_lbspd

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # 51-ecmp-failover.sh -- a balancer of two behind ECMP dies in the middle
 # of downloads, then comes back (lbsp(7), "Scaling out").  On
-# lib-ecmp.sh's topology with the example files of examples/ecmp, and
+# lib/ecmp.sh's topology with the example files of examples/ecmp, and
 # conntrackd copying the legacy (NAT) sessions between the balancers:
 #   1. 20 LBSP downloads with redirect off (c1: every packet crosses a
 #      balancer), 20 with single pass (c2) and 10 legacy ones (c3), each
@@ -17,7 +17,7 @@
 #      lb2 alone, lb1 comes back (conntrackd asks lb2 for its table,
 #      then BIRD and lbspd start): r routes to both again, lb1 takes new
 #      sessions, and the downloads under way all complete intact.
-. "$(dirname "$0")/lib-ecmp.sh"
+. "$(dirname "$0")/lib.sh"
 
 need_root
 need_lbspd

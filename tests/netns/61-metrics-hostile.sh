@@ -178,6 +178,9 @@ held()
 nsx C "$PY" "$T/attack.py" slow $S_ADDR $MPORT $C_ADDR 200 8 >"$T/slow1.out" 2>&1 &
 A1=$!
 LIB_PIDS="$LIB_PIDS $A1"
+# A sample in the middle of the attack (it holds its connections 8 s):
+# time for all of them to be offered to lbspd, which could show taking
+# more than its limit.  No condition tells "lbspd is done accepting".
 sleep 3
 h1=$(held "\[$C_ADDR\]:")
 scrape S || { dump "$T/slow1.out"; fail "scrape from another address during a one-address slowloris"; }
@@ -190,7 +193,7 @@ info "slowloris 1 (one address): $(cat "$T/slow1.out"); lbspd held $h1"
 nsx C "$PY" "$T/attack.py" slow $S_ADDR $MPORT "$ATTACK" 800 8 >"$T/slow2.out" 2>&1 &
 A2=$!
 LIB_PIDS="$LIB_PIDS $A2"
-sleep 4
+sleep 4		# mid-attack sample, as above
 h2=$(held)
 rss1=$(rss)
 lbspctl S stats >/dev/null || fail "lbspctl during the attack"

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# lib-ecmp.sh -- helpers for the tests of several balancers behind a
+# lib/ecmp.sh -- helpers for the tests of several balancers behind a
 # router's ECMP (50-ecmp.sh, 51-ecmp-failover.sh; lbsp(7), "Scaling
-# out").  Sourced after lib.sh: ". "$(dirname "$0")/lib-ecmp.sh"".
+# out").  Sourced by tests/netns/lib.sh, never on its own.
 #
 # The topology (ecmp_topo):
 #
@@ -24,9 +24,6 @@
 # pass, c3 legacy (no lbspd; flow labels off, so it sticks by address).
 # The servers answer their name (/name) and a file (/big) and run
 # lbspd role server.
-
-# lib.sh first, unless the caller (scripts/demo) sourced it already.
-[ -n "${LIB_DIR:-}" ] || . "$(dirname "$0")/lib.sh"
 
 ECMP_EX=$top_srcdir/examples/ecmp
 NAT1=2001:db8:e::1
