@@ -217,11 +217,13 @@ setpriv --no-new-privs --bounding-set=-all,$caps \
 pid=\$!
 # Never leave it running (it would also hold our output open).
 trap 'kill -TERM \$pid 2>/dev/null; wait \$pid 2>/dev/null' EXIT
+# 30 s: the self-test and the tc programs' verifier load take seconds
+# each on a busy machine.
 i=0
 until "$root/usr/sbin/lbspctl" -s "\$sock" stats >"$tmp/stats" 2>&1 &&
     grep -q " running as " "$tmp/lbspd.log"; do
 	i=\$((i + 1))
-	kill -0 \$pid 2>/dev/null && [ \$i -lt 100 ] || { echo "lbspd did not come up"; exit 1; }
+	kill -0 \$pid 2>/dev/null && [ \$i -lt 300 ] || { echo "lbspd did not come up"; exit 1; }
 	sleep 0.1
 done
 # Steering rules, or the tc datapath (datapath auto) and then none.
