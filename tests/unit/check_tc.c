@@ -559,6 +559,10 @@ tc_suite(void)
 	Suite *s = suite_create("tc");
 	TCase *c = tcase_create("client"), *v = tcase_create("server");
 
+	/* Each test loads the programs: the verifier takes seconds on a
+	 * busy machine, more than check's default 4 s. */
+	tcase_set_timeout(c, 60);
+	tcase_set_timeout(v, 60);
 	tcase_add_checked_fixture(c, setup_client, teardown);
 	tcase_add_test(c, client_inserts);
 	tcase_add_test(c, client_mss_value);
