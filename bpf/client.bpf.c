@@ -248,7 +248,8 @@ lbsp_client_egress(struct __sk_buff *skb)
 
 	/* 0. A path that drops the option: a SYN to the vip sent again
 	 * unanswered leaves without it and marks the vip; new connections
-	 * to a marked vip go without it (and to the vip) but the probe. */
+	 * to a marked vip go without it (and to the vip) but the probe.
+	 * A flow that fell back from its server is not the path's case. */
 	syn = p.l4_proto == NH_TCP &&
 	    (p.tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN;
 	if (f != NULL && syn && !(f->flags & LBSP_TC_CF_NO_OPTION)) {
@@ -257,7 +258,8 @@ lbsp_client_egress(struct __sk_buff *skb)
 				__sync_fetch_and_or(&f->flags,
 				    LBSP_TC_CF_NO_OPTION);
 		} else if ((f->flags & (LBSP_TC_CF_VIP_SYN |
-		    LBSP_TC_CF_ANSWERED)) == LBSP_TC_CF_VIP_SYN) {
+		    LBSP_TC_CF_ANSWERED | LBSP_TC_CF_FELL_BACK)) ==
+		    LBSP_TC_CF_VIP_SYN) {
 			blackhole_detected(c, &vk,
 			    (f->flags & LBSP_TC_CF_PROBE) != 0, now);
 			__sync_fetch_and_or(&f->flags, LBSP_TC_CF_NO_OPTION);

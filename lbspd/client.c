@@ -42,7 +42,7 @@
  * the mark, whose period doubles up to blackhole-timeout's maximum; an
  * answer with the option (to the probe or any connection) clears it.
  * A redirected SYN unanswered is its server's problem (fallback above),
- * never the path's.  UDP is left alone: it keeps the option.
+ * never the path's, and so is the flow for the rest of its life.  UDP is left alone: it keeps the option.
  * ICMPv6 errors about a redirected flow quote the packet with the
  * server's address: it is rewritten back to the vip so the socket gets
  * the error (path MTU discovery); "unreachable" about a server makes the
@@ -351,13 +351,15 @@ client_egress(struct lbspd *d, struct lbspd_pkt *p,
 
 	/* 0. A path that drops the option: a SYN to the vip sent again
 	 * unanswered leaves without it and marks the vip; new connections
-	 * to a marked vip go without it (and to the vip) but the probe. */
+	 * to a marked vip go without it (and to the vip) but the probe.
+	 * A flow that fell back from its server is not the path's case:
+	 * the balancer may still send it to the dead server. */
 	if (f != NULL && syn && !(f->flags & CF_NO_OPTION)) {
 		if (f->packets[SP_FLOW_ORIG] == 1) {
 			if (!blackhole_allows(d, vip->addr, f, now))
 				f->flags |= CF_NO_OPTION;
-		} else if ((f->flags & CF_VIP_SYN) &&
-		    !(f->flags & CF_ANSWERED)) {
+		} else if ((f->flags & (CF_VIP_SYN | CF_ANSWERED |
+		    CF_FELL_BACK)) == CF_VIP_SYN) {
 			blackhole_detected(d, vip->addr,
 			    (f->flags & CF_PROBE) != 0, now);
 			f->flags |= CF_NO_OPTION;

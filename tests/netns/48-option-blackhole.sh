@@ -7,7 +7,7 @@
 # problem.  Runs on nfqueue, and on tc as 48-option-blackhole.tc.
 #
 # topo_full: c1 -- r -- lb, s1 s2 s3 behind r; the balancer on lb (VIP
-# and VIP2, round robin), role server on s1..s3, role client on c1 with
+# and VIP2, round robin, servers checked every 0.5 s), role server on s1..s3, role client on c1 with
 # "blackhole-timeout 2s 8s".  r drops packets with a Destination Options
 # header (ip6tables -m ipv6header --header dst --soft -j DROP):
 #   (a) forward (in from c1's side), VIP: the first request succeeds
@@ -29,7 +29,7 @@ need_lbspd
 topo_full
 
 sp_www 0 80
-sp_lb_conf "$T/lb.conf"
+sp_lb_conf "$T/lb.conf" "check tcp port 80 interval 0.5 timeout 0.5 rise 2 fall 2"
 sp_client_conf "$T/client.conf" "blackhole-timeout 2s 8s"
 sp_daemons "$T/lb.conf" "$T/client.conf" c1
 
