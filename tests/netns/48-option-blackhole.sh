@@ -137,6 +137,11 @@ no_option_burst()
 		fail "($what) blackhole_avoided did not count the 10 connections"
 }
 
+# The client role runs on the datapath under test.
+stats_json c1 "$T/c1.json"
+[ "$(json_get "$T/c1.json" "j['datapath']['client']")" = "${LBSP_DATAPATH:-nfqueue}" ] ||
+	fail "c1's client role not on ${LBSP_DATAPATH:-nfqueue}: $(cat "$T/c1.json")"
+
 # -------------------------------------------------------------- (a)
 drop in
 d0=$(counter blackhole_detected)
