@@ -81,12 +81,13 @@ drop()
 }
 
 # with_option PCAP - packets of c1 (TCP port 80) carrying the option,
-# and all of them: "WITH ALL".
+# all of them, and the SYNs among them: "WITH ALL SYNS".
 with_option()
 {
 	lbsp_packets "$1" "tcp.port == 80" |
-	    awk -v c="$C1_ADDR" '$1 == c { all++; if ($6 > 0) w++ }
-	    END { print w + 0, all + 0 }'
+	    awk -v c="$C1_ADDR" '$1 == c { all++; if ($6 > 0) w++
+		if ($10 == "0x0002") syn++ }
+	    END { print w + 0, all + 0, syn + 0 }'
 }
 
 # burst VIP N - N requests at once from c1; fails unless all succeed.
@@ -130,8 +131,10 @@ no_option_burst()
 	burst "$v" 10
 	capture_stop
 	set -- $(with_option "$T/$what.pcap")
-	info "($what) burst: $1 of $2 packets of c1 with the option"
+	info "($what) burst: $1 of $2 packets of c1 with the option, $3 SYNs"
 	[ "$2" -ge 20 ] || fail "($what) only $2 packets of c1 captured"
+	# At once: one SYN each, none sent again.
+	[ "$3" -eq 10 ] || fail "($what) $3 SYNs for 10 connections"
 	[ "$1" -eq 0 ] || fail "($what) $1 packets of c1 carried the option during the mark"
 	[ $(($(counter blackhole_avoided) - a0)) -ge 10 ] ||
 		fail "($what) blackhole_avoided did not count the 10 connections"
@@ -190,7 +193,8 @@ burst $VIP 5
 get $VIP || fail "(c) request after recovery failed"
 capture_stop
 set -- $(with_option "$T/c2.pcap")
-info "(c) after recovery: $1 of $2 packets of c1 with the option"
+info "(c) after recovery: $1 of $2 packets of c1 with the option, $3 SYNs"
+[ "$3" -eq 6 ] || fail "(c) $3 SYNs for 6 connections after recovery"
 [ "$2" -ge 10 ] && [ "$1" -eq "$2" ] || fail "(c) after recovery $1 of $2 packets carried the option"
 
 # -------------------------------------------------------------- (b)
