@@ -142,6 +142,13 @@ client_tick(struct lbspd *d, uint64_t now)
 {
 	const struct lbspd_pending *pe;
 	struct sp_flow *f;
+	unsigned i;
+
+	/* Marks of vips a reload removed go. */
+	for (i = 0; i < SP_CONF_MAX_VIPS; i++)
+		if (d->blackholes[i].used &&
+		    sp_conf_vip_find(d->conf, d->blackholes[i].vip) == NULL)
+			d->blackholes[i].used = false;
 
 	while (d->pending_count > 0) {
 		pe = &d->pending[d->pending_head];

@@ -262,6 +262,23 @@ tc_obj_configure(struct tc_obj *o, const struct sp_conf *conf,
 		return 0;
 
 	map_clear(o->vips_fd, sizeof(struct lbsp_tc_vip_key));
+	/* Marks of vips a reload removed go (the others stay). */
+	{
+		struct lbsp_tc_vip_key key, next;
+		bool first = true;
+		unsigned n;
+
+		for (n = 0; n < LBSP_TC_MAX_VIPS; n++) {
+			if (bpf_map_get_next_key(o->blackholes_fd,
+			    first ? NULL : &key, &next) != 0)
+				break;
+			first = false;
+			key = next;
+			if (sp_conf_vip_find(conf, key.addr) == NULL)
+				(void)bpf_map_delete_elem(o->blackholes_fd,
+				    &key);
+		}
+	}
 	map_clear(o->vip_ports_fd, sizeof(struct lbsp_tc_vip_port));
 	for (i = 0; i < conf->nvips; i++) {
 		const struct sp_conf_vip *v = &conf->vips[i];
