@@ -42,7 +42,8 @@
  * the mark, whose period doubles up to blackhole-timeout's maximum; an
  * answer with the option (to the probe or any connection) clears it.
  * A redirected SYN unanswered is its server's problem (fallback above),
- * never the path's, and so is the flow for the rest of its life.  UDP is left alone: it keeps the option.
+ * not the path's: a flow that fell back never marks the vip.  UDP is
+ * left alone: it keeps the option.
  * ICMPv6 errors about a redirected flow quote the packet with the
  * server's address: it is rewritten back to the vip so the socket gets
  * the error (path MTU discovery); "unreachable" about a server makes the
