@@ -79,10 +79,12 @@ struct lbsp_tc_flow_key {
 #define LBSP_TC_CF_REDIRECTED	0x01	/* packets go straight to server */
 #define LBSP_TC_CF_ANSWERED	0x02	/* something came back */
 #define LBSP_TC_CF_FELL_BACK	0x04	/* server dropped: back to the vip */
+/* Option blackhole (bpf/client.bpf.c); 0x10-0x40 are left to other
+ * flow flags. */
 #define LBSP_TC_CF_VIP_SYN	0x08	/* a SYN left to the vip with the option */
-#define LBSP_TC_CF_NO_OPTION	0x10	/* the flow goes without the option */
-#define LBSP_TC_CF_PROBE	0x20	/* it probes a blackholed vip */
-#define LBSP_TC_CF_OPT_ANSWERED	0x40	/* an answer with the option came */
+#define LBSP_TC_CF_NO_OPTION	0x80	/* the flow goes without the option */
+#define LBSP_TC_CF_PROBE	0x200	/* it probes a blackholed vip */
+#define LBSP_TC_CF_OPT_ANSWERED	0x400	/* an answer with the option came */
 /* Server flow flags. */
 #define LBSP_TC_SF_VIA_VIP	0x100	/* came through a balancer for vip */
 
