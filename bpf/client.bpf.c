@@ -20,6 +20,12 @@
  *   4. the MSS of a SYN-ACK clamped;
  *   5. the slides' rule: a server answering without the option is no
  *      longer followed by new connections (its cache entry goes).
+ * Paths that drop the option (lbspd/client.c, "Paths that drop the
+ * option"): a SYN that went to the vip with the option and is sent
+ * again unanswered leaves without it and marks the vip in tc_blackholes;
+ * new connections to a marked vip go without it, but one probe once the
+ * mark ran out; a probe sent again unanswered doubles the period; an
+ * answer with the option clears the mark.
  * The timing rule of fallback (a redirected flow unanswered for
  * fallback-timeout) is the daemon's: it reads tc_flows on its clock,
  * marks the flow LBSP_TC_CF_FELL_BACK and drops the cache entry.
@@ -53,6 +59,68 @@ struct {
 	__type(key, struct lbsp_tc_cache_key);
 	__type(value, struct lbsp_tc_cache);
 } tc_cache SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LBSP_TC_MAX_VIPS);
+	__type(key, struct lbsp_tc_vip_key);
+	__type(value, struct lbsp_tc_blackhole);
+} tc_blackholes SEC(".maps");
+
+/* A new connection to vk: may it carry the option?  Not while the vip
+ * is marked, nor while another connection probes; once the mark ran
+ * out, this one is the probe. */
+static __always_inline bool
+blackhole_allows(const struct lbsp_tc_vip_key *vk, struct lbsp_tc_flow *f,
+    __u64 now)
+{
+	struct lbsp_tc_blackhole *b = bpf_map_lookup_elem(&tc_blackholes, vk);
+
+	if (b == NULL)
+		return true;
+	if (now >= b->until_ns && (b->probe_ns == 0 ||
+	    now - b->probe_ns >= LBSP_TC_BLACKHOLE_PROBE_NS)) {
+		b->probe_ns = now;
+		__sync_fetch_and_or(&f->flags, LBSP_TC_CF_PROBE);
+		count(LBSP_TC_C_BLACKHOLE_PROBES);
+		return true;
+	}
+	count(LBSP_TC_C_BLACKHOLE_AVOIDED);
+	return false;
+}
+
+/* A SYN to vk with the option, unanswered when sent again: mark the
+ * vip (a probe's failure doubles the period, up to the maximum). */
+static __always_inline void
+blackhole_detected(const struct lbsp_tc_conf *c,
+    const struct lbsp_tc_vip_key *vk, bool probe, __u64 now)
+{
+	struct lbsp_tc_blackhole *b = bpf_map_lookup_elem(&tc_blackholes, vk);
+	__u32 period;
+
+	if (b != NULL && !probe)
+		return;	/* a connection older than the mark */
+	if (b == NULL) {
+		struct lbsp_tc_blackhole nb = {
+			.since_ns = now,
+			.until_ns = now + (__u64)c->blackhole_min_ms * 1000000,
+			.period_ms = c->blackhole_min_ms,
+			.detections = 1,
+		};
+
+		(void)bpf_map_update_elem(&tc_blackholes, vk, &nb, BPF_ANY);
+	} else {
+		period = b->period_ms > c->blackhole_max_ms / 2 ?
+		    c->blackhole_max_ms : 2 * b->period_ms;
+		if (period < c->blackhole_min_ms)
+			period = c->blackhole_min_ms;
+		b->period_ms = period;
+		b->until_ns = now + (__u64)period * 1000000;
+		b->probe_ns = 0;
+		b->detections++;
+	}
+	count(LBSP_TC_C_BLACKHOLE_DETECTED);
+}
 
 static __always_inline bool
 vip_has_port(const struct lbsp_tc_vip *v, const __u8 *vip, __u8 proto,
@@ -138,6 +206,7 @@ lbsp_client_egress(struct __sk_buff *skb)
 	struct lbsp_pkt p;
 	ADDR16(seg2);
 	ADDR16(vip);
+	bool syn;
 	__u64 now;
 
 	if (c == NULL || !walk(skb, &p, c->option_type))
@@ -179,6 +248,29 @@ lbsp_client_egress(struct __sk_buff *skb)
 		f->packets_orig++;
 	}
 
+	/* 0. A path that drops the option: a SYN to the vip sent again
+	 * unanswered leaves without it and marks the vip; new connections
+	 * to a marked vip go without it (and to the vip) but the probe.
+	 * A flow that fell back from its server is not the path's case. */
+	syn = p.l4_proto == NH_TCP &&
+	    (p.tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN;
+	if (f != NULL && syn && !(f->flags & LBSP_TC_CF_NO_OPTION)) {
+		if (f->packets_orig == 1) {
+			if (!blackhole_allows(&vk, f, now))
+				__sync_fetch_and_or(&f->flags,
+				    LBSP_TC_CF_NO_OPTION);
+		} else if ((f->flags & (LBSP_TC_CF_VIP_SYN |
+		    LBSP_TC_CF_ANSWERED | LBSP_TC_CF_FELL_BACK)) ==
+		    LBSP_TC_CF_VIP_SYN) {
+			blackhole_detected(c, &vk,
+			    (f->flags & LBSP_TC_CF_PROBE) != 0, now);
+			__sync_fetch_and_or(&f->flags, LBSP_TC_CF_NO_OPTION);
+			count(LBSP_TC_C_BLACKHOLE_STRIPPED);
+		}
+	}
+	if (f != NULL && (f->flags & LBSP_TC_CF_NO_OPTION))
+		return TC_ACT_OK;	/* as a legacy client's */
+
 	/* 2. Who we are. */
 	const __u8 *seg1 = identity(c, p.src);
 
@@ -211,7 +303,9 @@ lbsp_client_egress(struct __sk_buff *skb)
 
 	/* 5. On the wire. */
 	clamp_mss(skb, &p, c);
-	(void)put_option(skb, &p, c, seg1, seg2);
+	if (put_option(skb, &p, c, seg1, seg2) == 0 && syn && f != NULL &&
+	    !(f->flags & LBSP_TC_CF_REDIRECTED))
+		__sync_fetch_and_or(&f->flags, LBSP_TC_CF_VIP_SYN);
 	return TC_ACT_OK;
 }
 
@@ -422,6 +516,13 @@ lbsp_client_ingress(struct __sk_buff *skb)
 				}
 			}
 		}
+	}
+	/* The path carries the option: a blackhole mark goes (looked up
+	 * once per flow). */
+	if (p.has_opt && f != NULL && !(f->flags & LBSP_TC_CF_OPT_ANSWERED)) {
+		__sync_fetch_and_or(&f->flags, LBSP_TC_CF_OPT_ANSWERED);
+		if (bpf_map_delete_elem(&tc_blackholes, &vk) == 0)
+			count(LBSP_TC_C_BLACKHOLE_RECOVERED);
 	}
 	if (f != NULL) {
 		__sync_fetch_and_or(&f->flags, LBSP_TC_CF_ANSWERED);

@@ -35,6 +35,8 @@ struct lbsp_tc_conf {
 	__u8 identity[16];	/* client seg1 when identity_fixed */
 	__u8 server_address[16];	/* server seg2 when has_server_address */
 	__u64 cache_ttl_ns;	/* client cache entries live this long */
+	__u32 blackhole_min_ms;	/* client: blackhole-timeout MIN ... */
+	__u32 blackhole_max_ms;	/* ... MAX */
 };
 
 /* tc_vips: vip address -> what the client needs of its block. */
@@ -84,6 +86,12 @@ struct lbsp_tc_flow_key {
 #define LBSP_TC_F_RST		0x40
 #define LBSP_TC_F_CLOSING	(LBSP_TC_F_FIN_ORIG | LBSP_TC_F_FIN_REPLY | \
 				 LBSP_TC_F_RST)
+/* Option blackhole (bpf/client.bpf.c); 0x10-0x40 are the TCP
+ * ends above. */
+#define LBSP_TC_CF_VIP_SYN	0x08	/* a SYN left to the vip with the option */
+#define LBSP_TC_CF_NO_OPTION	0x80	/* the flow goes without the option */
+#define LBSP_TC_CF_PROBE	0x200	/* it probes a blackholed vip */
+#define LBSP_TC_CF_OPT_ANSWERED	0x400	/* an answer with the option came */
 /* Server flow flags. */
 #define LBSP_TC_SF_VIA_VIP	0x100	/* came through a balancer for vip */
 
@@ -121,6 +129,22 @@ struct lbsp_tc_cache {
 };
 
 /*
+ * tc_blackholes: vip (struct lbsp_tc_vip_key) -> its option-blackhole
+ * mark (lbspd/client.c's struct lbspd_blackhole): the client programs
+ * set, double and clear it; the daemon only reads it (lbspctl cache).
+ */
+struct lbsp_tc_blackhole {
+	__u64 since_ns;		/* first detected (CLOCK_MONOTONIC) */
+	__u64 until_ns;		/* the mark holds until then */
+	__u64 probe_ns;		/* a probe left then; 0: none out */
+	__u32 period_ms;	/* the mark's current length */
+	__u32 detections;	/* marked + confirmed */
+};
+
+/* A probe neither answered nor sent again within this is stale. */
+#define LBSP_TC_BLACKHOLE_PROBE_NS	3000000000ull
+
+/*
  * Kernel counters (a per-CPU array), with the names of the NFQUEUE
  * path's counters where they mean the same thing ("packets", ...) and
  * of its pass reasons ("ah", "jumbogram", ...).
@@ -156,7 +180,16 @@ struct lbsp_tc_cache {
 					   Options header is there */	\
 	X(MALFORMED, "malformed")	/* headers not walkable */	\
 	X(HELPER_FAILED, "helper-failed") /* a kernel helper refused */	\
-	X(FLOWS_FULL, "flows-full")	/* flow map update refused */
+	X(FLOWS_FULL, "flows-full")	/* flow map update refused */	\
+	X(BLACKHOLE_DETECTED, "blackhole_detected") /* client: vip marked \
+					   or its mark confirmed */	\
+	X(BLACKHOLE_STRIPPED, "blackhole_stripped") /* client: SYNs sent \
+					   again without the option */	\
+	X(BLACKHOLE_AVOIDED, "blackhole_avoided") /* client: connections \
+					   without the option (mark) */	\
+	X(BLACKHOLE_PROBES, "blackhole_probes") /* client: probes */	\
+	X(BLACKHOLE_RECOVERED, "blackhole_recovered") /* client: marks	\
+					   cleared by an answer */
 
 enum lbsp_tc_counter {
 #define LBSP_TC_CTR_ENUM(id, name) LBSP_TC_C_##id,

@@ -32,6 +32,18 @@
  * Timers (client_tick(), on the daemon's clock): a redirected SYN still
  * unanswered fallback-timeout after it left makes its server suspect
  * even when the application gave up and sends nothing more.
+ * Paths that drop the option (the kernel's discipline for ECN and TCP
+ * Fast Open): a SYN that went to the vip with the option and is sent
+ * again unanswered (the kernel's first retransmission) leaves without
+ * it, as a legacy client's, and the vip is marked option-blackholed
+ * for blackhole-timeout's minimum; new connections to it go without the
+ * option (and are not redirected) until the mark runs out; then one
+ * connection probes with the option: sent again unanswered, it confirms
+ * the mark, whose period doubles up to blackhole-timeout's maximum; an
+ * answer with the option (to the probe or any connection) clears it.
+ * A redirected SYN unanswered is its server's problem (fallback above),
+ * not the path's: a flow that fell back never marks the vip.  UDP is
+ * left alone: it keeps the option.
  * ICMPv6 errors about a redirected flow quote the packet with the
  * server's address: it is rewritten back to the vip so the socket gets
  * the error (path MTU discovery); "unreachable" about a server makes the
@@ -40,11 +52,14 @@
 #include "config.h"
 
 #include <string.h>
+#include <arpa/inet.h>
 
 #include <sp/csum.h>
 #include <sp/exthdr.h>
 #include <sp/tcp.h>
 
+#include "log.h"
+#include "pr.h"
 #include "roles.h"
 
 static const uint8_t zero16[16];
@@ -54,6 +69,10 @@ static const uint8_t zero16[16];
 #define CF_ANSWERED	0x02	/* something came back for this flow */
 #define CF_FELL_BACK	0x04	/* its server was dropped: the cache is
 				   not consulted again for it */
+#define CF_VIP_SYN	0x08	/* a SYN left to the vip with the option */
+#define CF_NO_OPTION	0x10	/* the flow goes without the option */
+#define CF_PROBE	0x20	/* it probes a blackholed vip */
+#define CF_OPT_ANSWERED	0x40	/* an answer with the option came */
 
 const char *
 client_suspect_name(unsigned reason)
@@ -124,6 +143,13 @@ client_tick(struct lbspd *d, uint64_t now)
 {
 	const struct lbspd_pending *pe;
 	struct sp_flow *f;
+	unsigned i;
+
+	/* Marks of vips a reload removed go. */
+	for (i = 0; i < SP_CONF_MAX_VIPS; i++)
+		if (d->blackholes[i].used &&
+		    sp_conf_vip_find(d->conf, d->blackholes[i].vip) == NULL)
+			d->blackholes[i].used = false;
 
 	while (d->pending_count > 0) {
 		pe = &d->pending[d->pending_head];
@@ -138,6 +164,125 @@ client_tick(struct lbspd *d, uint64_t now)
 		d->pending_count--;
 	}
 }
+
+/* ------------------------------------------------------------ blackholes */
+
+static struct lbspd_blackhole *
+blackhole_find(struct lbspd *d, const uint8_t vip[16])
+{
+	unsigned i;
+
+	for (i = 0; i < SP_CONF_MAX_VIPS; i++)
+		if (d->blackholes[i].used &&
+		    memcmp(d->blackholes[i].vip, vip, 16) == 0)
+			return &d->blackholes[i];
+	return NULL;
+}
+
+/*
+ * A new connection to vip: may it carry the option?  Not while the vip
+ * is marked, nor while another connection probes it; once the mark ran
+ * out, this connection is the probe (f gets CF_PROBE).
+ */
+static bool
+blackhole_allows(struct lbspd *d, const uint8_t vip[16], struct sp_flow *f,
+    uint64_t now)
+{
+	struct lbspd_blackhole *b = blackhole_find(d, vip);
+
+	if (b == NULL)
+		return true;
+	if (now >= b->until_ms && (b->probe_ms == 0 ||
+	    now - b->probe_ms >= LBSPD_BLACKHOLE_PROBE_MS)) {
+		b->probe_ms = now;
+		f->flags |= CF_PROBE;
+		lbspd_count(d, LBSPD_C_BLACKHOLE_PROBES);
+		return true;
+	}
+	lbspd_count(d, LBSPD_C_BLACKHOLE_AVOIDED);
+	return false;
+}
+
+/*
+ * A SYN to vip with the option was not answered by the time the kernel
+ * sent it again: mark the vip (a probe's failure doubles the period).
+ */
+static void
+blackhole_detected(struct lbspd *d, const uint8_t vip[16], bool probe,
+    uint64_t now)
+{
+	const struct sp_conf *c = d->conf;
+	struct lbspd_blackhole *b = blackhole_find(d, vip);
+	char a[INET6_ADDRSTRLEN];
+	unsigned i;
+
+	if (b != NULL && !probe)
+		return;	/* a connection older than the mark */
+	if (b == NULL) {
+		for (i = 0; i < SP_CONF_MAX_VIPS && d->blackholes[i].used; i++)
+			;
+		if (i == SP_CONF_MAX_VIPS)
+			return;	/* not reached: one per vip at most */
+		b = &d->blackholes[i];
+		memset(b, 0, sizeof(*b));
+		b->used = true;
+		memcpy(b->vip, vip, 16);
+		b->since_ms = now;
+		b->period_ms = c->blackhole_min_ms;
+	} else {
+		b->period_ms = b->period_ms > c->blackhole_max_ms / 2 ?
+		    c->blackhole_max_ms : 2 * b->period_ms;
+	}
+	if (b->period_ms < c->blackhole_min_ms)
+		b->period_ms = c->blackhole_min_ms;
+	b->until_ms = now + b->period_ms;
+	b->probe_ms = 0;
+	b->detections++;
+	lbspd_count(d, LBSPD_C_BLACKHOLE_DETECTED);
+	log_info("client: the path to %s drops the option: without it for "
+	    "%u ms", inet_ntop(AF_INET6, vip, a, sizeof(a)), b->period_ms);
+}
+
+/* An answer with the option on a connection to vip: the path works. */
+static void
+blackhole_cleared(struct lbspd *d, const uint8_t vip[16])
+{
+	struct lbspd_blackhole *b = blackhole_find(d, vip);
+	char a[INET6_ADDRSTRLEN];
+
+	if (b == NULL)
+		return;
+	b->used = false;
+	lbspd_count(d, LBSPD_C_BLACKHOLE_RECOVERED);
+	log_info("client: the path to %s carries the option again",
+	    inet_ntop(AF_INET6, vip, a, sizeof(a)));
+}
+
+void
+client_blackholes_print(struct pr *p, struct lbspd *d, uint64_t now_ms)
+{
+	const struct lbspd_blackhole *b;
+	unsigned i;
+
+	for (i = 0; i < SP_CONF_MAX_VIPS; i++) {
+		b = &d->blackholes[i];
+		if (!b->used)
+			continue;
+		pr_open_object(p, NULL);
+		pr_addr(p, "vip", b->vip);
+		pr_u64(p, "ttl_s", b->until_ms > now_ms ?
+		    (b->until_ms - now_ms + 999) / 1000 : 0);
+		pr_str(p, "state", b->until_ms > now_ms ?
+		    "option-blackholed" : "option-probe");
+		pr_str(p, "reason", "syn-retransmit");
+		pr_u64(p, "period_s", b->period_ms / 1000);
+		pr_u64(p, "detections", b->detections);
+		pr_u64(p, "blackholed_s", (now_ms - b->since_ms) / 1000);
+		pr_close_object(p);
+	}
+}
+
+/* ------------------------------------------------------------ packets */
 
 static bool
 vip_has_port(const struct sp_conf_vip *vip, uint8_t proto, uint16_t port)
@@ -212,6 +357,26 @@ client_egress(struct lbspd *d, struct lbspd_pkt *p,
 		    p->len);
 	}
 
+	/* 0. A path that drops the option: a SYN to the vip sent again
+	 * unanswered leaves without it and marks the vip; new connections
+	 * to a marked vip go without it (and to the vip) but the probe.
+	 * A flow that fell back from its server is not the path's case:
+	 * the balancer may still send it to the dead server. */
+	if (f != NULL && syn && !(f->flags & CF_NO_OPTION)) {
+		if (f->packets[SP_FLOW_ORIG] == 1) {
+			if (!blackhole_allows(d, vip->addr, f, now))
+				f->flags |= CF_NO_OPTION;
+		} else if ((f->flags & (CF_VIP_SYN | CF_ANSWERED |
+		    CF_FELL_BACK)) == CF_VIP_SYN) {
+			blackhole_detected(d, vip->addr,
+			    (f->flags & CF_PROBE) != 0, now);
+			f->flags |= CF_NO_OPTION;
+			lbspd_count(d, LBSPD_C_BLACKHOLE_STRIPPED);
+		}
+	}
+	if (f != NULL && (f->flags & CF_NO_OPTION))
+		return;	/* as a legacy client's */
+
 	/* 2. Who we are. */
 	memcpy(opt.seg1, client_identity(d, src), 16);
 	if (f != NULL)
@@ -261,7 +426,9 @@ client_egress(struct lbspd *d, struct lbspd_pkt *p,
 
 	/* 5. On the wire. */
 	pkt_clamp_mss(d, p);
-	(void)pkt_put_option(d, p, &opt);
+	if (pkt_put_option(d, p, &opt) && syn && f != NULL &&
+	    !(f->flags & CF_REDIRECTED))
+		f->flags |= CF_VIP_SYN;
 }
 
 /* State of the search for a flow of ours by (proto, ports). */
@@ -350,6 +517,13 @@ client_ingress(struct lbspd *d, struct lbspd_pkt *p)
 					lbspd_count(d, LBSPD_C_CACHE_RETIRED);
 			}
 		}
+	}
+	/* The path carries the option: a blackhole mark goes (looked up
+	 * once per flow). */
+	if (p->has_opt && m.flow != NULL &&
+	    !(m.flow->flags & CF_OPT_ANSWERED)) {
+		m.flow->flags |= CF_OPT_ANSWERED;
+		blackhole_cleared(d, m.vip->addr);
 	}
 	if (m.flow != NULL) {
 		m.flow->flags |= CF_ANSWERED;

@@ -49,7 +49,10 @@
  *       idle_s } ]
  *   cache: [ { vip, identity, server, ttl_s, state: "ok"|"suspect",
  *       reason (suspect only: "syn-retransmit", "timer",
- *       "icmp-unreachable", "no-option"), suspect_s (suspect only) } ]
+ *       "icmp-unreachable", "no-option"), suspect_s (suspect only) },
+ *       and per vip marked option-blackholed (client.c):
+ *       { vip, ttl_s, state: "option-blackholed"|"option-probe",
+ *       reason: "syn-retransmit", period_s, detections, blackholed_s } ]
  *   stick: [ { vip, kind: "seg1"|"src-label"|"src", key, prefix_len
  *       (src only), label (src-label only), server, ttl_s } ]
  *   servers: [ { vip, scheduler, servers: [ { address, state, reason,
@@ -479,6 +482,8 @@ cmd_cache(struct ctl_req *r)
 	if (r->d->cache != NULL)
 		sp_cache_foreach(r->d->cache, cache_print, &w);
 	tc_cache_print(r->pr, r->d, w.now_ms);
+	client_blackholes_print(r->pr, r->d, w.now_ms);
+	tc_blackholes_print(r->pr, r->d);
 	pr_close_array(r->pr);
 	pthread_mutex_unlock(&r->d->lock);
 	return 0;

@@ -122,7 +122,20 @@
 	X(STICK_RETIRED, "stick_retired") /* balancer: live entries	\
 					   retired from a full stick table */	\
 	X(CACHE_RETIRED, "cache_retired") /* client: live entries retired	\
-					   from a full cache */
+					   from a full cache */			\
+	X(BLACKHOLE_DETECTED, "blackhole_detected") /* client: a vip	\
+					   marked option-blackholed, or its	\
+					   probe confirmed the mark */		\
+	X(BLACKHOLE_STRIPPED, "blackhole_stripped") /* client: SYNs to a	\
+					   vip sent again without the option */\
+	X(BLACKHOLE_AVOIDED, "blackhole_avoided") /* client: connections	\
+					   opened without the option, the	\
+					   vip being marked */			\
+	X(BLACKHOLE_PROBES, "blackhole_probes") /* client: connections	\
+					   that tried the option again */	\
+	X(BLACKHOLE_RECOVERED, "blackhole_recovered") /* client: marks	\
+					   cleared by an answer with the	\
+					   option */
 
 enum lbspd_counter {
 #define LBSPD_CTR_ENUM(id, name) LBSPD_C_##id,
@@ -197,6 +210,26 @@ struct lbspd_pending {
 #define LBSPD_PENDING_MAX	4096	/* redirected SYNs timed at once;
 					   beyond, the packet path alone
 					   (a retransmitted SYN) falls back */
+/*
+ * A vip whose path drops the option (client.c): until until_ms new
+ * connections to it go without; then one probes with it.  period_ms
+ * doubles on each confirmation, from blackhole-timeout's minimum to its
+ * maximum.
+ */
+struct lbspd_blackhole {
+	uint8_t vip[16];
+	bool used;
+	uint64_t since_ms;	/* first detected */
+	uint64_t until_ms;	/* the mark holds until then */
+	uint32_t period_ms;	/* the mark's current length */
+	uint32_t detections;	/* marked + confirmed, since since_ms */
+	uint64_t probe_ms;	/* a probe left then; 0: none out */
+};
+
+/* A probe neither answered nor sent again within this is stale (the
+ * application gave up): the next connection probes. */
+#define LBSPD_BLACKHOLE_PROBE_MS	3000
+
 #define LBSPD_TICK_MS		100	/* ms between client timer runs */
 
 struct lbspd {
@@ -215,6 +248,8 @@ struct lbspd {
 					   due order */
 	unsigned pending_head;		/* oldest */
 	unsigned pending_count;
+	struct lbspd_blackhole blackholes[SP_CONF_MAX_VIPS];	/* client:
+					   vips marked option-blackholed */
 	struct lb_state *lb;		/* balancer role, or NULL */
 	struct lbspd_paths paths;
 	unsigned tc_roles;		/* SP_CONF_ROLE_* bits on tc/eBPF */

@@ -108,9 +108,9 @@ map_of(struct tc_obj *o, int which)
 	if (o->role == TC_CLIENT) {
 		struct bpf_map *m[] = { c->maps.tc_conf, c->maps.tc_counters,
 		    c->maps.tc_flows, c->maps.tc_vips, c->maps.tc_vip_ports,
-		    c->maps.tc_ports, c->maps.tc_cache };
+		    c->maps.tc_ports, c->maps.tc_cache, c->maps.tc_blackholes };
 
-		return which < 7 ? m[which] : NULL;
+		return which < 8 ? m[which] : NULL;
 	}
 	{
 		struct bpf_map *m[] = { s->maps.tc_conf, s->maps.tc_counters,
@@ -192,11 +192,13 @@ tc_obj_open(struct tc_obj *o, enum tc_role role, const char *pindir,
 	o->counters_fd = bpf_map__fd(map_of(o, 1));
 	o->flows_fd = bpf_map__fd(map_of(o, 2));
 	o->vips_fd = o->vip_ports_fd = o->ports_fd = o->cache_fd = -1;
+	o->blackholes_fd = -1;
 	if (role == TC_CLIENT) {
 		o->vips_fd = bpf_map__fd(map_of(o, 3));
 		o->vip_ports_fd = bpf_map__fd(map_of(o, 4));
 		o->ports_fd = bpf_map__fd(map_of(o, 5));
 		o->cache_fd = bpf_map__fd(map_of(o, 6));
+		o->blackholes_fd = bpf_map__fd(map_of(o, 7));
 	}
 	return 0;
 }
@@ -252,12 +254,31 @@ tc_obj_configure(struct tc_obj *o, const struct sp_conf *conf,
 	c.mss = sp_tcp_mss_for_mtu(conf->mtu);
 	c.mtu = conf->mtu;
 	c.cache_ttl_ns = (uint64_t)conf->cache_ttl_ms * 1000000;
+	c.blackhole_min_ms = conf->blackhole_min_ms;
+	c.blackhole_max_ms = conf->blackhole_max_ms;
 	if (bpf_map_update_elem(o->conf_fd, &zero, &c, BPF_ANY) != 0)
 		return -1;
 	if (o->role != TC_CLIENT)
 		return 0;
 
 	map_clear(o->vips_fd, sizeof(struct lbsp_tc_vip_key));
+	/* Marks of vips a reload removed go (the others stay). */
+	{
+		struct lbsp_tc_vip_key key, next;
+		bool first = true;
+		unsigned n;
+
+		for (n = 0; n < LBSP_TC_MAX_VIPS; n++) {
+			if (bpf_map_get_next_key(o->blackholes_fd,
+			    first ? NULL : &key, &next) != 0)
+				break;
+			first = false;
+			key = next;
+			if (sp_conf_vip_find(conf, key.addr) == NULL)
+				(void)bpf_map_delete_elem(o->blackholes_fd,
+				    &key);
+		}
+	}
 	map_clear(o->vip_ports_fd, sizeof(struct lbsp_tc_vip_port));
 	for (i = 0; i < conf->nvips; i++) {
 		const struct sp_conf_vip *v = &conf->vips[i];
@@ -920,6 +941,42 @@ tc_cache_print(struct pr *p, struct lbspd *d, uint64_t now_ms)
 		pr_addr(p, "identity", key.identity);
 		pr_addr(p, "server", e.server);
 		pr_u64(p, "ttl_s", (ttl - age) / 1000000000u);
+		pr_close_object(p);
+	}
+}
+
+void
+tc_blackholes_print(struct pr *p, struct lbspd *d)
+{
+	struct lbsp_tc_vip_key key, next;
+	struct lbsp_tc_blackhole b;
+	uint64_t ns = now_ns();
+	bool first = true;
+	unsigned n;
+	int fd;
+
+	if (d->tc == NULL || !d->tc->loaded[TC_CLIENT])
+		return;
+	fd = d->tc->obj[TC_CLIENT].blackholes_fd;
+	for (n = 0; n < LBSP_TC_MAX_VIPS; n++) {
+		if (bpf_map_get_next_key(fd, first ? NULL : &key, &next) != 0)
+			break;
+		first = false;
+		key = next;
+		if (bpf_map_lookup_elem(fd, &key, &b) != 0)
+			continue;
+		/* The same row as client_blackholes_print(). */
+		pr_open_object(p, NULL);
+		pr_addr(p, "vip", key.addr);
+		pr_u64(p, "ttl_s", b.until_ns > ns ?
+		    (b.until_ns - ns + 999999999u) / 1000000000u : 0);
+		pr_str(p, "state", b.until_ns > ns ? "option-blackholed" :
+		    "option-probe");
+		pr_str(p, "reason", "syn-retransmit");
+		pr_u64(p, "period_s", b.period_ms / 1000);
+		pr_u64(p, "detections", b.detections);
+		pr_u64(p, "blackholed_s", ns > b.since_ns ?
+		    (ns - b.since_ns) / 1000000000u : 0);
 		pr_close_object(p);
 	}
 }

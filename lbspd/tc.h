@@ -42,6 +42,7 @@ struct tc_obj {
 	int egress_fd, ingress_fd;	/* programs */
 	int conf_fd, counters_fd, flows_fd;
 	int vips_fd, vip_ports_fd, ports_fd, cache_fd;	/* client, else -1 */
+	int blackholes_fd;	/* client, else -1 */
 };
 
 extern const char *const tc_counter_names[LBSP_TC_C__COUNT];
@@ -117,5 +118,7 @@ void tc_tick(struct lbspd *d);
 void tc_stats_print(struct pr *p, struct lbspd *d);
 void tc_flows_print(struct pr *p, struct lbspd *d, uint64_t now_ms);
 void tc_cache_print(struct pr *p, struct lbspd *d, uint64_t now_ms);
+/* lbspctl cache: the vips the programs marked option-blackholed. */
+void tc_blackholes_print(struct pr *p, struct lbspd *d);
 
 #endif /* LBSPD_TC_H */

@@ -63,6 +63,7 @@ enum kw {
 	KW_CACHE_TTL,
 	KW_STICK_TTL,
 	KW_FALLBACK_TIMEOUT,
+	KW_BLACKHOLE_TIMEOUT,
 	KW_STICK_PREFIX,
 	KW_TIMEOUT,
 	KW_MAX_FLOWS,
@@ -696,6 +697,26 @@ st_fallback_timeout(struct parser *p, int argc, char **argv)
 	if (nargs(p, argc, argv, 1, 1))
 		parse_duration(p, argv[0], argv[1], false,
 		    &p->conf->fallback_timeout_ms);
+}
+
+/* blackhole-timeout MIN MAX: the option-blackhole mark of a vip lasts
+ * MIN, doubled on each confirmation up to MAX. */
+static void
+st_blackhole_timeout(struct parser *p, int argc, char **argv)
+{
+	uint32_t min, max;
+
+	if (!nargs(p, argc, argv, 2, 2) ||
+	    !parse_duration(p, argv[0], argv[1], false, &min) ||
+	    !parse_duration(p, argv[0], argv[2], false, &max))
+		return;
+	if (max < min) {
+		perr(p, p->line, "%s: maximum '%s' is less than the minimum "
+		    "'%s'", argv[0], argv[2], argv[1]);
+		return;
+	}
+	p->conf->blackhole_min_ms = min;
+	p->conf->blackhole_max_ms = max;
 }
 
 static void
@@ -1467,6 +1488,8 @@ static const struct keyword keywords[KW__COUNT] = {
 	[KW_STICK_TTL] = { "stick-ttl", false, false, st_stick_ttl },
 	[KW_FALLBACK_TIMEOUT] = { "fallback-timeout", false, false,
 	    st_fallback_timeout },
+	[KW_BLACKHOLE_TIMEOUT] = { "blackhole-timeout", false, false,
+	    st_blackhole_timeout },
 	[KW_STICK_PREFIX] = { "stick-prefix", false, false,
 	    st_stick_prefix },
 	[KW_TIMEOUT] = { "timeout", false, true, st_timeout },
@@ -1758,6 +1781,8 @@ sp_conf_defaults(struct sp_conf *c)
 	c->cache_ttl_ms = 300 * 1000;
 	c->stick_ttl_ms = 1800 * 1000;
 	c->fallback_timeout_ms = 1 * 1000;
+	c->blackhole_min_ms = 60 * 1000;
+	c->blackhole_max_ms = 60 * 60 * 1000;
 	c->timeout_tcp_established_ms = 7200 * 1000;
 	c->timeout_tcp_ms = 120 * 1000;
 	c->timeout_udp_ms = 60 * 1000;

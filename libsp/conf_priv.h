@@ -114,6 +114,11 @@ struct sp_conf {
 	uint32_t stick_ttl_ms;	/* balancer stick entries, ms, 1800000 */
 	uint32_t fallback_timeout_ms;	/* redirected flow unanswered ->
 					   back to the vip, ms, 1000 */
+	uint32_t blackhole_min_ms;	/* client: a vip's option-blackhole
+					   mark lasts this long first, ms,
+					   60000 ... */
+	uint32_t blackhole_max_ms;	/* ... doubled on each confirmation
+					   up to this, ms, 3600000 */
 	uint32_t timeout_tcp_established_ms;	/* idle, ms, 7200000 */
 	uint32_t timeout_tcp_ms;	/* other TCP states idle, ms, 120000 */
 	uint32_t timeout_udp_ms;	/* idle, ms, 60000 */

@@ -207,6 +207,8 @@ START_TEST(example_client)
 	ck_assert_uint_eq(cf->metrics_port, 0);
 	ck_assert_uint_eq(cf->mtu, 1500);
 	ck_assert_uint_eq(cf->fallback_timeout_ms, 1000);
+	ck_assert_uint_eq(cf->blackhole_min_ms, 60000);
+	ck_assert_uint_eq(cf->blackhole_max_ms, 3600000);
 	ck_assert_uint_eq(cf->cache_ttl_ms, 300000);
 	ck_assert_uint_eq(cf->nvips, 1);
 	v = &cf->vips[0];
@@ -323,6 +325,8 @@ START_TEST(good_full)
 	ck_assert_uint_eq(cf->cache_ttl_ms, 90000);
 	ck_assert_uint_eq(cf->stick_ttl_ms, 45 * 60000);
 	ck_assert_uint_eq(cf->fallback_timeout_ms, 500);
+	ck_assert_uint_eq(cf->blackhole_min_ms, 5000);
+	ck_assert_uint_eq(cf->blackhole_max_ms, 120000);
 	ck_assert_uint_eq(cf->stick_prefix, 64);
 	ck_assert_uint_eq(cf->timeout_tcp_established_ms, 3600000);
 	ck_assert_uint_eq(cf->timeout_tcp_ms, 30000);
@@ -773,6 +777,18 @@ static const struct {
 	  "3s, 5m, 1h)\n" },
 	{ "role server\nfallback-timeout 0.000\n",
 	  "t:2: fallback-timeout: '0.000' must be more than 0\n" },
+	{ "role server\nblackhole-timeout 60s\n",
+	  "t:2: blackhole-timeout: missing argument\n" },
+	{ "role server\nblackhole-timeout 60s 1h 2h\n",
+	  "t:2: blackhole-timeout: extra argument '2h'\n" },
+	{ "role server\nblackhole-timeout 0 1h\n",
+	  "t:2: blackhole-timeout: '0' must be more than 0\n" },
+	{ "role server\nblackhole-timeout 60s forever\n",
+	  "t:2: blackhole-timeout: 'forever' is not a duration (e.g. 500ms, "
+	  "0.5, 3s, 5m, 1h)\n" },
+	{ "role server\nblackhole-timeout 1h 60s\n",
+	  "t:2: blackhole-timeout: maximum '60s' is less than the minimum "
+	  "'1h'\n" },
 	{ "role server\ncache-ttl 5 ms\n",
 	  "t:2: cache-ttl: extra argument 'ms'\n" },
 	{ "role server\ncache-ttl 4294968s\n",

@@ -331,6 +331,115 @@ START_TEST(client_learns_and_redirects)
 }
 END_TEST
 
+/* A SYN to the vip of another connection (its ports from seed). */
+static size_t
+syn_of(uint8_t *pkt, uint32_t seed)
+{
+	struct tp_spec sp = { .proto = 6, .tcp_flags = SP_TCP_SYN,
+	    .seed = seed };
+	size_t len = tp_build(pkt, &sp), l4 = tp_l4_off(&sp);
+
+	memcpy(&pkt[SP_IP6_OFF_DST], vip, 16);
+	sp_put16(&pkt[l4 + 16], tp_ref_csum(pkt, len, l4, 6));
+	return len;
+}
+
+/* The mark of the vip, or false without one. */
+static bool
+blackhole(struct lbsp_tc_blackhole *b)
+{
+	struct lbsp_tc_vip_key k;
+
+	memcpy(k.addr, vip, 16);
+	return bpf_map_lookup_elem(obj.blackholes_fd, &k, b) == 0;
+}
+
+/* The mark runs out (the programs see its end in the past). */
+static void
+blackhole_run_out(void)
+{
+	struct lbsp_tc_vip_key k;
+	struct lbsp_tc_blackhole b;
+
+	ck_assert(blackhole(&b));
+	b.until_ns = 1;
+	memcpy(k.addr, vip, 16);
+	ck_assert_int_eq(bpf_map_update_elem(obj.blackholes_fd, &k, &b,
+	    BPF_EXIST), 0);
+}
+
+/* Run a packet that must leave unchanged. */
+static void
+assert_unchanged(int prog, const uint8_t *pkt, size_t len)
+{
+	memcpy(want, pkt, len);
+	want_len = len;
+	assert_out(run(prog, pkt, len));
+}
+
+START_TEST(client_blackhole)
+{
+	uint8_t syn[TP_MAX], ack[TP_MAX];
+	struct lbsp_tc_blackhole b;
+	size_t len, alen;
+
+	/* 1. A SYN to the vip with the option, sent again unanswered:
+	 * without it, and the vip is marked for the minimum. */
+	len = syn_of(syn, 21);
+	expect_option(syn, len, tp_src, zero16);
+	assert_out(run(obj.egress_fd, syn, len));
+	ck_assert(!blackhole(&b));
+	assert_unchanged(obj.egress_fd, syn, len);
+	ck_assert_uint_eq(counter(LBSP_TC_C_BLACKHOLE_STRIPPED), 1);
+	ck_assert_uint_eq(counter(LBSP_TC_C_BLACKHOLE_DETECTED), 1);
+	ck_assert(blackhole(&b));
+	ck_assert_uint_eq(b.period_ms, 60000);
+	ck_assert_uint_eq(b.detections, 1);
+	/* The rest of that connection: without the option. */
+	assert_unchanged(obj.egress_fd, syn, len);
+	ck_assert_uint_eq(counter(LBSP_TC_C_BLACKHOLE_DETECTED), 1);
+
+	/* 2. A new connection while marked: without the option. */
+	len = syn_of(syn, 22);
+	assert_unchanged(obj.egress_fd, syn, len);
+	ck_assert_uint_eq(counter(LBSP_TC_C_BLACKHOLE_AVOIDED), 1);
+
+	/* 3. The mark ran out: the next connection probes; a second one
+	 * meanwhile does not; the probe sent again unanswered doubles the
+	 * period. */
+	blackhole_run_out();
+	len = syn_of(syn, 23);
+	expect_option(syn, len, tp_src, zero16);
+	assert_out(run(obj.egress_fd, syn, len));
+	ck_assert_uint_eq(counter(LBSP_TC_C_BLACKHOLE_PROBES), 1);
+	len = syn_of(ack, 24);
+	assert_unchanged(obj.egress_fd, ack, len);
+	ck_assert_uint_eq(counter(LBSP_TC_C_BLACKHOLE_AVOIDED), 2);
+	len = syn_of(syn, 23);
+	assert_unchanged(obj.egress_fd, syn, len);
+	ck_assert(blackhole(&b));
+	ck_assert_uint_eq(b.period_ms, 120000);
+	ck_assert_uint_eq(b.detections, 2);
+	ck_assert_uint_eq(counter(LBSP_TC_C_BLACKHOLE_DETECTED), 2);
+
+	/* 4. Once more, answered with the option: the mark goes, and new
+	 * connections carry the option again. */
+	blackhole_run_out();
+	len = syn_of(syn, 25);
+	expect_option(syn, len, tp_src, zero16);
+	assert_out(run(obj.egress_fd, syn, len));
+	alen = answer(ack, syn, len, vip, SP_TCP_SYN | SP_TCP_ACK);
+	with_option(ack, &alen, tp_src, zero16);
+	(void)run(obj.ingress_fd, ack, alen);
+	ck_assert_uint_eq(counter(LBSP_TC_C_BLACKHOLE_RECOVERED), 1);
+	ck_assert(!blackhole(&b));
+	len = syn_of(syn, 26);
+	expect_option(syn, len, tp_src, zero16);
+	assert_out(run(obj.egress_fd, syn, len));
+	ck_assert_uint_eq(counter(LBSP_TC_C_BLACKHOLE_PROBES), 2);
+}
+END_TEST
+
 START_TEST(client_ingress_checks)
 {
 	uint8_t syn[TP_MAX], ack[TP_MAX];
@@ -423,7 +532,9 @@ START_TEST(client_port_reused)
 	expect_option(pkt, len, tp_src, zero16);
 	assert_out(run(obj.egress_fd, pkt, len));
 	ck_assert_int_eq(bpf_map_lookup_elem(obj.flows_fd, &key, &f), 0);
-	ck_assert_uint_eq(f.flags, 0);
+	/* Nothing of the closed flow is left; the new SYN left to the vip
+	 * with the option, which the option blackhole watches. */
+	ck_assert_uint_eq(f.flags, LBSP_TC_CF_VIP_SYN);
 	ck_assert_mem_eq(f.server, zero16, 16);
 }
 END_TEST
@@ -637,6 +748,7 @@ tc_suite(void)
 	tcase_add_test(c, client_refusals);
 	tcase_add_test(c, client_learns_and_redirects);
 	tcase_add_test(c, client_ingress_checks);
+	tcase_add_test(c, client_blackhole);
 	tcase_add_test(c, client_icmp_errors);
 	tcase_add_test(c, client_flows_expire);
 	tcase_add_test(c, client_port_reused);
