@@ -148,6 +148,19 @@ addr_copy(__u8 *d, const __u8 *s)
 	x[1] = y[1];
 }
 
+/* The flow key of both roles, padding zeroed: it is hashed whole. */
+static __always_inline void
+flow_key(struct lbsp_tc_flow_key *k, const __u8 *src, const __u8 *dst,
+    __u8 proto, __u16 sport, __u16 dport)
+{
+	__builtin_memset(k, 0, sizeof(*k));
+	addr_copy(k->src, src);
+	addr_copy(k->dst, dst);
+	k->proto = proto;
+	k->sport = sport;
+	k->dport = dport;
+}
+
 /*
  * Look for the LBSP option in the Destination Options header at off,
  * hdr_len bytes.  Returns 0, or -1 when the header is malformed (an

@@ -18,18 +18,6 @@
  */
 #include "lbsp_common.h"
 
-static __always_inline void
-flow_key(struct lbsp_tc_flow_key *k, const __u8 *src, const __u8 *dst,
-    __u8 proto, __u16 sport, __u16 dport)
-{
-	__builtin_memset(k, 0, sizeof(*k));
-	addr_copy(k->src, src);
-	addr_copy(k->dst, dst);
-	k->proto = proto;
-	k->sport = sport;
-	k->dport = dport;
-}
-
 SEC("tc")
 int
 lbsp_server_ingress(struct __sk_buff *skb)
