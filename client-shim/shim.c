@@ -289,17 +289,13 @@ const struct sp_conf_vip *
 shim_vip(const uint8_t addr[16], uint16_t port)
 {
 	const struct sp_conf_vip *vip;
-	unsigned i;
 
 	if (!shim.ready)
 		return NULL;
 	vip = sp_conf_vip_find(shim.conf, addr);
-	if (vip == NULL || vip->nports == 0 || port == 0)
+	if (vip == NULL || port == 0)
 		return vip;
-	for (i = 0; i < vip->nports; i++)
-		if (vip->ports[i] == port)
-			return vip;
-	return NULL;
+	return sp_conf_vip_has_port(vip, port) ? vip : NULL;
 }
 
 bool

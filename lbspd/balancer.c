@@ -277,19 +277,15 @@ bool
 balancer_owns(struct lbspd *d, const struct lbspd_pkt *p)
 {
 	const struct sp_conf_vip *cv;
-	unsigned i;
 
 	if (p->hook != LBSPD_HOOK_PRE_ROUTING || d->lb == NULL)
 		return false;
 	cv = sp_conf_vip_find(d->conf, &p->data[SP_IP6_OFF_DST]);
 	if (cv == NULL || cv->nservers == 0)
 		return false;
-	if (cv->nports == 0 || p->walk.nonfirst_frag)
+	if (p->walk.nonfirst_frag)
 		return true;
-	for (i = 0; i < cv->nports; i++)
-		if (cv->ports[i] == p->dport)
-			return true;
-	return false;
+	return sp_conf_vip_has_port(cv, p->dport);
 }
 
 enum lb_by {

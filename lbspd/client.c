@@ -287,16 +287,13 @@ client_blackholes_print(struct pr *p, struct lbspd *d, uint64_t now_ms)
 static bool
 vip_has_port(const struct sp_conf_vip *vip, uint8_t proto, uint16_t port)
 {
-	unsigned i;
-
+	/* A vip without ports takes every protocol; with ports, only the
+	 * protocols that have them. */
 	if (vip->nports == 0)
 		return true;
 	if (proto != SP_NH_TCP && proto != SP_NH_UDP)
 		return false;
-	for (i = 0; i < vip->nports; i++)
-		if (vip->ports[i] == port)
-			return true;
-	return false;
+	return sp_conf_vip_has_port(vip, port);
 }
 
 /* May the client follow server for vip? Only inside allow-servers. */
