@@ -32,7 +32,10 @@
 #define SHIM_EXPORT	__attribute__((visibility("default")))
 #define SHIM_PRINTF(f, a) __attribute__((format(printf, f, a)))
 
-#define SHIM_CONF_DEFAULT	"/etc/lbsp/lbsp.conf"
+#ifndef LBSP_CONF_DEFAULT
+#error "LBSP_CONF_DEFAULT comes from configure (Makefile.am, AM_CPPFLAGS)"
+#endif
+#define SHIM_CONF_DEFAULT	LBSP_CONF_DEFAULT
 #define SHIM_SOCKET_DEFAULT	"/run/lbsp/lbspd.sock"
 #define SHIM_CONF_MAX_BYTES	(1 << 20)	/* lbsp.conf read at most */
 #define SHIM_LBSPD_MS		1000	/* ms for one dstopts request */

@@ -41,7 +41,7 @@
 #include "tc.h"
 
 #ifndef LBSP_CONF_DEFAULT
-#define LBSP_CONF_DEFAULT "/etc/lbsp/lbsp.conf"
+#error "LBSP_CONF_DEFAULT comes from configure (Makefile.am, AM_CPPFLAGS)"
 #endif
 #define CONF_MAX_BYTES (1u << 20)	/* a config file is at most 1 MiB */
 
