@@ -138,6 +138,8 @@ pending_push(struct lbspd *d, const struct sp_flow *f)
 	d->pending_count++;
 }
 
+static void blackhole_remove(struct lbspd *, struct lbspd_blackhole *);
+
 void
 client_tick(struct lbspd *d, uint64_t now)
 {
@@ -146,10 +148,11 @@ client_tick(struct lbspd *d, uint64_t now)
 	unsigned i;
 
 	/* Marks of vips a reload removed go. */
-	for (i = 0; i < SP_CONF_MAX_VIPS; i++)
-		if (d->blackholes[i].used &&
-		    sp_conf_vip_find(d->conf, d->blackholes[i].vip) == NULL)
-			d->blackholes[i].used = false;
+	for (i = 0; i < d->nblackholes;)
+		if (sp_conf_vip_find(d->conf, d->blackholes[i].vip) == NULL)
+			blackhole_remove(d, &d->blackholes[i]);
+		else
+			i++;
 
 	while (d->pending_count > 0) {
 		pe = &d->pending[d->pending_head];
@@ -172,11 +175,18 @@ blackhole_find(struct lbspd *d, const uint8_t vip[16])
 {
 	unsigned i;
 
-	for (i = 0; i < SP_CONF_MAX_VIPS; i++)
-		if (d->blackholes[i].used &&
-		    memcmp(d->blackholes[i].vip, vip, 16) == 0)
+	/* Only the marks in use: a new connection to a vip asks. */
+	for (i = 0; i < d->nblackholes; i++)
+		if (memcmp(d->blackholes[i].vip, vip, 16) == 0)
 			return &d->blackholes[i];
 	return NULL;
+}
+
+/* Unmark b, keeping the marks in use first. */
+static void
+blackhole_remove(struct lbspd *d, struct lbspd_blackhole *b)
+{
+	*b = d->blackholes[--d->nblackholes];
 }
 
 /*
@@ -214,18 +224,14 @@ blackhole_detected(struct lbspd *d, const uint8_t vip[16], bool probe,
 	const struct sp_conf *c = d->conf;
 	struct lbspd_blackhole *b = blackhole_find(d, vip);
 	char a[INET6_ADDRSTRLEN];
-	unsigned i;
 
 	if (b != NULL && !probe)
 		return;	/* a connection older than the mark */
 	if (b == NULL) {
-		for (i = 0; i < SP_CONF_MAX_VIPS && d->blackholes[i].used; i++)
-			;
-		if (i == SP_CONF_MAX_VIPS)
+		if (d->nblackholes == SP_CONF_MAX_VIPS)
 			return;	/* not reached: one per vip at most */
-		b = &d->blackholes[i];
+		b = &d->blackholes[d->nblackholes++];
 		memset(b, 0, sizeof(*b));
-		b->used = true;
 		memcpy(b->vip, vip, 16);
 		b->since_ms = now;
 		b->period_ms = c->blackhole_min_ms;
@@ -252,7 +258,7 @@ blackhole_cleared(struct lbspd *d, const uint8_t vip[16])
 
 	if (b == NULL)
 		return;
-	b->used = false;
+	blackhole_remove(d, b);
 	lbspd_count(d, LBSPD_C_BLACKHOLE_RECOVERED);
 	log_info("client: the path to %s carries the option again",
 	    inet_ntop(AF_INET6, vip, a, sizeof(a)));
@@ -264,10 +270,8 @@ client_blackholes_print(struct pr *p, struct lbspd *d, uint64_t now_ms)
 	const struct lbspd_blackhole *b;
 	unsigned i;
 
-	for (i = 0; i < SP_CONF_MAX_VIPS; i++) {
+	for (i = 0; i < d->nblackholes; i++) {
 		b = &d->blackholes[i];
-		if (!b->used)
-			continue;
 		pr_open_object(p, NULL);
 		pr_addr(p, "vip", b->vip);
 		pr_u64(p, "ttl_s", b->until_ms > now_ms ?

@@ -218,7 +218,6 @@ struct lbspd_pending {
  */
 struct lbspd_blackhole {
 	uint8_t vip[16];
-	bool used;
 	uint64_t since_ms;	/* first detected */
 	uint64_t until_ms;	/* the mark holds until then */
 	uint32_t period_ms;	/* the mark's current length */
@@ -249,7 +248,9 @@ struct lbspd {
 	unsigned pending_head;		/* oldest */
 	unsigned pending_count;
 	struct lbspd_blackhole blackholes[SP_CONF_MAX_VIPS];	/* client:
-					   vips marked option-blackholed */
+					   vips marked option-blackholed,
+					   the first nblackholes in use */
+	unsigned nblackholes;
 	struct lb_state *lb;		/* balancer role, or NULL */
 	struct lbspd_paths paths;
 	unsigned tc_roles;		/* SP_CONF_ROLE_* bits on tc/eBPF */
