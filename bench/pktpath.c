@@ -59,9 +59,9 @@
 #include <sp/pkt.h>
 #include <sp/tcp.h>
 
-#include "balancer.h"
+#include "balancer/balancer.h"
 #include "lbspd.h"
-#include "roles.h"
+#include "path/path.h"
 
 #define OPT_TYPE	0x1e		/* option-type of the configurations */
 #define NIDS		8		/* client identities of a mix */

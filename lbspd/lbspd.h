@@ -30,7 +30,7 @@
 /*
  * What the balancer role holds at most: its vips (counted by their
  * place in the file: the legacy mark below names a vip in 8 bits) and
- * the servers of each.  Its state (balancer.h, hce.c) is still sized
+ * the servers of each.  Its state (balancer/balancer.h, checks/engine.c) is still sized
  * by these; conf_load() refuses a balancer configuration beyond them
  * with a message, where the client and server roles take any
  * configuration libsp accepts.

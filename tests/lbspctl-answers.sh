@@ -11,7 +11,7 @@
 #   - exits 1 on an error answer, mark or not.
 set -u
 : "${top_builddir:=.}"
-lbspctl="$top_builddir/lbspd/lbspctl"
+lbspctl="$top_builddir/lbspctl/lbspctl"
 command -v socat >/dev/null || { echo "FAIL: socat not installed"; exit 1; }
 tmp=$(mktemp -d) || exit 1
 pid=

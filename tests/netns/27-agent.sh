@@ -11,7 +11,11 @@ need_root
 need_lbspd
 command -v curl >/dev/null || fail "curl not installed"
 topo_full
-AGENT=${LBSP_AGENT:-$(dirname "$LBSPD")/lbsp-agent}
+if [ -n "$top_builddir" ]; then
+	AGENT=${LBSP_AGENT:-$top_builddir/lbsp-agent/lbsp-agent}
+else
+	AGENT=${LBSP_AGENT:-$(command -v lbsp-agent || echo lbsp-agent)}
+fi
 [ -x "$AGENT" ] || fail "no lbsp-agent at $AGENT"
 KEY=000102030405060708090a0b0c0d0e0f
 

@@ -54,7 +54,7 @@ if [ -z "${top_builddir:-}" ]; then
 fi
 if [ -n "$top_builddir" ]; then
 	: "${LBSPD:=$top_builddir/lbspd/lbspd}"
-	: "${LBSPCTL:=$top_builddir/lbspd/lbspctl}"
+	: "${LBSPCTL:=$top_builddir/lbspctl/lbspctl}"
 else
 	: "${LBSPD:=$(command -v lbspd || echo lbspd)}"
 	: "${LBSPCTL:=$(command -v lbspctl || echo lbspctl)}"

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * check_prom.c -- lbspd's Prometheus renderer (lbspd/prom.c behind
- * lbspd/pr.c): answers described through pr come out in the text
+ * lbspd/control/print.c): answers described through pr come out in the text
  * exposition format, named by the rules, and what no rule names still
  * comes out -- so a counter added to lbspctl stats is a metric with no
  * second list.
@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pr.h"
-#include "prom.h"
+#include "control/print.h"
+#include "control/prom.h"
 #include "suites.h"
 
 /* Render what describe() says as root; returns the malloc'd text. */

@@ -21,7 +21,7 @@
 #include <sp/exthdr.h>
 #include <sp/tcp.h>
 #include "conf_priv.h"
-#include "tc.h"
+#include "path/tc.h"
 #include "testpkt.h"
 
 #define ETH	14

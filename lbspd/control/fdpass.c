@@ -23,8 +23,8 @@
 
 #include <sp/dopt.h>
 
-#include "fdpass.h"
-#include "log.h"
+#include "control/fdpass.h"
+#include "system/log.h"
 
 static _Atomic uint64_t fdpass_ok;
 static _Atomic uint64_t fdpass_refused;

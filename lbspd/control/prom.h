@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * prom.h -- the Prometheus text exposition format (version 0.0.4) of
- * what lbspctl prints: a third renderer behind pr.h.
+ * what lbspctl prints: a third renderer behind print.h.
  *
  * The metrics are not listed a second time.  The control commands
  * describe their answers once, through pr; a pr made by pr_init_prom()

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * hce.c -- the health check engine (see hce.h).
+ * engine.c -- the health check engine (see checks.h).
  *
  * One thread.  Every HCE_TICK_MS:
  *   1. under d->lock, post the results of the probes that finished, run
@@ -58,10 +58,10 @@
 #include <sp/conf.h>
 #include <sp/health.h>
 #include "conf_priv.h"
-#include "balancer.h"
-#include "hce.h"
+#include "balancer/balancer.h"
+#include "checks/checks.h"
 #include "lbspd.h"
-#include "log.h"
+#include "system/log.h"
 
 #define HCE_MAX_PROBES	(LBSPD_MAX_VIPS * LBSPD_MAX_SERVERS)
 #define HCE_STATUS_MAX	1024	/* bytes of an HTTP status line, at most */

@@ -32,9 +32,9 @@
 #include <sp/dopt.h>
 #include <sp/tcp.h>
 
-#include "log.h"
-#include "pr.h"
-#include "tc.h"
+#include "system/log.h"
+#include "control/print.h"
+#include "path/tc.h"
 
 /* Generated code (bpftool gen skeleton) casts its embedded object's
  * const away; that is bpftool's idiom, not ours. */

@@ -26,7 +26,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include "agent.h"
+#include "balancer/agent.h"
 
 static volatile sig_atomic_t stop;
 

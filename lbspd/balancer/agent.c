@@ -21,10 +21,10 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include "agent.h"
-#include "balancer.h"
+#include "balancer/agent.h"
+#include "balancer/balancer.h"
 #include "lbspd.h"
-#include "log.h"
+#include "system/log.h"
 
 static struct {
 	int fd;			/* the UDP socket, or -1 */

@@ -32,9 +32,9 @@
 
 #include <sp/csum.h>
 
-#include "log.h"
-#include "nfq.h"
-#include "roles.h"
+#include "system/log.h"
+#include "path/nfq.h"
+#include "path/path.h"
 
 #define NFQ_BATCH	32			/* packets per receive */
 #define NFQ_RXSIZE	(0xffff + 1024)		/* one message, bytes */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * hce.h -- the health check engine of the balancer role (after relayd's
+ * checks.h -- the health check engine of the balancer role (after relayd's
  * hce.c): one thread that sends the active probes (TCP connect, ICMPv6
  * echo, HTTP GET) from this host to the real servers' own addresses,
  * never to a vip, and runs the passive clock of every server (LSNAT §6).

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * pr.h -- one print path for text and JSON (after iproute2's json_print):
+ * print.h -- one print path for text and JSON (after iproute2's json_print):
  * a command describes its answer once, as nested objects and arrays of
  * keyed values, and struct pr renders it either as JSON or as text for
  * people.

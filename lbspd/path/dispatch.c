@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * roles.c -- route a queued packet to the roles of this daemon, and the
+ * dispatch.c -- route a queued packet to the roles of this daemon, and the
  * steps they share: putting the option on, clamping the MSS.
  *
  * Egress (locally generated): to a vip -> client; else -> server (only
@@ -16,8 +16,8 @@
 #include <sp/csum.h>
 #include <sp/tcp.h>
 
-#include "balancer.h"
-#include "roles.h"
+#include "balancer/balancer.h"
+#include "path/path.h"
 
 /* Read ports and TCP flags of a walked packet. */
 static void

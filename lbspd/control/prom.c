@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "prom.h"
+#include "control/prom.h"
 
 #define PROM_DEPTH	8	/* containers open at once (PR_MAX_DEPTH) */
 #define PROM_PATH	128	/* bytes of a path */

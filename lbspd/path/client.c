@@ -58,9 +58,9 @@
 #include <sp/exthdr.h>
 #include <sp/tcp.h>
 
-#include "log.h"
-#include "pr.h"
-#include "roles.h"
+#include "system/log.h"
+#include "control/print.h"
+#include "path/path.h"
 
 static const uint8_t zero16[16];
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * roles.h -- one queued packet on its way through a role, and the role
+ * path.h -- one queued packet on its way through a role, and the role
  * entry points.  A packet's whole journey through a role reads top-down
  * in that role's file (client.c, server.c).
  */

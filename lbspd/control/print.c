@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * pr.c -- see pr.h.
+ * print.c -- see print.h.
  */
 #include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "pr.h"
-#include "prom.h"
+#include "control/print.h"
+#include "control/prom.h"
 
 void
 pr_init(struct pr *p, FILE *out, bool json)

@@ -14,8 +14,8 @@
 #include <sys/capability.h>
 #include <sys/prctl.h>
 
-#include "log.h"
-#include "priv.h"
+#include "system/log.h"
+#include "system/priv.h"
 
 int
 priv_user(const char *name, uid_t *uid, gid_t *gid, char *chosen, size_t size)

@@ -42,10 +42,10 @@
 #include <unistd.h>
 
 #include "lbspd.h"
-#include "log.h"
-#include "metrics.h"
-#include "pr.h"
-#include "prom.h"
+#include "system/log.h"
+#include "control/metrics.h"
+#include "control/print.h"
+#include "control/prom.h"
 
 #define METRICS_CONNECTIONS	32	/* connections at once */
 #define METRICS_PER_IP		4	/* from one address */

@@ -26,10 +26,10 @@
 
 #include <sp/dopt.h>
 
-#include "log.h"
-#include "nfq.h"
-#include "selftest.h"
-#include "tc.h"
+#include "system/log.h"
+#include "path/nfq.h"
+#include "system/selftest.h"
+#include "path/tc.h"
 
 #define SELFTEST_MS	5000	/* the whole probe, at most */
 #define PORT_NFQ	9	/* probe ports on ::1 in the private netns */

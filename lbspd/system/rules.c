@@ -55,10 +55,10 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
-#include "balancer.h"
+#include "balancer/balancer.h"
 #include "lbspd.h"
-#include "log.h"
-#include "rules.h"
+#include "system/log.h"
+#include "system/rules.h"
 
 #define PORTS_PER_RULE 15	/* multiport's limit */
 

@@ -66,14 +66,14 @@ struct lb_state {
 unsigned balancer_targets(const struct sp_conf_vip *cv,
     uint8_t out[][16]);
 
-/* Balancer role of roles.c: a packet to one of our vips. */
+/* Balancer role of path/dispatch.c: a packet to one of our vips. */
 struct lbspd_pkt;
 bool balancer_owns(struct lbspd *d, const struct lbspd_pkt *p);
 void balancer_packet(struct lbspd *d, struct lbspd_pkt *p);
 
 /* Periodic work (main thread, d->lock held): sessions per server from
  * the flow table, traffic windows, stale agent loads, stick expiry; the
- * passive health clock is hce.c's. */
+ * passive health clock is checks/engine.c's. */
 void balancer_tick(struct lbspd *d, uint64_t now_ms);
 
 void balancer_free(struct lbspd *d);

@@ -37,10 +37,10 @@
 #include <sp/flow.h>
 #include <sp/tcp.h>
 
-#include "agent.h"
-#include "balancer.h"
-#include "log.h"
-#include "roles.h"
+#include "balancer/agent.h"
+#include "balancer/balancer.h"
+#include "system/log.h"
+#include "path/path.h"
 
 static const uint8_t zero16[16];
 

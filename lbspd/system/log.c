@@ -10,7 +10,7 @@
 #include <string.h>
 #include <syslog.h>
 
-#include "log.h"
+#include "system/log.h"
 
 static int log_foreground = 1;
 static int log_debug_on;

@@ -26,9 +26,9 @@
 
 #include <libmnl/libmnl.h>
 
-#include "balancer.h"
-#include "cluster.h"
-#include "log.h"
+#include "balancer/balancer.h"
+#include "balancer/cluster.h"
+#include "system/log.h"
 
 /* ------------------------------------------------------------ checks */
 

@@ -95,14 +95,14 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "balancer.h"
-#include "fdpass.h"
+#include "balancer/balancer.h"
+#include "control/fdpass.h"
 #include "lbspd.h"
-#include "log.h"
-#include "metrics.h"
-#include "pr.h"
-#include "roles.h"
-#include "tc.h"
+#include "system/log.h"
+#include "control/metrics.h"
+#include "control/print.h"
+#include "path/path.h"
+#include "path/tc.h"
 
 #define CONTROL_LINE_MAX	512	/* bytes of a request, "\n" included */
 #define CONTROL_MAX_WORDS	16	/* words of a request */

@@ -34,7 +34,7 @@
 #include <sp/csum.h>
 #include <sp/tcp.h>
 
-#include "roles.h"
+#include "path/path.h"
 
 /* Server bits of sp_flow.flags; f->server holds the vip then. */
 #define SF_VIA_VIP	0x100	/* came through a balancer for f->server */

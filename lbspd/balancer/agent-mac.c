@@ -7,7 +7,7 @@
 
 #include <sp/siphash.h>
 
-#include "agent.h"
+#include "balancer/agent.h"
 
 uint64_t
 agent_mac(const uint8_t key[16], const char *text, size_t len)
