@@ -564,14 +564,14 @@ mix_balancer(struct mix *m, unsigned sessions)
 			break;
 		case 3:
 			/* Legacy: no option; marked for lbspd's NAT rules
-			 * (vip 0, any target). */
+			 * (any target). */
 			sp = (struct spec){ .src = c, .dst = vip,
 			    .proto = SP_NH_TCP, .sport = sport, .dport = 80,
 			    .flags = SP_TCP_SYN, .label = label };
 			p = add(m, &sp, LBSPD_HOOK_PRE_ROUTING);
 			p->set_mark = true;
-			p->mark = LBSPD_LBMARK_MAKE(0, 0);
-			p->mark_mask = 0xffffff00u;
+			p->mark = LBSPD_LBMARK;
+			p->mark_mask = LBSPD_LBMARK_MASK;
 			break;
 		default:
 			abort();

@@ -28,17 +28,6 @@
 #define LBSPD_SOCKET_DEFAULT "/run/lbsp/lbspd.sock"
 
 /*
- * What the balancer role holds at most: its vips (counted by their
- * place in the file: the legacy mark below names a vip in 8 bits) and
- * the servers of each.  Its state (balancer/balancer.h, checks/engine.c) is still sized
- * by these; conf_load() refuses a balancer configuration beyond them
- * with a message, where the client and server roles take any
- * configuration libsp accepts.
- */
-#define LBSPD_MAX_VIPS		64
-#define LBSPD_MAX_SERVERS	64
-
-/*
  * Connection mark bit the server role sets on flows that arrived with
  * the option, so that only their outgoing packets are queued.
  */
@@ -50,15 +39,7 @@
  */
 #define LBSPD_CTMARK_DIRECT 0x00800000u
 
-/*
- * Packet mark of a legacy session's first packet: the balancer's
- * decision, 0x4b00VVTT (vip index VV, target TT = 1 + index among the
- * vip's servers and then its standby backups), acted on by lbspd's own
- * DNAT and MASQUERADE rules; conntrack does the rest in the kernel.
- */
-#define LBSPD_LBMARK		0x4b000000u
-#define LBSPD_LBMARK_MASK	0xff000000u
-#define LBSPD_LBMARK_MAKE(v, t)	(LBSPD_LBMARK | (uint32_t)(v) << 8 | (uint32_t)(t))
+/* The legacy sessions' mark, LBSPD_LBMARK: balancer/balancer.h. */
 
 /* Counters: one list, one name each (the names are the JSON keys). */
 #define LBSPD_COUNTERS(X)						\
@@ -252,6 +233,8 @@ struct lbspd {
 					   the first nblackholes in use */
 	unsigned nblackholes;
 	struct lb_state *lb;		/* balancer role, or NULL */
+	struct lb_stick *stick;		/* its stick table, kept across
+					   reloads */
 	struct lbspd_paths paths;
 	unsigned tc_roles;		/* SP_CONF_ROLE_* bits on tc/eBPF */
 	struct tc_state *tc;		/* tc.c, NULL when unused */

@@ -91,40 +91,18 @@ conf_err(void *arg, const char *file, unsigned line, const char *msg)
 	conf_report(arg, "%s:%u: %s", file ? file : "-", line, msg);
 }
 
-/*
- * What libsp accepts and the balancer role cannot hold yet (lbspd.h,
- * LBSPD_MAX_VIPS): said as configuration errors, so that "lbspd -n"
- * tells.  Returns the number of errors.
- */
-static int
-balancer_limits(const char *path, const struct sp_conf *c,
-    const struct conf_sink *sink)
+/* A balancer_conf_check() message as a configuration error. */
+struct limit_arg {
+	const char *path;
+	const struct conf_sink *sink;
+};
+
+static void
+balancer_limit(void *arg, const char *msg)
 {
-	char a[INET6_ADDRSTRLEN];
-	unsigned i;
-	int nerr = 0;
+	const struct limit_arg *la = arg;
 
-	if (!(c->roles & SP_CONF_ROLE_BALANCER))
-		return 0;
-	for (i = 0; i < c->nvips; i++) {
-		const struct sp_conf_vip *v = &c->vips[i];
-
-		if (v->nservers == 0)
-			continue;
-		inet_ntop(AF_INET6, v->addr, a, sizeof(a));
-		if (i >= LBSPD_MAX_VIPS) {
-			conf_report(sink, "%s: vip %s: the balancer role "
-			    "serves the first %d vips of the file only", path,
-			    a, LBSPD_MAX_VIPS);
-			nerr++;
-		} else if (v->nservers > LBSPD_MAX_SERVERS) {
-			conf_report(sink, "%s: vip %s: %u servers; the "
-			    "balancer role takes at most %d a vip", path, a,
-			    v->nservers, LBSPD_MAX_SERVERS);
-			nerr++;
-		}
-	}
-	return nerr;
+	conf_report(la->sink, "%s: %s", la->path, msg);
 }
 
 /*
@@ -184,8 +162,11 @@ conf_load(const char *path, struct sp_conf *conf, bool to_log)
 	}
 	nerr = sp_conf_parse(text, len, path, conf, conf_err, &sink);
 	free(text);
-	if (nerr == 0)
-		nerr = balancer_limits(path, conf, &sink);
+	if (nerr == 0) {
+		struct limit_arg la = { path, &sink };
+
+		nerr = (int)balancer_conf_check(conf, balancer_limit, &la);
+	}
 	return nerr == 0 ? 0 : -1;
 }
 
@@ -571,7 +552,7 @@ main(int argc, char *argv[])
 	if (conf->rules == SP_CONF_RULES_INSTALL &&
 	    (conf->roles & ~d->tc_roles) != 0 && rules_install(conf) == -1)
 		goto out;
-	if ((d->lb != NULL && hce_init(d) == -1) || agent_init(d) == -1)
+	if ((d->lb != NULL && checks_init(d) == -1) || agent_init(d) == -1)
 		goto out_rules;
 	(void)cluster_check(conf, cluster_warn_log, NULL);
 	if (cluster_announce_init(d) == -1)
@@ -587,7 +568,7 @@ main(int argc, char *argv[])
 	    SP_CONF_ROLE_SERVER)) != 0, d->tc != NULL) == -1)
 		goto out_control;
 	/* Threads only now: capabilities are per thread. */
-	if (control_run() == -1 || (d->lb != NULL && hce_start(d) == -1) ||
+	if (control_run() == -1 || (d->lb != NULL && checks_start(d) == -1) ||
 	    agent_start(d) == -1 || metrics_start(d) == -1)
 		goto out_control;
 	for (i = 0; i < conf->queue_count; i++)
@@ -624,7 +605,7 @@ out_control:
 	metrics_stop();
 	cluster_announce_stop();
 	agent_stop();
-	hce_stop();
+	checks_stop();
 	control_stop();
 out_rules:
 	cluster_announce_stop();

@@ -93,8 +93,10 @@ agent_apply(struct lbspd *d, const uint8_t server[16], int load)
 		struct lb_server *s = balancer_server(&d->lb->vips[i], server);
 
 		if (s != NULL) {
-			s->s.agent_load = (uint32_t)load;
-			s->agent_seen_ms = now;
+			atomic_store_explicit(&s->agent_seen_ms, now,
+			    memory_order_relaxed);
+			atomic_store_explicit(&s->agent_load, (uint32_t)load,
+			    memory_order_relaxed);
 			found = true;
 		}
 	}

@@ -18,6 +18,7 @@
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -79,7 +80,8 @@ static struct {
 	uint32_t portid;
 	uint32_t seq;
 	unsigned n;			/* routes in place */
-	uint8_t routes[LBSPD_MAX_VIPS][16];
+	uint8_t (*routes)[16];		/* n of them, room for cap */
+	unsigned cap;
 } an = { .tun = -1 };
 
 /* Add (RTM_NEWROUTE) or delete (RTM_DELROUTE) "addr/128 dev tun". */
@@ -183,22 +185,40 @@ fail:
 void
 cluster_announce_update(struct lbspd *d)
 {
-	uint8_t want[LBSPD_MAX_VIPS][16];
+	uint8_t (*want)[16] = NULL;
 	unsigned nwant = 0, i, j, k;
+	bool balancer;
 
 	if (an.tun == -1)
 		return;
 	pthread_mutex_lock(&d->lock);
-	for (i = 0; d->lb != NULL && i < d->lb->nvips; i++) {
-		const struct lb_vip *v = &d->lb->vips[i];
+	balancer = d->lb != NULL && d->lb->nvips > 0;
+	if (d->lb != NULL && d->lb->nvips > an.cap) {
+		/* Room for every vip, in want and in routes. */
+		uint8_t (*r)[16] = realloc(an.routes, d->lb->nvips *
+		    sizeof(*an.routes));
 
+		if (r != NULL) {
+			an.routes = r;
+			an.cap = d->lb->nvips;
+		}
+	}
+	if (d->lb != NULL && an.cap > 0)
+		want = calloc(an.cap, sizeof(*want));
+	for (i = 0; want != NULL && i < d->lb->nvips && i < an.cap; i++) {
+		struct lb_vip *v = &d->lb->vips[i];
+
+		pthread_mutex_lock(&v->lock);
 		for (j = 0; j < v->nservers; j++)
-			if (v->servers[j].s.eligible)
+			if (v->view[j].eligible)
 				break;
+		pthread_mutex_unlock(&v->lock);
 		if (j < v->nservers)
 			memcpy(want[nwant++], v->addr, 16);
 	}
 	pthread_mutex_unlock(&d->lock);
+	if (balancer && want == NULL)
+		return;		/* out of memory: try again next tick */
 
 	/* Withdraw what is no longer wanted. */
 	for (i = 0; i < an.n;) {
@@ -219,9 +239,11 @@ cluster_announce_update(struct lbspd *d)
 		for (i = 0; i < an.n; i++)
 			if (memcmp(an.routes[i], want[k], 16) == 0)
 				break;
-		if (i == an.n && route_change(RTM_NEWROUTE, want[k]) == 0)
+		if (i == an.n && an.n < an.cap &&
+		    route_change(RTM_NEWROUTE, want[k]) == 0)
 			memcpy(an.routes[an.n++], want[k], 16);
 	}
+	free(want);
 }
 
 void
@@ -236,6 +258,9 @@ cluster_announce_stop(void)
 		an.nl = NULL;
 	}
 	an.n = 0;
+	free(an.routes);
+	an.routes = NULL;
+	an.cap = 0;
 	if (an.tun != -1) {
 		close(an.tun);		/* the device and its routes go */
 		an.tun = -1;

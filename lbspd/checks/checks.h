@@ -1,27 +1,31 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * checks.h -- the health check engine of the balancer role (after relayd's
- * hce.c): one thread that sends the active probes (TCP connect, ICMPv6
- * echo, HTTP GET) from this host to the real servers' own addresses,
- * never to a vip, and runs the passive clock of every server (LSNAT §6).
- * The state machine itself is libsp's sp/health.h; balancer.h holds the
- * state it moves.
+ * checks.h -- the health checks of the balancer role (after relayd's
+ * hce.c and check_*.c): one thread that sends the active probes (TCP
+ * connect, ICMPv6 echo, HTTP GET) from this host to the real servers'
+ * own addresses, never to a vip, and runs the passive clock of every
+ * server (LSNAT §6).  The state machine itself is libsp's sp/health.h;
+ * balancer.h holds the state it moves.
+ *
+ * Files: engine.c (the thread: collect the probes due, drive them,
+ * post their results), tcp.c, http.c and icmp.c (one per probe),
+ * probe.h (what they share).
  *
  * Order of calls in main.c:
- *   balancer_configure(d)   d->lb must exist before hce_init
- *   hce_init(d)             as root, before privileges are dropped
+ *   balancer_configure(d)   d->lb must exist before checks_init
+ *   checks_init(d)          as root, before privileges are dropped
  *   priv_drop(...)
- *   hce_start(d)            the thread
+ *   checks_start(d)         the thread
  *   ...
- *   hce_stop()              before d->lb and d are freed
+ *   checks_stop()           before d->lb and d are freed
  */
-#ifndef LBSPD_HCE_H
-#define LBSPD_HCE_H
+#ifndef LBSPD_CHECKS_H
+#define LBSPD_CHECKS_H
 
 #include "lbspd.h"
 
 /* Rounds start this often, ms: probes due are sent, passive clocks run. */
-#define HCE_TICK_MS 100
+#define CHECKS_TICK_MS 100
 
 /*
  * Acquire the engine's only privileged resource: a raw ICMPv6 socket
@@ -31,21 +35,21 @@
  * Takes d->lock to read d->lb.  Returns 0, or -1 after logging (no
  * CAP_NET_RAW, out of memory).
  */
-int hce_init(struct lbspd *d);
+int checks_init(struct lbspd *d);
 
 /*
  * Start the engine's thread (after privileges were dropped; calls
- * hce_init first if it was not).  The thread reads d->lb under d->lock
- * at every round, so reloads and a NULL d->lb (no balancer role) are
- * fine.  Returns 0, or -1 after logging.
+ * checks_init first if it was not).  The thread reads d->lb under
+ * d->lock at every round, so reloads and a NULL d->lb (no balancer
+ * role) are fine.  Returns 0, or -1 after logging.
  */
-int hce_start(struct lbspd *d);
+int checks_start(struct lbspd *d);
 
 /*
  * Stop the thread (within a poll wake-up: a round in progress is
  * abandoned and its results are not posted), close the sockets, free
  * the engine.  Safe to call when not started, and twice.
  */
-void hce_stop(void);
+void checks_stop(void);
 
-#endif /* LBSPD_HCE_H */
+#endif /* LBSPD_CHECKS_H */

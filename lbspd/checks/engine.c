@@ -1,44 +1,38 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * engine.c -- the health check engine (see checks.h).
+ * engine.c -- the health check engine (see checks.h); the probes
+ * themselves are tcp.c, http.c and icmp.c.
  *
- * One thread.  Every HCE_TICK_MS:
- *   1. under d->lock, post the results of the probes that finished, run
- *      every server's passive clock (sp_health_tick) and refresh the
- *      vips whose servers changed; then, without the lock, log;
+ * One thread.  Every CHECKS_TICK_MS:
+ *   1. under d->lock (and each vip's lock around its servers' health),
+ *      post the results of the probes that finished, run every
+ *      server's passive clock (sp_health_tick) and refresh the vips
+ *      whose servers changed; then, without the lock, log;
  *   2. under d->lock, collect the probes due (sp_health_probe_due) and
  *      mark them sent, copying what a probe needs so that no lock is
  *      held while waiting on the network; start them.
  * Between ticks, one poll() loop drives every probe in flight, each
  * bounded by its check's timeout (the configuration keeps it <= the
- * interval, so a server has at most one probe out).  Probes are not
- * bound to a tick: a vip with a 5 s timeout never holds up the 100 ms
- * pace of the others, nor the passive clocks.
+ * interval, so a server has at most one probe out: lb_server.probing).
+ * Probes are not bound to a tick: a vip with a 5 s timeout never holds
+ * up the 100 ms pace of the others, nor the passive clocks.
  *
  * Probes leave from this host to the server's own address (normal
- * routing, no bind): they never go to a vip.
+ * routing, no bind): they never go to a vip.  The round trip (µs,
+ * CLOCK_MONOTONIC) runs from the probe's start to its success:
+ * connected, echo reply, or status line.
  *
- *   tcp   connect to [server]:port; success once connected.
- *   icmp  echo request on the raw socket, our id and a sequence number
- *         per probe; the reply must match id, sequence and source.
- *   http  connect, send "GET path HTTP/1.0", read the status line (at
- *         most HCE_STATUS_MAX bytes); success when its code is the
- *         expected one.
- * The round trip (µs, CLOCK_MONOTONIC) runs from the probe's start to
- * its success: connected, echo reply, or status line.
- *
- * Bounds: at most LBSPD_MAX_VIPS x LBSPD_MAX_SERVERS probes in
- * flight; at most `slots` sockets open at once (from RLIMIT_NOFILE, see
- * hce_slots), the other probes wait for a free one; every socket is
- * closed when its probe ends, at the latest at its timeout.  A probe
- * that fails for a local reason (no file descriptor, no buffer) has no
- * result posted: the server is not blamed for it, and is probed again
- * at the next interval.
+ * Bounds: one probe in flight per server of the configuration (the
+ * arrays grow with it); at most `slots` sockets open at once (from
+ * RLIMIT_NOFILE, see checks_slots), the other probes wait for a free
+ * one; every socket is closed when its probe ends, at the latest at
+ * its timeout.  A probe that fails for a local reason (no file
+ * descriptor, no buffer) has no result posted: the server is not
+ * blamed for it, and is probed again at the next interval.
  */
 #include "config.h"
 
 #include <errno.h>
-#include <netinet/icmp6.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <poll.h>
@@ -51,7 +45,6 @@
 #include <sys/eventfd.h>
 #include <sys/random.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -60,89 +53,19 @@
 #include "conf_priv.h"
 #include "balancer/balancer.h"
 #include "checks/checks.h"
+#include "checks/probe.h"
 #include "lbspd.h"
 #include "system/log.h"
 
-#define HCE_MAX_PROBES	(LBSPD_MAX_VIPS * LBSPD_MAX_SERVERS)
-#define HCE_STATUS_MAX	1024	/* bytes of an HTTP status line, at most */
-#define HCE_LINE_KEEP	32	/* bytes of it kept to parse the code */
-#define HCE_FD_RESERVE	256	/* descriptors left to the rest of lbspd */
-#define HCE_MIN_SLOTS	16	/* sockets at once, even with a low limit */
-#define HCE_ECHO_DATA	"lbspdchk"	/* echo request payload, 8 bytes */
-#define HCE_SEQS	65536	/* echo sequence numbers */
+#define CHECKS_FD_RESERVE	256	/* descriptors left to the rest */
+#define CHECKS_MIN_SLOTS	16	/* sockets at once, even with a low
+					   limit */
+#define CHECKS_MAX_SLOTS	65536	/* sockets at once, at most */
 
-enum hce_phase {
-	HCE_WAITING,		/* tcp / http: no socket yet (no slot) */
-	HCE_CONNECTING,		/* connect() in progress: POLLOUT */
-	HCE_SENDING,		/* http: request partly sent: POLLOUT */
-	HCE_READING,		/* http: status line expected: POLLIN */
-	HCE_ECHO,		/* icmp: echo request sent, reply awaited */
-	HCE_DONE,		/* result ready to post */
-};
+static struct checks *engine;
 
-/* One probe: a copy of what it needs, and its progress. */
-struct hce_probe {
-	unsigned vi, si;	/* vip and server index when collected */
-	uint8_t vip[16];	/* their addresses, to find them again */
-	uint8_t addr[16];
-	enum sp_conf_check_type type;
-	uint16_t port;		/* tcp / http: host order */
-	uint16_t expect;	/* http: status code wanted */
-	uint32_t timeout_ms;
-	enum hce_phase phase;
-	int fd;			/* tcp / http socket, or -1 */
-	uint16_t seq;		/* icmp: echo sequence number */
-	bool ok;		/* succeeded (when DONE) */
-	bool local;		/* failed for a local reason: not posted */
-	const char *why;	/* failure, for the debug log */
-	int err;		/* errno of the failure, -status, or 0 */
-	uint64_t start_us;	/* monotonic, µs */
-	uint64_t deadline_us;	/* start + timeout, µs */
-	uint32_t rtt_us;	/* start to success, µs */
-	size_t sent;		/* http: request bytes sent */
-	size_t got;		/* http: status line bytes read */
-	char line[HCE_LINE_KEEP];	/* http: start of the status line */
-};
-
-/* A state change, logged once the lock is released. */
-struct hce_event {
-	uint8_t vip[16];
-	uint8_t addr[16];
-	bool up;
-	const char *why;	/* reason or state name, static */
-};
-
-struct hce {
-	struct lbspd *d;
-	pthread_t thread;
-	bool running;		/* thread started */
-	_Atomic bool stop;	/* hce_stop asked */
-	int icmp_fd;		/* raw ICMPv6 socket, or -1 */
-	int wake_fd;		/* eventfd: hce_stop wakes poll() */
-	bool icmp_warned;	/* "no icmp socket" said once */
-	uint16_t icmp_id;	/* echo identifier, random */
-	uint16_t icmp_seq;	/* next echo sequence number */
-	unsigned slots;		/* sockets open at once, at most */
-	unsigned open;		/* sockets open now */
-	unsigned nprobes;	/* entries used in probes */
-	struct hce_probe probes[HCE_MAX_PROBES];
-	/* A probe is out for this (vip, server) index pair. */
-	bool inflight[LBSPD_MAX_VIPS][LBSPD_MAX_SERVERS];
-	/* http: the GET path of each vip, copied at collection. */
-	char paths[LBSPD_MAX_VIPS][SP_CONF_HTTP_PATH_SIZE];
-	/* icmp: probe index + 1 by echo sequence number, 0 = none. */
-	uint16_t echo_probe[HCE_SEQS];
-	/* poll set: wake_fd, icmp_fd, sockets; map to probe or -1. */
-	struct pollfd pfd[HCE_MAX_PROBES + 2];
-	int pfd_probe[HCE_MAX_PROBES + 2];
-	unsigned nevents;
-	struct hce_event events[HCE_MAX_PROBES * 2];
-};
-
-static struct hce *hce;
-
-static uint64_t
-mono_us(void)
+uint64_t
+checks_mono_us(void)
 {
 	struct timespec ts;
 
@@ -176,48 +99,48 @@ check_name(enum sp_conf_check_type type)
 	}
 }
 
-static void
-probe_close(struct hce_probe *p)
+void
+probe_close(struct checks *h, struct probe *p)
 {
 	if (p->fd != -1) {
 		close(p->fd);
 		p->fd = -1;
-		hce->open--;
+		h->open--;
 	}
 }
 
 /* Success now: the round trip is read from the clock here. */
-static void
-probe_succeed(struct hce_probe *p)
+void
+probe_succeed(struct checks *h, struct probe *p)
 {
-	uint64_t rtt = mono_us() - p->start_us;
+	uint64_t rtt = checks_mono_us() - p->start_us;
 
-	probe_close(p);
+	probe_close(h, p);
 	p->ok = true;
 	p->rtt_us = rtt >= UINT32_MAX ? UINT32_MAX - 1 : (uint32_t)rtt;
-	p->phase = HCE_DONE;
+	p->phase = PROBE_DONE;
 }
 
-static void
-probe_fail(struct hce_probe *p, const char *why, int err)
+void
+probe_fail(struct checks *h, struct probe *p, const char *why, int err)
 {
-	probe_close(p);
+	probe_close(h, p);
 	p->ok = false;
 	p->local = err > 0 && errno_local(err);
 	p->why = why;
 	p->err = err;
-	p->phase = HCE_DONE;
+	p->phase = PROBE_DONE;
 }
 
 /* ---------------------------------------------------------------- setup */
 
-static struct hce *
-hce_alloc(struct lbspd *d)
+static struct checks *
+checks_alloc(struct lbspd *d)
 {
-	struct hce *h;
+	struct checks *h;
 
-	if (hce != NULL)
-		return hce;
+	if (engine != NULL)
+		return engine;
 	h = calloc(1, sizeof(*h));
 	if (h == NULL) {
 		log_warnx("health checks: out of memory");
@@ -228,8 +151,8 @@ hce_alloc(struct lbspd *d)
 	h->wake_fd = -1;
 	if (getrandom(&h->icmp_id, sizeof(h->icmp_id), GRND_NONBLOCK) !=
 	    (ssize_t)sizeof(h->icmp_id))
-		h->icmp_id = (uint16_t)(getpid() ^ mono_us());
-	hce = h;
+		h->icmp_id = (uint16_t)(getpid() ^ checks_mono_us());
+	engine = h;
 	return h;
 }
 
@@ -241,63 +164,56 @@ need_icmp(const struct lbspd *d)
 
 	if (d->lb == NULL)
 		return false;
-	for (i = 0; i < d->lb->nvips && i < LBSPD_MAX_VIPS; i++)
+	for (i = 0; i < d->lb->nvips; i++)
 		if (d->lb->vips[i].check.type == SP_CONF_CHECK_ICMP)
 			return true;
 	return false;
 }
 
 int
-hce_init(struct lbspd *d)
+checks_init(struct lbspd *d)
 {
-	struct icmp6_filter filt;
-	struct hce *h;
+	struct checks *h;
 	bool icmp;
-	int fd;
 
-	if ((h = hce_alloc(d)) == NULL)
+	if ((h = checks_alloc(d)) == NULL)
 		return -1;
 	pthread_mutex_lock(&d->lock);
 	icmp = need_icmp(d);
 	pthread_mutex_unlock(&d->lock);
 	if (!icmp || h->icmp_fd != -1)
 		return 0;
+	return icmp_open(h);
+}
 
-	fd = socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    IPPROTO_ICMPV6);
-	if (fd == -1) {
-		log_warn("health checks: icmp socket");
-		return -1;
-	}
-	/* Only echo replies reach us; the kernel fills the checksum. */
-	ICMP6_FILTER_SETBLOCKALL(&filt);
-	ICMP6_FILTER_SETPASS(ICMP6_ECHO_REPLY, &filt);
-	if (setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &filt,
-	    sizeof(filt)) == -1) {
-		log_warn("health checks: ICMP6_FILTER");
-		close(fd);
-		return -1;
-	}
-	h->icmp_fd = fd;
-	log_debug("health checks: icmp socket open, echo id %u",
-	    (unsigned)h->icmp_id);
-	return 0;
+/* Servers of the configuration: one probe each at most. */
+static size_t
+servers_total(const struct lb_state *lb)
+{
+	size_t n = 0;
+	unsigned i;
+
+	for (i = 0; lb != NULL && i < lb->nvips; i++)
+		n += lb->vips[i].nservers;
+	return n;
 }
 
 /*
  * How many sockets may be open at once.  Raise the soft descriptor
  * limit towards what a full set of probes needs (no privilege needed up
- * to the hard limit), and leave HCE_FD_RESERVE to the rest of lbspd.
+ * to the hard limit), and leave CHECKS_FD_RESERVE to the rest of lbspd.
  */
 static unsigned
-hce_slots(void)
+checks_slots(size_t servers)
 {
 	struct rlimit rl;
-	rlim_t want = HCE_MAX_PROBES + 2 * HCE_FD_RESERVE;
-	rlim_t avail;
+	rlim_t want, avail;
 
+	if (servers > CHECKS_MAX_SLOTS)
+		servers = CHECKS_MAX_SLOTS;
+	want = servers + 2 * CHECKS_FD_RESERVE;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
-		return HCE_MIN_SLOTS;
+		return CHECKS_MIN_SLOTS;
 	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
 		struct rlimit nrl = rl;
 
@@ -308,12 +224,39 @@ hce_slots(void)
 			rl = nrl;
 	}
 	if (rl.rlim_cur == RLIM_INFINITY)
-		return HCE_MAX_PROBES;
-	avail = rl.rlim_cur > 2 * HCE_FD_RESERVE ?
-	    rl.rlim_cur - HCE_FD_RESERVE : rl.rlim_cur / 2;
-	if (avail > HCE_MAX_PROBES)
-		return HCE_MAX_PROBES;
-	return avail < HCE_MIN_SLOTS ? HCE_MIN_SLOTS : (unsigned)avail;
+		return CHECKS_MAX_SLOTS;
+	avail = rl.rlim_cur > 2 * CHECKS_FD_RESERVE ?
+	    rl.rlim_cur - CHECKS_FD_RESERVE : rl.rlim_cur / 2;
+	if (avail > CHECKS_MAX_SLOTS)
+		return CHECKS_MAX_SLOTS;
+	return avail < CHECKS_MIN_SLOTS ? CHECKS_MIN_SLOTS : (unsigned)avail;
+}
+
+/* Room for n probes (and their poll entries).  0, or -1. */
+static int
+probes_reserve(struct checks *h, size_t n)
+{
+	struct probe *p;
+	struct pollfd *pfd;
+	long *map;
+	size_t cap;
+
+	if (n <= h->cap)
+		return 0;
+	cap = h->cap ? h->cap : 64;
+	while (cap < n)
+		cap *= 2;
+	if ((p = realloc(h->probes, cap * sizeof(*p))) == NULL)
+		return -1;
+	h->probes = p;
+	if ((pfd = realloc(h->pfd, (cap + 2) * sizeof(*pfd))) == NULL)
+		return -1;
+	h->pfd = pfd;
+	if ((map = realloc(h->pfd_probe, (cap + 2) * sizeof(*map))) == NULL)
+		return -1;
+	h->pfd_probe = map;
+	h->cap = cap;
+	return 0;
 }
 
 /* ---------------------------------------------------------------- collect */
@@ -324,14 +267,19 @@ hce_slots(void)
  * timeout longer than the interval, which the parser refuses).
  */
 static void
-hce_collect(struct hce *h, uint64_t now_ms)
+checks_collect(struct checks *h, uint64_t now_ms)
 {
 	struct lb_state *lb = h->d->lb;
 	unsigned vi, si;
 
 	if (lb == NULL)
 		return;
-	for (vi = 0; vi < lb->nvips && vi < LBSPD_MAX_VIPS; vi++) {
+	if (probes_reserve(h, servers_total(lb)) == -1) {
+		log_warnx("health checks: out of memory; probing what fits");
+		if (h->cap == 0)
+			return;
+	}
+	for (vi = 0; vi < lb->nvips; vi++) {
 		struct lb_vip *v = &lb->vips[vi];
 		const struct sp_conf_check *c = &v->check;
 
@@ -345,20 +293,13 @@ hce_collect(struct hce *h, uint64_t now_ms)
 			h->icmp_warned = true;
 			continue;
 		}
-		/* After a reload, probes already out use the new path too
-		 * (they build the request when connected). */
-		if (c->type == SP_CONF_CHECK_HTTP) {
-			memcpy(h->paths[vi], c->path, sizeof(h->paths[vi]));
-			h->paths[vi][sizeof(h->paths[vi]) - 1] = '\0';
-		}
-		for (si = 0; si < v->nservers && si < LBSPD_MAX_SERVERS;
-		    si++) {
+		pthread_mutex_lock(&v->lock);
+		for (si = 0; si < v->nservers && h->nprobes < h->cap; si++) {
 			struct lb_server *s = &v->servers[si];
-			struct hce_probe *p;
+			struct probe *p;
 
-			if (h->inflight[vi][si] ||
-			    !sp_health_probe_due(&s->health, now_ms) ||
-			    h->nprobes >= HCE_MAX_PROBES)
+			if (s->probing ||
+			    !sp_health_probe_due(&s->health, now_ms))
 				continue;
 			p = &h->probes[h->nprobes++];
 			memset(p, 0, sizeof(*p));
@@ -370,295 +311,16 @@ hce_collect(struct hce *h, uint64_t now_ms)
 			p->port = c->port;
 			p->expect = c->expect;
 			p->timeout_ms = c->timeout_ms;
+			if (c->type == SP_CONF_CHECK_HTTP) {
+				memcpy(p->path, c->path, sizeof(p->path));
+				p->path[sizeof(p->path) - 1] = '\0';
+			}
 			p->fd = -1;
-			p->phase = HCE_WAITING;
-			h->inflight[vi][si] = true;
+			p->phase = PROBE_WAITING;
+			s->probing = true;
 			sp_health_probe_sent(&s->health, now_ms);
 		}
-	}
-}
-
-/* ---------------------------------------------------------------- tcp, http */
-
-static void
-sin6_fill(struct sockaddr_in6 *sin6, const uint8_t addr[16], uint16_t port)
-{
-	memset(sin6, 0, sizeof(*sin6));
-	sin6->sin6_family = AF_INET6;
-	sin6->sin6_port = htons(port);
-	memcpy(&sin6->sin6_addr, addr, 16);
-}
-
-/* The http request of p; returns its length (< size). */
-static size_t
-http_request(const struct hce *h, const struct hce_probe *p, char *buf,
-    size_t size)
-{
-	char a[INET6_ADDRSTRLEN], port[8] = "";
-	int n;
-
-	inet_ntop(AF_INET6, p->addr, a, sizeof(a));
-	if (p->port != 80)
-		snprintf(port, sizeof(port), ":%u", (unsigned)p->port);
-	n = snprintf(buf, size, "GET %s HTTP/1.0\r\nHost: [%s]%s\r\n"
-	    "User-Agent: lbspd-check\r\n\r\n", h->paths[p->vi], a, port);
-	if (n < 0)
-		return 0;
-	return (size_t)n < size ? (size_t)n : size - 1;
-}
-
-/*
- * Parse a status line "HTTP/x.y NNN reason": the code, or -1 when it is
- * not one.  line holds n bytes (not NUL-terminated).
- */
-static int
-http_status(const char *line, size_t n)
-{
-	size_t i = 5;
-	int code;
-
-	if (n < 5 || memcmp(line, "HTTP/", 5) != 0)
-		return -1;
-	while (i < n && line[i] != ' ' && i < 16)
-		i++;
-	if (i >= n || line[i] != ' ')
-		return -1;
-	i++;
-	if (n - i < 3)
-		return -1;
-	if (line[i] < '0' || line[i] > '9' || line[i + 1] < '0' ||
-	    line[i + 1] > '9' || line[i + 2] < '0' || line[i + 2] > '9')
-		return -1;
-	code = (line[i] - '0') * 100 + (line[i + 1] - '0') * 10 +
-	    (line[i + 2] - '0');
-	i += 3;
-	if (i < n && line[i] != ' ' && line[i] != '\r' && line[i] != '\n')
-		return -1;
-	return code;
-}
-
-static void
-http_judge(struct hce_probe *p)
-{
-	size_t n = p->got < sizeof(p->line) ? p->got : sizeof(p->line);
-	int code = http_status(p->line, n);
-
-	if (code == -1)
-		probe_fail(p, "no status line", 0);
-	else if (code != p->expect)
-		probe_fail(p, "unexpected status", 0);
-	else
-		probe_succeed(p);
-	if (code != -1 && !p->ok)
-		p->err = -code;	/* shown in the debug log */
-}
-
-static void
-http_send(struct hce *h, struct hce_probe *p)
-{
-	char req[SP_CONF_HTTP_PATH_SIZE + 128];
-	size_t len = http_request(h, p, req, sizeof(req));
-	ssize_t r;
-
-	while (p->sent < len) {
-		r = send(p->fd, req + p->sent, len - p->sent,
-		    MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (r == -1 && (errno == EAGAIN || errno == EINTR)) {
-			p->phase = HCE_SENDING;
-			return;
-		}
-		if (r <= 0) {
-			probe_fail(p, "send", errno);
-			return;
-		}
-		p->sent += (size_t)r;
-	}
-	p->phase = HCE_READING;
-}
-
-static void
-http_read(struct hce_probe *p)
-{
-	char buf[HCE_STATUS_MAX];
-	size_t i, keep;
-	ssize_t r;
-
-	for (;;) {
-		r = recv(p->fd, buf, HCE_STATUS_MAX - p->got, MSG_DONTWAIT);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1 && errno == EAGAIN)
-			return;
-		if (r == -1) {
-			probe_fail(p, "recv", errno);
-			return;
-		}
-		if (r == 0) {	/* closed: judge what came */
-			http_judge(p);
-			return;
-		}
-		for (i = 0; i < (size_t)r && buf[i] != '\n'; i++)
-			continue;
-		if (p->got < sizeof(p->line)) {
-			keep = sizeof(p->line) - p->got;
-			if (keep > i)
-				keep = i;
-			memcpy(p->line + p->got, buf, keep);
-		}
-		if (i < (size_t)r) {	/* end of the status line */
-			p->got += i;
-			http_judge(p);
-			return;
-		}
-		p->got += (size_t)r;
-		if (p->got >= HCE_STATUS_MAX) {
-			probe_fail(p, "status line too long", 0);
-			return;
-		}
-	}
-}
-
-static void
-tcp_connected(struct hce *h, struct hce_probe *p)
-{
-	if (p->type == SP_CONF_CHECK_TCP)
-		probe_succeed(p);
-	else
-		http_send(h, p);
-}
-
-static void
-tcp_start(struct hce *h, struct hce_probe *p)
-{
-	struct sockaddr_in6 sin6;
-
-	p->start_us = mono_us();
-	p->deadline_us = p->start_us + (uint64_t)p->timeout_ms * 1000;
-	p->fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    IPPROTO_TCP);
-	if (p->fd == -1) {
-		probe_fail(p, "socket", errno);
-		return;
-	}
-	h->open++;
-	sin6_fill(&sin6, p->addr, p->port);
-	if (connect(p->fd, (struct sockaddr *)&sin6, sizeof(sin6)) == 0) {
-		tcp_connected(h, p);
-		return;
-	}
-	if (errno != EINPROGRESS) {
-		probe_fail(p, "connect", errno);
-		return;
-	}
-	p->phase = HCE_CONNECTING;
-}
-
-static void
-tcp_ready(struct hce *h, struct hce_probe *p, short revents)
-{
-	int err = 0;
-	socklen_t len = sizeof(err);
-
-	switch (p->phase) {
-	case HCE_CONNECTING:
-		if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
-			err = errno;
-		if (err != 0) {
-			probe_fail(p, "connect", err);
-			return;
-		}
-		if (revents & (POLLOUT | POLLERR | POLLHUP))
-			tcp_connected(h, p);
-		return;
-	case HCE_SENDING:
-		http_send(h, p);
-		return;
-	case HCE_READING:
-		http_read(p);
-		return;
-	case HCE_WAITING:
-	case HCE_ECHO:
-	case HCE_DONE:
-	default:
-		log_warnx("health checks: socket event in phase %d",
-		    (int)p->phase);
-		probe_fail(p, "internal", 0);
-		return;
-	}
-}
-
-/* ---------------------------------------------------------------- icmp */
-
-static void
-icmp_send(struct hce *h, struct hce_probe *p)
-{
-	struct sockaddr_in6 sin6;
-	struct icmp6_hdr echo;
-	uint8_t pkt[sizeof(echo) + 8];
-	ssize_t r;
-
-	p->start_us = mono_us();
-	p->deadline_us = p->start_us + (uint64_t)p->timeout_ms * 1000;
-	p->seq = h->icmp_seq++;
-	memset(&echo, 0, sizeof(echo));
-	echo.icmp6_type = ICMP6_ECHO_REQUEST;
-	echo.icmp6_code = 0;
-	echo.icmp6_id = htons(h->icmp_id);
-	echo.icmp6_seq = htons(p->seq);
-	memcpy(pkt, &echo, sizeof(echo));
-	memcpy(pkt + sizeof(echo), HCE_ECHO_DATA, 8);
-	sin6_fill(&sin6, p->addr, 0);
-	r = sendto(h->icmp_fd, pkt, sizeof(pkt), MSG_DONTWAIT,
-	    (struct sockaddr *)&sin6, sizeof(sin6));
-	if (r != (ssize_t)sizeof(pkt)) {
-		probe_fail(p, "echo send", r == -1 ? errno : EMSGSIZE);
-		return;
-	}
-	h->echo_probe[p->seq] = (uint16_t)(p - h->probes + 1);
-	p->phase = HCE_ECHO;
-}
-
-/*
- * Read every reply waiting (bounded); complete the probes they answer.
- * Replies to others' pings (other id), late ones (no probe out with
- * that sequence) and spoofed ones (other source) are skipped.
- */
-static void
-icmp_receive(struct hce *h)
-{
-	struct sockaddr_in6 from;
-	struct icmp6_hdr echo;
-	struct hce_probe *p;
-	socklen_t flen;
-	uint8_t buf[64];
-	uint16_t idx;
-	ssize_t r;
-	unsigned n;
-
-	for (n = 0; n < 2 * HCE_MAX_PROBES; n++) {
-		flen = sizeof(from);
-		r = recvfrom(h->icmp_fd, buf, sizeof(buf), MSG_DONTWAIT,
-		    (struct sockaddr *)&from, &flen);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1)
-			return;
-		if ((size_t)r < sizeof(echo) || flen < sizeof(from) ||
-		    from.sin6_family != AF_INET6)
-			continue;
-		memcpy(&echo, buf, sizeof(echo));
-		if (echo.icmp6_type != ICMP6_ECHO_REPLY ||
-		    echo.icmp6_code != 0 || ntohs(echo.icmp6_id) != h->icmp_id)
-			continue;
-		idx = h->echo_probe[ntohs(echo.icmp6_seq)];
-		if (idx == 0 || idx > h->nprobes)
-			continue;
-		p = &h->probes[idx - 1];
-		if (p->phase != HCE_ECHO || p->seq != ntohs(echo.icmp6_seq) ||
-		    memcmp(&from.sin6_addr, p->addr, 16) != 0)
-			continue;
-		h->echo_probe[p->seq] = 0;
-		probe_succeed(p);
+		pthread_mutex_unlock(&v->lock);
 	}
 }
 
@@ -666,14 +328,14 @@ icmp_receive(struct hce *h)
 
 /* Start what waits: echoes at once, sockets while slots are free. */
 static void
-probes_start(struct hce *h)
+probes_start(struct checks *h)
 {
-	unsigned i;
+	size_t i;
 
 	for (i = 0; i < h->nprobes; i++) {
-		struct hce_probe *p = &h->probes[i];
+		struct probe *p = &h->probes[i];
 
-		if (p->phase != HCE_WAITING)
+		if (p->phase != PROBE_WAITING)
 			continue;
 		if (p->type == SP_CONF_CHECK_ICMP)
 			icmp_send(h, p);
@@ -684,20 +346,20 @@ probes_start(struct hce *h)
 
 /* Fail the probes past their deadline; returns the next deadline. */
 static uint64_t
-probes_expire(struct hce *h, uint64_t now_us)
+probes_expire(struct checks *h, uint64_t now_us)
 {
 	uint64_t first = UINT64_MAX;
-	unsigned i;
+	size_t i;
 
 	for (i = 0; i < h->nprobes; i++) {
-		struct hce_probe *p = &h->probes[i];
+		struct probe *p = &h->probes[i];
 
-		if (p->phase == HCE_DONE || p->phase == HCE_WAITING)
+		if (p->phase == PROBE_DONE || p->phase == PROBE_WAITING)
 			continue;
 		if (now_us >= p->deadline_us) {
-			if (p->phase == HCE_ECHO)
+			if (p->phase == PROBE_ECHO)
 				h->echo_probe[p->seq] = 0;
-			probe_fail(p, "timeout", 0);
+			probe_fail(h, p, "timeout", 0);
 		} else if (p->deadline_us < first)
 			first = p->deadline_us;
 	}
@@ -706,35 +368,39 @@ probes_expire(struct hce *h, uint64_t now_us)
 
 /*
  * Wait for events until `until` (µs) at the latest and drive the probes
- * they concern.  Returns false when hce_stop woke us.
+ * they concern.  Returns false when checks_stop woke us.
  */
 static bool
-probes_poll(struct hce *h, uint64_t now_us, uint64_t until)
+probes_poll(struct checks *h, uint64_t now_us, uint64_t until)
 {
-	unsigned i, npfd = 0;
-	int icmp_pfd = -1, r;
+	struct pollfd one[2];
+	long one_map[2];
+	struct pollfd *pfd = h->pfd != NULL ? h->pfd : one;
+	long *map = h->pfd_probe != NULL ? h->pfd_probe : one_map;
+	size_t i, npfd = 0;
+	long icmp_pfd = -1;
+	int r;
 
-	h->pfd[npfd].fd = h->wake_fd;
-	h->pfd[npfd].events = POLLIN;
-	h->pfd_probe[npfd++] = -1;
+	pfd[npfd].fd = h->wake_fd;
+	pfd[npfd].events = POLLIN;
+	map[npfd++] = -1;
 	if (h->icmp_fd != -1) {
 		/* Always read: foreign replies must not pile up. */
-		icmp_pfd = (int)npfd;
-		h->pfd[npfd].fd = h->icmp_fd;
-		h->pfd[npfd].events = POLLIN;
-		h->pfd_probe[npfd++] = -1;
+		icmp_pfd = (long)npfd;
+		pfd[npfd].fd = h->icmp_fd;
+		pfd[npfd].events = POLLIN;
+		map[npfd++] = -1;
 	}
 	for (i = 0; i < h->nprobes; i++) {
-		struct hce_probe *p = &h->probes[i];
+		struct probe *p = &h->probes[i];
 
 		if (p->fd == -1)
 			continue;
-		h->pfd[npfd].fd = p->fd;
-		h->pfd[npfd].events = p->phase == HCE_READING ? POLLIN :
-		    POLLOUT;
-		h->pfd_probe[npfd++] = (int)i;
+		pfd[npfd].fd = p->fd;
+		pfd[npfd].events = p->phase == PROBE_READING ? POLLIN : POLLOUT;
+		map[npfd++] = (long)i;
 	}
-	r = poll(h->pfd, npfd, until > now_us ?
+	r = poll(pfd, npfd, until > now_us ?
 	    (int)((until - now_us + 999) / 1000) : 0);
 	if (atomic_load(&h->stop))
 		return false;
@@ -742,41 +408,35 @@ probes_poll(struct hce *h, uint64_t now_us, uint64_t until)
 		if (errno != EINTR) {
 			log_warn("health checks: poll");
 			/* Do not spin on it. */
-			(void)poll(NULL, 0, HCE_TICK_MS);
+			(void)poll(NULL, 0, CHECKS_TICK_MS);
 		}
 		return true;
 	}
-	if (icmp_pfd != -1 && h->pfd[icmp_pfd].revents != 0)
+	if (icmp_pfd != -1 && pfd[icmp_pfd].revents != 0)
 		icmp_receive(h);
 	for (i = 0; i < npfd; i++) {
-		int pi = h->pfd_probe[i];
-
-		if (pi < 0 || h->pfd[i].revents == 0)
+		if (map[i] < 0 || pfd[i].revents == 0)
 			continue;
-		tcp_ready(h, &h->probes[pi], h->pfd[i].revents);
+		tcp_ready(h, &h->probes[map[i]], pfd[i].revents);
 	}
 	return true;
 }
 
 /* Drop the probes whose results were posted, keeping the order. */
 static void
-probes_compact(struct hce *h)
+probes_compact(struct checks *h)
 {
-	unsigned i, j = 0;
+	size_t i, j = 0;
 
 	for (i = 0; i < h->nprobes; i++) {
-		struct hce_probe *p = &h->probes[i];
+		struct probe *p = &h->probes[i];
 
-		if (p->phase == HCE_DONE) {
-			if (p->vi < LBSPD_MAX_VIPS &&
-			    p->si < LBSPD_MAX_SERVERS)
-				h->inflight[p->vi][p->si] = false;
+		if (p->phase == PROBE_DONE)
 			continue;
-		}
 		if (j != i) {
 			h->probes[j] = *p;
-			if (p->phase == HCE_ECHO)
-				h->echo_probe[p->seq] = (uint16_t)(j + 1);
+			if (p->phase == PROBE_ECHO)
+				h->echo_probe[p->seq] = (uint32_t)(j + 1);
 		}
 		j++;
 	}
@@ -784,12 +444,12 @@ probes_compact(struct hce *h)
 }
 
 static void
-probes_abort(struct hce *h)
+probes_abort(struct checks *h)
 {
-	unsigned i;
+	size_t i;
 
 	for (i = 0; i < h->nprobes; i++)
-		probe_close(&h->probes[i]);
+		probe_close(h, &h->probes[i]);
 	h->nprobes = 0;
 }
 
@@ -797,43 +457,40 @@ probes_abort(struct hce *h)
 
 /* The server a probe was for, if the configuration still has it. */
 static struct lb_server *
-probe_server(struct lb_state *lb, const struct hce_probe *p,
-    struct lb_vip **vp)
+probe_server(struct lb_state *lb, const struct probe *p, struct lb_vip **vp)
 {
 	struct lb_vip *v;
-	unsigned vi, si;
 
 	/* The same place as when collected, unless a reload moved it. */
-	if (p->vi < lb->nvips && p->vi < LBSPD_MAX_VIPS) {
+	if (p->vi < lb->nvips) {
 		v = &lb->vips[p->vi];
 		if (memcmp(v->addr, p->vip, 16) == 0 &&
-		    p->si < v->nservers && p->si < LBSPD_MAX_SERVERS &&
+		    p->si < v->nservers &&
 		    memcmp(v->servers[p->si].s.addr, p->addr, 16) == 0) {
 			*vp = v;
 			return &v->servers[p->si];
 		}
 	}
-	for (vi = 0; vi < lb->nvips && vi < LBSPD_MAX_VIPS; vi++) {
-		v = &lb->vips[vi];
-		if (memcmp(v->addr, p->vip, 16) != 0)
-			continue;
-		for (si = 0; si < v->nservers && si < LBSPD_MAX_SERVERS;
-		    si++)
-			if (memcmp(v->servers[si].s.addr, p->addr, 16) == 0) {
-				*vp = v;
-				return &v->servers[si];
-			}
-	}
-	return NULL;
+	if ((v = balancer_vip(lb, p->vip)) == NULL)
+		return NULL;
+	*vp = v;
+	return balancer_server(v, p->addr);
 }
 
 static void
-event_add(struct hce *h, const struct lb_vip *v, const struct lb_server *s)
+event_add(struct checks *h, const struct lb_vip *v, const struct lb_server *s)
 {
-	struct hce_event *e;
+	struct checks_event *e;
 
-	if (h->nevents >= sizeof(h->events) / sizeof(h->events[0]))
-		return;
+	if (h->nevents == h->events_cap) {
+		size_t cap = h->events_cap ? 2 * h->events_cap : 64;
+
+		e = realloc(h->events, cap * sizeof(*e));
+		if (e == NULL)
+			return;		/* not logged: out of memory */
+		h->events = e;
+		h->events_cap = cap;
+	}
 	e = &h->events[h->nevents++];
 	memcpy(e->vip, v->addr, 16);
 	memcpy(e->addr, s->s.addr, 16);
@@ -847,57 +504,63 @@ event_add(struct hce *h, const struct lb_vip *v, const struct lb_server *s)
  * server's passive clock, refresh the vips that changed.
  */
 static void
-hce_post(struct hce *h, uint64_t now_ms)
+checks_post(struct checks *h, uint64_t now_ms)
 {
 	struct lb_state *lb = h->d->lb;
-	bool dirty[LBSPD_MAX_VIPS];
 	struct lb_server *s;
 	struct lb_vip *v;
-	unsigned i, vi, si;
+	unsigned vi, si;
+	size_t i;
+	bool dirty;
 
 	h->nevents = 0;
 	if (lb == NULL)
 		return;
-	memset(dirty, 0, sizeof(dirty));
 	for (i = 0; i < h->nprobes; i++) {
-		struct hce_probe *p = &h->probes[i];
+		struct probe *p = &h->probes[i];
 
-		if (p->phase != HCE_DONE || p->local)
+		if (p->phase != PROBE_DONE ||
+		    (s = probe_server(lb, p, &v)) == NULL)
 			continue;
-		if ((s = probe_server(lb, p, &v)) == NULL)
-			continue;
-		if (sp_health_probe_result(&s->health, p->ok, p->rtt_us,
-		    now_ms)) {
-			dirty[v - lb->vips] = true;
-			event_add(h, v, s);
+		pthread_mutex_lock(&v->lock);
+		s->probing = false;
+		if (!p->local) {
+			if (sp_health_probe_result(&s->health, p->ok,
+			    p->rtt_us, now_ms)) {
+				event_add(h, v, s);
+				balancer_refresh(v);
+			}
+			/* The response-time scheduler reads it there. */
+			s->s.rtt_us = s->health.rtt_us;
 		}
-		/* The response-time scheduler reads it there. */
-		s->s.rtt_us = s->health.rtt_us;
+		pthread_mutex_unlock(&v->lock);
 	}
-	for (vi = 0; vi < lb->nvips && vi < LBSPD_MAX_VIPS; vi++) {
+	for (vi = 0; vi < lb->nvips; vi++) {
 		v = &lb->vips[vi];
-		for (si = 0; si < v->nservers && si < LBSPD_MAX_SERVERS;
-		    si++) {
+		dirty = false;
+		pthread_mutex_lock(&v->lock);
+		for (si = 0; si < v->nservers; si++) {
 			s = &v->servers[si];
 			if (sp_health_tick(&s->health, now_ms)) {
-				dirty[vi] = true;
+				dirty = true;
 				event_add(h, v, s);
 			}
 		}
-		if (dirty[vi])
+		if (dirty)
 			balancer_refresh(v);
+		pthread_mutex_unlock(&v->lock);
 	}
 }
 
 /* Log the state changes, and the failed probes (debug). */
 static void
-hce_log(struct hce *h)
+checks_log(struct checks *h)
 {
 	char va[INET6_ADDRSTRLEN], sa[INET6_ADDRSTRLEN];
-	unsigned i;
+	size_t i;
 
 	for (i = 0; i < h->nevents; i++) {
-		const struct hce_event *e = &h->events[i];
+		const struct checks_event *e = &h->events[i];
 
 		inet_ntop(AF_INET6, e->vip, va, sizeof(va));
 		inet_ntop(AF_INET6, e->addr, sa, sizeof(sa));
@@ -905,9 +568,9 @@ hce_log(struct hce *h)
 		    e->up ? "up" : "down", e->why);
 	}
 	for (i = 0; i < h->nprobes; i++) {
-		const struct hce_probe *p = &h->probes[i];
+		const struct probe *p = &h->probes[i];
 
-		if (p->phase != HCE_DONE || p->ok)
+		if (p->phase != PROBE_DONE || p->ok)
 			continue;
 		inet_ntop(AF_INET6, p->vip, va, sizeof(va));
 		inet_ntop(AF_INET6, p->addr, sa, sizeof(sa));
@@ -929,43 +592,43 @@ hce_log(struct hce *h)
 
 /* One tick: post, log, compact, collect, start. */
 static void
-hce_tick(struct hce *h)
+checks_tick(struct checks *h)
 {
 	struct lbspd *d = h->d;
 
 	pthread_mutex_lock(&d->lock);
-	hce_post(h, lbspd_now_ms());
+	checks_post(h, lbspd_now_ms());
 	pthread_mutex_unlock(&d->lock);
-	hce_log(h);
+	checks_log(h);
 	probes_compact(h);
 
 	pthread_mutex_lock(&d->lock);
-	hce_collect(h, lbspd_now_ms());
+	checks_collect(h, lbspd_now_ms());
 	pthread_mutex_unlock(&d->lock);
 	probes_start(h);
 }
 
 static void *
-hce_main(void *arg)
+checks_main(void *arg)
 {
-	struct hce *h = arg;
+	struct checks *h = arg;
 	struct lbspd *d = h->d;
-	uint64_t tick = mono_us(), now, until;
+	uint64_t tick = checks_mono_us(), now, until;
 
 	while (!atomic_load(&h->stop) && !d->stop) {
-		now = mono_us();
+		now = checks_mono_us();
 		if (now >= tick) {
 			probes_expire(h, now);
-			hce_tick(h);
-			tick += HCE_TICK_MS * 1000;
+			checks_tick(h);
+			tick += CHECKS_TICK_MS * 1000;
 			if (tick <= now)	/* late: no catching up */
-				tick = now + HCE_TICK_MS * 1000;
+				tick = now + CHECKS_TICK_MS * 1000;
 		}
 		probes_start(h);	/* slots freed since */
-		until = probes_expire(h, mono_us());
+		until = probes_expire(h, checks_mono_us());
 		if (until > tick)
 			until = tick;
-		if (!probes_poll(h, mono_us(), until))
+		if (!probes_poll(h, checks_mono_us(), until))
 			break;
 	}
 	probes_abort(h);
@@ -973,14 +636,15 @@ hce_main(void *arg)
 }
 
 int
-hce_start(struct lbspd *d)
+checks_start(struct lbspd *d)
 {
-	struct hce *h;
+	struct checks *h;
+	size_t servers;
 	int err;
 
-	if (hce == NULL && hce_init(d) == -1)
+	if (engine == NULL && checks_init(d) == -1)
 		return -1;
-	h = hce;
+	h = engine;
 	if (h->running)
 		return 0;
 	h->d = d;
@@ -989,9 +653,12 @@ hce_start(struct lbspd *d)
 		log_warn("health checks: eventfd");
 		return -1;
 	}
-	h->slots = hce_slots();
+	pthread_mutex_lock(&d->lock);
+	servers = servers_total(d->lb);
+	pthread_mutex_unlock(&d->lock);
+	h->slots = checks_slots(servers);
 	atomic_store(&h->stop, false);
-	err = pthread_create(&h->thread, NULL, hce_main, h);
+	err = pthread_create(&h->thread, NULL, checks_main, h);
 	if (err != 0) {
 		errno = err;
 		log_warn("health checks: thread");
@@ -1005,9 +672,9 @@ hce_start(struct lbspd *d)
 }
 
 void
-hce_stop(void)
+checks_stop(void)
 {
-	struct hce *h = hce;
+	struct checks *h = engine;
 	uint64_t one = 1;
 
 	if (h == NULL)
@@ -1024,6 +691,10 @@ hce_stop(void)
 		close(h->wake_fd);
 	if (h->icmp_fd != -1)
 		close(h->icmp_fd);
-	hce = NULL;
+	free(h->probes);
+	free(h->pfd);
+	free(h->pfd_probe);
+	free(h->events);
+	engine = NULL;
 	free(h);
 }

@@ -258,14 +258,17 @@ balancer_stats(struct pr *p, const struct lbspd *d)
 	for (i = 0; i < lb->nvips; i++)
 		for (j = 0; j < lb->vips[i].nservers; j++) {
 			total++;
-			if (sp_health_up(&lb->vips[i].servers[j].health))
+			if (atomic_load_explicit(&lb->vips[i].servers[j].up,
+			    memory_order_relaxed))
 				up++;
 		}
 	pr_open_object(p, "balancer");
 	pr_u64(p, "vips", lb->nvips);
 	pr_u64(p, "servers_up", up);
 	pr_u64(p, "servers_total", total);
-	pr_u64(p, "stick", lb->stick != NULL ? sp_stick_count(lb->stick) : 0);
+	pthread_mutex_lock(&lb->stick->lock);
+	pr_u64(p, "stick", sp_stick_count(lb->stick->table));
+	pthread_mutex_unlock(&lb->stick->lock);
 	pr_u64(p, "stick_max", d->conf->max_stick);
 	pr_close_object(p);
 }
@@ -595,33 +598,39 @@ cmd_stick(struct ctl_req *r)
 		return -1;
 	}
 	pr_open_array(r->pr, NULL);
-	if (lb->stick != NULL)
-		sp_stick_foreach(lb->stick, stick_print, &w);
+	pthread_mutex_lock(&lb->stick->lock);
+	sp_stick_foreach(lb->stick->table, stick_print, &w);
+	pthread_mutex_unlock(&lb->stick->lock);
 	pr_close_array(r->pr);
 	pthread_mutex_unlock(&r->d->lock);
 	return 0;
 }
 
-/* One server of a vip, a row of the servers table. */
+#define RELAXED(x) atomic_load_explicit(&(x), memory_order_relaxed)
+
+/* One server of a vip, a row of the servers table (the vip's lock
+ * held: health, eligibility). */
 static void
-server_print(struct pr *p, const struct lb_server *s)
+server_print(struct pr *p, const struct lb_vip *v, unsigned i)
 {
+	const struct lb_server *s = &v->servers[i];
+
 	pr_open_object(p, NULL);
 	pr_addr(p, "address", s->s.addr);
 	pr_str(p, "state", sp_health_state_name(&s->health));
 	pr_str(p, "reason", sp_health_reason_name(&s->health));
-	pr_bool(p, "eligible", s->s.eligible);
-	pr_bool(p, "drain", s->drain);
-	pr_u64(p, "weight", s->s.weight);
+	pr_bool(p, "eligible", v->view[i].eligible);
+	pr_bool(p, "drain", RELAXED(s->drain));
+	pr_u64(p, "weight", v->view[i].weight);
 	pr_u64(p, "cost", s->s.cost);
 	if (s->has_backup)
 		pr_addr(p, "backup", s->backup);
 	else
 		print_none(p, "backup");
-	pr_u64(p, "sessions", s->s.sessions);
-	pr_u64(p, "sessions_total", s->sessions_total);
-	pr_u64(p, "packets", s->packets);
-	pr_u64(p, "bytes", s->bytes);
+	pr_u64(p, "sessions", RELAXED(s->sessions));
+	pr_u64(p, "sessions_total", RELAXED(s->sessions_total));
+	pr_u64(p, "packets", RELAXED(s->packets));
+	pr_u64(p, "bytes", RELAXED(s->bytes));
 	/* Unknown until a probe succeeds; 0 is a measured value. */
 	if (s->health.rtt_us != SP_HEALTH_RTT_UNKNOWN)
 		pr_u64(p, "rtt_us", s->health.rtt_us);
@@ -654,7 +663,7 @@ control_servers(struct lbspd *d, struct pr *p)
 	else
 		pr_open_object(p, NULL);
 	for (i = 0; i < lb->nvips; i++) {
-		const struct lb_vip *v = &lb->vips[i];
+		struct lb_vip *v = &lb->vips[i];
 
 		if (p->json) {
 			pr_open_object(p, NULL);
@@ -668,8 +677,10 @@ control_servers(struct lbspd *d, struct pr *p)
 		}
 		pr_str(p, "scheduler", sp_conf_scheduler_name(v->kind));
 		pr_open_array(p, "servers");
+		pthread_mutex_lock(&v->lock);
 		for (j = 0; j < v->nservers; j++)
-			server_print(p, &v->servers[j]);
+			server_print(p, v, j);
+		pthread_mutex_unlock(&v->lock);
 		pr_close_array(p);
 		pr_close_object(p);
 	}
@@ -707,7 +718,7 @@ ctl_server(struct ctl_req *r, const uint8_t vip[16],
 		ctl_error(r, "bad address");
 		return NULL;
 	}
-	if ((*vp = balancer_vip(r->d, vip)) == NULL) {
+	if ((*vp = balancer_vip(r->d->lb, vip)) == NULL) {
 		ctl_error(r, "no vip %s", a);
 		return NULL;
 	}
@@ -716,7 +727,8 @@ ctl_server(struct ctl_req *r, const uint8_t vip[16],
 	return s;
 }
 
-/* The answer of drain, enable and weight: the server as it is now. */
+/* The answer of drain, enable and weight: the server as it is now
+ * (the vip's lock held). */
 static void
 server_answer(struct pr *p, const struct lb_vip *v,
     const struct lb_server *s)
@@ -724,10 +736,10 @@ server_answer(struct pr *p, const struct lb_vip *v,
 	pr_open_object(p, NULL);
 	pr_addr(p, "vip", v->addr);
 	pr_addr(p, "server", s->s.addr);
-	pr_bool(p, "drain", s->drain);
+	pr_bool(p, "drain", RELAXED(s->drain));
 	pr_u64(p, "weight", s->s.weight);
 	pr_str(p, "state", sp_health_state_name(&s->health));
-	pr_bool(p, "eligible", s->s.eligible);
+	pr_bool(p, "eligible", v->view[s - v->servers].eligible);
 	pr_close_object(p);
 }
 
@@ -751,13 +763,15 @@ cmd_server_state(struct ctl_req *r)
 		pthread_mutex_unlock(&r->d->lock);
 		return -1;
 	}
-	if (s->drain != drain) {
-		s->drain = drain;
+	pthread_mutex_lock(&v->lock);
+	if (RELAXED(s->drain) != drain) {
+		atomic_store_explicit(&s->drain, drain, memory_order_relaxed);
 		balancer_refresh(v);
 		log_info("control: server %s of vip %s: %s", r->argv[2],
 		    r->argv[1], drain ? "draining" : "enabled");
 	}
 	server_answer(r->pr, v, s);
+	pthread_mutex_unlock(&v->lock);
 	pthread_mutex_unlock(&r->d->lock);
 	return 0;
 }
@@ -786,6 +800,7 @@ cmd_weight(struct ctl_req *r)
 		pthread_mutex_unlock(&r->d->lock);
 		return -1;
 	}
+	pthread_mutex_lock(&v->lock);
 	if (s->s.weight != w) {
 		log_info("control: server %s of vip %s: weight %u -> %lu",
 		    r->argv[2], r->argv[1], s->s.weight, w);
@@ -793,6 +808,7 @@ cmd_weight(struct ctl_req *r)
 		balancer_refresh(v);
 	}
 	server_answer(r->pr, v, s);
+	pthread_mutex_unlock(&v->lock);
 	pthread_mutex_unlock(&r->d->lock);
 	return 0;
 }

@@ -150,6 +150,59 @@ client_sources(const struct sp_conf_vip *vip, unsigned i, char *buf,
 		    size);
 }
 
+/*
+ * DNAT by the legacy mark (balancer/balancer.h): one rule per distinct
+ * target, mark LBSPD_LBMARK_MAKE(index in balancer_target_table()).
+ * Up to DNAT_FLAT targets the rules sit in the BNAT chain itself; past
+ * that, in groups of 2^k consecutive marks, each in its own chain
+ * LBSP-qN-BNAT-<group> reached by one rule matching the group's bits,
+ * so that the first packet of a connection is matched against about
+ * 2 sqrt(n) rules rather than n (a thousand vips of eight servers:
+ * 8,000 targets, some 190 rules).
+ */
+#define DNAT_FLAT	64
+
+static void
+dnat_rules(const struct sp_conf *conf, FILE *out)
+{
+	uint8_t (*tab)[16];
+	char top[32], sub[48], a[INET6_ADDRSTRLEN];
+	size_t n, i, g, ngroups;
+	unsigned k = 0;
+
+	chain_name(conf, "BNAT", top, sizeof(top));
+	n = balancer_target_table(conf, &tab);
+	if (n == SIZE_MAX) {
+		/* Said by lbspd -n and at start (balancer_conf_check). */
+		fprintf(out, "# out of memory for the target table\n");
+		return;
+	}
+	if (n > LBSPD_LBMARK_TARGETS)
+		n = LBSPD_LBMARK_TARGETS;
+	if (n > DNAT_FLAT)
+		while (((size_t)1 << (2 * k)) < n + 1)
+			k++;
+	ngroups = k == 0 ? 0 : (n >> k) + 1;
+	for (g = 0; g < ngroups; g++) {
+		snprintf(sub, sizeof(sub), "%s-%zx", top, g);
+		fprintf(out, ":%s - [0:0]\n", sub);
+		fprintf(out, "-A %s -m mark --mark 0x%x/0x%x -j %s\n", top,
+		    LBSPD_LBMARK | (uint32_t)(g << k),
+		    ~(((uint32_t)1 << k) - 1), sub);
+	}
+	for (i = 0; i < n; i++) {
+		uint32_t mark = LBSPD_LBMARK_MAKE(i);
+
+		inet_ntop(AF_INET6, tab[i], a, sizeof(a));
+		if (k != 0)
+			snprintf(sub, sizeof(sub), "%s-%zx", top,
+			    (size_t)(mark & LBSPD_LBMARK_TARGETS) >> k);
+		fprintf(out, "-A %s -m mark --mark 0x%x -j DNAT "
+		    "--to-destination %s\n", k != 0 ? sub : top, mark, a);
+	}
+	free(tab);
+}
+
 static unsigned tc_roles;
 
 void
@@ -299,22 +352,7 @@ rules_print(const struct sp_conf *conf, FILE *out)
 		fprintf(out, ":%s - [0:0]\n", c);
 		fprintf(out, "-I %s -j %s\n", chains[i].builtin, c);
 	}
-	for (v = 0; v < conf->nvips; v++) {
-		uint8_t targets[2 * LBSPD_MAX_SERVERS][16];
-		char a[INET6_ADDRSTRLEN];
-		unsigned n, t;
-
-		if (conf->vips[v].nservers == 0)
-			continue;
-		chain_name(conf, "BNAT", c, sizeof(c));
-		n = balancer_targets(&conf->vips[v], targets);
-		for (t = 0; t < n && t < 255; t++) {
-			inet_ntop(AF_INET6, targets[t], a, sizeof(a));
-			fprintf(out, "-A %s -m mark --mark 0x%x -j DNAT "
-			    "--to-destination %s\n", c,
-			    LBSPD_LBMARK_MAKE(v, t + 1), a);
-		}
-	}
+	dnat_rules(conf, out);
 	chain_name(conf, "BSNAT", c, sizeof(c));
 	if (conf->has_nat_source) {
 		/* An address every balancer of a group can answer for
@@ -386,6 +424,60 @@ run(const char *const argv[], const char *in, char *errbuf, size_t errsize)
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
+/* Run argv (no stdin) and return its standard output in *out
+ * (malloc'ed, NUL-terminated).  Returns 0, or -1. */
+static int
+run_capture(const char *const argv[], char **out)
+{
+	char buf[4096];
+	int outp[2], status;
+	size_t len = 0;
+	ssize_t n;
+	FILE *f;
+	pid_t pid;
+
+	*out = NULL;
+	if (pipe2(outp, O_CLOEXEC) == -1)
+		return -1;
+	pid = fork();
+	if (pid == -1) {
+		close(outp[0]);
+		close(outp[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_RDWR);
+		char *args[16];
+		unsigned i;
+
+		dup2(devnull, 0);
+		dup2(outp[1], 1);
+		dup2(devnull, 2);
+		for (i = 0; i < 15 && argv[i] != NULL; i++)
+			args[i] = strdup(argv[i]);
+		args[i] = NULL;
+		execv(args[0], args);
+		_exit(127);
+	}
+	close(outp[1]);
+	f = open_memstream(out, &len);
+	while ((n = read(outp[0], buf, sizeof(buf))) > 0 ||
+	    (n == -1 && errno == EINTR))
+		if (n > 0 && f != NULL)
+			fwrite(buf, 1, (size_t)n, f);
+	close(outp[0]);
+	if (f != NULL)
+		fclose(f);
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	if (f == NULL || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		free(*out);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 /* The ip6tables program: iptables ships it in /usr/sbin. */
 static char *
 tool(const char *name, char *buf, size_t size)
@@ -401,6 +493,62 @@ tool(const char *name, char *buf, size_t size)
 	}
 	snprintf(buf, size, "/usr/sbin/%s", name);
 	return buf;
+}
+
+/*
+ * The DNAT group chains (dnat_rules()) of queue conf->queue_first, as
+ * ip6tables-save lists them (a dead instance may have left more than
+ * this configuration makes), flushed and deleted in one
+ * ip6tables-restore: the BNAT chain that jumps to them is flushed
+ * already.
+ */
+static void
+dnat_groups_remove(const struct sp_conf *conf)
+{
+	char save[64], restore[64], prefix[40], err[512];
+	char *text = NULL, *cmd = NULL, *line, *end;
+	size_t clen = 0;
+	unsigned n = 0;
+	FILE *f;
+
+	{
+		const char *argv[] = { tool("ip6tables-save", save,
+		    sizeof(save)), "-t", "nat", NULL };
+
+		if (run_capture(argv, &text) == -1 || text == NULL)
+			return;
+	}
+	snprintf(prefix, sizeof(prefix), ":LBSP-q%u-BNAT-", conf->queue_first);
+	if ((f = open_memstream(&cmd, &clen)) == NULL) {
+		free(text);
+		return;
+	}
+	fprintf(f, "*nat\n");
+	for (line = text; *line != '\0'; line = end + (*end != '\0')) {
+		end = strchr(line, '\n');
+		if (end == NULL)
+			end = line + strlen(line);
+		if ((size_t)(end - line) > strlen(prefix) &&
+		    strncmp(line, prefix, strlen(prefix)) == 0) {
+			const char *sp = memchr(line, ' ', (size_t)(end - line));
+			int len = (int)((sp != NULL ? sp : end) - line - 1);
+
+			fprintf(f, "-F %.*s\n", len, line + 1);
+			fprintf(f, "-X %.*s\n", len, line + 1);
+			n++;
+		}
+	}
+	fprintf(f, "COMMIT\n");
+	fclose(f);
+	if (n > 0) {
+		const char *argv[] = { tool("ip6tables-restore", restore,
+		    sizeof(restore)), "-w", "--noflush", NULL };
+
+		if (run(argv, cmd, err, sizeof(err)) == -1)
+			log_warnx("removing the DNAT group chains: %s", err);
+	}
+	free(cmd);
+	free(text);
 }
 
 void
@@ -425,6 +573,7 @@ rules_remove(const struct sp_conf *conf)
 		(void)run(flush, NULL, err, sizeof(err));
 		(void)run(rm, NULL, err, sizeof(err));
 	}
+	dnat_groups_remove(conf);
 }
 
 int

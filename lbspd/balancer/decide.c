@@ -1,0 +1,321 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * decide.c -- where a packet to a vip goes (see decide.h for the order
+ * and the contract).  Reads top-down: the flow, seg2, the known flow,
+ * the stick table, the scheduler, then the session's bookkeeping and
+ * the forwarding action.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <sp/pkt.h>
+#include <sp/tcp.h>
+
+#include "balancer/decide.h"
+
+static const uint8_t zero16[16];
+
+static bool
+is_syn(const struct lb_pkt *p)
+{
+	return p->proto == SP_NH_TCP &&
+	    (p->tcp_flags & (SP_TCP_SYN | SP_TCP_ACK)) == SP_TCP_SYN;
+}
+
+static bool
+up(const struct lb_server *s)
+{
+	return atomic_load_explicit(&s->up, memory_order_relaxed);
+}
+
+static bool
+draining(const struct lb_server *s)
+{
+	return atomic_load_explicit(&s->drain, memory_order_relaxed);
+}
+
+/*
+ * The one rule for where a new (or stuck, or seg2-following) session
+ * of server s goes: s itself when up and not draining; else its backup
+ * when it has one that is up and not draining (a standby backup outside
+ * the pool has no check: trusted up); else nowhere (NULL).
+ */
+static const uint8_t *
+target_for_new(const struct lb_vip *v, const struct lb_server *s,
+    struct lb_decision *out)
+{
+	const struct lb_server *b;
+
+	if (up(s) && !draining(s))
+		return s->s.addr;
+	if (!s->has_backup)
+		return NULL;
+	b = balancer_server(v, s->backup);
+	if (b != NULL && !(up(b) && !draining(b)))
+		return NULL;
+	out->to_backup = true;
+	return s->backup;
+}
+
+/* The stick key of a client: seg1, else {src, label}, else src/N. */
+static struct sp_stick_key
+stick_key(const struct lb_state *lb, const struct lb_vip *v,
+    const struct lb_pkt *p)
+{
+	if (p->opt != NULL)
+		return sp_stick_key_seg1(v->addr, p->opt->seg1);
+	if (p->label != 0)
+		return sp_stick_key_src_label(v->addr, p->src, p->label);
+	return sp_stick_key_src(v->addr, p->src, lb->conf->stick_prefix);
+}
+
+/* The scheduler's choice for a new session (the vip's lock taken
+ * around the pick only); NULL when no server is eligible. */
+static struct lb_server *
+schedule(const struct lb_ctx *ctx, struct lb_vip *v, const struct lb_pkt *p)
+{
+	struct sp_sched_req req;
+	struct sp_stick_key masked;
+	unsigned i;
+	int k;
+
+	memset(&req, 0, sizeof(req));
+	req.src = p->src;
+	req.identity = p->opt != NULL ? p->opt->seg1 : NULL;
+	req.label = p->label;
+	/* hash and maglev hash what the client sticks by (stick_key), so
+	 * that every balancer with the same hash-key agrees on it. */
+	if (req.identity == NULL && req.label == 0 &&
+	    ctx->lb->conf->stick_prefix < 128) {
+		masked = sp_stick_key_src(v->addr, req.src,
+		    ctx->lb->conf->stick_prefix);
+		req.src = masked.id;
+	}
+	req.dport = p->dport;
+	req.session_weight = balancer_session_weight(ctx->lb, v, p->dport);
+
+	pthread_mutex_lock(&v->lock);
+	if (v->view_figures)
+		for (i = 0; i < v->nservers; i++) {
+			const struct lb_server *s = &v->servers[i];
+			struct sp_sched_server *w = &v->view[i];
+
+			w->sessions = atomic_load_explicit(&s->sessions,
+			    memory_order_relaxed);
+			w->load = atomic_load_explicit(&s->load,
+			    memory_order_relaxed);
+			w->traffic = atomic_load_explicit(&s->traffic,
+			    memory_order_relaxed);
+			w->agent_load = atomic_load_explicit(&s->agent_load,
+			    memory_order_relaxed);
+			w->rtt_us = s->health.rtt_us;
+		}
+	k = sp_sched_pick(v->sched, v->view, v->nservers, &req);
+	pthread_mutex_unlock(&v->lock);
+	if (k < 0 || (unsigned)k >= v->nservers)
+		return NULL;
+	return &v->servers[k];
+}
+
+static bool
+stick_lookup(struct lb_stick *st, const struct sp_stick_key *k,
+    uint64_t now, uint8_t server[16])
+{
+	bool hit;
+
+	pthread_mutex_lock(&st->lock);
+	hit = sp_stick_lookup(st->table, k, now, server);
+	pthread_mutex_unlock(&st->lock);
+	return hit;
+}
+
+static bool
+stick_set(struct lb_stick *st, const struct sp_stick_key *k,
+    const uint8_t server[16], uint64_t now)
+{
+	bool retired;
+
+	pthread_mutex_lock(&st->lock);
+	retired = sp_stick_set(st->table, k, server, now);
+	pthread_mutex_unlock(&st->lock);
+	return retired;
+}
+
+/* Passive health, when the vip has it: under the vip's lock. */
+static void
+passive_new(struct lb_vip *v, struct lb_server *s, uint64_t now)
+{
+	if (v->passive_timeout_ms == 0)
+		return;
+	pthread_mutex_lock(&v->lock);
+	sp_health_session_new(&s->health, now);
+	pthread_mutex_unlock(&v->lock);
+}
+
+static void
+passive_answered(struct lb_vip *v, struct lb_server *s, uint64_t now)
+{
+	if (v->passive_timeout_ms == 0)
+		return;
+	pthread_mutex_lock(&v->lock);
+	sp_health_session_answered(&s->health, now);
+	pthread_mutex_unlock(&v->lock);
+}
+
+/* Steps 1-4: the target, or NULL; out->by says which step. */
+static const uint8_t *
+choose(const struct lb_ctx *ctx, struct lb_vip *v, const struct lb_pkt *p,
+    const struct sp_flow *f, struct lb_decision *out)
+{
+	struct sp_stick_key sk;
+	struct lb_server *s;
+	const uint8_t *to;
+	uint8_t stuck[16];
+
+	/* 1. seg2, inside the pool only.  A new connection (a SYN) does not
+	 * follow it to a draining server: drain keeps sessions, takes no
+	 * new ones; the stick table or the scheduler place it. */
+	if (p->opt != NULL && memcmp(p->opt->seg2, zero16, 16) != 0) {
+		if (balancer_target(v, p->opt->seg2) == NULL) {
+			out->seg2_rejected = true;
+		} else {
+			s = balancer_server(v, p->opt->seg2);
+			if (s == NULL || (up(s) && !(is_syn(p) &&
+			    draining(s)))) {
+				out->by = LB_BY_SEG2;
+				return p->opt->seg2;
+			}
+		}
+	}
+	/* 2. A known flow -- but a SYN (a client trying again, e.g. its
+	 * retransmission after a fallback) is not sent back to a server
+	 * known down: it is placed anew. */
+	if (f != NULL && memcmp(f->server, zero16, 16) != 0) {
+		s = balancer_server(v, f->server);
+		if (!is_syn(p) || s == NULL || up(s)) {
+			out->by = LB_BY_FLOW;
+			return f->server;
+		}
+	}
+	/* 3. The stick table; entries name the scheduled server, never a
+	 * backup, which takes over while that one is down or draining. */
+	sk = stick_key(ctx->lb, v, p);
+	if (stick_lookup(ctx->lb->stick, &sk, ctx->now_ms, stuck) &&
+	    (s = balancer_server(v, stuck)) != NULL &&
+	    (to = target_for_new(v, s, out)) != NULL) {
+		out->by = LB_BY_STICK;
+		return to;
+	}
+	out->to_backup = false;
+	/* 4. The scheduler. */
+	if ((s = schedule(ctx, v, p)) == NULL ||
+	    (to = target_for_new(v, s, out)) == NULL)
+		return NULL;
+	out->stick_retired = stick_set(ctx->lb->stick, &sk, s->s.addr,
+	    ctx->now_ms);
+	out->by = LB_BY_SCHEDULER;
+	return to;
+}
+
+void
+balancer_decide(const struct lb_ctx *ctx, struct lb_vip *v,
+    const struct lb_pkt *p, struct lb_decision *out)
+{
+	const struct sp_conf *c = ctx->lb->conf;
+	const struct lb_target *t;
+	struct sp_flow_key fk;
+	struct lb_server *s;
+	struct sp_flow *f;
+	const uint8_t *to;
+
+	memset(out, 0, sizeof(*out));
+	if (p->nonfirst_frag)
+		fk = sp_flow_key_3tuple(p->src, v->addr, p->label);
+	else
+		fk = sp_flow_key_5tuple(p->src, v->addr, p->proto, p->sport,
+		    p->dport);
+	f = sp_flow_lookup(ctx->flows, &fk);
+	/* 0. A new flow from a source holding max-flows-per-source flows
+	 * is refused before anything is decided or recorded for it. */
+	if (f == NULL && c->max_flows_per_source != 0 &&
+	    sp_flow_source_count(ctx->flows, p->src) >=
+	    c->max_flows_per_source) {
+		out->action = LB_DROP_SOURCE_LIMITED;
+		return;
+	}
+	if ((to = choose(ctx, v, p, f, out)) == NULL) {
+		out->by = LB_BY_NONE;
+		out->action = LB_DROP_NO_SERVER;
+		return;
+	}
+	out->to = to;
+
+	/* The session's bookkeeping: its flow, its server's figures. */
+	s = balancer_server(v, to);
+	if (f == NULL) {
+		out->new_session = true;
+		f = sp_flow_insert(ctx->flows, &fk, ctx->now_ms,
+		    &out->flow_retired);
+		out->flow_refused = f == NULL;
+		if (f != NULL) {
+			memcpy(f->server, to, 16);
+			if (p->opt != NULL)
+				memcpy(f->identity, p->opt->seg1, 16);
+			f->user = p->label;
+		}
+		if (s != NULL) {
+			atomic_fetch_add_explicit(&s->sessions, 1,
+			    memory_order_relaxed);
+			atomic_fetch_add_explicit(&s->load,
+			    balancer_session_weight(ctx->lb, v, p->dport),
+			    memory_order_relaxed);
+			atomic_fetch_add_explicit(&s->sessions_total, 1,
+			    memory_order_relaxed);
+			passive_new(v, s, ctx->now_ms);
+		}
+	} else {
+		if (memcmp(f->server, to, 16) != 0) {
+			memcpy(f->server, to, 16);
+			/* f->server is where out->to points: keep it
+			 * valid once the flow moves. */
+		}
+		/* RFC 7098 §5: a flow whose label changes is a suspect. */
+		if (f->user != p->label) {
+			out->label_changed = true;
+			if (c->flowlabel_strict) {
+				out->action = LB_DROP_LABEL_CHANGED;
+				return;
+			}
+		}
+	}
+	if (f != NULL)
+		sp_flow_update(ctx->flows, f, ctx->now_ms, SP_FLOW_ORIG,
+		    p->tcp_flags, p->len);
+	if (s != NULL) {
+		atomic_fetch_add_explicit(&s->packets, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&s->bytes, p->len,
+		    memory_order_relaxed);
+		atomic_fetch_add_explicit(&s->traffic, p->len,
+		    memory_order_relaxed);
+		/* The client's second packet of a session (its ACK of the
+		 * SYN-ACK) proves the server answered: passive health. */
+		if (!out->new_session)
+			passive_answered(v, s, ctx->now_ms);
+	}
+
+	if (p->opt != NULL) {
+		/* LBSP: destination only, so the server sees the client. */
+		out->action = LB_REWRITE;
+		return;
+	}
+	/* Legacy: the kernel's NAT, chosen by the target's mark. */
+	t = balancer_target(v, to);
+	if (t == NULL || t->mark == 0) {
+		out->action = LB_DROP_NO_SERVER;	/* cannot happen: every
+							   target has a mark */
+		return;
+	}
+	out->mark = t->mark;
+	out->action = LB_NAT;
+}

@@ -1,0 +1,412 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * state.c -- the balancer's state built from a configuration (see
+ * balancer.h): vips, servers, targets and the legacy marks, sized by
+ * what the configuration holds.  No I/O, no logging, no clock: time is
+ * passed in, so that the unit tests build states of any size.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "balancer/balancer.h"
+
+/* ------------------------------------------------------------ targets */
+
+static int
+addr_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, 16);
+}
+
+size_t
+balancer_target_table(const struct sp_conf *c, uint8_t (**tab)[16])
+{
+	uint8_t (*t)[16];
+	size_t n = 0, cap = 0, i, j, k;
+
+	*tab = NULL;
+	for (i = 0; i < c->nvips; i++)
+		cap += 2 * (size_t)c->vips[i].nservers;
+	if (cap == 0)
+		return 0;
+	if ((t = malloc(cap * sizeof(*t))) == NULL)
+		return SIZE_MAX;
+	for (i = 0; i < c->nvips; i++) {
+		const struct sp_conf_vip *v = &c->vips[i];
+
+		for (j = 0; j < v->nservers; j++) {
+			memcpy(t[n++], v->servers[j].addr, 16);
+			if (v->servers[j].has_backup)
+				memcpy(t[n++], v->servers[j].backup, 16);
+		}
+	}
+	qsort(t, n, sizeof(*t), addr_cmp);
+	for (i = 0, k = 0; i < n; i++)
+		if (k == 0 || memcmp(t[k - 1], t[i], 16) != 0)
+			memcpy(t[k++], t[i], 16);
+	*tab = t;
+	return k;
+}
+
+unsigned
+balancer_conf_check(const struct sp_conf *c,
+    void (*fn)(void *arg, const char *msg), void *arg)
+{
+	uint8_t (*tab)[16];
+	size_t n;
+
+	if (!(c->roles & SP_CONF_ROLE_BALANCER))
+		return 0;
+	n = balancer_target_table(c, &tab);
+	free(tab);
+	if (n == SIZE_MAX) {
+		fn(arg, "out of memory for the balancer's target table");
+		return 1;
+	}
+	if (n > LBSPD_LBMARK_TARGETS) {
+		fn(arg, "more distinct server and backup addresses than a "
+		    "legacy mark can name (16777215)");
+		return 1;
+	}
+	return 0;
+}
+
+static int
+target_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct lb_target *)a)->addr,
+	    ((const struct lb_target *)b)->addr, 16);
+}
+
+const struct lb_target *
+balancer_target(const struct lb_vip *v, const uint8_t addr[16])
+{
+	struct lb_target key;
+
+	if (v->ntargets == 0)
+		return NULL;
+	memcpy(key.addr, addr, 16);
+	return bsearch(&key, v->targets, v->ntargets, sizeof(*v->targets),
+	    target_cmp);
+}
+
+struct lb_server *
+balancer_server(const struct lb_vip *v, const uint8_t addr[16])
+{
+	const struct lb_target *t = balancer_target(v, addr);
+
+	if (t == NULL || t->server < 0)
+		return NULL;
+	return &v->servers[t->server];
+}
+
+struct lb_vip *
+balancer_vip(const struct lb_state *lb, const uint8_t addr[16])
+{
+	const struct sp_conf_vip *cv;
+	int k;
+
+	if (lb == NULL)
+		return NULL;
+	cv = sp_conf_vip_find(lb->conf, addr);
+	if (cv == NULL)
+		return NULL;
+	k = lb->by_conf[cv - lb->conf->vips];
+	return k < 0 ? NULL : &lb->vips[k];
+}
+
+uint16_t
+balancer_session_weight(const struct lb_state *lb, const struct lb_vip *v,
+    uint16_t port)
+{
+	const struct sp_conf_vip *cv = &lb->conf->vips[v->index];
+	unsigned i;
+
+	for (i = 0; i < cv->nsession_weights; i++)
+		if (cv->session_weights[i].port == port)
+			return cv->session_weights[i].weight;
+	return 1;
+}
+
+/* ------------------------------------------------------------ refresh */
+
+static bool
+server_up_open(const struct lb_server *s)
+{
+	return atomic_load_explicit(&s->up, memory_order_relaxed) &&
+	    !atomic_load_explicit(&s->drain, memory_order_relaxed);
+}
+
+/* decide.c's rule for new sessions, for the scheduler's eligibility:
+ * the server itself, or its backup, takes them. */
+static bool
+server_takes_new(const struct lb_vip *v, const struct lb_server *s)
+{
+	const struct lb_server *b;
+
+	if (server_up_open(s))
+		return true;
+	if (!s->has_backup)
+		return false;
+	b = balancer_server(v, s->backup);
+	return b == NULL || server_up_open(b);
+}
+
+void
+balancer_refresh(struct lb_vip *v)
+{
+	unsigned i;
+
+	for (i = 0; i < v->nservers; i++)
+		atomic_store_explicit(&v->servers[i].up,
+		    sp_health_up(&v->servers[i].health),
+		    memory_order_relaxed);
+	for (i = 0; i < v->nservers; i++) {
+		struct lb_server *s = &v->servers[i];
+		struct sp_sched_server *w = &v->view[i];
+
+		*w = s->s;
+		w->eligible = server_takes_new(v, s);
+		w->reachable = sp_health_up(&s->health);
+		w->rtt_us = s->health.rtt_us;
+		w->sessions = atomic_load_explicit(&s->sessions,
+		    memory_order_relaxed);
+		w->load = atomic_load_explicit(&s->load, memory_order_relaxed);
+		w->traffic = atomic_load_explicit(&s->traffic,
+		    memory_order_relaxed);
+		w->agent_load = atomic_load_explicit(&s->agent_load,
+		    memory_order_relaxed);
+	}
+	/* Out of memory: maglev falls back to rendezvous hashing, the
+	 * others need nothing from update. */
+	(void)sp_sched_update(v->sched, v->view, v->nservers);
+}
+
+/* ------------------------------------------------------------ build */
+
+struct lb_stick *
+balancer_stick_new(const struct sp_conf *c, const uint8_t secret[16])
+{
+	struct lb_stick *st = calloc(1, sizeof(*st));
+
+	if (st == NULL)
+		return NULL;
+	st->table = sp_stick_table_new(c->max_stick, c->stick_ttl_ms / 1000,
+	    secret);
+	if (st->table == NULL) {
+		free(st);
+		return NULL;
+	}
+	pthread_mutex_init(&st->lock, NULL);
+	return st;
+}
+
+void
+balancer_stick_free(struct lb_stick *st)
+{
+	if (st == NULL)
+		return;
+	sp_stick_table_free(st->table);
+	pthread_mutex_destroy(&st->lock);
+	free(st);
+}
+
+static void
+vip_clear(struct lb_vip *v)
+{
+	sp_sched_free(v->sched);
+	free(v->view);
+	free(v->servers);
+	free(v->targets);
+	pthread_mutex_destroy(&v->lock);
+}
+
+void
+balancer_state_free(struct lb_state *lb)
+{
+	unsigned i;
+
+	if (lb == NULL)
+		return;
+	for (i = 0; i < lb->nvips; i++)
+		vip_clear(&lb->vips[i]);
+	free(lb->vips);
+	free(lb->by_conf);
+	free(lb);
+}
+
+/* Whether the algorithm reads the servers' figures (sessions, load,
+ * traffic, rtt, agent load) rather than only eligibility and weights. */
+static bool
+sched_reads_figures(enum sp_conf_scheduler kind)
+{
+	switch (kind) {
+	case SP_CONF_SCHED_RR:
+	case SP_CONF_SCHED_WRR:
+	case SP_CONF_SCHED_HASH:
+	case SP_CONF_SCHED_MAGLEV:
+		return false;
+	default:
+		return true;
+	}
+}
+
+/* A server that stays: its health, figures and counters. */
+static void
+server_keep(struct lb_server *s, struct lb_server *os)
+{
+	s->health = os->health;
+	s->probing = os->probing;
+	s->s.rtt_us = os->s.rtt_us;
+#define KEEP(f) atomic_store_explicit(&s->f, atomic_load_explicit(&os->f, \
+    memory_order_relaxed), memory_order_relaxed)
+	KEEP(packets);
+	KEEP(bytes);
+	KEEP(traffic);
+	KEEP(sessions_total);
+	KEEP(sessions);
+	KEEP(load);
+	KEEP(agent_load);
+	KEEP(agent_seen_ms);
+#undef KEEP
+}
+
+/* The vip's targets: servers, then standby backups; sorted; marked. */
+static int
+vip_targets(struct lb_vip *v, const struct sp_conf_vip *cv,
+    uint8_t (*tab)[16], size_t ntab)
+{
+	unsigned i, n = 0;
+
+	v->targets = calloc(2 * (size_t)cv->nservers, sizeof(*v->targets));
+	if (v->targets == NULL)
+		return -1;
+	for (i = 0; i < cv->nservers; i++) {
+		memcpy(v->targets[n].addr, cv->servers[i].addr, 16);
+		v->targets[n++].server = (int)i;
+	}
+	qsort(v->targets, n, sizeof(*v->targets), target_cmp);
+	v->ntargets = n;
+	for (i = 0; i < cv->nservers; i++) {
+		if (!cv->servers[i].has_backup ||
+		    balancer_target(v, cv->servers[i].backup) != NULL)
+			continue;
+		/* A standby host: appended, then sorted in. */
+		memcpy(v->targets[v->ntargets].addr, cv->servers[i].backup,
+		    16);
+		v->targets[v->ntargets++].server = -1;
+		qsort(v->targets, v->ntargets, sizeof(*v->targets),
+		    target_cmp);
+	}
+	for (i = 0; i < v->ntargets; i++) {
+		const uint8_t (*at)[16] = bsearch(v->targets[i].addr, tab, ntab,
+		    sizeof(*tab), addr_cmp);
+
+		/* The table holds every target of the configuration. */
+		v->targets[i].mark = at == NULL ? 0 :
+		    LBSPD_LBMARK_MAKE((size_t)(at - tab));
+	}
+	return 0;
+}
+
+static int
+vip_build(struct lb_vip *v, const struct sp_conf_vip *cv, unsigned index,
+    struct lb_state *old, const uint8_t secret[16], uint64_t now,
+    uint8_t (*tab)[16], size_t ntab)
+{
+	struct lb_vip *ov = old != NULL ? balancer_vip(old, cv->addr) : NULL;
+	unsigned j;
+
+	memcpy(v->addr, cv->addr, 16);
+	v->index = index;
+	v->kind = cv->scheduler;
+	v->check = cv->check;
+	v->passive_timeout_ms = cv->passive_timeout_ms;
+	v->dead_retry_ms = cv->dead_retry_ms;
+	v->window_ms = cv->window_ms;
+	v->window_start_ms = ov != NULL ? ov->window_start_ms : now;
+	v->view_figures = sched_reads_figures(cv->scheduler);
+	pthread_mutex_init(&v->lock, NULL);
+	v->nservers = cv->nservers;
+	v->servers = calloc(cv->nservers, sizeof(*v->servers));
+	v->view = calloc(cv->nservers, sizeof(*v->view));
+	v->sched = sp_sched_new(cv->scheduler, secret);
+	if (v->servers == NULL || v->view == NULL || v->sched == NULL ||
+	    vip_targets(v, cv, tab, ntab) == -1)
+		return -1;
+	if (ov != NULL)
+		pthread_mutex_lock(&ov->lock);
+	for (j = 0; j < cv->nservers; j++) {
+		const struct sp_conf_server *cs = &cv->servers[j];
+		struct lb_server *s = &v->servers[j], *os;
+
+		memcpy(s->s.addr, cs->addr, 16);
+		s->s.weight = cs->weight;
+		s->s.cost = cs->cost;
+		s->s.rtt_us = SP_SCHED_UNKNOWN;
+		atomic_init(&s->agent_load, SP_SCHED_UNKNOWN);
+		os = ov != NULL ? balancer_server(ov, cs->addr) : NULL;
+		if (os != NULL) {
+			server_keep(s, os);
+			sp_health_configure(&s->health, &cv->check,
+			    cv->dead_retry_ms, cv->passive_timeout_ms);
+		} else {
+			sp_health_init(&s->health, &cv->check,
+			    cv->dead_retry_ms, cv->passive_timeout_ms, now);
+		}
+		atomic_store(&s->drain, cs->drain);
+		s->has_backup = cs->has_backup;
+		memcpy(s->backup, cs->backup, 16);
+	}
+	if (ov != NULL)
+		pthread_mutex_unlock(&ov->lock);
+	balancer_refresh(v);
+	return 0;
+}
+
+struct lb_state *
+balancer_state_new(const struct sp_conf *c, struct lb_state *old,
+    struct lb_stick *stick, const uint8_t secret[16], uint64_t now_ms,
+    bool *err)
+{
+	struct lb_state *lb;
+	uint8_t (*tab)[16] = NULL;
+	size_t ntab;
+	unsigned i, n = 0;
+
+	*err = false;
+	if (!(c->roles & SP_CONF_ROLE_BALANCER))
+		return NULL;
+	*err = true;
+	if ((lb = calloc(1, sizeof(*lb))) == NULL)
+		return NULL;
+	lb->conf = c;
+	lb->stick = stick;
+	for (i = 0; i < c->nvips; i++)
+		n += c->vips[i].nservers > 0;
+	lb->vips = calloc(n ? n : 1, sizeof(*lb->vips));
+	lb->by_conf = calloc(c->nvips ? c->nvips : 1, sizeof(*lb->by_conf));
+	ntab = balancer_target_table(c, &tab);
+	if (lb->vips == NULL || lb->by_conf == NULL || ntab == SIZE_MAX)
+		goto fail;
+	for (i = 0; i < c->nvips; i++) {
+		const struct sp_conf_vip *cv = &c->vips[i];
+
+		lb->by_conf[i] = -1;
+		if (cv->nservers == 0)
+			continue;	/* a client vip, not ours */
+		lb->by_conf[i] = (int)lb->nvips;
+		if (vip_build(&lb->vips[lb->nvips++], cv, i, old, secret,
+		    now_ms, tab, ntab) == -1)
+			goto fail;
+	}
+	free(tab);
+	*err = false;
+	return lb;
+fail:
+	free(tab);
+	balancer_state_free(lb);
+	return NULL;
+}

@@ -1,0 +1,665 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * check_decide.c -- the balancer's decision order (lbspd/balancer/
+ * decide.c) on states built from configurations (state.c): each step of
+ * the order, backups, no server, the legacy mark, the limits of a
+ * configuration of a thousand vips, and maglev's disruption over 4,000
+ * servers.  No root, no packets: struct lb_pkt is what decide reads.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sp/conf.h>
+#include <sp/flow.h>
+#include <sp/pkt.h>
+#include <sp/tcp.h>
+
+#include "conf_priv.h"
+#include "balancer/balancer.h"
+#include "balancer/decide.h"
+
+static const uint8_t key[16] = "decide-test-key";
+
+static void
+no_message(void *arg, const char *msg)
+{
+	ck_abort_msg("balancer_conf_check: %s", msg);
+	(void)arg;
+}
+
+/* A balancer built from a configuration text, as lbspd builds it. */
+struct fix {
+	struct sp_conf *conf;
+	struct lb_stick *stick;
+	struct lb_state *lb;
+	struct sp_flow_table *flows;
+	uint64_t now;
+};
+
+static void
+fix_open(struct fix *f, const char *text)
+{
+	bool err;
+
+	memset(f, 0, sizeof(*f));
+	f->conf = sp_conf_new();
+	ck_assert_ptr_nonnull(f->conf);
+	ck_assert_int_eq(sp_conf_parse(text, strlen(text), "test", f->conf,
+	    NULL, NULL), 0);
+	ck_assert_uint_eq(balancer_conf_check(f->conf, no_message, NULL), 0);
+	f->stick = balancer_stick_new(f->conf, key);
+	ck_assert_ptr_nonnull(f->stick);
+	f->now = 1000000;
+	f->lb = balancer_state_new(f->conf, NULL, f->stick, key, f->now,
+	    &err);
+	ck_assert_ptr_nonnull(f->lb);
+	ck_assert(!err);
+	f->flows = sp_flow_table_new(f->conf->max_flows, NULL, key);
+	ck_assert_ptr_nonnull(f->flows);
+	ck_assert_int_eq(sp_flow_table_set_source_limit(f->flows,
+	    f->conf->max_flows_per_source), 0);
+}
+
+static void
+fix_close(struct fix *f)
+{
+	sp_flow_table_free(f->flows);
+	balancer_state_free(f->lb);
+	balancer_stick_free(f->stick);
+	sp_conf_free(f->conf);
+}
+
+static void
+addr(uint8_t a[16], const char *s)
+{
+	ck_assert_int_eq(inet_pton(AF_INET6, s, a), 1);
+}
+
+/* A TCP packet from src:sport to vip:80; opt NULL for legacy. */
+static struct lb_pkt
+tcp(const uint8_t src[16], uint16_t sport, uint8_t flags,
+    const struct sp_lbsp *opt)
+{
+	return (struct lb_pkt){ .src = src, .proto = SP_NH_TCP,
+	    .sport = sport, .dport = 80, .tcp_flags = flags, .len = 60,
+	    .opt = opt };
+}
+
+static struct lb_decision
+decide(struct fix *f, const char *vip, const struct lb_pkt *p)
+{
+	struct lb_ctx ctx = { .lb = f->lb, .flows = f->flows,
+	    .now_ms = f->now };
+	struct lb_decision d;
+	uint8_t va[16];
+	struct lb_vip *v;
+
+	addr(va, vip);
+	v = balancer_vip(f->lb, va);
+	ck_assert_ptr_nonnull(v);
+	balancer_decide(&ctx, v, p, &d);
+	return d;
+}
+
+/* Change a server's drain flag or health as lbspctl / the checks do. */
+static void
+set_server(struct fix *f, const char *vip, const char *srv, bool drain,
+    bool down)
+{
+	uint8_t va[16], sa[16];
+	struct lb_server *s;
+	struct lb_vip *v;
+	unsigned i;
+
+	addr(va, vip);
+	addr(sa, srv);
+	v = balancer_vip(f->lb, va);
+	ck_assert_ptr_nonnull(v);
+	s = balancer_server(v, sa);
+	ck_assert_ptr_nonnull(s);
+	pthread_mutex_lock(&v->lock);
+	atomic_store(&s->drain, drain);
+	if (down)	/* failed probes, `fall` of them */
+		for (i = 0; i < v->check.fall + 1u; i++)
+			(void)sp_health_probe_result(&s->health, false, 0,
+			    f->now);
+	balancer_refresh(v);
+	pthread_mutex_unlock(&v->lock);
+}
+
+static bool
+is(const uint8_t *a, const char *s)
+{
+	uint8_t b[16];
+
+	addr(b, s);
+	return a != NULL && memcmp(a, b, 16) == 0;
+}
+
+static const char conf_two[] =
+	"role balancer\n"
+	"max-flows-per-source 3\n"
+	"vip 2001:db8:f::100 {\n"
+	"  ports 80\n"
+	"  scheduler rr\n"
+	"  check tcp port 80 interval 1 timeout 1 rise 2 fall 3\n"
+	"  server 2001:db8:5::1\n"
+	"  server 2001:db8:5::2 backup 2001:db8:5::9\n"
+	"}\n"
+	"vip 2001:db8:f::200 {\n"
+	"  scheduler rr\n"
+	"  server 2001:db8:5::1\n"
+	"}\n";
+
+#define VIP	"2001:db8:f::100"
+
+/* 4, then 2: the scheduler places a new session and records it; the
+ * next packet of the flow follows the flow. */
+START_TEST(scheduler_then_flow)
+{
+	struct fix f;
+	struct lb_decision d;
+	struct sp_lbsp opt = { 0 };
+	struct lb_pkt p;
+	uint8_t c[16];
+	const uint8_t *first;
+
+	fix_open(&f, conf_two);
+	addr(c, "2001:db8:1::1");
+	memcpy(opt.seg1, c, 16);
+	p = tcp(c, 1000, SP_TCP_SYN, &opt);
+	d = decide(&f, VIP, &p);
+	ck_assert_int_eq(d.action, LB_REWRITE);
+	ck_assert_int_eq(d.by, LB_BY_SCHEDULER);
+	ck_assert(d.new_session);
+	ck_assert(is(d.to, "2001:db8:5::1") || is(d.to, "2001:db8:5::2"));
+	first = d.to;
+	p.tcp_flags = SP_TCP_ACK;
+	d = decide(&f, VIP, &p);
+	ck_assert_int_eq(d.by, LB_BY_FLOW);
+	ck_assert(!d.new_session);
+	ck_assert_mem_eq(d.to, first, 16);
+	fix_close(&f);
+}
+END_TEST
+
+/* 3: a second connection of one identity sticks to its server, where
+ * round robin alone would move on. */
+START_TEST(stick_by_identity)
+{
+	struct fix f;
+	struct lb_decision d1, d2, d3;
+	struct sp_lbsp opt = { 0 };
+	struct lb_pkt p;
+	uint8_t c[16], c2[16];
+
+	fix_open(&f, conf_two);
+	addr(c, "2001:db8:1::1");
+	addr(c2, "2001:db8:1::2");
+	memcpy(opt.seg1, c, 16);
+	p = tcp(c, 1000, SP_TCP_SYN, &opt);
+	d1 = decide(&f, VIP, &p);
+	ck_assert_int_eq(d1.by, LB_BY_SCHEDULER);
+	/* Same identity from another address (a proxy): the stick table. */
+	p = tcp(c2, 2000, SP_TCP_SYN, &opt);
+	d2 = decide(&f, VIP, &p);
+	ck_assert_int_eq(d2.by, LB_BY_STICK);
+	ck_assert(d2.new_session);
+	ck_assert_mem_eq(d2.to, d1.to, 16);
+	/* A legacy client sticks by its source. */
+	p = tcp(c2, 3000, SP_TCP_SYN, NULL);
+	d3 = decide(&f, VIP, &p);
+	ck_assert_int_eq(d3.by, LB_BY_SCHEDULER);
+	p = tcp(c2, 3001, SP_TCP_SYN, NULL);
+	d2 = decide(&f, VIP, &p);
+	ck_assert_int_eq(d2.by, LB_BY_STICK);
+	ck_assert_mem_eq(d2.to, d3.to, 16);
+	fix_close(&f);
+}
+END_TEST
+
+/* 1: seg2 inside the pool is followed (before any stick or flow);
+ * outside, counted and never followed; a SYN does not follow it to a
+ * draining server, a packet of a running session does. */
+START_TEST(seg2_inside_outside_drain)
+{
+	struct fix f;
+	struct lb_decision d;
+	struct sp_lbsp opt = { 0 };
+	struct lb_pkt p;
+	uint8_t c[16];
+
+	fix_open(&f, conf_two);
+	addr(c, "2001:db8:1::1");
+	memcpy(opt.seg1, c, 16);
+	addr(opt.seg2, "2001:db8:5::2");
+	p = tcp(c, 1000, SP_TCP_ACK, &opt);
+	d = decide(&f, VIP, &p);
+	ck_assert_int_eq(d.by, LB_BY_SEG2);
+	ck_assert(is(d.to, "2001:db8:5::2"));
+	ck_assert(!d.seg2_rejected);
+
+	addr(opt.seg2, "2001:db8:6::66");	/* not a target */
+	p = tcp(c, 1001, SP_TCP_SYN, &opt);
+	d = decide(&f, VIP, &p);
+	ck_assert(d.seg2_rejected);
+	ck_assert_int_ne(d.by, LB_BY_SEG2);
+	ck_assert(!is(d.to, "2001:db8:6::66"));
+
+	set_server(&f, VIP, "2001:db8:5::1", true, false);
+	addr(opt.seg2, "2001:db8:5::1");
+	addr(c, "2001:db8:1::2");	/* max-flows-per-source 3 */
+	p = tcp(c, 1002, SP_TCP_SYN, &opt);
+	d = decide(&f, VIP, &p);
+	ck_assert_int_ne(d.by, LB_BY_SEG2);
+	ck_assert(!is(d.to, "2001:db8:5::1"));
+	p = tcp(c, 1003, SP_TCP_ACK, &opt);
+	d = decide(&f, VIP, &p);
+	ck_assert_int_eq(d.by, LB_BY_SEG2);
+	ck_assert(is(d.to, "2001:db8:5::1"));
+	fix_close(&f);
+}
+END_TEST
+
+/* 2: a known flow whose server went down keeps it for its packets, but
+ * a SYN on it (the client trying again) is placed anew. */
+START_TEST(flow_server_down)
+{
+	struct fix f;
+	struct lb_decision d;
+	struct lb_pkt p;
+	uint8_t c[16];
+	char was[64];
+
+	fix_open(&f, conf_two);
+	addr(c, "2001:db8:1::1");
+	p = tcp(c, 1000, SP_TCP_SYN, NULL);
+	d = decide(&f, VIP, &p);
+	ck_assert_int_eq(d.by, LB_BY_SCHEDULER);
+	ck_assert(is(d.to, "2001:db8:5::1"));	/* rr starts at the first */
+	snprintf(was, sizeof(was), "2001:db8:5::1");
+	set_server(&f, VIP, was, false, true);
+	p.tcp_flags = SP_TCP_ACK;
+	d = decide(&f, VIP, &p);
+	ck_assert_int_eq(d.by, LB_BY_FLOW);
+	ck_assert(is(d.to, was));
+	p.tcp_flags = SP_TCP_SYN;
+	d = decide(&f, VIP, &p);
+	ck_assert_int_eq(d.by, LB_BY_SCHEDULER);
+	ck_assert(is(d.to, "2001:db8:5::2"));
+	fix_close(&f);
+}
+END_TEST
+
+/* A server down or draining hands new sessions to its backup (a standby
+ * host outside the pool), through the stick table and the scheduler. */
+START_TEST(backup_takes_over)
+{
+	struct fix f;
+	struct lb_decision d;
+	struct lb_pkt p;
+	uint8_t c[16];
+	unsigned i, backup = 0;
+
+	fix_open(&f, conf_two);
+	addr(c, "2001:db8:1::1");
+	/* Stick c to ::2 (rr: ::1 first, then ::2). */
+	p = tcp(c, 1000, SP_TCP_SYN, NULL);
+	(void)decide(&f, VIP, &p);
+	addr(c, "2001:db8:1::2");
+	p = tcp(c, 1000, SP_TCP_SYN, NULL);
+	d = decide(&f, VIP, &p);
+	ck_assert(is(d.to, "2001:db8:5::2"));
+	set_server(&f, VIP, "2001:db8:5::2", true, false);
+	p = tcp(c, 1001, SP_TCP_SYN, NULL);
+	d = decide(&f, VIP, &p);
+	ck_assert_int_eq(d.by, LB_BY_STICK);
+	ck_assert(d.to_backup);
+	ck_assert(is(d.to, "2001:db8:5::9"));
+	/* Its standby backup is a target: a legacy session gets its mark. */
+	ck_assert_int_eq(d.action, LB_NAT);
+	ck_assert_uint_ne(d.mark, 0);
+	/* ::1 down too: every new client goes to the backup. */
+	set_server(&f, VIP, "2001:db8:5::1", false, true);
+	for (i = 0; i < 8; i++) {
+		c[15] = (uint8_t)(0x40 + i);
+		p = tcp(c, 2000, SP_TCP_SYN, NULL);
+		d = decide(&f, VIP, &p);
+		ck_assert_int_eq(d.by, LB_BY_SCHEDULER);
+		backup += is(d.to, "2001:db8:5::9") && d.to_backup;
+	}
+	ck_assert_uint_eq(backup, 8);
+	fix_close(&f);
+}
+END_TEST
+
+/* Nobody can take it: dropped, nothing recorded. */
+START_TEST(no_server)
+{
+	struct fix f;
+	struct lb_decision d;
+	struct lb_pkt p;
+	uint8_t c[16];
+
+	fix_open(&f, conf_two);
+	addr(c, "2001:db8:1::1");
+	set_server(&f, "2001:db8:f::200", "2001:db8:5::1", true, false);
+	p = tcp(c, 1000, SP_TCP_SYN, NULL);
+	d = decide(&f, "2001:db8:f::200", &p);
+	ck_assert_int_eq(d.action, LB_DROP_NO_SERVER);
+	ck_assert_int_eq(d.by, LB_BY_NONE);
+	ck_assert(!d.new_session);
+	ck_assert_uint_eq(sp_flow_count(f.flows), 0);
+	/* The same server, enabled, on the other vip is still used
+	 * there: its state is per vip. */
+	d = decide(&f, VIP, &p);
+	ck_assert_int_eq(d.action, LB_NAT);
+	fix_close(&f);
+}
+END_TEST
+
+/* Legacy NAT: the mark names the target in the configuration's target
+ * table, one entry per distinct address whatever the vips sharing it. */
+START_TEST(legacy_mark)
+{
+	struct fix f;
+	struct lb_decision d;
+	struct lb_pkt p;
+	uint8_t c[16], (*tab)[16];
+	size_t n;
+
+	fix_open(&f, conf_two);
+	n = balancer_target_table(f.conf, &tab);
+	ck_assert_uint_eq(n, 3);	/* ::1 (twice in the file), ::2, ::9 */
+	addr(c, "2001:db8:1::1");
+	p = tcp(c, 1000, SP_TCP_SYN, NULL);
+	d = decide(&f, VIP, &p);
+	ck_assert_int_eq(d.action, LB_NAT);
+	ck_assert_uint_eq(d.mark & LBSPD_LBMARK_MASK, LBSPD_LBMARK);
+	ck_assert_uint_ge(d.mark & LBSPD_LBMARK_TARGETS, 1);
+	ck_assert_uint_le(d.mark & LBSPD_LBMARK_TARGETS, n);
+	ck_assert_mem_eq(tab[(d.mark & LBSPD_LBMARK_TARGETS) - 1], d.to, 16);
+	/* The other vip's session to ::1 carries the same mark. */
+	p = tcp(c, 1001, SP_TCP_SYN, NULL);
+	d = decide(&f, VIP, &p);	/* rr: ::2 now */
+	ck_assert_mem_eq(tab[(d.mark & LBSPD_LBMARK_TARGETS) - 1], d.to, 16);
+	p = tcp(c, 1002, SP_TCP_SYN, NULL);
+	d = decide(&f, "2001:db8:f::200", &p);
+	ck_assert(is(d.to, "2001:db8:5::1"));
+	ck_assert(is(tab[(d.mark & LBSPD_LBMARK_TARGETS) - 1],
+	    "2001:db8:5::1"));
+	free(tab);
+	fix_close(&f);
+}
+END_TEST
+
+/* 0: max-flows-per-source refuses a new flow before deciding. */
+START_TEST(source_limited)
+{
+	struct fix f;
+	struct lb_decision d;
+	struct lb_pkt p;
+	uint8_t c[16];
+	uint16_t port;
+
+	fix_open(&f, conf_two);
+	addr(c, "2001:db8:1::1");
+	for (port = 1000; port < 1003; port++) {
+		p = tcp(c, port, SP_TCP_SYN, NULL);
+		d = decide(&f, VIP, &p);
+		ck_assert_int_eq(d.action, LB_NAT);
+	}
+	p = tcp(c, 1003, SP_TCP_SYN, NULL);
+	d = decide(&f, VIP, &p);
+	ck_assert_int_eq(d.action, LB_DROP_SOURCE_LIMITED);
+	ck_assert_uint_eq(sp_flow_count(f.flows), 3);
+	/* A known flow of that source goes on. */
+	p = tcp(c, 1000, SP_TCP_ACK, NULL);
+	d = decide(&f, VIP, &p);
+	ck_assert_int_eq(d.by, LB_BY_FLOW);
+	fix_close(&f);
+}
+END_TEST
+
+/* RFC 7098 §5: a flow whose label changes is counted; dropped with
+ * flowlabel-strict. */
+START_TEST(label_changed)
+{
+	static const char strict[] = "role balancer\nflowlabel-strict on\n"
+	    "vip 2001:db8:f::100 {\n server 2001:db8:5::1\n}\n";
+	struct fix f;
+	struct lb_decision d;
+	struct lb_pkt p;
+	uint8_t c[16];
+
+	fix_open(&f, conf_two);
+	addr(c, "2001:db8:1::1");
+	p = tcp(c, 1000, SP_TCP_SYN, NULL);
+	p.label = 0x12345;
+	(void)decide(&f, VIP, &p);
+	p.label = 0x54321;
+	p.tcp_flags = SP_TCP_ACK;
+	d = decide(&f, VIP, &p);
+	ck_assert(d.label_changed);
+	ck_assert_int_eq(d.action, LB_NAT);
+	fix_close(&f);
+
+	fix_open(&f, strict);
+	p = tcp(c, 1000, SP_TCP_SYN, NULL);
+	p.label = 0x12345;
+	(void)decide(&f, VIP, &p);
+	p.label = 0x54321;
+	d = decide(&f, VIP, &p);
+	ck_assert(d.label_changed);
+	ck_assert_int_eq(d.action, LB_DROP_LABEL_CHANGED);
+	fix_close(&f);
+}
+END_TEST
+
+/* A reload keeps the figures and health of servers that stay. */
+START_TEST(reload_keeps_state)
+{
+	static const char three[] = "role balancer\n"
+	    "vip 2001:db8:f::100 {\n server 2001:db8:5::1\n"
+	    " server 2001:db8:5::3\n}\n";
+	struct fix f;
+	struct sp_conf *nc;
+	struct lb_state *nlb;
+	struct lb_pkt p;
+	struct lb_vip *v;
+	struct lb_decision d;
+	uint8_t c[16], va[16], sa[16];
+	bool err;
+
+	fix_open(&f, conf_two);
+	addr(c, "2001:db8:1::1");
+	p = tcp(c, 1000, SP_TCP_SYN, NULL);
+	d = decide(&f, VIP, &p);
+	ck_assert(is(d.to, "2001:db8:5::1"));
+	set_server(&f, VIP, "2001:db8:5::1", false, true);
+	nc = sp_conf_new();
+	ck_assert_int_eq(sp_conf_parse(three, strlen(three), "t", nc, NULL,
+	    NULL), 0);
+	nlb = balancer_state_new(nc, f.lb, f.stick, key, f.now, &err);
+	ck_assert_ptr_nonnull(nlb);
+	addr(va, VIP);
+	addr(sa, "2001:db8:5::1");
+	v = balancer_vip(nlb, va);
+	ck_assert_ptr_nonnull(v);
+	ck_assert_uint_eq(v->nservers, 2);
+	ck_assert_uint_eq(atomic_load(&balancer_server(v, sa)->sessions_total),
+	    1);
+	ck_assert(!atomic_load(&balancer_server(v, sa)->up));
+	addr(sa, "2001:db8:5::3");
+	ck_assert(atomic_load(&balancer_server(v, sa)->up));
+	ck_assert_uint_eq(atomic_load(&balancer_server(v, sa)->sessions_total),
+	    0);
+	balancer_state_free(nlb);
+	sp_conf_free(nc);
+	fix_close(&f);
+}
+END_TEST
+
+/* A configuration: nvips vips of nservers each (rr), or one of maglev. */
+static char *
+conf_gen(unsigned nvips, unsigned nservers, const char *sched,
+    unsigned skip)
+{
+	size_t cap = 256 + (size_t)nvips * (96 + (size_t)nservers * 40);
+	size_t len = 0;
+	char *t = malloc(cap);
+	unsigned i, j;
+
+	ck_assert_ptr_nonnull(t);
+	len += (size_t)snprintf(t + len, cap - len,
+	    "role balancer\nmax-flows 262144\n");
+	for (i = 0; i < nvips; i++) {
+		len += (size_t)snprintf(t + len, cap - len,
+		    "vip 2001:db8:f::%x:%x {\n scheduler %s\n ports 80\n",
+		    i / 256 + 1, i % 256 + 1, sched);
+		for (j = 0; j < nservers; j++)
+			if (j != skip)
+				len += (size_t)snprintf(t + len, cap - len,
+				    " server 2001:db8:%x::%x:%x\n", i + 0x100,
+				    j / 256 + 1, j % 256 + 1);
+		len += (size_t)snprintf(t + len, cap - len, "}\n");
+	}
+	ck_assert_uint_lt(len, cap);
+	return t;
+}
+
+/* A thousand vips of eight servers: all held, the last vip's sessions
+ * decided and marked within the 24 bits. */
+START_TEST(thousand_vips)
+{
+	struct fix f;
+	struct lb_decision d;
+	struct lb_pkt p;
+	uint8_t c[16], (*tab)[16], want[16];
+	char *text = conf_gen(1000, 8, "rr", ~0u);
+	size_t n;
+
+	fix_open(&f, text);
+	ck_assert_uint_eq(f.lb->nvips, 1000);
+	n = balancer_target_table(f.conf, &tab);
+	ck_assert_uint_eq(n, 8000);
+	addr(c, "2001:db8:1::1");
+	p = tcp(c, 1000, SP_TCP_SYN, NULL);
+	d = decide(&f, "2001:db8:f::4:e8", &p);	/* vip 999 */
+	ck_assert_int_eq(d.action, LB_NAT);
+	addr(want, "2001:db8:4e7::1:1");	/* its first server */
+	ck_assert_mem_eq(d.to, want, 16);
+	ck_assert_mem_eq(tab[(d.mark & LBSPD_LBMARK_TARGETS) - 1], want, 16);
+	free(tab);
+	free(text);
+	fix_close(&f);
+}
+END_TEST
+
+/*
+ * One vip of 4,000 servers under maglev, through the balancer: a second
+ * balancer (own stick and flow tables) without server 3000 sends that
+ * server's clients elsewhere and at least 95% of the others where the
+ * first does -- the disruption of a removal is about 1/N of the keys.
+ */
+#define NBIG		4000
+#define NCLIENTS	100000
+
+START_TEST(maglev_4000_servers)
+{
+	char *all = conf_gen(1, NBIG, "maglev", ~0u);
+	char *less = conf_gen(1, NBIG, "maglev", 3000);
+	struct fix a, b;
+	struct lb_decision da, db;
+	struct sp_lbsp opt = { 0 };
+	struct lb_pkt p;
+	uint8_t c[16], gone[16];
+	unsigned i, moved = 0, others = 0, kept = 0, on_gone = 0;
+	unsigned *hits = calloc(NBIG, sizeof(*hits));
+	struct lb_vip *v;
+
+	ck_assert_ptr_nonnull(hits);
+	fix_open(&a, all);
+	fix_open(&b, less);
+	addr(gone, "2001:db8:100::c:b9");	/* server 3000 */
+	v = &a.lb->vips[0];
+	ck_assert_uint_eq(v->nservers, NBIG);
+	ck_assert_ptr_nonnull(balancer_server(v, gone));
+	addr(c, "2001:db8:1::");
+	for (i = 0; i < NCLIENTS; i++) {
+		c[12] = (uint8_t)(i >> 24);
+		c[13] = (uint8_t)(i >> 16);
+		c[14] = (uint8_t)(i >> 8);
+		c[15] = (uint8_t)i;
+		memcpy(opt.seg1, c, 16);
+		p = tcp(c, 1000, SP_TCP_SYN, &opt);
+		da = decide(&a, "2001:db8:f::1:1", &p);
+		db = decide(&b, "2001:db8:f::1:1", &p);
+		ck_assert_int_eq(da.by, LB_BY_SCHEDULER);
+		ck_assert_int_eq(db.by, LB_BY_SCHEDULER);
+		ck_assert(!is(db.to, "2001:db8:100::c:b9"));
+		hits[balancer_server(v, da.to) - v->servers]++;
+		if (memcmp(da.to, gone, 16) == 0) {
+			on_gone++;
+			moved++;
+			continue;
+		}
+		others++;
+		kept += memcmp(da.to, db.to, 16) == 0;
+		moved += memcmp(da.to, db.to, 16) != 0;
+	}
+	/* Every server holds clients; the removed one about 1/N. */
+	for (i = 0; i < NBIG; i++)
+		ck_assert_uint_gt(hits[i], 0);
+	ck_assert_uint_gt(on_gone, 0);
+	ck_assert_uint_lt(on_gone, 4 * NCLIENTS / NBIG);
+	ck_assert_uint_ge(kept * 100, others * 95);
+	free(hits);
+	free(all);
+	free(less);
+	fix_close(&a);
+	fix_close(&b);
+}
+END_TEST
+
+static Suite *
+decide_suite(void)
+{
+	Suite *s = suite_create("decide");
+	TCase *o = tcase_create("order"), *l = tcase_create("limits");
+
+	tcase_add_test(o, scheduler_then_flow);
+	tcase_add_test(o, stick_by_identity);
+	tcase_add_test(o, seg2_inside_outside_drain);
+	tcase_add_test(o, flow_server_down);
+	tcase_add_test(o, backup_takes_over);
+	tcase_add_test(o, no_server);
+	tcase_add_test(o, legacy_mark);
+	tcase_add_test(o, source_limited);
+	tcase_add_test(o, label_changed);
+	tcase_add_test(o, reload_keeps_state);
+	suite_add_tcase(s, o);
+	/* Big states under the sanitizers: generous, nothing is timed. */
+	tcase_set_timeout(l, 300);
+	tcase_add_test(l, thousand_vips);
+	tcase_add_test(l, maglev_4000_servers);
+	suite_add_tcase(s, l);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *r = srunner_create(decide_suite());
+	int failed;
+
+	srunner_run_all(r, CK_NORMAL);
+	failed = srunner_ntests_failed(r);
+	srunner_free(r);
+	return failed == 0 ? 0 : 1;
+}
