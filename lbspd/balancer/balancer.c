@@ -39,33 +39,49 @@
 
 /* ------------------------------------------------------------ state */
 
+struct lb_state *
+balancer_state(struct lbspd *d)
+{
+	return atomic_load_explicit(&d->lb, memory_order_acquire);
+}
+
+static void
+state_free(void *lb)
+{
+	balancer_state_free(lb);
+}
+
 int
 balancer_configure(struct lbspd *d)
 {
-	struct lb_state *lb;
+	const struct sp_conf *c = lbspd_conf(d);
+	struct lb_state *old = atomic_load_explicit(&d->lb,
+	    memory_order_relaxed), *lb = NULL;
 	bool err;
 
-	if (!(d->conf->roles & SP_CONF_ROLE_BALANCER)) {
-		balancer_free(d);
-		return 0;
+	if (c->roles & SP_CONF_ROLE_BALANCER) {
+		if (d->stick == NULL &&
+		    (d->stick = balancer_stick_new(c, d->secret)) == NULL)
+			return -1;
+		lb = balancer_state_new(c, old, d->stick, d->secret,
+		    lbspd_now_ms(), &err);
+		if (lb == NULL)
+			return -1;
 	}
-	if (d->stick == NULL &&
-	    (d->stick = balancer_stick_new(d->conf, d->secret)) == NULL)
-		return -1;
-	lb = balancer_state_new(d->conf, d->lb, d->stick, d->secret,
-	    lbspd_now_ms(), &err);
-	if (lb == NULL)
-		return -1;
-	balancer_state_free(d->lb);
-	d->lb = lb;
+	/* Queue threads may still read the old state (and its
+	 * configuration, retired with it by the caller): freed after a
+	 * grace period. */
+	atomic_store_explicit(&d->lb, lb, memory_order_release);
+	if (old != NULL)
+		lbspd_retire(d, state_free, old);
 	return 0;
 }
 
 void
 balancer_free(struct lbspd *d)
 {
-	balancer_state_free(d->lb);
-	d->lb = NULL;
+	balancer_state_free(atomic_load(&d->lb));
+	atomic_store(&d->lb, NULL);
 	balancer_stick_free(d->stick);
 	d->stick = NULL;
 }
@@ -77,9 +93,9 @@ balancer_owns(struct lbspd *d, const struct lbspd_pkt *p)
 {
 	const struct sp_conf_vip *cv;
 
-	if (p->hook != LBSPD_HOOK_PRE_ROUTING || d->lb == NULL)
+	if (p->hook != LBSPD_HOOK_PRE_ROUTING || balancer_state(d) == NULL)
 		return false;
-	cv = sp_conf_vip_find(d->conf, &p->data[SP_IP6_OFF_DST]);
+	cv = sp_conf_vip_find(p->conf, &p->data[SP_IP6_OFF_DST]);
 	if (cv == NULL || cv->nservers == 0)
 		return false;
 	if (p->walk.nonfirst_frag)
@@ -150,9 +166,13 @@ count_decision(struct lbspd *d, const struct lb_decision *dc)
 void
 balancer_packet(struct lbspd *d, struct lbspd_pkt *p)
 {
-	struct lb_vip *v = balancer_vip(d->lb, &p->data[SP_IP6_OFF_DST]);
-	struct lb_ctx ctx = { .lb = d->lb, .flows = d->flows,
-	    .now_ms = lbspd_now_ms() };
+	/* One balancer state for the whole packet (a snapshot: valid
+	 * until this queue thread's next quiescent point). */
+	struct lb_state *lb = balancer_state(d);
+	struct lb_vip *v = balancer_vip(lb, &p->data[SP_IP6_OFF_DST]);
+	/* The flow's shard, locked by the caller (path/dispatch.c). */
+	struct lb_ctx ctx = { .lb = lb, .flows = lbspd_flows_of(d,
+	    &p->data[SP_IP6_OFF_SRC])->table, .now_ms = lbspd_now_ms() };
 	struct lb_pkt in = {
 		.src = &p->data[SP_IP6_OFF_SRC],
 		.label = sp_ip6_flowlabel(p->data),
@@ -191,7 +211,7 @@ balancer_packet(struct lbspd *d, struct lbspd_pkt *p)
 	 * the vip, and the server answers such sessions from the vip --
 	 * what a NAT66 proxy on the way, and the client's socket, expect. */
 	b = pkt_writable(p);	/* before reading buf_len */
-	(void)sp_dopt_set_seg2(b, p->buf_len, d->conf->option_type, v->addr);
+	(void)sp_dopt_set_seg2(b, p->buf_len, lb->conf->option_type, v->addr);
 	err = sp_pkt_set_addr(b, p->buf_len, SP_ADDR_DST, dc.to);
 	if (err != SP_OK) {
 		lbspd_count_malformed(d, err);
@@ -253,7 +273,7 @@ balancer_tick(struct lbspd *d, uint64_t now)
 	}
 	/* Sessions and load from the flows alive now: ended and expired
 	 * flows leave the figures here. */
-	sp_flow_foreach(d->flows, tally_fn, &t);
+	(void)lbspd_flows_foreach(d, tally_fn, &t);
 	for (i = 0; i < lb->nvips; i++) {
 		struct lb_vip *v = &lb->vips[i];
 		bool halve = now - v->window_start_ms >= v->window_ms;

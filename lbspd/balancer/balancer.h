@@ -189,6 +189,13 @@ uint16_t balancer_session_weight(const struct lb_state *lb,
 struct lbspd;
 struct lbspd_pkt;
 
+/*
+ * The running balancer state, NULL without the role: a snapshot like
+ * the configuration (lbspd_conf()), replaced whole on reload.  A queue
+ * thread reads it once per packet; other threads hold d->admin.
+ */
+struct lb_state *balancer_state(struct lbspd *d);
+
 /* Balancer role of path/dispatch.c: a packet to one of our vips. */
 bool balancer_owns(struct lbspd *d, const struct lbspd_pkt *p);
 void balancer_packet(struct lbspd *d, struct lbspd_pkt *p);
@@ -200,8 +207,10 @@ void balancer_tick(struct lbspd *d, uint64_t now_ms);
 
 void balancer_free(struct lbspd *d);
 
-/* (Re)build d->lb from d->conf; keeps the state of servers that stay.
- * 0, or -1 when out of memory (the old state stays). */
+/* (Re)build d->lb from the running configuration (d->admin held),
+ * keeping the state of servers that stay; publish it and retire the
+ * old one (freed after a grace period).  0, or -1 when out of memory
+ * (the old state stays). */
 int balancer_configure(struct lbspd *d);
 
 #endif /* LBSPD_BALANCER_H */

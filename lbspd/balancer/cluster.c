@@ -191,7 +191,7 @@ cluster_announce_update(struct lbspd *d)
 
 	if (an.tun == -1)
 		return;
-	pthread_mutex_lock(&d->lock);
+	pthread_mutex_lock(&d->admin);
 	balancer = d->lb != NULL && d->lb->nvips > 0;
 	if (d->lb != NULL && d->lb->nvips > an.cap) {
 		/* Room for every vip, in want and in routes. */
@@ -216,7 +216,7 @@ cluster_announce_update(struct lbspd *d)
 		if (j < v->nservers)
 			memcpy(want[nwant++], v->addr, 16);
 	}
-	pthread_mutex_unlock(&d->lock);
+	pthread_mutex_unlock(&d->admin);
 	if (balancer && want == NULL)
 		return;		/* out of memory: try again next tick */
 

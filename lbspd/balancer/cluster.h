@@ -39,7 +39,7 @@ unsigned cluster_check(const struct sp_conf *conf,
 int cluster_announce_init(struct lbspd *d);
 
 /* Add and withdraw routes so that exactly the vips with a server that
- * takes new sessions are announced.  Takes d->lock itself. */
+ * takes new sessions are announced.  Takes d->admin itself. */
 void cluster_announce_update(struct lbspd *d);
 
 /* Withdraw every route and delete the device. */

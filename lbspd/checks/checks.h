@@ -32,7 +32,7 @@
  * (filtered to echo replies), opened only when some vip has "check
  * icmp".  A vip that gains an icmp check on a later reload cannot be
  * probed until a restart (said once in the log, its servers untouched).
- * Takes d->lock to read d->lb.  Returns 0, or -1 after logging (no
+ * Takes d->admin to read d->lb.  Returns 0, or -1 after logging (no
  * CAP_NET_RAW, out of memory).
  */
 int checks_init(struct lbspd *d);
@@ -40,7 +40,7 @@ int checks_init(struct lbspd *d);
 /*
  * Start the engine's thread (after privileges were dropped; calls
  * checks_init first if it was not).  The thread reads d->lb under
- * d->lock at every round, so reloads and a NULL d->lb (no balancer
+ * d->admin at every round, so reloads and a NULL d->lb (no balancer
  * role) are fine.  Returns 0, or -1 after logging.
  */
 int checks_start(struct lbspd *d);

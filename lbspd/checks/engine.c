@@ -4,11 +4,11 @@
  * themselves are tcp.c, http.c and icmp.c.
  *
  * One thread.  Every CHECKS_TICK_MS:
- *   1. under d->lock (and each vip's lock around its servers' health),
+ *   1. under d->admin (and each vip's lock around its servers' health),
  *      post the results of the probes that finished, run every
  *      server's passive clock (sp_health_tick) and refresh the vips
  *      whose servers changed; then, without the lock, log;
- *   2. under d->lock, collect the probes due (sp_health_probe_due) and
+ *   2. under d->admin, collect the probes due (sp_health_probe_due) and
  *      mark them sent, copying what a probe needs so that no lock is
  *      held while waiting on the network; start them.
  * Between ticks, one poll() loop drives every probe in flight, each
@@ -156,7 +156,7 @@ checks_alloc(struct lbspd *d)
 	return h;
 }
 
-/* Whether some vip of d has an icmp check (d->lock held). */
+/* Whether some vip of d has an icmp check (d->admin held). */
 static bool
 need_icmp(const struct lbspd *d)
 {
@@ -178,9 +178,9 @@ checks_init(struct lbspd *d)
 
 	if ((h = checks_alloc(d)) == NULL)
 		return -1;
-	pthread_mutex_lock(&d->lock);
+	pthread_mutex_lock(&d->admin);
 	icmp = need_icmp(d);
-	pthread_mutex_unlock(&d->lock);
+	pthread_mutex_unlock(&d->admin);
 	if (!icmp || h->icmp_fd != -1)
 		return 0;
 	return icmp_open(h);
@@ -262,7 +262,7 @@ probes_reserve(struct checks *h, size_t n)
 /* ---------------------------------------------------------------- collect */
 
 /*
- * Under d->lock: append the probes due to those in flight, mark them
+ * Under d->admin: append the probes due to those in flight, mark them
  * sent.  A server whose last probe is still out is skipped (only with a
  * timeout longer than the interval, which the parser refuses).
  */
@@ -500,7 +500,7 @@ event_add(struct checks *h, const struct lb_vip *v, const struct lb_server *s)
 }
 
 /*
- * Under d->lock: post the results of the probes done, run every
+ * Under d->admin: post the results of the probes done, run every
  * server's passive clock, refresh the vips that changed.
  */
 static void
@@ -596,15 +596,15 @@ checks_tick(struct checks *h)
 {
 	struct lbspd *d = h->d;
 
-	pthread_mutex_lock(&d->lock);
+	pthread_mutex_lock(&d->admin);
 	checks_post(h, lbspd_now_ms());
-	pthread_mutex_unlock(&d->lock);
+	pthread_mutex_unlock(&d->admin);
 	checks_log(h);
 	probes_compact(h);
 
-	pthread_mutex_lock(&d->lock);
+	pthread_mutex_lock(&d->admin);
 	checks_collect(h, lbspd_now_ms());
-	pthread_mutex_unlock(&d->lock);
+	pthread_mutex_unlock(&d->admin);
 	probes_start(h);
 }
 
@@ -653,9 +653,9 @@ checks_start(struct lbspd *d)
 		log_warn("health checks: eventfd");
 		return -1;
 	}
-	pthread_mutex_lock(&d->lock);
+	pthread_mutex_lock(&d->admin);
 	servers = servers_total(d->lb);
-	pthread_mutex_unlock(&d->lock);
+	pthread_mutex_unlock(&d->admin);
 	h->slots = checks_slots(servers);
 	atomic_store(&h->stop, false);
 	err = pthread_create(&h->thread, NULL, checks_main, h);

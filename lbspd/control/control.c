@@ -70,7 +70,7 @@
  * weight answer "error: no balancer role in this daemon" without it;
  * what drain, enable and weight change lasts until the next reload,
  * which applies the configuration's values.  The output is built in
- * memory under d->lock (so the tables are read consistently and
+ * memory under d->admin (so the tables are read consistently and
  * quickly), then written with the lock released: a slow reader never
  * holds up the packet threads.  Requests and error answers are counted
  * and shown by "stats" under "control".
@@ -283,17 +283,18 @@ control_stats(struct lbspd *d, struct pr *p)
 	struct nfq_proc q[SP_CONF_MAX_QUEUES];
 	unsigned first, n, i;
 	uint64_t now = lbspd_now_ms();
+	size_t ncache;
 
 	/* The kernel's queue numbers first, without holding the lock. */
-	pthread_mutex_lock(&d->lock);
+	pthread_mutex_lock(&d->admin);
 	first = d->conf->queue_first;
 	n = d->conf->queue_count;
-	pthread_mutex_unlock(&d->lock);
+	pthread_mutex_unlock(&d->admin);
 	if (n > SP_CONF_MAX_QUEUES)
 		n = SP_CONF_MAX_QUEUES;
 	nfq_proc_read(q, first, n);
 
-	pthread_mutex_lock(&d->lock);
+	pthread_mutex_lock(&d->admin);
 	pr_open_object(p, NULL);
 	pr_str(p, "version", PACKAGE_VERSION);
 	pr_u64(p, "uptime_s", now > d->started_ms ?
@@ -313,7 +314,7 @@ control_stats(struct lbspd *d, struct pr *p)
 	pr_str(p, "identity_mode", identity_mode_name(d->conf->identity));
 	if (d->conf->identity == SP_CONF_IDENTITY_RANDOM ||
 	    d->conf->identity == SP_CONF_IDENTITY_LITERAL)
-		pr_addr(p, "identity", d->identity);
+		pr_addr(p, "identity", lbspd_identity(d)->addr);
 	else
 		pr_str(p, "identity", "address");
 
@@ -343,9 +344,12 @@ control_stats(struct lbspd *d, struct pr *p)
 	pr_close_object(p);
 
 	pr_open_object(p, "tables");
-	pr_u64(p, "flows", d->flows ? sp_flow_count(d->flows) : 0);
+	pr_u64(p, "flows", lbspd_flows_count(d));
 	pr_u64(p, "flows_max", d->conf->max_flows);
-	pr_u64(p, "cache", d->cache ? sp_cache_count(d->cache) : 0);
+	pthread_mutex_lock(&d->cache_lock);
+	ncache = d->cache ? sp_cache_count(d->cache) : 0;
+	pthread_mutex_unlock(&d->cache_lock);
+	pr_u64(p, "cache", ncache);
 	pr_u64(p, "cache_max", d->conf->max_cache);
 	pr_close_object(p);
 	if (d->lb != NULL)
@@ -370,7 +374,7 @@ control_stats(struct lbspd *d, struct pr *p)
 	pr_close_object(p);
 	metrics_stats(p);
 	pr_close_object(p);
-	pthread_mutex_unlock(&d->lock);
+	pthread_mutex_unlock(&d->admin);
 	return 0;
 }
 
@@ -435,13 +439,12 @@ cmd_flows(struct ctl_req *r)
 {
 	struct flow_walk w = { .pr = r->pr, .now_ms = lbspd_now_ms() };
 
-	pthread_mutex_lock(&r->d->lock);
+	pthread_mutex_lock(&r->d->admin);
 	pr_open_array(r->pr, NULL);
-	if (r->d->flows != NULL)
-		sp_flow_foreach(r->d->flows, flow_print, &w);
+	(void)lbspd_flows_foreach(r->d, flow_print, &w);
 	tc_flows_print(r->pr, r->d, w.now_ms);
 	pr_close_array(r->pr);
-	pthread_mutex_unlock(&r->d->lock);
+	pthread_mutex_unlock(&r->d->admin);
 	return 0;
 }
 
@@ -480,15 +483,14 @@ cmd_cache(struct ctl_req *r)
 {
 	struct flow_walk w = { .pr = r->pr, .now_ms = lbspd_now_ms() };
 
-	pthread_mutex_lock(&r->d->lock);
+	pthread_mutex_lock(&r->d->admin);
 	pr_open_array(r->pr, NULL);
-	if (r->d->cache != NULL)
-		sp_cache_foreach(r->d->cache, cache_print, &w);
+	(void)lbspd_cache_foreach(r->d, cache_print, &w);
 	tc_cache_print(r->pr, r->d, w.now_ms);
 	client_blackholes_print(r->pr, r->d, w.now_ms);
 	tc_blackholes_print(r->pr, r->d);
 	pr_close_array(r->pr);
-	pthread_mutex_unlock(&r->d->lock);
+	pthread_mutex_unlock(&r->d->admin);
 	return 0;
 }
 
@@ -497,7 +499,7 @@ cmd_cache(struct ctl_req *r)
 static int
 cmd_reload(struct ctl_req *r)
 {
-	r->d->reload = 1;
+	/* The main thread reloads on SIGHUP (sigtimedwait). */
 	if (kill(getpid(), SIGHUP) == -1)
 		return ctl_error(r, "cannot signal the daemon: %s",
 		    strerror(errno));
@@ -525,7 +527,7 @@ print_none(struct pr *p, const char *key)
 
 /*
  * The balancer's state, or NULL after recording the error a daemon
- * without the balancer role answers.  d->lock held.
+ * without the balancer role answers.  d->admin held.
  */
 static struct lb_state *
 ctl_balancer(struct ctl_req *r)
@@ -592,9 +594,9 @@ cmd_stick(struct ctl_req *r)
 	struct flow_walk w = { .pr = r->pr, .now_ms = lbspd_now_ms() };
 	struct lb_state *lb;
 
-	pthread_mutex_lock(&r->d->lock);
+	pthread_mutex_lock(&r->d->admin);
 	if ((lb = ctl_balancer(r)) == NULL) {
-		pthread_mutex_unlock(&r->d->lock);
+		pthread_mutex_unlock(&r->d->admin);
 		return -1;
 	}
 	pr_open_array(r->pr, NULL);
@@ -602,7 +604,7 @@ cmd_stick(struct ctl_req *r)
 	sp_stick_foreach(lb->stick->table, stick_print, &w);
 	pthread_mutex_unlock(&lb->stick->lock);
 	pr_close_array(r->pr);
-	pthread_mutex_unlock(&r->d->lock);
+	pthread_mutex_unlock(&r->d->admin);
 	return 0;
 }
 
@@ -653,9 +655,9 @@ control_servers(struct lbspd *d, struct pr *p)
 	char addr[INET6_ADDRSTRLEN];
 	unsigned i, j;
 
-	pthread_mutex_lock(&d->lock);
+	pthread_mutex_lock(&d->admin);
 	if ((lb = d->lb) == NULL) {
-		pthread_mutex_unlock(&d->lock);
+		pthread_mutex_unlock(&d->admin);
 		return -1;
 	}
 	if (p->json)
@@ -688,7 +690,7 @@ control_servers(struct lbspd *d, struct pr *p)
 		pr_close_array(p);
 	else
 		pr_close_object(p);
-	pthread_mutex_unlock(&d->lock);
+	pthread_mutex_unlock(&d->admin);
 	return 0;
 }
 
@@ -702,7 +704,7 @@ cmd_servers(struct ctl_req *r)
 
 /*
  * The server named by argv[1] (vip) and argv[2] (server), or NULL
- * after recording the error.  d->lock held; *vp receives its vip.
+ * after recording the error.  d->admin held; *vp receives its vip.
  */
 static struct lb_server *
 ctl_server(struct ctl_req *r, const uint8_t vip[16],
@@ -758,9 +760,9 @@ cmd_server_state(struct ctl_req *r)
 	if (parse_addr(r, "vip", r->argv[1], vip) == -1 ||
 	    parse_addr(r, "server", r->argv[2], srv) == -1)
 		return -1;
-	pthread_mutex_lock(&r->d->lock);
+	pthread_mutex_lock(&r->d->admin);
 	if ((s = ctl_server(r, vip, srv, &v)) == NULL) {
-		pthread_mutex_unlock(&r->d->lock);
+		pthread_mutex_unlock(&r->d->admin);
 		return -1;
 	}
 	pthread_mutex_lock(&v->lock);
@@ -772,7 +774,7 @@ cmd_server_state(struct ctl_req *r)
 	}
 	server_answer(r->pr, v, s);
 	pthread_mutex_unlock(&v->lock);
-	pthread_mutex_unlock(&r->d->lock);
+	pthread_mutex_unlock(&r->d->admin);
 	return 0;
 }
 
@@ -795,9 +797,9 @@ cmd_weight(struct ctl_req *r)
 	    errno != 0 || w < 1 || w > 1000)
 		return ctl_error(r, "bad weight '%.32s' (1..1000)",
 		    r->argv[3]);
-	pthread_mutex_lock(&r->d->lock);
+	pthread_mutex_lock(&r->d->admin);
 	if ((s = ctl_server(r, vip, srv, &v)) == NULL) {
-		pthread_mutex_unlock(&r->d->lock);
+		pthread_mutex_unlock(&r->d->admin);
 		return -1;
 	}
 	pthread_mutex_lock(&v->lock);
@@ -809,7 +811,7 @@ cmd_weight(struct ctl_req *r)
 	}
 	server_answer(r->pr, v, s);
 	pthread_mutex_unlock(&v->lock);
-	pthread_mutex_unlock(&r->d->lock);
+	pthread_mutex_unlock(&r->d->admin);
 	return 0;
 }
 
@@ -937,7 +939,7 @@ error:
  * The shims' versioned requests, "shim1 lookup VIP IDENTITY": the
  * server the client role learned for (vip, identity), when it is not
  * suspect.  Answer: "server ADDR\n" or "none\n" (or "error: ...\n").
- * O(1) under d->lock: a connect() waits on it.
+ * O(1) under d->admin: a connect() waits on it.
  */
 static void
 shim_lookup(struct lbspd *d, const char *vip_s, const char *id_s,
@@ -955,10 +957,10 @@ shim_lookup(struct lbspd *d, const char *vip_s, const char *id_s,
 		    memory_order_relaxed);
 		return;
 	}
-	pthread_mutex_lock(&d->lock);
+	pthread_mutex_lock(&d->cache_lock);
 	if (d->cache != NULL)
 		hit = sp_cache_lookup(d->cache, vip, id, lbspd_now_ms(), server);
-	pthread_mutex_unlock(&d->lock);
+	pthread_mutex_unlock(&d->cache_lock);
 	if (hit && inet_ntop(AF_INET6, server, a, sizeof(a)) != NULL)
 		snprintf(ans, size, "server %s\n", a);
 	else
