@@ -75,7 +75,9 @@ vip $LAST {
 }
 CONF
 lbspd_start c1 "$T/client.conf"
+t0=$(date +%s%N)
 lbspd_start lb "$T/lb.conf"
+info "lbspd with $NV vips answered in $((($(date +%s%N) - t0) / 1000000)) ms (rules included)"
 stats_json lb "$T/st0.json"
 
 # The last vip from c1 (LBSP: its later connections would go straight
@@ -124,4 +126,18 @@ nsx lb ip6tables-save -t nat >"$T/nat.rules"
 n=$(grep -c -- '-j DNAT --to-destination' "$T/nat.rules")
 [ "$n" -eq $((NV * 8)) ] || fail "$n DNAT rules, want $((NV * 8))"
 
-pass "$NV vips x 8 servers: lbspd -n OK, rules installed ($n DNAT), [$LAST] answered by its servers for LBSP and legacy clients; lbspctl servers lists $((NV * 8)) servers"
+# Removal: a killed daemon leaves its chains (DNAT groups included); the
+# next start removes them before installing, and a clean stop leaves
+# nothing.
+kill -KILL "$LBSPD_PID_lb"
+wait "$LBSPD_PID_lb" 2>/dev/null
+left=$(nsx lb ip6tables-save -t nat | grep -c '^:LBSP-q0-BNAT-')
+[ "$left" -gt 0 ] || fail "no DNAT group chains after a kill -9 (want some left)"
+lbspd_start lb "$T/lb.conf"
+n=$(nsx lb ip6tables-save -t nat | grep -c -- '-j DNAT --to-destination')
+[ "$n" -eq $((NV * 8)) ] || fail "after a restart over leftovers: $n DNAT rules, want $((NV * 8))"
+lbspd_stop lb
+n=$(rules_left lb)
+[ "$n" -eq 0 ] || fail "$n rules or chains left after lbspd stopped"
+
+pass "$NV vips x 8 servers: lbspd -n OK, rules installed ($n DNAT), [$LAST] answered by its servers for LBSP and legacy clients; lbspctl servers lists $((NV * 8)) servers; $left DNAT group chains removed after a kill -9"
