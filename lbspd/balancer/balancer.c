@@ -257,9 +257,7 @@ balancer_tick(struct lbspd *d, uint64_t now)
 
 	if (lb == NULL)
 		return;
-	pthread_mutex_lock(&lb->stick->lock);
-	(void)sp_stick_expire(lb->stick->table, now, 4096);
-	pthread_mutex_unlock(&lb->stick->lock);
+	(void)balancer_stick_expire(lb->stick, now, 4096 / LB_STICK_STRIPES);
 	for (i = 0; i < lb->nvips; i++)
 		total += lb->vips[i].nservers;
 	t.first = calloc(lb->nvips ? lb->nvips : 1, sizeof(*t.first));

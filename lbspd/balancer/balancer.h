@@ -114,10 +114,24 @@ struct lb_vip {
 	struct lb_target *targets;	/* ntargets, by address */
 };
 
-/* The stick table and its mutex: one, kept across reloads. */
-struct lb_stick {
+/*
+ * The stick table, kept across reloads: LB_STICK_STRIPES tables, each
+ * under its own mutex, an entry's stripe chosen by a keyed hash of its
+ * key, so that queue threads placing sessions at once seldom wait for
+ * each other.  Each holds max-stick / LB_STICK_STRIPES entries (rounded
+ * up).
+ */
+#define LB_STICK_STRIPES	16
+
+struct lb_stick_stripe {
 	pthread_mutex_t lock;
 	struct sp_stick_table *table;
+	char pad[64];			/* no two locks on one cache line */
+};
+
+struct lb_stick {
+	uint8_t key[16];		/* SipHash key choosing the stripe */
+	struct lb_stick_stripe stripe[LB_STICK_STRIPES];
 };
 
 struct lb_state {
@@ -148,10 +162,32 @@ size_t balancer_target_table(const struct sp_conf *c, uint8_t (**tab)[16]);
 unsigned balancer_conf_check(const struct sp_conf *c,
     void (*fn)(void *arg, const char *msg), void *arg);
 
+/* A mutex for the balancer's short holds (adaptive where glibc has it). */
+void balancer_mutex_init(pthread_mutex_t *m);
+
 /* A stick table of the configuration's size; NULL when out of memory. */
 struct lb_stick *balancer_stick_new(const struct sp_conf *c,
     const uint8_t secret[16]);
 void balancer_stick_free(struct lb_stick *st);
+
+/* sp_stick_lookup() and sp_stick_set() in the key's stripe, its lock
+ * held around the call only. */
+bool balancer_stick_lookup(struct lb_stick *st, const struct sp_stick_key *k,
+    uint64_t now_ms, uint8_t server[16]);
+bool balancer_stick_set(struct lb_stick *st, const struct sp_stick_key *k,
+    const uint8_t server[16], uint64_t now_ms);
+
+/* Entries in every stripe. */
+size_t balancer_stick_count(struct lb_stick *st);
+
+/* Expire at most max entries in each stripe. */
+size_t balancer_stick_expire(struct lb_stick *st, uint64_t now_ms,
+    size_t max);
+
+/* sp_stick_foreach() stripe after stripe, each under its lock (fn must
+ * not take it); stops when fn returns non-zero. */
+void balancer_stick_foreach(struct lb_stick *st,
+    int (*fn)(const struct sp_stick_entry *, void *), void *arg);
 
 /*
  * The state of configuration c (NULL when c has no balancer role: not

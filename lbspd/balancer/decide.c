@@ -118,30 +118,6 @@ schedule(const struct lb_ctx *ctx, struct lb_vip *v, const struct lb_pkt *p)
 	return &v->servers[k];
 }
 
-static bool
-stick_lookup(struct lb_stick *st, const struct sp_stick_key *k,
-    uint64_t now, uint8_t server[16])
-{
-	bool hit;
-
-	pthread_mutex_lock(&st->lock);
-	hit = sp_stick_lookup(st->table, k, now, server);
-	pthread_mutex_unlock(&st->lock);
-	return hit;
-}
-
-static bool
-stick_set(struct lb_stick *st, const struct sp_stick_key *k,
-    const uint8_t server[16], uint64_t now)
-{
-	bool retired;
-
-	pthread_mutex_lock(&st->lock);
-	retired = sp_stick_set(st->table, k, server, now);
-	pthread_mutex_unlock(&st->lock);
-	return retired;
-}
-
 /* Passive health, when the vip has it: under the vip's lock. */
 static void
 passive_new(struct lb_vip *v, struct lb_server *s, uint64_t now)
@@ -201,7 +177,7 @@ choose(const struct lb_ctx *ctx, struct lb_vip *v, const struct lb_pkt *p,
 	/* 3. The stick table; entries name the scheduled server, never a
 	 * backup, which takes over while that one is down or draining. */
 	sk = stick_key(ctx->lb, v, p);
-	if (stick_lookup(ctx->lb->stick, &sk, ctx->now_ms, stuck) &&
+	if (balancer_stick_lookup(ctx->lb->stick, &sk, ctx->now_ms, stuck) &&
 	    (s = balancer_server(v, stuck)) != NULL &&
 	    (to = target_for_new(v, s, out)) != NULL) {
 		out->by = LB_BY_STICK;
@@ -212,7 +188,7 @@ choose(const struct lb_ctx *ctx, struct lb_vip *v, const struct lb_pkt *p,
 	if ((s = schedule(ctx, v, p)) == NULL ||
 	    (to = target_for_new(v, s, out)) == NULL)
 		return NULL;
-	out->stick_retired = stick_set(ctx->lb->stick, &sk, s->s.addr,
+	out->stick_retired = balancer_stick_set(ctx->lb->stick, &sk, s->s.addr,
 	    ctx->now_ms);
 	out->by = LB_BY_SCHEDULER;
 	return to;

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sp/siphash.h>
+
 #include "balancer/balancer.h"
 
 /* ------------------------------------------------------------ targets */
@@ -186,31 +188,147 @@ balancer_refresh(struct lb_vip *v)
 
 /* ------------------------------------------------------------ build */
 
+/* A mutex that spins a little before it sleeps: every hold here is a
+ * table lookup or a pick, shorter than a sleep and a wake-up. */
+void
+balancer_mutex_init(pthread_mutex_t *m)
+{
+	pthread_mutexattr_t a;
+
+	pthread_mutexattr_init(&a);
+#ifdef PTHREAD_MUTEX_ADAPTIVE_NP
+	(void)pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ADAPTIVE_NP);
+#endif
+	pthread_mutex_init(m, &a);
+	pthread_mutexattr_destroy(&a);
+}
+
 struct lb_stick *
 balancer_stick_new(const struct sp_conf *c, const uint8_t secret[16])
 {
 	struct lb_stick *st = calloc(1, sizeof(*st));
+	size_t per = (c->max_stick + LB_STICK_STRIPES - 1) / LB_STICK_STRIPES;
+	unsigned i;
 
 	if (st == NULL)
 		return NULL;
-	st->table = sp_stick_table_new(c->max_stick, c->stick_ttl_ms / 1000,
-	    secret);
-	if (st->table == NULL) {
-		free(st);
-		return NULL;
+	memcpy(st->key, secret, 16);
+	for (i = 0; i < LB_STICK_STRIPES; i++) {
+		st->stripe[i].table = sp_stick_table_new(per ? per : 1,
+		    c->stick_ttl_ms / 1000, secret);
+		if (st->stripe[i].table == NULL) {
+			while (i-- > 0)
+				sp_stick_table_free(st->stripe[i].table);
+			free(st);
+			return NULL;
+		}
+		balancer_mutex_init(&st->stripe[i].lock);
 	}
-	pthread_mutex_init(&st->lock, NULL);
 	return st;
 }
 
 void
 balancer_stick_free(struct lb_stick *st)
 {
+	unsigned i;
+
 	if (st == NULL)
 		return;
-	sp_stick_table_free(st->table);
-	pthread_mutex_destroy(&st->lock);
+	for (i = 0; i < LB_STICK_STRIPES; i++) {
+		sp_stick_table_free(st->stripe[i].table);
+		pthread_mutex_destroy(&st->stripe[i].lock);
+	}
 	free(st);
+}
+
+static struct lb_stick_stripe *
+stripe_of(struct lb_stick *st, const struct sp_stick_key *k)
+{
+	/* The key's padding is always zero: hashing it whole is stable. */
+	return &st->stripe[sp_siphash24(st->key, k, sizeof(*k)) %
+	    LB_STICK_STRIPES];
+}
+
+bool
+balancer_stick_lookup(struct lb_stick *st, const struct sp_stick_key *k,
+    uint64_t now_ms, uint8_t server[16])
+{
+	struct lb_stick_stripe *s = stripe_of(st, k);
+	bool hit;
+
+	pthread_mutex_lock(&s->lock);
+	hit = sp_stick_lookup(s->table, k, now_ms, server);
+	pthread_mutex_unlock(&s->lock);
+	return hit;
+}
+
+bool
+balancer_stick_set(struct lb_stick *st, const struct sp_stick_key *k,
+    const uint8_t server[16], uint64_t now_ms)
+{
+	struct lb_stick_stripe *s = stripe_of(st, k);
+	bool retired;
+
+	pthread_mutex_lock(&s->lock);
+	retired = sp_stick_set(s->table, k, server, now_ms);
+	pthread_mutex_unlock(&s->lock);
+	return retired;
+}
+
+size_t
+balancer_stick_count(struct lb_stick *st)
+{
+	size_t n = 0;
+	unsigned i;
+
+	for (i = 0; i < LB_STICK_STRIPES; i++) {
+		pthread_mutex_lock(&st->stripe[i].lock);
+		n += sp_stick_count(st->stripe[i].table);
+		pthread_mutex_unlock(&st->stripe[i].lock);
+	}
+	return n;
+}
+
+size_t
+balancer_stick_expire(struct lb_stick *st, uint64_t now_ms, size_t max)
+{
+	size_t n = 0;
+	unsigned i;
+
+	for (i = 0; i < LB_STICK_STRIPES; i++) {
+		pthread_mutex_lock(&st->stripe[i].lock);
+		n += sp_stick_expire(st->stripe[i].table, now_ms, max);
+		pthread_mutex_unlock(&st->stripe[i].lock);
+	}
+	return n;
+}
+
+struct stick_walk {
+	int (*fn)(const struct sp_stick_entry *, void *);
+	void *arg;
+	int stop;
+};
+
+static int
+stick_walk_fn(const struct sp_stick_entry *e, void *arg)
+{
+	struct stick_walk *w = arg;
+
+	return w->stop = w->fn(e, w->arg);
+}
+
+void
+balancer_stick_foreach(struct lb_stick *st,
+    int (*fn)(const struct sp_stick_entry *, void *), void *arg)
+{
+	struct stick_walk w = { fn, arg, 0 };
+	unsigned i;
+
+	for (i = 0; i < LB_STICK_STRIPES && w.stop == 0; i++) {
+		pthread_mutex_lock(&st->stripe[i].lock);
+		sp_stick_foreach(st->stripe[i].table, stick_walk_fn, &w);
+		pthread_mutex_unlock(&st->stripe[i].lock);
+	}
 }
 
 static void
@@ -328,7 +446,7 @@ vip_build(struct lb_vip *v, const struct sp_conf_vip *cv, unsigned index,
 	v->window_ms = cv->window_ms;
 	v->window_start_ms = ov != NULL ? ov->window_start_ms : now;
 	v->view_figures = sched_reads_figures(cv->scheduler);
-	pthread_mutex_init(&v->lock, NULL);
+	balancer_mutex_init(&v->lock);
 	v->nservers = cv->nservers;
 	v->servers = calloc(cv->nservers, sizeof(*v->servers));
 	v->view = calloc(cv->nservers, sizeof(*v->view));

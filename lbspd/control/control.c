@@ -266,9 +266,7 @@ balancer_stats(struct pr *p, const struct lbspd *d)
 	pr_u64(p, "vips", lb->nvips);
 	pr_u64(p, "servers_up", up);
 	pr_u64(p, "servers_total", total);
-	pthread_mutex_lock(&lb->stick->lock);
-	pr_u64(p, "stick", sp_stick_count(lb->stick->table));
-	pthread_mutex_unlock(&lb->stick->lock);
+	pr_u64(p, "stick", balancer_stick_count(lb->stick));
 	pr_u64(p, "stick_max", d->conf->max_stick);
 	pr_close_object(p);
 }
@@ -600,9 +598,7 @@ cmd_stick(struct ctl_req *r)
 		return -1;
 	}
 	pr_open_array(r->pr, NULL);
-	pthread_mutex_lock(&lb->stick->lock);
-	sp_stick_foreach(lb->stick->table, stick_print, &w);
-	pthread_mutex_unlock(&lb->stick->lock);
+	balancer_stick_foreach(lb->stick, stick_print, &w);
 	pr_close_array(r->pr);
 	pthread_mutex_unlock(&r->d->admin);
 	return 0;

@@ -627,12 +627,122 @@ START_TEST(maglev_4000_servers)
 }
 END_TEST
 
+/*
+ * Two threads deciding at once on one vip (each its own flow table, as
+ * queue threads own their shards) while a third drains and enables a
+ * server over and over: every session lands on a server of the pool,
+ * and the per-server figures (atomics) add up to exactly the sessions
+ * decided.
+ */
+#define NTHREAD_DECISIONS	20000
+
+struct racer {
+	struct fix *f;
+	struct sp_flow_table *flows;
+	unsigned id;
+	unsigned long forwarded, bad;
+};
+
+static _Atomic bool race_stop;
+
+static void *
+race_decide(void *arg)
+{
+	struct racer *r = arg;
+	struct lb_ctx ctx = { .lb = r->f->lb, .flows = r->flows,
+	    .now_ms = r->f->now };
+	struct lb_vip *v = &r->f->lb->vips[0];
+	struct lb_decision d;
+	struct sp_lbsp opt = { 0 };
+	uint8_t c[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 1 };
+	struct lb_pkt p;
+	unsigned i;
+
+	c[6] = (uint8_t)r->id;
+	for (i = 0; i < NTHREAD_DECISIONS; i++) {
+		c[12] = (uint8_t)(i >> 24);
+		c[13] = (uint8_t)(i >> 16);
+		c[14] = (uint8_t)(i >> 8);
+		c[15] = (uint8_t)i;
+		memcpy(opt.seg1, c, 16);
+		p = tcp(c, 1000, SP_TCP_SYN, &opt);
+		balancer_decide(&ctx, v, &p, &d);
+		if (d.action != LB_REWRITE || !d.new_session ||
+		    balancer_server(v, d.to) == NULL)
+			r->bad++;
+		else
+			r->forwarded++;
+	}
+	return NULL;
+}
+
+static void *
+race_drain(void *arg)
+{
+	struct fix *f = arg;
+	struct lb_vip *v = &f->lb->vips[0];
+	struct lb_server *s = &v->servers[0];
+	bool drain = false;
+
+	while (!atomic_load(&race_stop)) {
+		drain = !drain;
+		pthread_mutex_lock(&v->lock);
+		atomic_store(&s->drain, drain);
+		balancer_refresh(v);
+		pthread_mutex_unlock(&v->lock);
+	}
+	return NULL;
+}
+
+START_TEST(threads_at_once)
+{
+	struct fix f;
+	struct racer r[2];
+	pthread_t t[3];
+	struct lb_vip *v;
+	uint64_t total = 0;
+	unsigned i;
+
+	fix_open(&f, "role balancer\nmax-flows 262144\n"
+	    "vip 2001:db8:f::100 {\n scheduler lc\n"
+	    " server 2001:db8:5::1\n server 2001:db8:5::2\n"
+	    " server 2001:db8:5::3\n}\n");
+	v = &f.lb->vips[0];
+	atomic_store(&race_stop, false);
+	ck_assert_int_eq(pthread_create(&t[2], NULL, race_drain, &f), 0);
+	for (i = 0; i < 2; i++) {
+		r[i] = (struct racer){ .f = &f, .id = i + 1 };
+		r[i].flows = sp_flow_table_new(f.conf->max_flows, NULL, key);
+		ck_assert_ptr_nonnull(r[i].flows);
+		ck_assert_int_eq(pthread_create(&t[i], NULL, race_decide,
+		    &r[i]), 0);
+	}
+	for (i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	atomic_store(&race_stop, true);
+	pthread_join(t[2], NULL);
+	for (i = 0; i < 2; i++) {
+		ck_assert_uint_eq(r[i].bad, 0);
+		ck_assert_uint_eq(r[i].forwarded, NTHREAD_DECISIONS);
+		sp_flow_table_free(r[i].flows);
+	}
+	for (i = 0; i < v->nservers; i++)
+		total += atomic_load(&v->servers[i].sessions_total);
+	ck_assert_uint_eq(total, 2 * NTHREAD_DECISIONS);
+	/* Least sessions saw the others' counts: the load is spread. */
+	for (i = 0; i < v->nservers; i++)
+		ck_assert_uint_gt(atomic_load(&v->servers[i].sessions), 0);
+	fix_close(&f);
+}
+END_TEST
+
 static Suite *
 decide_suite(void)
 {
 	Suite *s = suite_create("decide");
 	TCase *o = tcase_create("order"), *l = tcase_create("limits");
 
+	tcase_set_timeout(o, 60);	/* threads_at_once, sanitizers */
 	tcase_add_test(o, scheduler_then_flow);
 	tcase_add_test(o, stick_by_identity);
 	tcase_add_test(o, seg2_inside_outside_drain);
@@ -643,6 +753,7 @@ decide_suite(void)
 	tcase_add_test(o, source_limited);
 	tcase_add_test(o, label_changed);
 	tcase_add_test(o, reload_keeps_state);
+	tcase_add_test(o, threads_at_once);
 	suite_add_tcase(s, o);
 	/* Big states under the sanitizers: generous, nothing is timed. */
 	tcase_set_timeout(l, 300);
