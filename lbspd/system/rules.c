@@ -36,6 +36,9 @@
  *   mangle PREROUTING -> LBSP-qN-BPRE  balancer: legacy connections to a
  *                                    vip, their first packet only
  *   nat PREROUTING  -> LBSP-qN-BNAT  balancer: DNAT by the verdict's mark
+ *                                    (past 64 targets through group
+ *                                    chains LBSP-qN-BNAT-<group>:
+ *                                    dnat_rules())
  *   nat POSTROUTING -> LBSP-qN-BSNAT balancer: MASQUERADE those (LS-NAPT)
  *
  * The client rewrites addresses, so its ingress rules sit in raw, before
