@@ -144,7 +144,10 @@
 					   that tried the option again */	\
 	X(BLACKHOLE_RECOVERED, "blackhole_recovered") /* client: marks	\
 					   cleared by an answer with the	\
-					   option */
+					   option */				\
+	X(PENDING_FULL, "pending_full")	/* client: redirected SYNs not	\
+					   timed, LBSPD_PENDING_MAX being	\
+					   timed already */
 
 enum lbspd_counter {
 #define LBSPD_CTR_ENUM(id, name) LBSPD_C_##id,
@@ -218,7 +221,17 @@ struct lbspd_pending {
 
 #define LBSPD_PENDING_MAX	4096	/* redirected SYNs timed at once;
 					   beyond, the packet path alone
-					   (a retransmitted SYN) falls back */
+					   (a retransmitted SYN) falls back,
+					   counted as pending_full */
+
+/* The ring of timed SYNs, in due order (path/fallback.c). */
+struct lbspd_pendings {
+	struct lbspd_pending *ring;	/* cap entries */
+	unsigned cap;			/* LBSPD_PENDING_MAX in the daemon */
+	unsigned head;			/* oldest */
+	unsigned count;
+};
+
 /*
  * A vip whose path drops the option (client.c): until until_ms new
  * connections to it go without; then one probes with it.  period_ms
@@ -237,6 +250,12 @@ struct lbspd_blackhole {
 /* A probe neither answered nor sent again within this is stale (the
  * application gave up): the next connection probes. */
 #define LBSPD_BLACKHOLE_PROBE_MS	3000
+
+/* The vips marked option-blackholed, the first n in use. */
+struct lbspd_blackholes {
+	struct lbspd_blackhole mark[SP_CONF_MAX_VIPS];
+	unsigned n;
+};
 
 #define LBSPD_TICK_MS		100	/* ms between client timer runs */
 
@@ -301,16 +320,11 @@ struct lbspd {
 	 * held only around a lookup or update. */
 	pthread_mutex_t cache_lock;
 	struct sp_cache_table *cache;	/* client (vip, identity) -> server */
-	pthread_mutex_t pending_lock;	/* guards pending* */
-	struct lbspd_pending *pending;	/* ring of LBSPD_PENDING_MAX, in
-					   due order */
-	unsigned pending_head;		/* oldest */
-	unsigned pending_count;
-	pthread_mutex_t blackhole_lock;	/* guards blackholes, nblackholes */
-	struct lbspd_blackhole blackholes[SP_CONF_MAX_VIPS];	/* client:
-					   vips marked option-blackholed,
-					   the first nblackholes in use */
-	unsigned nblackholes;
+	pthread_mutex_t pending_lock;	/* guards pending */
+	struct lbspd_pendings pending;	/* client: redirected SYNs timed */
+	pthread_mutex_t blackhole_lock;	/* guards blackholes */
+	struct lbspd_blackholes blackholes;	/* client: vips marked
+					   option-blackholed */
 	struct lb_state *lb;		/* balancer role, or NULL */
 	struct lbspd_paths paths;	/* set at start, then read only */
 	unsigned tc_roles;		/* SP_CONF_ROLE_* bits on tc/eBPF */
