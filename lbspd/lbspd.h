@@ -302,9 +302,10 @@ struct lbspd {
 	 * Serialises every thread but the queue threads: control
 	 * commands, health checks, agent reports, fd passing, metrics,
 	 * the main thread's tick and reload.  Never taken by a queue
-	 * thread.  It guards lb's and tc's mutable parts against each
-	 * other (not against the queues), the retired list and
-	 * identity_born_ms.
+	 * thread (but, for now, the balancer's packets:
+	 * path/dispatch.c).  It serialises the changes those threads make
+	 * (configuration, identity, lb's and tc's state) and guards the
+	 * retired list.
 	 */
 	pthread_mutex_t admin;
 	/* Running configuration: replaced whole on reload (release
@@ -407,7 +408,9 @@ int lbspd_identity_set(struct lbspd *d, const uint8_t addr[16],
  * call: then no thread holds a pointer read before it (an old snapshot
  * can be freed).  Waits at most timeout_ms; returns false, logged, when
  * some thread did not pass in time (free nothing then).  Must not be
- * called by a queue thread.
+ * called by a queue thread, nor with d->admin held while a queue thread
+ * may wait for it (the balancer's packets, for now): lbspd_retire()
+ * does not wait.
  */
 bool lbspd_synchronize(struct lbspd *d, unsigned timeout_ms);
 
