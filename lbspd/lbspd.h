@@ -125,7 +125,10 @@
 					   that tried the option again */	\
 	X(BLACKHOLE_RECOVERED, "blackhole_recovered") /* client: marks	\
 					   cleared by an answer with the	\
-					   option */
+					   option */				\
+	X(PENDING_FULL, "pending_full")	/* client: redirected SYNs not	\
+					   timed, LBSPD_PENDING_MAX being	\
+					   timed already */
 
 enum lbspd_counter {
 #define LBSPD_CTR_ENUM(id, name) LBSPD_C_##id,
@@ -199,7 +202,17 @@ struct lbspd_pending {
 
 #define LBSPD_PENDING_MAX	4096	/* redirected SYNs timed at once;
 					   beyond, the packet path alone
-					   (a retransmitted SYN) falls back */
+					   (a retransmitted SYN) falls back,
+					   counted as pending_full */
+
+/* The ring of timed SYNs, in due order (path/fallback.c). */
+struct lbspd_pendings {
+	struct lbspd_pending *ring;	/* cap entries */
+	unsigned cap;			/* LBSPD_PENDING_MAX in the daemon */
+	unsigned head;			/* oldest */
+	unsigned count;
+};
+
 /*
  * A vip whose path drops the option (client.c): until until_ms new
  * connections to it go without; then one probes with it.  period_ms
@@ -218,6 +231,12 @@ struct lbspd_blackhole {
 /* A probe neither answered nor sent again within this is stale (the
  * application gave up): the next connection probes. */
 #define LBSPD_BLACKHOLE_PROBE_MS	3000
+
+/* The vips marked option-blackholed, the first n in use. */
+struct lbspd_blackholes {
+	struct lbspd_blackhole mark[SP_CONF_MAX_VIPS];
+	unsigned n;
+};
 
 #define LBSPD_TICK_MS		100	/* ms between client timer runs */
 
@@ -264,9 +283,10 @@ struct lbspd {
 	 * Serialises every thread but the queue threads: control
 	 * commands, health checks, agent reports, fd passing, metrics,
 	 * the main thread's tick and reload.  Never taken by a queue
-	 * thread.  It guards lb's and tc's mutable parts against each
-	 * other (not against the queues), the retired list and
-	 * identity_born_ms.
+	 * thread (but, for now, the balancer's packets:
+	 * path/dispatch.c).  It serialises the changes those threads make
+	 * (configuration, identity, lb's and tc's state) and guards the
+	 * retired list.
 	 */
 	pthread_mutex_t admin;
 	/* Running configuration: replaced whole on reload (release
@@ -282,18 +302,13 @@ struct lbspd {
 	 * held only around a lookup or update. */
 	pthread_mutex_t cache_lock;
 	struct sp_cache_table *cache;	/* client (vip, identity) -> server */
-	pthread_mutex_t pending_lock;	/* guards pending* */
-	struct lbspd_pending *pending;	/* ring of LBSPD_PENDING_MAX, in
-					   due order */
-	unsigned pending_head;		/* oldest */
-	unsigned pending_count;
-	pthread_mutex_t blackhole_lock;	/* guards blackholes, nblackholes */
-	struct lbspd_blackhole blackholes[SP_CONF_MAX_VIPS];	/* client:
-					   vips marked option-blackholed,
-					   the first nblackholes in use */
-	unsigned nblackholes;
+	pthread_mutex_t pending_lock;	/* guards pending */
+	struct lbspd_pendings pending;	/* client: redirected SYNs timed */
+	pthread_mutex_t blackhole_lock;	/* guards blackholes */
+	struct lbspd_blackholes blackholes;	/* client: vips marked
+					   option-blackholed */
 	/* Balancer role, or NULL: a snapshot like conf, built from it
-	 * (balancer_configure()), read with lbspd_lb(). */
+	 * (balancer_configure()), read with balancer_state(). */
 	struct lb_state *_Atomic lb;
 	struct lb_stick *stick;		/* its stick table, kept across
 					   reloads */
@@ -378,7 +393,9 @@ int lbspd_identity_set(struct lbspd *d, const uint8_t addr[16],
  * call: then no thread holds a pointer read before it (an old snapshot
  * can be freed).  Waits at most timeout_ms; returns false, logged, when
  * some thread did not pass in time (free nothing then).  Must not be
- * called by a queue thread.
+ * called by a queue thread, nor with d->admin held while a queue thread
+ * may wait for it (the balancer's packets, for now): lbspd_retire()
+ * does not wait.
  */
 bool lbspd_synchronize(struct lbspd *d, unsigned timeout_ms);
 

@@ -298,12 +298,13 @@ reload(struct lbspd *d)
 	    identity_draw(d, nc) == -1)
 		log_warnx("reload: identity: out of memory; not changed");
 	tc_configure(d);
+	lbspd_retire(d, conf_free, old);
+	pthread_mutex_unlock(&d->admin);
+	/* nc stays: only this thread replaces it, on the next reload. */
 	if (rules_changed && nc->rules == SP_CONF_RULES_INSTALL &&
 	    (nc->roles & ~d->tc_roles) != 0 &&
 	    rules_install(nc) == -1)
 		log_warnx("reload: steering rules could not be replaced");
-	lbspd_retire(d, conf_free, old);
-	pthread_mutex_unlock(&d->admin);
 	log_info("configuration reloaded from %s", d->conffile);
 }
 

@@ -377,8 +377,9 @@ lbspd_state_init(struct lbspd *d, struct sp_conf *conf)
 	}
 	d->cache = sp_cache_table_new(conf->max_cache,
 	    conf->cache_ttl_ms / 1000, d->secret);
-	d->pending = calloc(LBSPD_PENDING_MAX, sizeof(*d->pending));
-	if (d->cache == NULL || d->pending == NULL)
+	d->pending.ring = calloc(LBSPD_PENDING_MAX, sizeof(*d->pending.ring));
+	d->pending.cap = LBSPD_PENDING_MAX;
+	if (d->cache == NULL || d->pending.ring == NULL)
 		return -1;
 	return 0;
 }
@@ -395,7 +396,7 @@ lbspd_state_free(struct lbspd *d)
 	}
 	free(d->flows);
 	sp_cache_table_free(d->cache);
-	free(d->pending);
+	free(d->pending.ring);
 	free((void *)(uintptr_t)lbspd_identity(d));
 	conf_free(lbspd_conf_publish(d, NULL));
 	pthread_mutex_destroy(&d->blackhole_lock);

@@ -60,89 +60,41 @@
 
 #include "system/log.h"
 #include "control/print.h"
+#include "path/fallback.h"
 #include "path/path.h"
 
 static const uint8_t zero16[16];
 
-/* Client bits of sp_flow.flags. */
-#define CF_REDIRECTED	0x01	/* packets go straight to f->server */
-#define CF_ANSWERED	0x02	/* something came back for this flow */
-#define CF_FELL_BACK	0x04	/* its server was dropped: the cache is
-				   not consulted again for it */
-#define CF_VIP_SYN	0x08	/* a SYN left to the vip with the option */
-#define CF_NO_OPTION	0x10	/* the flow goes without the option */
-#define CF_PROBE	0x20	/* it probes a blackholed vip */
-#define CF_OPT_ANSWERED	0x40	/* an answer with the option came */
-
 const char *
 client_suspect_name(unsigned reason)
 {
-	static const char *const names[LBSPD_SUSPECT__COUNT] = {
-		[LBSPD_SUSPECT_NONE] = "",
-		[LBSPD_SUSPECT_SYN_RETRANSMIT] = "syn-retransmit",
-		[LBSPD_SUSPECT_TIMER] = "timer",
-		[LBSPD_SUSPECT_ICMP] = "icmp-unreachable",
-		[LBSPD_SUSPECT_NO_OPTION] = "no-option",
+	return fb_suspect_name(reason);
+}
+
+/* The settings of the client's decisions, from configuration c. */
+static struct fb_conf
+client_fb_conf(const struct sp_conf *c)
+{
+	struct fb_conf fc = {
+		.redirect = c->redirect,
+		.fallback_timeout_ms = c->fallback_timeout_ms,
+		.blackhole_min_ms = c->blackhole_min_ms,
+		.blackhole_max_ms = c->blackhole_max_ms,
 	};
 
-	return reason < LBSPD_SUSPECT__COUNT ? names[reason] : "unknown";
+	return fc;
 }
 
-/* The counter of each reason to fall back. */
-static const enum lbspd_counter suspect_counter[LBSPD_SUSPECT__COUNT] = {
-	[LBSPD_SUSPECT_NONE] = LBSPD_C_FALLBACKS,
-	[LBSPD_SUSPECT_SYN_RETRANSMIT] = LBSPD_C_FALLBACK_SYN_RETRANSMIT,
-	[LBSPD_SUSPECT_TIMER] = LBSPD_C_FALLBACK_TIMER,
-	[LBSPD_SUSPECT_ICMP] = LBSPD_C_FALLBACK_ICMP,
-	[LBSPD_SUSPECT_NO_OPTION] = LBSPD_C_FALLBACK_NO_OPTION,
-};
-
-/*
- * Give up on server, for reason: it becomes suspect in the cache (no new
- * connection is redirected to it until an answer names it again); flow
- * f (may be NULL) goes back to the vip for the rest of its life.
- */
+/* Give up on server for reason (fallback.c), under the cache's lock;
+ * f's shard is held. */
 static void
 client_fallback(struct lbspd *d, const uint8_t server[16],
-    struct sp_flow *f, enum lbspd_suspect reason)
+    struct sp_flow *f, enum lbspd_suspect reason, uint64_t now)
 {
-	uint8_t srv[16];
-
-	memcpy(srv, server, 16);	/* server may be f->server */
 	pthread_mutex_lock(&d->cache_lock);
-	(void)sp_cache_suspect_server(d->cache, srv, (uint8_t)reason,
-	    lbspd_now_ms());
+	fb_fallback(d->cache, f, server, reason, now, &d->stats);
 	pthread_mutex_unlock(&d->cache_lock);
-	if (f != NULL) {
-		memset(f->server, 0, 16);
-		f->flags = (f->flags & ~(uint32_t)CF_REDIRECTED) |
-		    CF_FELL_BACK;
-	}
-	lbspd_count(d, LBSPD_C_FALLBACKS);
-	if ((unsigned)reason < LBSPD_SUSPECT__COUNT &&
-	    reason != LBSPD_SUSPECT_NONE)
-		lbspd_count(d, suspect_counter[reason]);
 }
-
-/* Time the redirected SYN of f: client_tick() looks at it when due. */
-static void
-pending_push(struct lbspd *d, const struct sp_conf *c, const struct sp_flow *f)
-{
-	struct lbspd_pending *pe;
-
-	pthread_mutex_lock(&d->pending_lock);
-	if (d->pending != NULL && d->pending_count < LBSPD_PENDING_MAX) {
-		pe = &d->pending[(d->pending_head + d->pending_count) %
-		    LBSPD_PENDING_MAX];
-		pe->key = f->key;
-		pe->created_ms = f->created_ms;
-		pe->due_ms = f->created_ms + c->fallback_timeout_ms;
-		d->pending_count++;
-	}
-	pthread_mutex_unlock(&d->pending_lock);
-}
-
-static void blackhole_remove(struct lbspd *, struct lbspd_blackhole *);
 
 void
 client_tick(struct lbspd *d, uint64_t now)
@@ -154,164 +106,39 @@ client_tick(struct lbspd *d, uint64_t now)
 
 	/* Marks of vips a reload removed go. */
 	pthread_mutex_lock(&d->blackhole_lock);
-	for (i = 0; i < d->nblackholes;)
-		if (sp_conf_vip_find(d->conf, d->blackholes[i].vip) == NULL)
-			blackhole_remove(d, &d->blackholes[i]);
-		else
-			i++;
+	fb_marks_prune(&d->blackholes, d->conf);
 	pthread_mutex_unlock(&d->blackhole_lock);
 
 	/* The SYNs due, a batch at a time: taken off the ring under its
 	 * lock, then each flow under its shard's (never both). */
 	do {
 		pthread_mutex_lock(&d->pending_lock);
-		for (n = 0; n < LBSPD_BATCH && d->pending_count > 0; n++) {
-			if (d->pending[d->pending_head].due_ms > now)
-				break;
-			due[n] = d->pending[d->pending_head];
-			d->pending_head = (d->pending_head + 1) %
-			    LBSPD_PENDING_MAX;
-			d->pending_count--;
-		}
+		n = fb_pending_due(&d->pending, now, due, LBSPD_BATCH);
 		pthread_mutex_unlock(&d->pending_lock);
 		for (i = 0; i < n; i++) {
 			fs = lbspd_flows_lock(d, due[i].key.src);
 			f = sp_flow_lookup(fs->table, &due[i].key);
-			if (f != NULL && f->created_ms == due[i].created_ms &&
-			    (f->flags & CF_REDIRECTED) &&
-			    !(f->flags & (CF_ANSWERED | CF_FELL_BACK)))
+			if (fb_pending_unanswered(f, &due[i]))
 				client_fallback(d, f->server, f,
-				    LBSPD_SUSPECT_TIMER);
+				    LBSPD_SUSPECT_TIMER, now);
 			lbspd_flows_unlock(fs);
 		}
 	} while (n == LBSPD_BATCH);
 }
 
-/* ------------------------------------------------------------ blackholes */
-
-static struct lbspd_blackhole *
-blackhole_find(struct lbspd *d, const uint8_t vip[16])
-{
-	unsigned i;
-
-	/* Only the marks in use: a new connection to a vip asks. */
-	for (i = 0; i < d->nblackholes; i++)
-		if (memcmp(d->blackholes[i].vip, vip, 16) == 0)
-			return &d->blackholes[i];
-	return NULL;
-}
-
-/* Unmark b, keeping the marks in use first. */
-static void
-blackhole_remove(struct lbspd *d, struct lbspd_blackhole *b)
-{
-	*b = d->blackholes[--d->nblackholes];
-}
-
-/*
- * A new connection to vip: may it carry the option?  Not while the vip
- * is marked, nor while another connection probes it; once the mark ran
- * out, this connection is the probe (f gets CF_PROBE).
- */
-static bool
-blackhole_allows(struct lbspd *d, const uint8_t vip[16], struct sp_flow *f,
-    uint64_t now)
-{
-	struct lbspd_blackhole *b;
-	bool allow = true;
-
-	pthread_mutex_lock(&d->blackhole_lock);
-	b = blackhole_find(d, vip);
-	if (b == NULL) {
-		;
-	} else if (now >= b->until_ms && (b->probe_ms == 0 ||
-	    now - b->probe_ms >= LBSPD_BLACKHOLE_PROBE_MS)) {
-		b->probe_ms = now;
-		f->flags |= CF_PROBE;
-		lbspd_count(d, LBSPD_C_BLACKHOLE_PROBES);
-	} else {
-		lbspd_count(d, LBSPD_C_BLACKHOLE_AVOIDED);
-		allow = false;
-	}
-	pthread_mutex_unlock(&d->blackhole_lock);
-	return allow;
-}
-
-/*
- * A SYN to vip with the option was not answered by the time the kernel
- * sent it again: mark the vip (a probe's failure doubles the period).
- */
-static void
-blackhole_detected(struct lbspd *d, const struct sp_conf *c,
-    const uint8_t vip[16], bool probe, uint64_t now)
-{
-	struct lbspd_blackhole *b;
-	char a[INET6_ADDRSTRLEN];
-	uint32_t period;
-
-	pthread_mutex_lock(&d->blackhole_lock);
-	b = blackhole_find(d, vip);
-	if ((b != NULL && !probe) ||	/* a connection older than the mark */
-	    (b == NULL && d->nblackholes == SP_CONF_MAX_VIPS)) {
-		/* (the second not reached: one per vip at most) */
-		pthread_mutex_unlock(&d->blackhole_lock);
-		return;
-	}
-	if (b == NULL) {
-		b = &d->blackholes[d->nblackholes++];
-		memset(b, 0, sizeof(*b));
-		memcpy(b->vip, vip, 16);
-		b->since_ms = now;
-		b->period_ms = c->blackhole_min_ms;
-	} else {
-		b->period_ms = b->period_ms > c->blackhole_max_ms / 2 ?
-		    c->blackhole_max_ms : 2 * b->period_ms;
-	}
-	if (b->period_ms < c->blackhole_min_ms)
-		b->period_ms = c->blackhole_min_ms;
-	b->until_ms = now + b->period_ms;
-	b->probe_ms = 0;
-	b->detections++;
-	period = b->period_ms;
-	pthread_mutex_unlock(&d->blackhole_lock);
-	lbspd_count(d, LBSPD_C_BLACKHOLE_DETECTED);
-	log_info("client: the path to %s drops the option: without it for "
-	    "%u ms", inet_ntop(AF_INET6, vip, a, sizeof(a)), period);
-}
-
-/* An answer with the option on a connection to vip: the path works. */
-static void
-blackhole_cleared(struct lbspd *d, const uint8_t vip[16])
-{
-	struct lbspd_blackhole *b;
-	char a[INET6_ADDRSTRLEN];
-
-	pthread_mutex_lock(&d->blackhole_lock);
-	b = blackhole_find(d, vip);
-	if (b != NULL)
-		blackhole_remove(d, b);
-	pthread_mutex_unlock(&d->blackhole_lock);
-	if (b == NULL)
-		return;
-	lbspd_count(d, LBSPD_C_BLACKHOLE_RECOVERED);
-	log_info("client: the path to %s carries the option again",
-	    inet_ntop(AF_INET6, vip, a, sizeof(a)));
-}
-
 void
 client_blackholes_print(struct pr *p, struct lbspd *d, uint64_t now_ms)
 {
-	struct lbspd_blackhole marks[SP_CONF_MAX_VIPS];
+	struct lbspd_blackholes marks;
 	const struct lbspd_blackhole *b;
-	unsigned i, n;
+	unsigned i;
 
 	/* A copy: printing happens without the lock. */
 	pthread_mutex_lock(&d->blackhole_lock);
-	n = d->nblackholes;
-	memcpy(marks, d->blackholes, n * sizeof(marks[0]));
+	marks = d->blackholes;
 	pthread_mutex_unlock(&d->blackhole_lock);
-	for (i = 0; i < n; i++) {
-		b = &marks[i];
+	for (i = 0; i < marks.n; i++) {
+		b = &marks.mark[i];
 		pr_open_object(p, NULL);
 		pr_addr(p, "vip", b->vip);
 		pr_u64(p, "ttl_s", b->until_ms > now_ms ?
@@ -374,7 +201,7 @@ void
 client_egress(struct lbspd *d, struct lbspd_pkt *p,
     const struct sp_conf_vip *vip)
 {
-	const struct sp_conf *c = p->conf;
+	const struct fb_conf fc = client_fb_conf(p->conf);
 	const uint8_t *src = &p->data[SP_IP6_OFF_SRC];
 	struct sp_flow_key key;
 	struct sp_cache_entry ce;
@@ -382,8 +209,9 @@ client_egress(struct lbspd *d, struct lbspd_pkt *p,
 	struct sp_flow *f;
 	struct sp_lbsp opt;
 	uint64_t now = lbspd_now_ms();
-	bool syn, resyn = false, unanswered = false, to_vip;
-	bool hit;
+	bool syn, resyn = false, unanswered = false, to_vip, hit, timed;
+	uint32_t marked_ms = 0;
+	char a[INET6_ADDRSTRLEN];
 
 	/* 1. The flow, as the application sees it.  A SYN on a flow
 	 * already redirected and not answered is a retransmission.  Its
@@ -406,23 +234,19 @@ client_egress(struct lbspd *d, struct lbspd_pkt *p,
 
 	/* 0. A path that drops the option: a SYN to the vip sent again
 	 * unanswered leaves without it and marks the vip; new connections
-	 * to a marked vip go without it (and to the vip) but the probe.
-	 * A flow that fell back from its server is not the path's case:
-	 * the balancer may still send it to the dead server. */
+	 * to a marked vip go without it (and to the vip) but the probe. */
 	if (f != NULL && syn && !(f->flags & CF_NO_OPTION)) {
-		if (f->packets[SP_FLOW_ORIG] == 1) {
-			if (!blackhole_allows(d, vip->addr, f, now))
-				f->flags |= CF_NO_OPTION;
-		} else if ((f->flags & (CF_VIP_SYN | CF_ANSWERED |
-		    CF_FELL_BACK)) == CF_VIP_SYN) {
-			blackhole_detected(d, c, vip->addr,
-			    (f->flags & CF_PROBE) != 0, now);
-			f->flags |= CF_NO_OPTION;
-			lbspd_count(d, LBSPD_C_BLACKHOLE_STRIPPED);
-		}
+		pthread_mutex_lock(&d->blackhole_lock);
+		(void)fb_syn_without_option(&d->blackholes, &fc, f, vip->addr,
+		    now, &d->stats, &marked_ms);
+		pthread_mutex_unlock(&d->blackhole_lock);
 	}
 	if (f != NULL && (f->flags & CF_NO_OPTION)) {
 		lbspd_flows_unlock(fs);
+		if (marked_ms != 0)
+			log_info("client: the path to %s drops the option: "
+			    "without it for %u ms", inet_ntop(AF_INET6,
+			    vip->addr, a, sizeof(a)), marked_ms);
 		return;	/* as a legacy client's */
 	}
 
@@ -433,47 +257,44 @@ client_egress(struct lbspd *d, struct lbspd_pkt *p,
 
 	/* 3. Who serves us, if known (a suspect server is not). */
 	memset(opt.seg2, 0, 16);
-	if (f != NULL && memcmp(f->server, zero16, 16) != 0) {
-		memcpy(opt.seg2, f->server, 16);
-	} else if (f == NULL || !(f->flags & CF_FELL_BACK)) {
+	if (!fb_server_of_flow(f, opt.seg2) && fb_cache_wanted(f)) {
 		pthread_mutex_lock(&d->cache_lock);
 		hit = sp_cache_get(d->cache, vip->addr, opt.seg1, now, &ce);
 		pthread_mutex_unlock(&d->cache_lock);
-		if (hit) {
-			if (ce.state == SP_CACHE_OK)
-				memcpy(opt.seg2, ce.server, 16);
-			else if (f != NULL && f->packets[SP_FLOW_ORIG] == 1)
-				lbspd_count(d, LBSPD_C_SUSPECT_AVOIDED);
-		}
-		if (f != NULL)
-			memcpy(f->server, opt.seg2, 16);
+		fb_server_from_cache(f, hit, &ce, opt.seg2, &d->stats);
 	}
 
 	/* 4. Single pass, unless the server has not answered in time: a
 	 * SYN sent again (the kernel's first retransmission) or a packet
 	 * after fallback-timeout goes to the vip. */
-	if (c->redirect && f != NULL &&
-	    memcmp(opt.seg2, zero16, 16) != 0 &&
-	    memcmp(opt.seg2, vip->addr, 16) != 0) {
-		if (resyn) {
-			client_fallback(d, opt.seg2, f,
-			    LBSPD_SUSPECT_SYN_RETRANSMIT);
-			memset(opt.seg2, 0, 16);
-		} else if (unanswered &&
-		    now - f->created_ms >= c->fallback_timeout_ms) {
-			client_fallback(d, opt.seg2, f, LBSPD_SUSPECT_TIMER);
-			memset(opt.seg2, 0, 16);
-		} else {
-			uint8_t *b = pkt_writable(p);	/* before buf_len */
+	switch (fb_route(&fc, f, opt.seg2, vip->addr, resyn, unanswered,
+	    now)) {
+	case FB_ROUTE_VIP:
+		break;
+	case FB_ROUTE_FALLBACK_SYN:
+		client_fallback(d, opt.seg2, f, LBSPD_SUSPECT_SYN_RETRANSMIT,
+		    now);
+		memset(opt.seg2, 0, 16);
+		break;
+	case FB_ROUTE_FALLBACK_TIMER:
+		client_fallback(d, opt.seg2, f, LBSPD_SUSPECT_TIMER, now);
+		memset(opt.seg2, 0, 16);
+		break;
+	case FB_ROUTE_SERVER: {
+		uint8_t *b = pkt_writable(p);	/* before buf_len */
 
-			if (sp_pkt_set_addr(b, p->buf_len, SP_ADDR_DST,
-			    opt.seg2) == SP_OK) {
-				if (!(f->flags & CF_REDIRECTED) && syn)
-					pending_push(d, c, f);
-				f->flags |= CF_REDIRECTED;
-				lbspd_count(d, LBSPD_C_REDIRECTED);
-			}
+		if (sp_pkt_set_addr(b, p->buf_len, SP_ADDR_DST, opt.seg2) ==
+		    SP_OK && fb_redirected(f, syn, &d->stats)) {
+			pthread_mutex_lock(&d->pending_lock);
+			timed = fb_pending_push(&d->pending, &fc, f, &d->stats);
+			pthread_mutex_unlock(&d->pending_lock);
+			(void)timed;	/* else the packet path alone */
 		}
+		break;
+	}
+	default:
+		log_warnx("client: unknown route");
+		break;
 	}
 	to_vip = f != NULL && !(f->flags & CF_REDIRECTED);
 	lbspd_flows_unlock(fs);
@@ -485,15 +306,14 @@ client_egress(struct lbspd *d, struct lbspd_pkt *p,
 	if (pkt_put_option(d, p, &opt) && syn && to_vip) {
 		fs = lbspd_flows_lock(d, key.src);
 		f = sp_flow_lookup(fs->table, &key);
-		if (f != NULL && !(f->flags & CF_REDIRECTED))
-			f->flags |= CF_VIP_SYN;
+		if (f != NULL)
+			fb_vip_syn_sent(f);
 		lbspd_flows_unlock(fs);
 	}
 }
 
 /* State of the search for a flow of ours by (proto, ports). */
 struct client_match {
-	const struct lbspd_pkt *p;
 	const struct sp_conf_vip *vip;	/* out */
 	struct sp_flow *flow;		/* out */
 };
@@ -523,7 +343,7 @@ client_find_flow(struct lbspd_flows *fs, const struct lbspd_pkt *p,
 		m->flow = sp_flow_lookup(fs->table, &key);
 		return true;
 	}
-	/* From a server: one of the vips it may serve (at most 64). */
+	/* From a server: one of the vips it may serve. */
 	for (i = 0; i < c->nvips; i++) {
 		const struct sp_conf_vip *vip = &c->vips[i];
 
@@ -549,7 +369,8 @@ client_ingress(struct lbspd *d, struct lbspd_pkt *p)
 	struct client_match m;
 	struct lbspd_flows *fs;
 	uint64_t now = lbspd_now_ms();
-	bool from_server_known;
+	bool from_server_known, cleared = false;
+	char a[INET6_ADDRSTRLEN];
 	uint8_t *b;
 
 	fs = lbspd_flows_lock(d, dst);
@@ -565,72 +386,54 @@ client_ingress(struct lbspd *d, struct lbspd_pkt *p)
 			lbspd_count(d, LBSPD_C_IDENTITY_MISMATCH);
 			return true;
 		}
-		/* 2. Learn seg2 inside allow-servers only. */
+		/* 2. Learn seg2 inside allow-servers only; named in seg2,
+		 * a suspect server is alive again. */
 		if (memcmp(p->opt.seg2, zero16, 16) != 0) {
 			if (!server_allowed(m.vip, p->opt.seg2)) {
 				lbspd_count(d, LBSPD_C_SEG2_REJECTED);
 			} else {
 				struct sp_cache_entry ce;
-				bool revived, retired;
+				bool hit;
 
-				if (m.flow != NULL &&
-				    memcmp(m.flow->server, p->opt.seg2, 16) != 0) {
-					memcpy(m.flow->server, p->opt.seg2, 16);
-					lbspd_count(d, LBSPD_C_LEARNED);
-				}
-				/* Named in seg2: alive, no longer suspect. */
+				fb_learn(m.flow, p->opt.seg2, &d->stats);
 				pthread_mutex_lock(&d->cache_lock);
-				revived = sp_cache_get(d->cache, m.vip->addr,
-				    p->opt.seg1, now, &ce) &&
-				    ce.state == SP_CACHE_SUSPECT &&
-				    memcmp(ce.server, p->opt.seg2, 16) == 0;
-				retired = sp_cache_set(d->cache, m.vip->addr,
-				    p->opt.seg1, p->opt.seg2, now);
-				pthread_mutex_unlock(&d->cache_lock);
-				if (revived)
-					lbspd_count(d, LBSPD_C_SUSPECT_REVIVED);
-				if (retired)
+				hit = sp_cache_get(d->cache, m.vip->addr,
+				    p->opt.seg1, now, &ce);
+				(void)fb_revived(hit, &ce, p->opt.seg2,
+				    &d->stats);
+				if (sp_cache_set(d->cache, m.vip->addr,
+				    p->opt.seg1, p->opt.seg2, now))
 					lbspd_count(d, LBSPD_C_CACHE_RETIRED);
+				pthread_mutex_unlock(&d->cache_lock);
 			}
 		}
 	}
 	/* The path carries the option: a blackhole mark goes (looked up
 	 * once per flow). */
-	if (p->has_opt && m.flow != NULL &&
-	    !(m.flow->flags & CF_OPT_ANSWERED)) {
-		m.flow->flags |= CF_OPT_ANSWERED;
-		blackhole_cleared(d, m.vip->addr);
-	}
 	if (m.flow != NULL) {
-		m.flow->flags |= CF_ANSWERED;
+		if (fb_answered(m.flow, p->has_opt)) {
+			pthread_mutex_lock(&d->blackhole_lock);
+			cleared = fb_mark_clear(&d->blackholes, m.vip->addr,
+			    &d->stats);
+			pthread_mutex_unlock(&d->blackhole_lock);
+		}
 		sp_flow_update(fs->table, m.flow, now, SP_FLOW_REPLY,
 		    p->tcp_flags, p->len);
 	}
 	from_server_known = m.flow != NULL &&
 	    memcmp(m.flow->server, src, 16) == 0;
 	lbspd_flows_unlock(fs);
+	if (cleared)
+		log_info("client: the path to %s carries the option again",
+		    inet_ntop(AF_INET6, m.vip->addr, a, sizeof(a)));
 
 	/* 5. The slides' rule: a server that answers without the option is
 	 * not followed any more (this flow cannot move; new ones will). */
 	if (!p->has_opt && memcmp(src, m.vip->addr, 16) != 0) {
-		struct sp_cache_entry ce;
-		bool fell = false;
-
-		lbspd_count(d, LBSPD_C_NO_OPTION_ANSWERS);
-		/* Once (the walk of the cache is not per packet): when our
-		 * own entry still follows this server. */
 		pthread_mutex_lock(&d->cache_lock);
-		if (sp_cache_get(d->cache, m.vip->addr,
-		    client_identity(p, dst), now, &ce) &&
-		    ce.state == SP_CACHE_OK && memcmp(ce.server, src, 16) == 0 &&
-		    sp_cache_suspect_server(d->cache, src,
-		    LBSPD_SUSPECT_NO_OPTION, now) > 0)
-			fell = true;
+		fb_no_option_answer(d->cache, m.vip->addr,
+		    client_identity(p, dst), src, now, &d->stats);
 		pthread_mutex_unlock(&d->cache_lock);
-		if (fell) {
-			lbspd_count(d, LBSPD_C_FALLBACKS);
-			lbspd_count(d, LBSPD_C_FALLBACK_NO_OPTION);
-		}
 	}
 
 	/* 3. From the server itself: make it look like the vip. */
@@ -705,18 +508,14 @@ client_icmp_error(struct lbspd *d, struct lbspd_pkt *p)
 		    vip->addr) == SP_OK)
 			lbspd_count(d, LBSPD_C_ICMP_REWRITTEN);
 		/* Type 1, destination unreachable (sp_icmp6_is_error()
-		 * checked the header is there): fall back.  If the server
-		 * never answered this flow, the error is ours alone: the
-		 * next retransmission goes to the vip, and the application,
-		 * still connecting, must not see it. */
+		 * checked the header is there): fall back; an error about
+		 * a flow its server never answered is dropped. */
 		if (p->data[p->walk.l4_off] == 1) {
-			bool answered = (f->flags & CF_ANSWERED) != 0;
-
-			client_fallback(d, f->server, f, LBSPD_SUSPECT_ICMP);
-			if (!answered) {
+			pthread_mutex_lock(&d->cache_lock);
+			if (fb_icmp_unreachable(d->cache, f, lbspd_now_ms(),
+			    &d->stats))
 				p->drop = true;
-				lbspd_count(d, LBSPD_C_ICMP_ABSORBED);
-			}
+			pthread_mutex_unlock(&d->cache_lock);
 		}
 		lbspd_flows_unlock(fs);
 		return true;

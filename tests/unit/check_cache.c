@@ -195,6 +195,19 @@ START_TEST(test_foreach)
 	sp_cache_foreach(t, collect, &sum);
 	/* identities 1..4, expiries (1..4) + TTL */
 	ck_assert_uint_eq(sum, 10 + 10 + 4 * TTL_S * SEC);
+	/* The same in steps of one entry. */
+	{
+		size_t cursor = 0, calls = 0;
+		uint64_t sum2 = 0;
+
+		while (!sp_cache_walk_done(t, cursor)) {
+			ck_assert_uint_le(sp_cache_walk(t, &cursor, 1, collect,
+			    &sum2), 1);
+			ck_assert_uint_lt(++calls, 100);
+		}
+		ck_assert_uint_eq(sum2, sum);
+		ck_assert_uint_ge(calls, 4);
+	}
 	sp_cache_table_free(t);
 }
 END_TEST

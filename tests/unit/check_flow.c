@@ -792,6 +792,66 @@ START_TEST(test_foreach_kill)
 }
 END_TEST
 
+static int
+sum_user(const struct sp_flow *f, void *arg)
+{
+	struct walk *w = arg;
+
+	w->seen++;
+	w->sum += f->user;
+	return 0;
+}
+
+/* A walk in steps of 3: each flow once, over as many calls as needed;
+ * a flow removed between two steps is not seen, one that stays is. */
+START_TEST(test_walk_batches)
+{
+	struct sp_flow_table *t = new_table(64);
+	struct walk w = { .t = t };
+	struct sp_flow_key k;
+	struct sp_flow *f;
+	size_t cursor = 0, got, calls = 0;
+	uint32_t i;
+
+	for (i = 1; i <= 10; i++) {
+		k = key_n(SP_NH_TCP, i);
+		f = sp_flow_insert(t, &k, i, NULL);
+		f->user = i;
+	}
+	while (!sp_flow_walk_done(t, cursor)) {
+		got = sp_flow_walk(t, &cursor, 3, sum_user, &w);
+		ck_assert_uint_le(got, 3);
+		calls++;
+		ck_assert_uint_lt(calls, 100);
+	}
+	ck_assert_uint_eq(w.seen, 10);
+	ck_assert_uint_eq(w.sum, 55);
+	ck_assert_uint_ge(calls, 4);
+	/* A step of 0 visits nothing; fn stopping ends the walk. */
+	cursor = 0;
+	ck_assert_uint_eq(sp_flow_walk(t, &cursor, 0, sum_user, &w), 0);
+	w.seen = 0;
+	ck_assert_uint_eq(sp_flow_walk(t, &cursor, 64, stop_at_three, &w), 3);
+	ck_assert(sp_flow_walk_done(t, cursor));
+	/* Changes between steps. */
+	cursor = 0;
+	w.seen = 0;
+	w.sum = 0;
+	(void)sp_flow_walk(t, &cursor, 5, sum_user, &w);
+	for (i = 1; i <= 10; i++) {
+		k = key_n(SP_NH_TCP, i);
+		f = sp_flow_lookup(t, &k);
+		if (f != NULL && f->user == 10)
+			sp_flow_kill(t, f);
+	}
+	while (!sp_flow_walk_done(t, cursor))
+		(void)sp_flow_walk(t, &cursor, 5, sum_user, &w);
+	ck_assert((w.seen == 10 && w.sum == 55) ||
+	    (w.seen == 9 && w.sum == 45));
+	sp_flow_table_free(t);
+}
+END_TEST
+
 /* xorshift64: deterministic pseudo-random keys. */
 static uint64_t
 next_rand(uint64_t *s)
@@ -932,6 +992,7 @@ flow_suite(void)
 	tcase_add_test(tc, test_full_reuses_expired);
 	tcase_add_test(tc, test_bounded);
 	tcase_add_test(tc, test_foreach_kill);
+	tcase_add_test(tc, test_walk_batches);
 	tcase_add_test(tc, test_stress);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);

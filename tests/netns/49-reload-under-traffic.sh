@@ -1,0 +1,133 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# 49-reload-under-traffic.sh -- reloads while packets flow through two
+# queues: the queue threads read the configuration without a lock, and
+# a reload frees the old one only after each thread has passed a
+# quiescent point (doc/design.md, "Threads and locks").  An iperf3
+# transfer and curl loops from eight client addresses run through a
+# client and a server on two queues each, while both daemons are sent
+# SIGHUP twenty times, the client's vip ports changing each time.
+# Every transfer completes with the option on, both queues of each
+# daemon work, each reload is logged, no grace period times out, and
+# both daemons (built with the sanitizers in CI: a configuration freed
+# under a queue thread is a use after free) stop cleanly with exit 0.
+. "$(dirname "$0")/lib.sh"
+
+need_root
+need_lbspd
+command -v curl >/dev/null || fail "curl not installed"
+command -v iperf3 >/dev/null || fail "iperf3 not installed"
+topo_pair
+
+RELOADS=20
+
+queue_packets() { json_get "$1" "j['queue'][$2]['packets']"; }
+
+# The client's configuration, with the vip's ports $1.
+write_client()
+{
+	cat >"$T/client.conf" <<CONF
+role client
+queue 0-1
+vip $S_ADDR {
+	ports $1
+}
+CONF
+}
+write_client "80 5201"
+cat >"$T/server.conf" <<CONF
+role server
+queue 2-3
+CONF
+
+addrs=""
+for i in 11 12 13 14 15 16 17 18; do
+	nsx C ip -6 addr add 2001:db8:1::$i/64 dev $C_IF nodad ||
+		fail "cannot add 2001:db8:1::$i"
+	addrs="$addrs 2001:db8:1::$i"
+done
+mkdir "$T/www"
+echo S >"$T/www/name"
+http_server S $S_ADDR 80 "$T/www"
+bg S iperf3 -s -1 -B $S_ADDR -p 5201
+wait_listen S tcp $S_ADDR 5201
+lbspd_start S "$T/server.conf"
+lbspd_start C "$T/client.conf"
+
+# The traffic: iperf3 (two streams, 8 s) and 8 x 12 HTTP requests.
+bg C iperf3 -c $S_ADDR -p 5201 -B 2001:db8:1::11 -P 2 -t 8 -J
+IPERF_PID=$BG_PID
+IPERF_LOG=$BG_LOG
+for a in $addrs; do
+	(
+		n=0
+		while [ $n -lt 12 ]; do
+			out=$(nsx C curl -gsS --max-time 10 --interface "$a" \
+			    "http://[$S_ADDR]/name" 2>&1)
+			[ "$out" = S ] || echo "curl from $a: $out"
+			n=$((n + 1))
+		done
+		echo done
+	) >"$T/curl-$a.out" 2>&1 &
+	LIB_PIDS="$LIB_PIDS $!"
+done
+
+# The reloads, while it runs: each waited for in both logs.
+i=1
+while [ $i -le $RELOADS ]; do
+	if [ $((i % 2)) -eq 1 ]; then
+		write_client "80 5201 8080"
+	else
+		write_client "80 5201"
+	fi
+	kill -HUP "$LBSPD_PID_C" "$LBSPD_PID_S"
+	wait_for "reload $i of the client" 10 sh -c \
+	    "[ \$(grep -c 'configuration reloaded' '$T/lbspd-C.log') -ge $i ]"
+	wait_for "reload $i of the server" 10 sh -c \
+	    "[ \$(grep -c 'configuration reloaded' '$T/lbspd-S.log') -ge $i ]"
+	i=$((i + 1))
+done
+
+# Everything went through.
+wait_for "iperf3 to finish" 60 sh -c "! kill -0 $IPERF_PID 2>/dev/null"
+wait "$IPERF_PID" || { dump "$IPERF_LOG"; fail "iperf3 failed"; }
+sent=$(json_get "$IPERF_LOG" "j['end']['sum_received']['bytes']")
+[ "$sent" -gt 0 ] || fail "iperf3 moved nothing"
+for a in $addrs; do
+	wait_for "curl loop from $a" 120 grep -q '^done$' "$T/curl-$a.out"
+	if grep -v '^done$' "$T/curl-$a.out" | grep -q .; then
+		dump "$T/curl-$a.out"
+		fail "requests from $a failed during the reloads"
+	fi
+done
+
+stats_json C "$T/client.json"
+stats_json S "$T/server.json"
+for f in client server; do
+	for q in 0 1; do
+		n=$(queue_packets "$T/$f.json" $q)
+		info "$f queue $q: $n packets"
+		[ "$n" -gt 0 ] || fail "$f: queue $q got no packet"
+	done
+done
+ins=$(lbsp_counter "$T/client.json" inserted)
+filled=$(lbsp_counter "$T/server.json" seg2_filled)
+info "client inserted $ins, server filled seg2 $filled, iperf3 $sent bytes"
+[ "$ins" -ge 1000 ] || fail "client put the option on only $ins packets"
+[ "$filled" -ge 1000 ] || fail "server answered with the option $filled times"
+
+for ns in C S; do
+	if grep -q "quiescent point" "$T/lbspd-$ns.log"; then
+		dump "$T/lbspd-$ns.log"
+		fail "$ns: a grace period waited too long"
+	fi
+	[ "$(grep -c 'configuration reloaded' "$T/lbspd-$ns.log")" -eq \
+	    $RELOADS ] || fail "$ns: not $RELOADS reloads logged"
+	lbspd_stop $ns
+	if grep -qE 'Sanitizer|runtime error' "$T/lbspd-$ns.log"; then
+		dump "$T/lbspd-$ns.log"
+		fail "$ns: the sanitizers reported an error"
+	fi
+done
+
+pass "$RELOADS reloads of both daemons under iperf3 ($sent bytes) and 96 requests over 2+2 queues"
