@@ -70,11 +70,18 @@ stick_key(const struct lb_state *lb, const struct lb_vip *v,
 	return sp_stick_key_src(v->addr, p->src, lb->conf->stick_prefix);
 }
 
-/* The scheduler's choice for a new session (the vip's lock taken
- * around the pick only); NULL when no server is eligible. */
-static struct lb_server *
-schedule(const struct lb_ctx *ctx, struct lb_vip *v, const struct lb_pkt *p)
+/*
+ * The scheduler's choice for a new session, in *chosen, and where its
+ * session goes (itself or its backup: target_for_new()); NULL when no
+ * server can take it.  The vip's lock is held around the pick and that
+ * rule, so that both see one state of drain and health (lbspctl drain
+ * and the checks change them under that lock).
+ */
+static const uint8_t *
+schedule(const struct lb_ctx *ctx, struct lb_vip *v, const struct lb_pkt *p,
+    struct lb_server **chosen, struct lb_decision *out)
 {
+	const uint8_t *to = NULL;
 	struct sp_sched_req req;
 	struct sp_stick_key masked;
 	unsigned i;
@@ -112,10 +119,12 @@ schedule(const struct lb_ctx *ctx, struct lb_vip *v, const struct lb_pkt *p)
 			w->rtt_us = s->health.rtt_us;
 		}
 	k = sp_sched_pick(v->sched, v->view, v->nservers, &req);
+	if (k >= 0 && (unsigned)k < v->nservers) {
+		*chosen = &v->servers[k];
+		to = target_for_new(v, *chosen, out);
+	}
 	pthread_mutex_unlock(&v->lock);
-	if (k < 0 || (unsigned)k >= v->nservers)
-		return NULL;
-	return &v->servers[k];
+	return to;
 }
 
 /* Passive health, when the vip has it: under the vip's lock. */
@@ -185,8 +194,8 @@ choose(const struct lb_ctx *ctx, struct lb_vip *v, const struct lb_pkt *p,
 	}
 	out->to_backup = false;
 	/* 4. The scheduler. */
-	if ((s = schedule(ctx, v, p)) == NULL ||
-	    (to = target_for_new(v, s, out)) == NULL)
+	s = NULL;
+	if ((to = schedule(ctx, v, p, &s, out)) == NULL)
 		return NULL;
 	out->stick_retired = balancer_stick_set(ctx->lb->stick, &sk, s->s.addr,
 	    ctx->now_ms);
