@@ -320,9 +320,9 @@ bool
 client_owns_egress(struct lbspd *d, const struct lbspd_pkt *p,
     const struct sp_conf_vip **vipp)
 {
-	const struct sp_conf_vip *vip;
+	const struct sp_conf_vip *vip = p->vip;	/* found by roles_process() */
 
-	vip = sp_conf_vip_find(d->conf, &p->data[SP_IP6_OFF_DST]);
+	(void)d;
 	if (vip == NULL || !vip_has_port(vip, p->walk.l4_proto, p->dport))
 		return false;
 	*vipp = vip;
@@ -415,8 +415,8 @@ client_egress(struct lbspd *d, struct lbspd_pkt *p,
 		} else {
 			uint8_t *b = pkt_writable(p);	/* before buf_len */
 
-			if (sp_pkt_set_addr(b, p->buf_len, SP_ADDR_DST,
-			    opt.seg2) == SP_OK) {
+			if (sp_pkt_set_addr_at(b, p->buf_len, &p->walk,
+			    SP_ADDR_DST, opt.seg2) == SP_OK) {
 				if (!(f->flags & CF_REDIRECTED) && syn)
 					pending_push(d, f);
 				f->flags |= CF_REDIRECTED;
@@ -557,8 +557,8 @@ client_ingress(struct lbspd *d, struct lbspd_pkt *p)
 			return true;
 		}
 		b = pkt_writable(p);	/* before reading buf_len */
-		if (sp_pkt_set_addr(b, p->buf_len, SP_ADDR_SRC, m.vip->addr) ==
-		    SP_OK)
+		if (sp_pkt_set_addr_at(b, p->buf_len, &p->walk, SP_ADDR_SRC,
+		    m.vip->addr) == SP_OK)
 			lbspd_count(d, LBSPD_C_SRC_REWRITTEN);
 	}
 

@@ -3,6 +3,12 @@
  * dispatch.c -- route a queued packet to the roles of this daemon, and the
  * steps they share: putting the option on, clamping the MSS.
  *
+ * A packet is walked once, here: its extension headers (p->walk), its
+ * ports and flags, its option and the vip it is sent to are found before
+ * any role looks at it.  The roles' writes (address rewrite, MSS clamp,
+ * seg2) hand that walk to libsp's "_at" calls, and the option goes on
+ * last, as it may move bytes (pkt_put_option()).
+ *
  * Egress (locally generated): to a vip -> client; else -> server (only
  * flows marked by the server role are queued on egress besides vips).
  * Ingress: carrying our option with our identity from a vip or an
@@ -64,11 +70,14 @@ roles_process(struct lbspd *d, struct lbspd_pkt *p)
 
 	pthread_mutex_lock(&d->lock);
 	roles = d->conf->roles;
-	err = sp_dopt_find(p->data, p->len, d->conf->option_type, &p->opt,
-	    NULL);
+	/* Everything the roles ask of the packet, from the one walk: the
+	 * option, and the vip the destination is. */
+	err = sp_dopt_find_at(p->data, p->len, &p->walk,
+	    d->conf->option_type, &p->opt, NULL);
 	p->has_opt = err == SP_OK;
 	if (err != SP_OK && err != SP_ERR_NOT_FOUND)
 		lbspd_count_malformed(d, err);
+	p->vip = sp_conf_vip_find(d->conf, &p->data[SP_IP6_OFF_DST]);
 
 	if (is_egress(p)) {
 		if ((roles & SP_CONF_ROLE_CLIENT) &&
@@ -125,9 +134,11 @@ pkt_put_option(struct lbspd *d, struct lbspd_pkt *p, const struct sp_lbsp *opt)
 		lbspd_count_pass(d, LBSPD_P_TOO_BIG);
 		return false;
 	}
+	/* Last of the writes: inserting or merging moves bytes, after
+	 * which p->walk no longer describes buf (libsp refuses it). */
 	b = pkt_writable(p);
-	err = sp_dopt_set(b, &p->buf_len, p->buf_cap, d->conf->option_type, opt,
-	    &did);
+	err = sp_dopt_set_at(b, &p->buf_len, p->buf_cap, &p->walk,
+	    d->conf->option_type, opt, &did);
 	switch (err) {
 	case SP_OK:
 		break;
@@ -176,8 +187,8 @@ pkt_clamp_mss(struct lbspd *d, struct lbspd_pkt *p)
 		memcpy(b, p->data, p->len);
 		p->buf_len = p->len;
 	}
-	if (sp_tcp_mss_clamp(b, p->buf_len, sp_tcp_mss_for_mtu(d->conf->mtu),
-	    &changed) != SP_OK)
+	if (sp_tcp_mss_clamp_at(b, p->buf_len, &p->walk,
+	    sp_tcp_mss_for_mtu(d->conf->mtu), &changed) != SP_OK)
 		return;
 	if (changed) {
 		p->modified = true;

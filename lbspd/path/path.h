@@ -35,13 +35,21 @@ struct lbspd_pkt {
 	uint32_t mark;		/* packet mark as queued */
 	const uint8_t *data;	/* the packet as queued, len bytes */
 	size_t len;
-	/* Walk of data: valid when walk_err == SP_OK. */
+	/*
+	 * The one walk of data (roles_process()), valid when walk_err ==
+	 * SP_OK.  It describes buf too, a copy of the same bytes, until
+	 * the option is inserted or merged: every writer of the roles
+	 * takes it (libsp's "_at" calls, which check it against the bytes)
+	 * and pkt_put_option() comes last.
+	 */
 	enum sp_err walk_err;
 	struct sp_exthdr_info walk;
 	uint16_t sport, dport;	/* TCP / UDP ports, host order, else 0 */
 	uint8_t tcp_flags;	/* TCP only */
-	bool has_opt;		/* an LBSP option was found */
+	bool has_opt;		/* an LBSP option was found (same walk) */
 	struct sp_lbsp opt;	/* it, when has_opt */
+	const struct sp_conf_vip *vip;	/* the vip the destination is, or
+					   NULL: looked up once, here */
 	/* Output. */
 	uint8_t *buf;		/* writable copy, once pkt_writable() ran */
 	size_t buf_len;		/* its length, bytes */
@@ -74,7 +82,8 @@ const char *client_suspect_name(unsigned reason);
 void server_ingress(struct lbspd *d, struct lbspd_pkt *p);
 void server_egress(struct lbspd *d, struct lbspd_pkt *p);
 
-/* Shared steps (client.c): put opt on the packet, counted; clamp MSS. */
+/* Shared steps (dispatch.c): put opt on the packet, counted -- last,
+ * it moves bytes; clamp MSS. */
 bool pkt_put_option(struct lbspd *d, struct lbspd_pkt *p,
     const struct sp_lbsp *opt);
 void pkt_clamp_mss(struct lbspd *d, struct lbspd_pkt *p);

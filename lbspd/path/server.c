@@ -112,17 +112,18 @@ server_egress(struct lbspd *d, struct lbspd_pkt *p)
 	memcpy(opt.seg2, d->conf->has_server_address ?
 	    d->conf->server_address : src, 16);
 
-	/* 3. On the wire. */
-	pkt_clamp_mss(d, p);
-	if (pkt_put_option(d, p, &opt))
-		lbspd_count(d, LBSPD_C_SEG2_FILLED);
-
-	/* 4. Through a balancer: answer from the vip. */
+	/* 4. Through a balancer: answer from the vip (before the option,
+	 * which moves bytes). */
 	if (f->flags & SF_VIA_VIP) {
 		uint8_t *b = pkt_writable(p);	/* before reading buf_len */
 
-		if (sp_pkt_set_addr(b, p->buf_len, SP_ADDR_SRC, f->server) ==
-		    SP_OK)
+		if (sp_pkt_set_addr_at(b, p->buf_len, &p->walk, SP_ADDR_SRC,
+		    f->server) == SP_OK)
 			lbspd_count(d, LBSPD_C_FROM_VIP);
 	}
+
+	/* 3. and 2. On the wire, the option last. */
+	pkt_clamp_mss(d, p);
+	if (pkt_put_option(d, p, &opt))
+		lbspd_count(d, LBSPD_C_SEG2_FILLED);
 }
