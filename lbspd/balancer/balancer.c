@@ -382,7 +382,7 @@ decide(struct lbspd *d, struct lb_vip *v, struct lbspd_pkt *p,
 	struct sp_flow *f;
 	const uint8_t *to = NULL;
 	uint8_t stuck[16];
-	uint64_t now = lbspd_now_ms();
+	uint64_t now = pkt_now_ms(p);
 	enum lb_by by = LB_BY_SCHEDULER;
 
 	*is_new = false;
@@ -502,7 +502,7 @@ balancer_packet(struct lbspd *d, struct lbspd_pkt *p)
 	struct lb_server *s;
 	struct sp_flow *f = NULL;
 	const uint8_t *to;
-	uint64_t now = lbspd_now_ms();
+	uint64_t now = pkt_now_ms(p);
 	enum sp_err err;
 	uint8_t *b;
 	bool is_new, limited;

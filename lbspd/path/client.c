@@ -338,7 +338,7 @@ client_egress(struct lbspd *d, struct lbspd_pkt *p,
 	struct sp_cache_entry ce;
 	struct sp_flow *f;
 	struct sp_lbsp opt;
-	uint64_t now = lbspd_now_ms();
+	uint64_t now = pkt_now_ms(p);
 	bool syn, resyn = false, unanswered = false;
 
 	/* 1. The flow, as the application sees it.  A SYN on a flow
@@ -483,7 +483,7 @@ client_ingress(struct lbspd *d, struct lbspd_pkt *p)
 	const uint8_t *src = &p->data[SP_IP6_OFF_SRC];
 	const uint8_t *dst = &p->data[SP_IP6_OFF_DST];
 	struct client_match m;
-	uint64_t now = lbspd_now_ms();
+	uint64_t now = pkt_now_ms(p);
 	uint8_t *b;
 
 	if (!client_find_flow(d, p, &m))

@@ -103,6 +103,14 @@ roles_process(struct lbspd *d, struct lbspd_pkt *p)
 	pthread_mutex_unlock(&d->lock);
 }
 
+uint64_t
+pkt_now_ms(struct lbspd_pkt *p)
+{
+	if (p->now_ms == 0)
+		p->now_ms = lbspd_now_ms();
+	return p->now_ms;
+}
+
 struct sp_flow *
 flow_new(struct lbspd *d, const struct sp_flow_key *key, uint64_t now_ms)
 {

@@ -50,6 +50,7 @@ struct lbspd_pkt {
 	struct sp_lbsp opt;	/* it, when has_opt */
 	const struct sp_conf_vip *vip;	/* the vip the destination is, or
 					   NULL: looked up once, here */
+	uint64_t now_ms;	/* pkt_now_ms()'s reading, 0 until then */
 	/* Output. */
 	uint8_t *buf;		/* writable copy, once pkt_writable() ran */
 	size_t buf_len;		/* its length, bytes */
@@ -59,6 +60,10 @@ struct lbspd_pkt {
 	bool set_mark;		/* send mark with the verdict */
 	uint32_t new_mark;
 };
+
+/* The daemon's clock, read once per packet (on first use): a role's
+ * steps agree on the time, and a reading costs as much as a walk. */
+uint64_t pkt_now_ms(struct lbspd_pkt *p);
 
 /* The writable copy of the packet (made on first use). */
 uint8_t *pkt_writable(struct lbspd_pkt *p);
