@@ -210,17 +210,15 @@ l4_locate(const uint8_t *pkt, size_t len, struct l4_span *sp)
 enum sp_err
 sp_csum_l4(const uint8_t *pkt, size_t len, uint16_t *check)
 {
-	struct l4_span sp;
+	struct sp_exthdr_info in;
 	enum sp_err err;
 
-	if (check == NULL)
+	if (pkt == NULL || check == NULL)
 		return SP_ERR_INVALID;
-	err = l4_locate(pkt, len, &sp);
+	err = sp_exthdr_walk(pkt, len, 0, &in);
 	if (err != SP_OK)
 		return err;
-	*check = l4_compute(pkt, &pkt[SP_IP6_OFF_SRC], &pkt[SP_IP6_OFF_DST],
-	    &sp);
-	return SP_OK;
+	return sp_csum_l4_at(pkt, len, &in, check);
 }
 
 enum sp_err
@@ -243,15 +241,15 @@ sp_csum_l4_at(const uint8_t *pkt, size_t len,
 enum sp_err
 sp_csum_l4_fill(uint8_t *pkt, size_t len)
 {
-	struct l4_span sp;
+	struct sp_exthdr_info in;
 	enum sp_err err;
 
-	err = l4_locate(pkt, len, &sp);
+	if (pkt == NULL)
+		return SP_ERR_INVALID;
+	err = sp_exthdr_walk(pkt, len, 0, &in);
 	if (err != SP_OK)
 		return err;
-	sp_put16(&pkt[sp.field], l4_compute(pkt, &pkt[SP_IP6_OFF_SRC],
-	    &pkt[SP_IP6_OFF_DST], &sp));
-	return SP_OK;
+	return sp_csum_l4_fill_at(pkt, len, &in);
 }
 
 enum sp_err
@@ -364,7 +362,7 @@ sp_pkt_set_addr(uint8_t *pkt, size_t len, enum sp_addr which,
 	err = sp_exthdr_walk(pkt, len, 0, &in);
 	if (err != SP_OK)
 		return err;
-	return set_addr(pkt, &in, which, aoff, addr);
+	return sp_pkt_set_addr_at(pkt, len, &in, which, addr);
 }
 
 enum sp_err

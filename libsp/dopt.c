@@ -162,7 +162,7 @@ sp_dopt_find(const uint8_t *pkt, size_t len, uint8_t type,
 	err = sp_exthdr_walk(pkt, len, 0, &info);
 	if (err != SP_OK)
 		return err;
-	return dopt_find(pkt, len, &info, type, opt, opt_off);
+	return sp_dopt_find_at(pkt, len, &info, type, opt, opt_off);
 }
 
 enum sp_err
@@ -371,7 +371,7 @@ sp_dopt_set(uint8_t *pkt, size_t *len, size_t cap, uint8_t type,
 	err = sp_exthdr_walk(pkt, *len, 0, &info);
 	if (err != SP_OK)
 		return err;
-	return dopt_set(pkt, len, cap, &info, type, opt, did);
+	return sp_dopt_set_at(pkt, len, cap, &info, type, opt, did);
 }
 
 enum sp_err
@@ -392,16 +392,15 @@ enum sp_err
 sp_dopt_set_seg2(uint8_t *pkt, size_t len, uint8_t type,
     const uint8_t seg2[16])
 {
-	size_t off;
+	struct sp_exthdr_info info;
 	enum sp_err err;
 
-	if (seg2 == NULL)
+	if (seg2 == NULL || !TYPE_OK(type))
 		return SP_ERR_INVALID;
-	err = sp_dopt_find(pkt, len, type, NULL, &off);
+	err = sp_exthdr_walk(pkt, len, 0, &info);
 	if (err != SP_OK)
 		return err;
-	memcpy(&pkt[off + 18], seg2, 16);
-	return SP_OK;
+	return sp_dopt_set_seg2_at(pkt, len, &info, type, seg2);
 }
 
 enum sp_err
@@ -461,7 +460,7 @@ sp_dopt_strip(uint8_t *pkt, size_t *len, uint8_t type)
 	err = sp_exthdr_walk(pkt, *len, 0, &info);
 	if (err != SP_OK)
 		return err;
-	return dopt_strip(pkt, len, &info, type);
+	return sp_dopt_strip_at(pkt, len, &info, type);
 }
 
 enum sp_err

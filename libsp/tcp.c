@@ -129,7 +129,7 @@ sp_tcp_mss_clamp(uint8_t *pkt, size_t len, uint16_t mss, bool *changed)
 	err = sp_exthdr_walk(pkt, len, 0, &in);
 	if (err != SP_OK)
 		return err;
-	return mss_clamp(pkt, &in, mss, changed);
+	return sp_tcp_mss_clamp_at(pkt, len, &in, mss, changed);
 }
 
 enum sp_err
