@@ -210,12 +210,27 @@ l4_locate(const uint8_t *pkt, size_t len, struct l4_span *sp)
 enum sp_err
 sp_csum_l4(const uint8_t *pkt, size_t len, uint16_t *check)
 {
+	struct sp_exthdr_info in;
+	enum sp_err err;
+
+	if (pkt == NULL || check == NULL)
+		return SP_ERR_INVALID;
+	err = sp_exthdr_walk(pkt, len, 0, &in);
+	if (err != SP_OK)
+		return err;
+	return sp_csum_l4_at(pkt, len, &in, check);
+}
+
+enum sp_err
+sp_csum_l4_at(const uint8_t *pkt, size_t len,
+    const struct sp_exthdr_info *info, uint16_t *check)
+{
 	struct l4_span sp;
 	enum sp_err err;
 
-	if (check == NULL)
+	if (check == NULL || !sp_exthdr_matches(pkt, len, info))
 		return SP_ERR_INVALID;
-	err = l4_locate(pkt, len, &sp);
+	err = l4_span_get(pkt, info, &sp);
 	if (err != SP_OK)
 		return err;
 	*check = l4_compute(pkt, &pkt[SP_IP6_OFF_SRC], &pkt[SP_IP6_OFF_DST],
@@ -226,10 +241,27 @@ sp_csum_l4(const uint8_t *pkt, size_t len, uint16_t *check)
 enum sp_err
 sp_csum_l4_fill(uint8_t *pkt, size_t len)
 {
+	struct sp_exthdr_info in;
+	enum sp_err err;
+
+	if (pkt == NULL)
+		return SP_ERR_INVALID;
+	err = sp_exthdr_walk(pkt, len, 0, &in);
+	if (err != SP_OK)
+		return err;
+	return sp_csum_l4_fill_at(pkt, len, &in);
+}
+
+enum sp_err
+sp_csum_l4_fill_at(uint8_t *pkt, size_t len,
+    const struct sp_exthdr_info *info)
+{
 	struct l4_span sp;
 	enum sp_err err;
 
-	err = l4_locate(pkt, len, &sp);
+	if (!sp_exthdr_matches(pkt, len, info))
+		return SP_ERR_INVALID;
+	err = l4_span_get(pkt, info, &sp);
 	if (err != SP_OK)
 		return err;
 	sp_put16(&pkt[sp.field], l4_compute(pkt, &pkt[SP_IP6_OFF_SRC],
@@ -267,43 +299,38 @@ addr_off(enum sp_addr which)
 	}
 }
 
-enum sp_err
-sp_pkt_set_addr(uint8_t *pkt, size_t len, enum sp_addr which,
-    const uint8_t addr[16])
+/* sp_pkt_set_addr() on a walked packet; aoff is the address's offset. */
+static enum sp_err
+set_addr(uint8_t *pkt, const struct sp_exthdr_info *in, enum sp_addr which,
+    size_t aoff, const uint8_t addr[16])
 {
-	struct sp_exthdr_info in;
 	struct l4_layout lay;
-	size_t aoff = addr_off(which), field;
+	size_t field;
 	uint16_t check;
 	enum sp_err err;
 
-	if (pkt == NULL || addr == NULL || aoff == 0)
-		return SP_ERR_INVALID;
-	err = sp_exthdr_walk(pkt, len, 0, &in);
-	if (err != SP_OK)
-		return err;
-	if (in.has_routing)
+	if (in->has_routing)
 		return SP_ERR_ROUTING;
-	if (in.has_ah)
+	if (in->has_ah)
 		return SP_ERR_AH;
-	if (in.nonfirst_frag || in.has_esp ||
-	    !l4_layout_get(in.l4_proto, &lay)) {
+	if (in->nonfirst_frag || in->has_esp ||
+	    !l4_layout_get(in->l4_proto, &lay)) {
 		/* No checksum of this packet covers the address. */
 		memmove(&pkt[aoff], addr, 16);
 		return SP_OK;
 	}
-	if (!sp_pkt_has(in.ip_len, in.l4_off, lay.min_len))
+	if (!sp_pkt_has(in->ip_len, in->l4_off, lay.min_len))
 		return SP_ERR_TRUNCATED;
-	field = in.l4_off + lay.csum_off;
+	field = in->l4_off + lay.csum_off;
 	check = sp_get16(&pkt[field]);
 
-	if (in.l4_proto == SP_NH_UDP && check == 0) {
+	if (in->l4_proto == SP_NH_UDP && check == 0) {
 		/* Invalid in IPv6: replace it by the real checksum, when the
 		 * whole datagram is here to compute it over. */
-		if (!(in.frag_idx >= 0 && in.frag_more)) {
+		if (!(in->frag_idx >= 0 && in->frag_more)) {
 			struct l4_span sp;
 
-			err = l4_span_get(pkt, &in, &sp);
+			err = l4_span_get(pkt, in, &sp);
 			if (err != SP_OK)
 				return err;
 			check = l4_compute(pkt,
@@ -312,13 +339,43 @@ sp_pkt_set_addr(uint8_t *pkt, size_t len, enum sp_addr which,
 			    &sp);
 		}
 	} else {
+		/* RFC 1624: only the pseudo-header's address changed. */
 		check = sp_csum_replace(check, &pkt[aoff], addr, 16);
-		if (in.l4_proto == SP_NH_UDP && check == 0)
+		if (in->l4_proto == SP_NH_UDP && check == 0)
 			check = 0xffff;
 	}
 	memmove(&pkt[aoff], addr, 16);	/* addr may point into pkt */
 	sp_put16(&pkt[field], check);
 	return SP_OK;
+}
+
+enum sp_err
+sp_pkt_set_addr(uint8_t *pkt, size_t len, enum sp_addr which,
+    const uint8_t addr[16])
+{
+	struct sp_exthdr_info in;
+	size_t aoff = addr_off(which);
+	enum sp_err err;
+
+	if (pkt == NULL || addr == NULL || aoff == 0)
+		return SP_ERR_INVALID;
+	err = sp_exthdr_walk(pkt, len, 0, &in);
+	if (err != SP_OK)
+		return err;
+	return sp_pkt_set_addr_at(pkt, len, &in, which, addr);
+}
+
+enum sp_err
+sp_pkt_set_addr_at(uint8_t *pkt, size_t len,
+    const struct sp_exthdr_info *info, enum sp_addr which,
+    const uint8_t addr[16])
+{
+	size_t aoff = addr_off(which);
+
+	if (pkt == NULL || addr == NULL || aoff == 0 ||
+	    !sp_exthdr_matches(pkt, len, info))
+		return SP_ERR_INVALID;
+	return set_addr(pkt, info, which, aoff, addr);
 }
 
 /*

@@ -3,8 +3,9 @@
  * dopt.c -- the LBSP Destination Option codec (wire format in sp/dopt.h).
  *
  * Writers work in place on a buffer with capacity: they walk the packet
- * once, decide, and only then move bytes, so every error leaves the
- * packet as it was.  A Destination Options header is rebuilt (merge,
+ * once (or take the caller's walk: the "_at" variants, which check it
+ * describes this packet), decide, and only then move bytes, so every
+ * error leaves the packet as it was.  A Destination Options header is rebuilt (merge,
  * strip) by one routine that keeps every other option at its original
  * offset modulo 8, i.e. keeps whatever alignment it asked for, and
  * recomputes the padding.
@@ -131,13 +132,29 @@ sp_dopt_decode(const uint8_t *hdr, size_t len, uint8_t type,
 	return err;
 }
 
+/* Find and read the LBSP option of a walked packet. */
+static enum sp_err
+dopt_find(const uint8_t *pkt, size_t len, const struct sp_exthdr_info *info,
+    uint8_t type, struct sp_lbsp *opt, size_t *opt_off)
+{
+	size_t off;
+	unsigned idx;
+	enum sp_err err;
+
+	err = lbsp_locate(pkt, len, info, type, &off, &idx);
+	if (err != SP_OK)
+		return err;
+	err = lbsp_read(&pkt[off + 2], opt);
+	if (err == SP_OK && opt_off != NULL)
+		*opt_off = off;
+	return err;
+}
+
 enum sp_err
 sp_dopt_find(const uint8_t *pkt, size_t len, uint8_t type,
     struct sp_lbsp *opt, size_t *opt_off)
 {
 	struct sp_exthdr_info info;
-	size_t off;
-	unsigned idx;
 	enum sp_err err;
 
 	if (!TYPE_OK(type))
@@ -145,13 +162,17 @@ sp_dopt_find(const uint8_t *pkt, size_t len, uint8_t type,
 	err = sp_exthdr_walk(pkt, len, 0, &info);
 	if (err != SP_OK)
 		return err;
-	err = lbsp_locate(pkt, len, &info, type, &off, &idx);
-	if (err != SP_OK)
-		return err;
-	err = lbsp_read(&pkt[off + 2], opt);
-	if (err == SP_OK && opt_off != NULL)
-		*opt_off = off;
-	return err;
+	return sp_dopt_find_at(pkt, len, &info, type, opt, opt_off);
+}
+
+enum sp_err
+sp_dopt_find_at(const uint8_t *pkt, size_t len,
+    const struct sp_exthdr_info *info, uint8_t type, struct sp_lbsp *opt,
+    size_t *opt_off)
+{
+	if (!TYPE_OK(type) || !sp_exthdr_matches(pkt, len, info))
+		return SP_ERR_INVALID;
+	return dopt_find(pkt, len, info, type, opt, opt_off);
 }
 
 /* Emit gap bytes of padding at out[0..gap): Pad1 or one PadN. */
@@ -269,15 +290,10 @@ splice(uint8_t *pkt, size_t *len, size_t cap, size_t off, size_t oldlen,
 	return SP_OK;
 }
 
-/* Walk a packet for writing: refuse what must not be touched. */
+/* Refuse, from its walk, a packet that must not be touched. */
 static enum sp_err
-walk_for_write(const uint8_t *pkt, size_t len, struct sp_exthdr_info *info)
+writable(const struct sp_exthdr_info *info)
 {
-	enum sp_err err;
-
-	err = sp_exthdr_walk(pkt, len, 0, info);
-	if (err != SP_OK)
-		return err;
 	if (info->has_ah)
 		return SP_ERR_AH;
 	if (info->nonfirst_frag)
@@ -285,25 +301,21 @@ walk_for_write(const uint8_t *pkt, size_t len, struct sp_exthdr_info *info)
 	return SP_OK;
 }
 
-enum sp_err
-sp_dopt_set(uint8_t *pkt, size_t *len, size_t cap, uint8_t type,
+/* sp_dopt_set() on a walked packet, arguments checked. */
+static enum sp_err
+dopt_set(uint8_t *pkt, size_t *len, size_t cap,
+    const struct sp_exthdr_info *info, uint8_t type,
     const struct sp_lbsp *opt, enum sp_dopt_did *did)
 {
-	struct sp_exthdr_info info;
 	struct rebuild r;
 	size_t off;
 	unsigned idx;
 	enum sp_err err;
 
-	if (pkt == NULL || len == NULL || opt == NULL || !TYPE_OK(type))
-		return SP_ERR_INVALID;
-	if (memcmp(opt->seg1, zero16, 16) == 0)
-		return SP_ERR_ZERO_IDENTITY;
-	err = walk_for_write(pkt, *len, &info);
+	err = writable(info);
 	if (err != SP_OK)
 		return err;
-
-	err = lbsp_locate(pkt, *len, &info, type, &off, &idx);
+	err = lbsp_locate(pkt, *len, info, type, &off, &idx);
 	if (err == SP_OK) {
 		memcpy(&pkt[off + 2], opt->seg1, 16);
 		memcpy(&pkt[off + 18], opt->seg2, 16);
@@ -314,8 +326,8 @@ sp_dopt_set(uint8_t *pkt, size_t *len, size_t cap, uint8_t type,
 	if (err != SP_ERR_NOT_FOUND)
 		return err;
 
-	if (info.dopt_idx >= 0) {
-		const struct sp_exthdr *h = &info.hdr[info.dopt_idx];
+	if (info->dopt_idx >= 0) {
+		const struct sp_exthdr *h = &info->hdr[info->dopt_idx];
 
 		err = rebuild(&r, &pkt[h->off], h->len, 0, type, opt);
 		if (err == SP_OK)
@@ -328,17 +340,17 @@ sp_dopt_set(uint8_t *pkt, size_t *len, size_t cap, uint8_t type,
 
 	/* A new header must leave a packet the walker accepts (found by
 	 * fuzzing: eight headers plus ours). */
-	if (info.nhdr >= SP_EXTHDR_MAX)
+	if (info->nhdr >= SP_EXTHDR_MAX)
 		return SP_ERR_TOO_MANY_HDRS;
 	{
 		uint8_t hdr[SP_LBSP_HDR_LEN];
 
-		sp_dopt_encode(hdr, pkt[info.insert_nh_off], type, opt);
-		err = splice(pkt, len, cap, info.insert_off, 0, hdr,
+		sp_dopt_encode(hdr, pkt[info->insert_nh_off], type, opt);
+		err = splice(pkt, len, cap, info->insert_off, 0, hdr,
 		    sizeof(hdr));
 		if (err != SP_OK)
 			return err;
-		pkt[info.insert_nh_off] = SP_NH_DSTOPTS;
+		pkt[info->insert_nh_off] = SP_NH_DSTOPTS;
 		if (did != NULL)
 			*did = SP_DOPT_INSERTED;
 		return SP_OK;
@@ -346,40 +358,85 @@ sp_dopt_set(uint8_t *pkt, size_t *len, size_t cap, uint8_t type,
 }
 
 enum sp_err
+sp_dopt_set(uint8_t *pkt, size_t *len, size_t cap, uint8_t type,
+    const struct sp_lbsp *opt, enum sp_dopt_did *did)
+{
+	struct sp_exthdr_info info;
+	enum sp_err err;
+
+	if (pkt == NULL || len == NULL || opt == NULL || !TYPE_OK(type))
+		return SP_ERR_INVALID;
+	if (memcmp(opt->seg1, zero16, 16) == 0)
+		return SP_ERR_ZERO_IDENTITY;
+	err = sp_exthdr_walk(pkt, *len, 0, &info);
+	if (err != SP_OK)
+		return err;
+	return sp_dopt_set_at(pkt, len, cap, &info, type, opt, did);
+}
+
+enum sp_err
+sp_dopt_set_at(uint8_t *pkt, size_t *len, size_t cap,
+    const struct sp_exthdr_info *info, uint8_t type,
+    const struct sp_lbsp *opt, enum sp_dopt_did *did)
+{
+	if (pkt == NULL || len == NULL || opt == NULL || !TYPE_OK(type))
+		return SP_ERR_INVALID;
+	if (memcmp(opt->seg1, zero16, 16) == 0)
+		return SP_ERR_ZERO_IDENTITY;
+	if (!sp_exthdr_matches(pkt, *len, info))
+		return SP_ERR_INVALID;
+	return dopt_set(pkt, len, cap, info, type, opt, did);
+}
+
+enum sp_err
 sp_dopt_set_seg2(uint8_t *pkt, size_t len, uint8_t type,
     const uint8_t seg2[16])
+{
+	struct sp_exthdr_info info;
+	enum sp_err err;
+
+	if (seg2 == NULL || !TYPE_OK(type))
+		return SP_ERR_INVALID;
+	err = sp_exthdr_walk(pkt, len, 0, &info);
+	if (err != SP_OK)
+		return err;
+	return sp_dopt_set_seg2_at(pkt, len, &info, type, seg2);
+}
+
+enum sp_err
+sp_dopt_set_seg2_at(uint8_t *pkt, size_t len,
+    const struct sp_exthdr_info *info, uint8_t type, const uint8_t seg2[16])
 {
 	size_t off;
 	enum sp_err err;
 
 	if (seg2 == NULL)
 		return SP_ERR_INVALID;
-	err = sp_dopt_find(pkt, len, type, NULL, &off);
+	err = sp_dopt_find_at(pkt, len, info, type, NULL, &off);
 	if (err != SP_OK)
 		return err;
 	memcpy(&pkt[off + 18], seg2, 16);
 	return SP_OK;
 }
 
-enum sp_err
-sp_dopt_strip(uint8_t *pkt, size_t *len, uint8_t type)
+/* sp_dopt_strip() on a walked packet, arguments checked. */
+static enum sp_err
+dopt_strip(uint8_t *pkt, size_t *len, const struct sp_exthdr_info *info,
+    uint8_t type)
 {
-	struct sp_exthdr_info info;
 	const struct sp_exthdr *h;
 	struct rebuild r;
 	size_t off, nh_off;
 	unsigned idx;
 	enum sp_err err;
 
-	if (pkt == NULL || len == NULL || !TYPE_OK(type))
-		return SP_ERR_INVALID;
-	err = walk_for_write(pkt, *len, &info);
+	err = writable(info);
 	if (err != SP_OK)
 		return err;
-	err = lbsp_locate(pkt, *len, &info, type, &off, &idx);
+	err = lbsp_locate(pkt, *len, info, type, &off, &idx);
 	if (err != SP_OK)
 		return err;
-	h = &info.hdr[idx];
+	h = &info->hdr[idx];
 	err = rebuild(&r, &pkt[h->off], h->len, off - h->off, type, NULL);
 	if (err != SP_OK)
 		return err;
@@ -387,7 +444,31 @@ sp_dopt_strip(uint8_t *pkt, size_t *len, uint8_t type)
 		return splice(pkt, len, *len, h->off, h->len, r.out, r.cur);
 
 	/* Nothing else in it: unlink the whole header. */
-	nh_off = idx == 0 ? SP_IP6_OFF_NH : info.hdr[idx - 1].off;
+	nh_off = idx == 0 ? SP_IP6_OFF_NH : info->hdr[idx - 1].off;
 	pkt[nh_off] = pkt[h->off];
 	return splice(pkt, len, *len, h->off, h->len, NULL, 0);
+}
+
+enum sp_err
+sp_dopt_strip(uint8_t *pkt, size_t *len, uint8_t type)
+{
+	struct sp_exthdr_info info;
+	enum sp_err err;
+
+	if (pkt == NULL || len == NULL || !TYPE_OK(type))
+		return SP_ERR_INVALID;
+	err = sp_exthdr_walk(pkt, *len, 0, &info);
+	if (err != SP_OK)
+		return err;
+	return sp_dopt_strip_at(pkt, len, &info, type);
+}
+
+enum sp_err
+sp_dopt_strip_at(uint8_t *pkt, size_t *len,
+    const struct sp_exthdr_info *info, uint8_t type)
+{
+	if (pkt == NULL || len == NULL || !TYPE_OK(type) ||
+	    !sp_exthdr_matches(pkt, *len, info))
+		return SP_ERR_INVALID;
+	return dopt_strip(pkt, len, info, type);
 }

@@ -67,10 +67,11 @@ tcp_opt_find_mss(const uint8_t *pkt, size_t th, size_t end,
 	return SP_OK;
 }
 
-enum sp_err
-sp_tcp_mss_clamp(uint8_t *pkt, size_t len, uint16_t mss, bool *changed)
+/* sp_tcp_mss_clamp() on a walked packet, arguments checked. */
+static enum sp_err
+mss_clamp(uint8_t *pkt, const struct sp_exthdr_info *in, uint16_t mss,
+    bool *changed)
 {
-	struct sp_exthdr_info in;
 	size_t th, hlen, mss_off[TCP_MSS_MAX];
 	unsigned nmss, i;
 	uint16_t check;
@@ -78,27 +79,20 @@ sp_tcp_mss_clamp(uint8_t *pkt, size_t len, uint16_t mss, bool *changed)
 	bool lowered = false;
 	enum sp_err err;
 
-	if (changed != NULL)
-		*changed = false;
-	if (pkt == NULL || mss == 0)
-		return SP_ERR_INVALID;
-	err = sp_exthdr_walk(pkt, len, 0, &in);
-	if (err != SP_OK)
-		return err;
-	if (in.nonfirst_frag || in.has_esp || in.l4_proto != SP_NH_TCP)
+	if (in->nonfirst_frag || in->has_esp || in->l4_proto != SP_NH_TCP)
 		return SP_OK;			/* not a TCP header here */
-	th = in.l4_off;
-	err = sp_tcp_flags(pkt, in.ip_len, th, &flags);
+	th = in->l4_off;
+	err = sp_tcp_flags(pkt, in->ip_len, th, &flags);
 	if (err != SP_OK)
 		return err;
 	if (!(flags & SP_TCP_SYN))
 		return SP_OK;			/* MSS is only sent on SYN */
-	if (in.has_ah)
+	if (in->has_ah)
 		return SP_ERR_AH;
 	hlen = (size_t)(pkt[th + SP_TCP_OFF_DOFF] >> 4) * 4;
 	if (hlen < SP_TCP_HLEN)
 		return SP_ERR_BAD_OPTION;	/* option space below zero */
-	if (!sp_pkt_has(in.ip_len, th, hlen))
+	if (!sp_pkt_has(in->ip_len, th, hlen))
 		return SP_ERR_TRUNCATED;
 	err = tcp_opt_find_mss(pkt, th, th + hlen, mss_off, &nmss);
 	if (err != SP_OK)
@@ -120,4 +114,31 @@ sp_tcp_mss_clamp(uint8_t *pkt, size_t len, uint16_t mss, bool *changed)
 	if (changed != NULL)
 		*changed = lowered;
 	return SP_OK;
+}
+
+enum sp_err
+sp_tcp_mss_clamp(uint8_t *pkt, size_t len, uint16_t mss, bool *changed)
+{
+	struct sp_exthdr_info in;
+	enum sp_err err;
+
+	if (changed != NULL)
+		*changed = false;
+	if (pkt == NULL || mss == 0)
+		return SP_ERR_INVALID;
+	err = sp_exthdr_walk(pkt, len, 0, &in);
+	if (err != SP_OK)
+		return err;
+	return sp_tcp_mss_clamp_at(pkt, len, &in, mss, changed);
+}
+
+enum sp_err
+sp_tcp_mss_clamp_at(uint8_t *pkt, size_t len,
+    const struct sp_exthdr_info *info, uint16_t mss, bool *changed)
+{
+	if (changed != NULL)
+		*changed = false;
+	if (pkt == NULL || mss == 0 || !sp_exthdr_matches(pkt, len, info))
+		return SP_ERR_INVALID;
+	return mss_clamp(pkt, info, mss, changed);
 }

@@ -91,11 +91,10 @@ balancer_free(struct lbspd *d)
 bool
 balancer_owns(struct lbspd *d, const struct lbspd_pkt *p)
 {
-	const struct sp_conf_vip *cv;
+	const struct sp_conf_vip *cv = p->vip;	/* found by roles_process() */
 
 	if (p->hook != LBSPD_HOOK_PRE_ROUTING || balancer_state(d) == NULL)
 		return false;
-	cv = sp_conf_vip_find(p->conf, &p->data[SP_IP6_OFF_DST]);
 	if (cv == NULL || cv->nservers == 0)
 		return false;
 	if (p->walk.nonfirst_frag)
@@ -172,7 +171,7 @@ balancer_packet(struct lbspd *d, struct lbspd_pkt *p)
 	struct lb_vip *v = balancer_vip(lb, &p->data[SP_IP6_OFF_DST]);
 	/* The flow's shard, locked by the caller (path/dispatch.c). */
 	struct lb_ctx ctx = { .lb = lb, .flows = lbspd_flows_of(d,
-	    &p->data[SP_IP6_OFF_SRC])->table, .now_ms = lbspd_now_ms() };
+	    &p->data[SP_IP6_OFF_SRC])->table, .now_ms = pkt_now_ms(p) };
 	struct lb_pkt in = {
 		.src = &p->data[SP_IP6_OFF_SRC],
 		.label = sp_ip6_flowlabel(p->data),
@@ -211,8 +210,9 @@ balancer_packet(struct lbspd *d, struct lbspd_pkt *p)
 	 * the vip, and the server answers such sessions from the vip --
 	 * what a NAT66 proxy on the way, and the client's socket, expect. */
 	b = pkt_writable(p);	/* before reading buf_len */
-	(void)sp_dopt_set_seg2(b, p->buf_len, lb->conf->option_type, v->addr);
-	err = sp_pkt_set_addr(b, p->buf_len, SP_ADDR_DST, dc.to);
+	(void)sp_dopt_set_seg2_at(b, p->buf_len, &p->walk,
+	    lb->conf->option_type, v->addr);
+	err = sp_pkt_set_addr_at(b, p->buf_len, &p->walk, SP_ADDR_DST, dc.to);
 	if (err != SP_OK) {
 		lbspd_count_malformed(d, err);
 		p->drop = true;

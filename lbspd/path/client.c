@@ -187,10 +187,9 @@ bool
 client_owns_egress(struct lbspd *d, const struct lbspd_pkt *p,
     const struct sp_conf_vip **vipp)
 {
-	const struct sp_conf_vip *vip;
+	const struct sp_conf_vip *vip = p->vip;	/* found by roles_process() */
 
 	(void)d;
-	vip = sp_conf_vip_find(p->conf, &p->data[SP_IP6_OFF_DST]);
 	if (vip == NULL || !vip_has_port(vip, p->walk.l4_proto, p->dport))
 		return false;
 	*vipp = vip;
@@ -208,7 +207,7 @@ client_egress(struct lbspd *d, struct lbspd_pkt *p,
 	struct lbspd_flows *fs;
 	struct sp_flow *f;
 	struct sp_lbsp opt;
-	uint64_t now = lbspd_now_ms();
+	uint64_t now = pkt_now_ms(p);
 	bool syn, resyn = false, unanswered = false, to_vip, hit, timed;
 	uint32_t marked_ms = 0;
 	char a[INET6_ADDRSTRLEN];
@@ -283,8 +282,8 @@ client_egress(struct lbspd *d, struct lbspd_pkt *p,
 	case FB_ROUTE_SERVER: {
 		uint8_t *b = pkt_writable(p);	/* before buf_len */
 
-		if (sp_pkt_set_addr(b, p->buf_len, SP_ADDR_DST, opt.seg2) ==
-		    SP_OK && fb_redirected(f, syn, &d->stats)) {
+		if (sp_pkt_set_addr_at(b, p->buf_len, &p->walk, SP_ADDR_DST,
+		    opt.seg2) == SP_OK && fb_redirected(f, syn, &d->stats)) {
 			pthread_mutex_lock(&d->pending_lock);
 			timed = fb_pending_push(&d->pending, &fc, f, &d->stats);
 			pthread_mutex_unlock(&d->pending_lock);
@@ -368,7 +367,7 @@ client_ingress(struct lbspd *d, struct lbspd_pkt *p)
 	const uint8_t *dst = &p->data[SP_IP6_OFF_DST];
 	struct client_match m;
 	struct lbspd_flows *fs;
-	uint64_t now = lbspd_now_ms();
+	uint64_t now = pkt_now_ms(p);
 	bool from_server_known, cleared = false;
 	char a[INET6_ADDRSTRLEN];
 	uint8_t *b;
@@ -443,8 +442,8 @@ client_ingress(struct lbspd *d, struct lbspd_pkt *p)
 			return true;
 		}
 		b = pkt_writable(p);	/* before reading buf_len */
-		if (sp_pkt_set_addr(b, p->buf_len, SP_ADDR_SRC, m.vip->addr) ==
-		    SP_OK)
+		if (sp_pkt_set_addr_at(b, p->buf_len, &p->walk, SP_ADDR_SRC,
+		    m.vip->addr) == SP_OK)
 			lbspd_count(d, LBSPD_C_SRC_REWRITTEN);
 	}
 

@@ -3,6 +3,12 @@
  * dispatch.c -- route a queued packet to the roles of this daemon, and the
  * steps they share: putting the option on, clamping the MSS.
  *
+ * A packet is walked once, here: its extension headers (p->walk), its
+ * ports and flags, its option and the vip it is sent to are found before
+ * any role looks at it.  The roles' writes (address rewrite, MSS clamp,
+ * seg2) hand that walk to libsp's "_at" calls, and the option goes on
+ * last, as it may move bytes (pkt_put_option()).
+ *
  * Egress (locally generated): to a vip -> client; else -> server (only
  * flows marked by the server role are queued on egress besides vips).
  * Ingress: carrying our option with our identity from a vip or an
@@ -71,11 +77,14 @@ roles_process(struct lbspd *d, struct lbspd_pkt *p)
 	p->conf = lbspd_conf(d);
 	p->identity = lbspd_identity(d)->addr;
 	roles = p->conf->roles;
-	err = sp_dopt_find(p->data, p->len, p->conf->option_type, &p->opt,
-	    NULL);
+	/* Everything the roles ask of the packet, from the one walk: the
+	 * option, and the vip the destination is. */
+	err = sp_dopt_find_at(p->data, p->len, &p->walk,
+	    p->conf->option_type, &p->opt, NULL);
 	p->has_opt = err == SP_OK;
 	if (err != SP_OK && err != SP_ERR_NOT_FOUND)
 		lbspd_count_malformed(d, err);
+	p->vip = sp_conf_vip_find(p->conf, &p->data[SP_IP6_OFF_DST]);
 
 	if (is_egress(p)) {
 		if ((roles & SP_CONF_ROLE_CLIENT) &&
@@ -105,6 +114,14 @@ roles_process(struct lbspd *d, struct lbspd_pkt *p)
 		else
 			lbspd_count_pass(d, LBSPD_P_NO_OPTION);
 	}
+}
+
+uint64_t
+pkt_now_ms(struct lbspd_pkt *p)
+{
+	if (p->now_ms == 0)
+		p->now_ms = lbspd_now_ms();
+	return p->now_ms;
 }
 
 struct sp_flow *
@@ -139,9 +156,11 @@ pkt_put_option(struct lbspd *d, struct lbspd_pkt *p, const struct sp_lbsp *opt)
 		lbspd_count_pass(d, LBSPD_P_TOO_BIG);
 		return false;
 	}
+	/* Last of the writes: inserting or merging moves bytes, after
+	 * which p->walk no longer describes buf (libsp refuses it). */
 	b = pkt_writable(p);
-	err = sp_dopt_set(b, &p->buf_len, p->buf_cap, p->conf->option_type, opt,
-	    &did);
+	err = sp_dopt_set_at(b, &p->buf_len, p->buf_cap, &p->walk,
+	    p->conf->option_type, opt, &did);
 	switch (err) {
 	case SP_OK:
 		break;
@@ -190,8 +209,8 @@ pkt_clamp_mss(struct lbspd *d, struct lbspd_pkt *p)
 		memcpy(b, p->data, p->len);
 		p->buf_len = p->len;
 	}
-	if (sp_tcp_mss_clamp(b, p->buf_len, sp_tcp_mss_for_mtu(p->conf->mtu),
-	    &changed) != SP_OK)
+	if (sp_tcp_mss_clamp_at(b, p->buf_len, &p->walk,
+	    sp_tcp_mss_for_mtu(p->conf->mtu), &changed) != SP_OK)
 		return;
 	if (changed) {
 		p->modified = true;

@@ -38,13 +38,22 @@ struct lbspd_pkt {
 	const uint8_t *identity;	/* client identity, 16 bytes */
 	const uint8_t *data;	/* the packet as queued, len bytes */
 	size_t len;
-	/* Walk of data: valid when walk_err == SP_OK. */
+	/*
+	 * The one walk of data (roles_process()), valid when walk_err ==
+	 * SP_OK.  It describes buf too, a copy of the same bytes, until
+	 * the option is inserted or merged: every writer of the roles
+	 * takes it (libsp's "_at" calls, which check it against the bytes)
+	 * and pkt_put_option() comes last.
+	 */
 	enum sp_err walk_err;
 	struct sp_exthdr_info walk;
 	uint16_t sport, dport;	/* TCP / UDP ports, host order, else 0 */
 	uint8_t tcp_flags;	/* TCP only */
-	bool has_opt;		/* an LBSP option was found */
+	bool has_opt;		/* an LBSP option was found (same walk) */
 	struct sp_lbsp opt;	/* it, when has_opt */
+	const struct sp_conf_vip *vip;	/* the vip the destination is, or
+					   NULL: looked up once, here */
+	uint64_t now_ms;	/* pkt_now_ms()'s reading, 0 until then */
 	/* Output. */
 	uint8_t *buf;		/* writable copy, once pkt_writable() ran */
 	size_t buf_len;		/* its length, bytes */
@@ -54,6 +63,10 @@ struct lbspd_pkt {
 	bool set_mark;		/* send mark with the verdict */
 	uint32_t new_mark;
 };
+
+/* The daemon's clock, read once per packet (on first use): a role's
+ * steps agree on the time, and a reading costs as much as a walk. */
+uint64_t pkt_now_ms(struct lbspd_pkt *p);
 
 /* The writable copy of the packet (made on first use). */
 uint8_t *pkt_writable(struct lbspd_pkt *p);
@@ -78,7 +91,8 @@ const char *client_suspect_name(unsigned reason);
 void server_ingress(struct lbspd *d, struct lbspd_pkt *p);
 void server_egress(struct lbspd *d, struct lbspd_pkt *p);
 
-/* Shared steps (client.c): put opt on the packet, counted; clamp MSS. */
+/* Shared steps (dispatch.c): put opt on the packet, counted -- last,
+ * it moves bytes; clamp MSS. */
 bool pkt_put_option(struct lbspd *d, struct lbspd_pkt *p,
     const struct sp_lbsp *opt);
 void pkt_clamp_mss(struct lbspd *d, struct lbspd_pkt *p);

@@ -49,7 +49,7 @@ server_ingress(struct lbspd *d, struct lbspd_pkt *p)
 	struct sp_flow_key key;
 	struct lbspd_flows *fs;
 	struct sp_flow *f;
-	uint64_t now = lbspd_now_ms();
+	uint64_t now = pkt_now_ms(p);
 	bool via_vip;
 
 	/* 1. Remember who the client is, and the vip it addressed. */
@@ -111,7 +111,7 @@ server_egress(struct lbspd *d, struct lbspd_pkt *p)
 		lbspd_count_pass(d, LBSPD_P_UNKNOWN_FLOW);
 		return;
 	}
-	sp_flow_update(fs->table, f, lbspd_now_ms(), SP_FLOW_REPLY,
+	sp_flow_update(fs->table, f, pkt_now_ms(p), SP_FLOW_REPLY,
 	    p->tcp_flags, p->len);
 	memcpy(opt.seg1, f->identity, 16);
 	via_vip = (f->flags & SF_VIA_VIP) != 0;
@@ -122,17 +122,18 @@ server_egress(struct lbspd *d, struct lbspd_pkt *p)
 	memcpy(opt.seg2, p->conf->has_server_address ?
 	    p->conf->server_address : src, 16);
 
-	/* 3. On the wire. */
-	pkt_clamp_mss(d, p);
-	if (pkt_put_option(d, p, &opt))
-		lbspd_count(d, LBSPD_C_SEG2_FILLED);
-
-	/* 4. Through a balancer: answer from the vip. */
+	/* 3. Through a balancer: answer from the vip (before the option,
+	 * which moves bytes). */
 	if (via_vip) {
 		uint8_t *b = pkt_writable(p);	/* before reading buf_len */
 
-		if (sp_pkt_set_addr(b, p->buf_len, SP_ADDR_SRC, vip) ==
-		    SP_OK)
+		if (sp_pkt_set_addr_at(b, p->buf_len, &p->walk, SP_ADDR_SRC,
+		    vip) == SP_OK)
 			lbspd_count(d, LBSPD_C_FROM_VIP);
 	}
+
+	/* 4. On the wire, the option last. */
+	pkt_clamp_mss(d, p);
+	if (pkt_put_option(d, p, &opt))
+		lbspd_count(d, LBSPD_C_SEG2_FILLED);
 }

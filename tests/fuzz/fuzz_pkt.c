@@ -4,7 +4,10 @@
  * libsp: the extension-header walker, the LBSP codec (find, set, strip),
  * checksums, address rewrites (outer and ICMPv6-quoted) and the MSS
  * clamp.  Each writer gets an exact-size heap copy plus only the room it
- * may use, so ASan sees any access past the packet.
+ * may use, so ASan sees any access past the packet.  The writers on the
+ * caller's walk ("_at") must do byte for byte what the walking ones do
+ * with the packet's own walk, and refuse (SP_ERR_INVALID) the walk of
+ * another view of the bytes: one byte shorter, or after an insertion.
  *
  * The first input byte selects the option type and the address to
  * rewrite; the rest is the packet.
@@ -32,6 +35,121 @@ check_written(const uint8_t *pkt, size_t len)
 	/* A packet a writer accepted must still walk. */
 	if (sp_exthdr_walk(pkt, len, 0, &info) != SP_OK)
 		abort();
+}
+
+/* Run writer k walking (on a) and on walk w (on b): same result, bytes. */
+static void
+same_as_walking(uint8_t *a, uint8_t *b, size_t size, size_t cap,
+    const struct sp_exthdr_info *w, unsigned k, uint8_t type,
+    enum sp_addr which)
+{
+	size_t la = size, lb = size;
+	bool cha = false, chb = false;
+	struct sp_lbsp oa, ob;
+	uint16_t ca = 0, cb = 0;
+	enum sp_err ea, eb;
+
+	memset(&oa, 0, sizeof(oa));
+	memset(&ob, 0, sizeof(ob));
+	switch (k) {
+	case 0:
+		ea = sp_dopt_set(a, &la, cap, type, &fuzz_opt, NULL);
+		eb = sp_dopt_set_at(b, &lb, cap, w, type, &fuzz_opt, NULL);
+		break;
+	case 1:
+		ea = sp_dopt_strip(a, &la, type);
+		eb = sp_dopt_strip_at(b, &lb, w, type);
+		break;
+	case 2:
+		ea = sp_dopt_set_seg2(a, la, type, fuzz_opt.seg1);
+		eb = sp_dopt_set_seg2_at(b, lb, w, type, fuzz_opt.seg1);
+		break;
+	case 3:
+		ea = sp_pkt_set_addr(a, la, which, fuzz_opt.seg2);
+		eb = sp_pkt_set_addr_at(b, lb, w, which, fuzz_opt.seg2);
+		break;
+	case 4:
+		ea = sp_tcp_mss_clamp(a, la, 1400, &cha);
+		eb = sp_tcp_mss_clamp_at(b, lb, w, 1400, &chb);
+		break;
+	case 5:
+		ea = sp_csum_l4_fill(a, la);
+		eb = sp_csum_l4_fill_at(b, lb, w);
+		break;
+	case 6:
+		ea = sp_csum_l4(a, la, &ca);
+		eb = sp_csum_l4_at(b, lb, w, &cb);
+		break;
+	default:
+		ea = sp_dopt_find(a, la, type, &oa, NULL);
+		eb = sp_dopt_find_at(b, lb, w, type, &ob, NULL);
+		break;
+	}
+	if (ea != eb || la != lb || cha != chb || ca != cb ||
+	    memcmp(&oa, &ob, sizeof(oa)) != 0 || memcmp(a, b, la) != 0)
+		abort();
+}
+
+/* The "_at" writers on pkt[0..len) with the walk of something else. */
+static void
+refused(uint8_t *pkt, size_t len, const struct sp_exthdr_info *w,
+    uint8_t type)
+{
+	size_t l = len;
+
+	if (sp_exthdr_matches(pkt, len, w))
+		return;		/* it describes these bytes too */
+	if (sp_dopt_set_at(pkt, &l, len, w, type, &fuzz_opt, NULL) !=
+	    SP_ERR_INVALID || l != len ||
+	    sp_pkt_set_addr_at(pkt, len, w, SP_ADDR_DST, fuzz_opt.seg2) !=
+	    SP_ERR_INVALID ||
+	    sp_tcp_mss_clamp_at(pkt, len, w, 1400, NULL) != SP_ERR_INVALID ||
+	    sp_csum_l4_fill_at(pkt, len, w) != SP_ERR_INVALID ||
+	    sp_dopt_find_at(pkt, len, w, type, NULL, NULL) != SP_ERR_INVALID)
+		abort();
+}
+
+/* The walk-once paths: the writers on the input's own walk. */
+static void
+fuzz_at(const uint8_t *data, size_t size, uint8_t type, enum sp_addr which)
+{
+	struct sp_exthdr_info w;
+	size_t cap = size + SP_LBSP_HDR_LEN + 8, len = size;
+	enum sp_dopt_did did;
+	uint8_t *a, *b;
+	unsigned k;
+
+	a = malloc(cap);
+	memcpy(a, data, size);
+	if (sp_exthdr_walk(a, size, 0, &w) != SP_OK) {
+		free(a);
+		return;
+	}
+	if (!sp_exthdr_matches(a, size, &w))
+		abort();
+	b = malloc(cap);
+	for (k = 0; k < 8; k++) {
+		memcpy(a, data, size);
+		memcpy(b, data, size);
+		same_as_walking(a, b, size, cap, &w, k, type, which);
+	}
+	free(a);
+	free(b);
+
+	/* One byte shorter, exact size: refused, never read past. */
+	if (size > 0) {
+		a = malloc(size - 1 ? size - 1 : 1);
+		memcpy(a, data, size - 1);
+		refused(a, size - 1, &w, type);
+		free(a);
+	}
+	/* After an insertion or a merge the walk is stale. */
+	a = malloc(cap);
+	memcpy(a, data, size);
+	if (sp_dopt_set_at(a, &len, cap, &w, type, &fuzz_opt, &did) ==
+	    SP_OK && did != SP_DOPT_UPDATED)
+		refused(a, len, &w, type);
+	free(a);
 }
 
 int
@@ -88,5 +206,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)sp_dopt_set_seg2(p, len, type, fuzz_opt.seg2);
 	(void)sp_dopt_strip(p, &len, type);
 	free(p);
+
+	fuzz_at(data, size, type, which);
 	return 0;
 }

@@ -17,6 +17,7 @@ static const struct {
 	{ "dopt", dopt_suite },
 	{ "csum", csum_suite },
 	{ "tcp", tcp_suite },
+	{ "at", at_suite },
 	{ "siphash", siphash_suite },
 	{ "flow", flow_suite },
 	{ "stick", stick_suite },

@@ -16,6 +16,7 @@ Suite *cache_suite(void);
 Suite *conf_suite(void);
 Suite *sched_suite(void);
 Suite *health_suite(void);
+Suite *at_suite(void);		/* the writers on the caller's walk */
 Suite *prom_suite(void);	/* lbspd's Prometheus renderer */
 
 #endif

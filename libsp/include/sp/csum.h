@@ -32,6 +32,7 @@
 #ifndef SP_CSUM_H
 #define SP_CSUM_H
 
+#include <sp/exthdr.h>
 #include <sp/pkt.h>
 
 #ifdef __cplusplus
@@ -105,10 +106,24 @@ uint16_t sp_csum_replace16(uint16_t check, size_t off, uint16_t old_val,
 enum sp_err sp_csum_l4(const uint8_t *pkt, size_t len, uint16_t *check);
 
 /*
+ * sp_csum_l4_at - sp_csum_l4() on a packet the caller walked: info is
+ * sp_exthdr_walk(pkt, len, 0)'s, checked by sp_exthdr_matches().
+ * Returns as sp_csum_l4(), SP_ERR_INVALID for a walk that does not
+ * describe pkt[0..len).
+ */
+enum sp_err sp_csum_l4_at(const uint8_t *pkt, size_t len,
+    const struct sp_exthdr_info *info, uint16_t *check);
+
+/*
  * sp_csum_l4_fill - compute the upper-layer checksum and store it.
  * Returns as sp_csum_l4().
  */
 enum sp_err sp_csum_l4_fill(uint8_t *pkt, size_t len);
+
+/* sp_csum_l4_fill_at - sp_csum_l4_fill() with the caller's walk (as
+ * sp_csum_l4_at()); the walk stays valid. */
+enum sp_err sp_csum_l4_fill_at(uint8_t *pkt, size_t len,
+    const struct sp_exthdr_info *info);
 
 /*
  * sp_csum_l4_ok - true when the packet's upper-layer checksum verifies
@@ -134,6 +149,15 @@ bool sp_csum_l4_ok(const uint8_t *pkt, size_t len);
  * packet unchanged on error.
  */
 enum sp_err sp_pkt_set_addr(uint8_t *pkt, size_t len, enum sp_addr which,
+    const uint8_t addr[16]);
+
+/*
+ * sp_pkt_set_addr_at - sp_pkt_set_addr() with the caller's walk (as
+ * sp_csum_l4_at(): SP_ERR_INVALID for a walk that does not describe
+ * pkt[0..len)).  The walk stays valid: no byte moves.
+ */
+enum sp_err sp_pkt_set_addr_at(uint8_t *pkt, size_t len,
+    const struct sp_exthdr_info *info, enum sp_addr which,
     const uint8_t addr[16]);
 
 /*

@@ -32,6 +32,7 @@
 #ifndef SP_DOPT_H
 #define SP_DOPT_H
 
+#include <sp/exthdr.h>
 #include <sp/pkt.h>
 
 #ifdef __cplusplus
@@ -89,6 +90,16 @@ enum sp_err sp_dopt_find(const uint8_t *pkt, size_t len, uint8_t type,
     struct sp_lbsp *opt, size_t *opt_off);
 
 /*
+ * sp_dopt_find_at - sp_dopt_find() on a packet the caller walked: info
+ * is sp_exthdr_walk(pkt, len, 0)'s, checked by sp_exthdr_matches().
+ * Returns as sp_dopt_find(), SP_ERR_INVALID for a walk that does not
+ * describe pkt[0..len).
+ */
+enum sp_err sp_dopt_find_at(const uint8_t *pkt, size_t len,
+    const struct sp_exthdr_info *info, uint8_t type, struct sp_lbsp *opt,
+    size_t *opt_off);
+
+/*
  * sp_dopt_set - put LBSP{opt} on the packet: update it in place when
  * present, else merge it into the Destination Options header at the
  * insertion point, else insert the canonical header there.  Payload
@@ -105,12 +116,28 @@ enum sp_err sp_dopt_set(uint8_t *pkt, size_t *len, size_t cap, uint8_t type,
     const struct sp_lbsp *opt, enum sp_dopt_did *did);
 
 /*
+ * sp_dopt_set_at - sp_dopt_set() with the caller's walk of pkt[0..*len)
+ * (checked by sp_exthdr_matches(); SP_ERR_INVALID when it does not
+ * describe the packet).  Inserting or merging moves bytes: the walk no
+ * longer describes the packet after SP_DOPT_INSERTED or SP_DOPT_MERGED
+ * (walk again, or do this last); after SP_DOPT_UPDATED it still does.
+ */
+enum sp_err sp_dopt_set_at(uint8_t *pkt, size_t *len, size_t cap,
+    const struct sp_exthdr_info *info, uint8_t type,
+    const struct sp_lbsp *opt, enum sp_dopt_did *did);
+
+/*
  * sp_dopt_set_seg2 - rewrite seg2 of the LBSP option already in the
  * packet (the server role's fill-in), leaving seg1 alone.
  * Returns SP_OK, or as sp_dopt_find(); the packet is unchanged on error.
  */
 enum sp_err sp_dopt_set_seg2(uint8_t *pkt, size_t len, uint8_t type,
     const uint8_t seg2[16]);
+
+/* sp_dopt_set_seg2_at - sp_dopt_set_seg2() with the caller's walk (as
+ * sp_dopt_find_at()); the walk stays valid. */
+enum sp_err sp_dopt_set_seg2_at(uint8_t *pkt, size_t len,
+    const struct sp_exthdr_info *info, uint8_t type, const uint8_t seg2[16]);
 
 /*
  * sp_dopt_strip - remove the LBSP option.  The whole header goes when it
@@ -121,6 +148,11 @@ enum sp_err sp_dopt_set_seg2(uint8_t *pkt, size_t len, uint8_t type,
  * Returns SP_OK, SP_ERR_NOT_FOUND, SP_ERR_AH, or a walker / option error.
  */
 enum sp_err sp_dopt_strip(uint8_t *pkt, size_t *len, uint8_t type);
+
+/* sp_dopt_strip_at - sp_dopt_strip() with the caller's walk (as
+ * sp_dopt_find_at()); the walk no longer describes the packet after. */
+enum sp_err sp_dopt_strip_at(uint8_t *pkt, size_t *len,
+    const struct sp_exthdr_info *info, uint8_t type);
 
 #pragma GCC visibility pop
 

@@ -79,6 +79,28 @@ struct sp_exthdr_info {
 enum sp_err sp_exthdr_walk(const uint8_t *pkt, size_t len, unsigned flags,
     struct sp_exthdr_info *info);
 
+/*
+ * sp_exthdr_matches - true when info is what sp_exthdr_walk(pkt, len, 0)
+ * gives for pkt[0..len) now: the buffer length and Payload Length, and
+ * the header chain entry by entry (type, offset, length as the bytes
+ * say), the upper layer, the insertion point and the flags the writers
+ * act on.  O(number of headers), no option TLV read.
+ *
+ * The writers' "_at" variants (sp_dopt_find_at(), sp_dopt_set_at(),
+ * sp_dopt_set_seg2_at(), sp_dopt_strip_at(), sp_csum_l4_at(),
+ * sp_csum_l4_fill_at(), sp_pkt_set_addr_at(), sp_tcp_mss_clamp_at())
+ * take the caller's walk instead of walking again, and call this
+ * first: a walk of another packet, a stale one (taken before a writer
+ * moved bytes: sp_dopt_set_at() inserting or merging, a strip) or a
+ * quoted one is refused with SP_ERR_INVALID, never followed past the
+ * buffer.  A walk stays valid across writers that move no byte
+ * (address rewrite, MSS clamp, checksum fill, seg2 or an LBSP option
+ * updated in place), so a packet is walked once and its insertion done
+ * last.
+ */
+bool sp_exthdr_matches(const uint8_t *pkt, size_t len,
+    const struct sp_exthdr_info *info);
+
 /* Callback of sp_opt_walk(): one option TLV at off (type byte), whose
  * data is dlen bytes at off + 2 (Pad1: dlen 0, one byte).  Return
  * non-zero to stop the walk. */

@@ -3,10 +3,14 @@
  * sp/pkt.h -- error codes and the one bounds-checked read primitive
  * every libsp parser uses.
  *
- * libsp does no I/O: every function takes a packet as (bytes, length)
- * and returns a typed result.  All reads go through sp_pkt_has(), which
- * checks "off <= len && len - off >= n" without ever forming a pointer
- * past the buffer.
+ * libsp's packet functions do no I/O: every one takes a packet as
+ * (bytes, length) and returns a typed result.  The library's only I/O
+ * is sp/peer.h's: sp_peer_enable(), sp_peer_option() and
+ * sp_peer_identity() set and read IPv6 socket options (setsockopt(),
+ * getsockopt()) on a socket the caller passes; nothing in libsp sends,
+ * receives, opens or reads a file.  All packet reads go through
+ * sp_pkt_has(), which checks "off <= len && len - off >= n" without ever
+ * forming a pointer past the buffer.
  *
  *  IPv6 header (RFC 8200 §3), offsets in bytes:
  *

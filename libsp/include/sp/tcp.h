@@ -34,6 +34,7 @@
 #ifndef SP_TCP_H
 #define SP_TCP_H
 
+#include <sp/exthdr.h>
 #include <sp/pkt.h>
 
 #ifdef __cplusplus
@@ -92,6 +93,15 @@ enum sp_err sp_tcp_flags(const uint8_t *pkt, size_t len, size_t l4_off,
  */
 enum sp_err sp_tcp_mss_clamp(uint8_t *pkt, size_t len, uint16_t mss,
     bool *changed);
+
+/*
+ * sp_tcp_mss_clamp_at - sp_tcp_mss_clamp() on a packet the caller
+ * walked: info is sp_exthdr_walk(pkt, len, 0)'s, checked by
+ * sp_exthdr_matches() (SP_ERR_INVALID when it does not describe
+ * pkt[0..len)).  The walk stays valid: no byte moves.
+ */
+enum sp_err sp_tcp_mss_clamp_at(uint8_t *pkt, size_t len,
+    const struct sp_exthdr_info *info, uint16_t mss, bool *changed);
 
 #pragma GCC visibility pop
 
