@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sp/clock.h>
 #include <sp/conf.h>
 #include <sp/dopt.h>
 
@@ -139,8 +140,5 @@ bool shim_server_allowed(const struct sp_conf_vip *vip,
 
 /* Format an address for messages (buf of INET6_ADDRSTRLEN). */
 const char *shim_ntop(const uint8_t addr[16], char *buf);
-
-/* Monotonic clock, ms. */
-uint64_t shim_now_ms(void);
 
 #endif /* LBSP_SHIM_H */

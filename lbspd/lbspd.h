@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include <sp/cache.h>
+#include <sp/clock.h>
 #include <sp/conf.h>
 #include <sp/flow.h>
 #include <sp/pkt.h>
@@ -289,9 +290,6 @@ lbspd_read(const _Atomic uint64_t *c)
 
 struct lb_state;
 struct tc_state;
-
-/* Monotonic clock, ms. */
-uint64_t lbspd_now_ms(void);
 
 /* Control socket (control.c): listen, serve commands in a thread. */
 int control_start(struct lbspd *d, const char *path, uid_t uid, gid_t gid);

@@ -45,15 +45,6 @@
 #endif
 #define CONF_MAX_BYTES (1u << 20)	/* a config file is at most 1 MiB */
 
-uint64_t
-lbspd_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void __attribute__((noreturn))
 usage(void)
 {
@@ -220,7 +211,7 @@ identity_draw(struct lbspd *d)
 		} while (memcmp(d->identity, zero, 16) == 0);
 	} else
 		memset(d->identity, 0, 16);
-	d->identity_born_ms = lbspd_now_ms();
+	d->identity_born_ms = sp_now_ms();
 }
 
 static struct sp_flow_timeouts
@@ -336,7 +327,7 @@ static void
 tick(struct lbspd *d)
 {
 	static uint64_t last_slow;
-	uint64_t now = lbspd_now_ms();
+	uint64_t now = sp_now_ms();
 
 	pthread_mutex_lock(&d->lock);
 	if (d->conf->roles & SP_CONF_ROLE_CLIENT)
@@ -505,7 +496,7 @@ main(int argc, char *argv[])
 	d->sockpath = sockpath != NULL ? sockpath :
 	    conf->control_socket[0] ? conf->control_socket :
 	    LBSPD_SOCKET_DEFAULT;
-	d->started_ms = lbspd_now_ms();
+	d->started_ms = sp_now_ms();
 	if (conf->has_hash_key)
 		memcpy(d->secret, conf->hash_key, 16);
 	else if (getrandom(d->secret, sizeof(d->secret), 0) !=

@@ -167,7 +167,7 @@ balancer_configure(struct lbspd *d)
 {
 	const struct sp_conf *c = d->conf;
 	struct lb_state *old = d->lb, *lb;
-	uint64_t now = lbspd_now_ms();
+	uint64_t now = sp_now_ms();
 	unsigned i, j, k;
 
 	if (!(c->roles & SP_CONF_ROLE_BALANCER)) {
@@ -383,7 +383,7 @@ decide(struct lbspd *d, struct lb_vip *v, struct lbspd_pkt *p,
 	struct sp_flow *f;
 	const uint8_t *to = NULL;
 	uint8_t stuck[16];
-	uint64_t now = lbspd_now_ms();
+	uint64_t now = sp_now_ms();
 	enum lb_by by = LB_BY_SCHEDULER;
 
 	*is_new = false;
@@ -503,7 +503,7 @@ balancer_packet(struct lbspd *d, struct lbspd_pkt *p)
 	struct lb_server *s;
 	struct sp_flow *f = NULL;
 	const uint8_t *to;
-	uint64_t now = lbspd_now_ms();
+	uint64_t now = sp_now_ms();
 	enum sp_err err;
 	uint8_t *b;
 	bool is_new, limited;

@@ -141,15 +141,6 @@ struct hce {
 
 static struct hce *hce;
 
-static uint64_t
-mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 /* Local shortage rather than a server's fault. */
 static bool
 errno_local(int err)
@@ -190,7 +181,7 @@ probe_close(struct hce_probe *p)
 static void
 probe_succeed(struct hce_probe *p)
 {
-	uint64_t rtt = mono_us() - p->start_us;
+	uint64_t rtt = sp_now_us() - p->start_us;
 
 	probe_close(p);
 	p->ok = true;
@@ -228,7 +219,7 @@ hce_alloc(struct lbspd *d)
 	h->wake_fd = -1;
 	if (getrandom(&h->icmp_id, sizeof(h->icmp_id), GRND_NONBLOCK) !=
 	    (ssize_t)sizeof(h->icmp_id))
-		h->icmp_id = (uint16_t)(getpid() ^ mono_us());
+		h->icmp_id = (uint16_t)(getpid() ^ sp_now_us());
 	hce = h;
 	return h;
 }
@@ -532,7 +523,7 @@ tcp_start(struct hce *h, struct hce_probe *p)
 {
 	struct sockaddr_in6 sin6;
 
-	p->start_us = mono_us();
+	p->start_us = sp_now_us();
 	p->deadline_us = p->start_us + (uint64_t)p->timeout_ms * 1000;
 	p->fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    IPPROTO_TCP);
@@ -597,7 +588,7 @@ icmp_send(struct hce *h, struct hce_probe *p)
 	uint8_t pkt[sizeof(echo) + 8];
 	ssize_t r;
 
-	p->start_us = mono_us();
+	p->start_us = sp_now_us();
 	p->deadline_us = p->start_us + (uint64_t)p->timeout_ms * 1000;
 	p->seq = h->icmp_seq++;
 	memset(&echo, 0, sizeof(echo));
@@ -934,13 +925,13 @@ hce_tick(struct hce *h)
 	struct lbspd *d = h->d;
 
 	pthread_mutex_lock(&d->lock);
-	hce_post(h, lbspd_now_ms());
+	hce_post(h, sp_now_ms());
 	pthread_mutex_unlock(&d->lock);
 	hce_log(h);
 	probes_compact(h);
 
 	pthread_mutex_lock(&d->lock);
-	hce_collect(h, lbspd_now_ms());
+	hce_collect(h, sp_now_ms());
 	pthread_mutex_unlock(&d->lock);
 	probes_start(h);
 }
@@ -950,10 +941,10 @@ hce_main(void *arg)
 {
 	struct hce *h = arg;
 	struct lbspd *d = h->d;
-	uint64_t tick = mono_us(), now, until;
+	uint64_t tick = sp_now_us(), now, until;
 
 	while (!atomic_load(&h->stop) && !d->stop) {
-		now = mono_us();
+		now = sp_now_us();
 		if (now >= tick) {
 			probes_expire(h, now);
 			hce_tick(h);
@@ -962,10 +953,10 @@ hce_main(void *arg)
 				tick = now + HCE_TICK_MS * 1000;
 		}
 		probes_start(h);	/* slots freed since */
-		until = probes_expire(h, mono_us());
+		until = probes_expire(h, sp_now_us());
 		if (until > tick)
 			until = tick;
-		if (!probes_poll(h, mono_us(), until))
+		if (!probes_poll(h, sp_now_us(), until))
 			break;
 	}
 	probes_abort(h);

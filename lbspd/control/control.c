@@ -279,7 +279,7 @@ control_stats(struct lbspd *d, struct pr *p)
 {
 	struct nfq_proc q[SP_CONF_MAX_QUEUES];
 	unsigned first, n, i;
-	uint64_t now = lbspd_now_ms();
+	uint64_t now = sp_now_ms();
 
 	/* The kernel's queue numbers first, without holding the lock. */
 	pthread_mutex_lock(&d->lock);
@@ -430,7 +430,7 @@ flow_print(const struct sp_flow *f, void *arg)
 static int
 cmd_flows(struct ctl_req *r)
 {
-	struct flow_walk w = { .pr = r->pr, .now_ms = lbspd_now_ms() };
+	struct flow_walk w = { .pr = r->pr, .now_ms = sp_now_ms() };
 
 	pthread_mutex_lock(&r->d->lock);
 	pr_open_array(r->pr, NULL);
@@ -475,7 +475,7 @@ cache_print(const struct sp_cache_entry *e, void *arg)
 static int
 cmd_cache(struct ctl_req *r)
 {
-	struct flow_walk w = { .pr = r->pr, .now_ms = lbspd_now_ms() };
+	struct flow_walk w = { .pr = r->pr, .now_ms = sp_now_ms() };
 
 	pthread_mutex_lock(&r->d->lock);
 	pr_open_array(r->pr, NULL);
@@ -586,7 +586,7 @@ stick_print(const struct sp_stick_entry *e, void *arg)
 static int
 cmd_stick(struct ctl_req *r)
 {
-	struct flow_walk w = { .pr = r->pr, .now_ms = lbspd_now_ms() };
+	struct flow_walk w = { .pr = r->pr, .now_ms = sp_now_ms() };
 	struct lb_state *lb;
 
 	pthread_mutex_lock(&r->d->lock);
@@ -941,7 +941,7 @@ shim_lookup(struct lbspd *d, const char *vip_s, const char *id_s,
 	}
 	pthread_mutex_lock(&d->lock);
 	if (d->cache != NULL)
-		hit = sp_cache_lookup(d->cache, vip, id, lbspd_now_ms(), server);
+		hit = sp_cache_lookup(d->cache, vip, id, sp_now_ms(), server);
 	pthread_mutex_unlock(&d->lock);
 	if (hit && inet_ntop(AF_INET6, server, a, sizeof(a)) != NULL)
 		snprintf(ans, size, "server %s\n", a);
@@ -1014,7 +1014,7 @@ struct ctl_conn {
 	char *ans;			/* malloc'd answer */
 	size_t anslen, sent;		/* bytes */
 	size_t drained;			/* bytes discarded */
-	uint64_t deadline;		/* ms, lbspd_now_ms() */
+	uint64_t deadline;		/* ms, sp_now_ms() */
 };
 
 static struct ctl_conn conns[CONTROL_MAX_CONNS];
@@ -1043,7 +1043,7 @@ conn_answer(struct ctl_conn *c, char *ans, size_t anslen)
 		return;
 	}
 	c->state = CONN_WRITE;
-	c->deadline = lbspd_now_ms() + CONTROL_WRITE_MS;
+	c->deadline = sp_now_ms() + CONTROL_WRITE_MS;
 }
 
 static void
@@ -1145,7 +1145,7 @@ conn_write(struct ctl_conn *c)
 	 * before it read the answer. */
 	shutdown(c->fd, SHUT_WR);
 	c->state = CONN_DRAIN;
-	c->deadline = lbspd_now_ms() + CONTROL_DRAIN_MS;
+	c->deadline = sp_now_ms() + CONTROL_DRAIN_MS;
 }
 
 static void
@@ -1200,7 +1200,7 @@ ctl_accept(void)
 		conns[i].fd = fd;
 		conns[i].passfd = -1;
 		conns[i].state = CONN_READ;
-		conns[i].deadline = lbspd_now_ms() + CONTROL_READ_MS;
+		conns[i].deadline = sp_now_ms() + CONTROL_READ_MS;
 	}
 }
 
@@ -1219,7 +1219,7 @@ ctl_thread(void *arg)
 		conns[i].state = CONN_FREE;
 	}
 	for (;;) {
-		now = lbspd_now_ms();
+		now = sp_now_ms();
 		next = UINT64_MAX;
 		pfd[0] = (struct pollfd){ .fd = ctl.stopfd[0],
 		    .events = POLLIN };

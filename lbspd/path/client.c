@@ -110,7 +110,7 @@ client_fallback(struct lbspd *d, const uint8_t server[16],
 
 	memcpy(srv, server, 16);	/* server may be f->server */
 	(void)sp_cache_suspect_server(d->cache, srv, (uint8_t)reason,
-	    lbspd_now_ms());
+	    sp_now_ms());
 	if (f != NULL) {
 		memset(f->server, 0, 16);
 		f->flags = (f->flags & ~(uint32_t)CF_REDIRECTED) |
@@ -338,7 +338,7 @@ client_egress(struct lbspd *d, struct lbspd_pkt *p,
 	struct sp_cache_entry ce;
 	struct sp_flow *f;
 	struct sp_lbsp opt;
-	uint64_t now = lbspd_now_ms();
+	uint64_t now = sp_now_ms();
 	bool syn, resyn = false, unanswered = false;
 
 	/* 1. The flow, as the application sees it.  A SYN on a flow
@@ -483,7 +483,7 @@ client_ingress(struct lbspd *d, struct lbspd_pkt *p)
 	const uint8_t *src = &p->data[SP_IP6_OFF_SRC];
 	const uint8_t *dst = &p->data[SP_IP6_OFF_DST];
 	struct client_match m;
-	uint64_t now = lbspd_now_ms();
+	uint64_t now = sp_now_ms();
 	uint8_t *b;
 
 	if (!client_find_flow(d, p, &m))

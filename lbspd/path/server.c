@@ -48,7 +48,7 @@ server_ingress(struct lbspd *d, struct lbspd_pkt *p)
 	const uint8_t *dst = &p->data[SP_IP6_OFF_DST];
 	struct sp_flow_key key;
 	struct sp_flow *f;
-	uint64_t now = lbspd_now_ms();
+	uint64_t now = sp_now_ms();
 	bool via_vip;
 
 	/* 1. Remember who the client is, and the vip it addressed. */
@@ -104,7 +104,7 @@ server_egress(struct lbspd *d, struct lbspd_pkt *p)
 		lbspd_count_pass(d, LBSPD_P_UNKNOWN_FLOW);
 		return;
 	}
-	sp_flow_update(d->flows, f, lbspd_now_ms(), SP_FLOW_REPLY,
+	sp_flow_update(d->flows, f, sp_now_ms(), SP_FLOW_REPLY,
 	    p->tcp_flags, p->len);
 
 	/* 2. seg1 echoed, seg2 = us. */

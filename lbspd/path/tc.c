@@ -789,19 +789,10 @@ tc_configure(struct lbspd *d)
 			log_warn("tc: rewriting the %s maps", tc_role_names[r]);
 }
 
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 void
 tc_tick(struct lbspd *d)
 {
-	uint64_t now = now_ns();
+	uint64_t now = sp_now_ns();
 	unsigned n, i;
 	int r;
 
@@ -868,7 +859,7 @@ tc_flows_print(struct pr *p, struct lbspd *d, uint64_t now_ms)
 {
 	struct lbsp_tc_flow_key key, next;
 	struct lbsp_tc_flow f;
-	uint64_t ns = now_ns();
+	uint64_t ns = sp_now_ns();
 	unsigned n;
 	int r;
 
@@ -916,7 +907,7 @@ tc_cache_print(struct pr *p, struct lbspd *d, uint64_t now_ms)
 {
 	struct lbsp_tc_cache_key key, next;
 	struct lbsp_tc_cache e;
-	uint64_t ns = now_ns(), ttl, age;
+	uint64_t ns = sp_now_ns(), ttl, age;
 	bool first = true;
 	unsigned n;
 	int fd;
@@ -950,7 +941,7 @@ tc_blackholes_print(struct pr *p, struct lbspd *d)
 {
 	struct lbsp_tc_vip_key key, next;
 	struct lbsp_tc_blackhole b;
-	uint64_t ns = now_ns();
+	uint64_t ns = sp_now_ns();
 	bool first = true;
 	unsigned n;
 	int fd;
