@@ -43,7 +43,7 @@
 #define SHIM_LOOKUP_MS		100	/* ms for one lookup: connect() waits
 					   on it; later, it goes to the vip */
 #define SHIM_PROTO		"shim1"	/* request version lbspd must speak
-					   (lbspd/control.c) */
+					   (lbspd/control/commands.c) */
 
 /* Messages logged at most once per process: one bit each. */
 enum shim_once {

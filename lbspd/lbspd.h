@@ -170,6 +170,7 @@ struct lbspd_stats {
 	_Atomic uint64_t malformed[SP_ERR__COUNT];	/* by libsp error */
 };
 
+/* The names as arrays (control/names.c). */
 extern const char *const lbspd_counter_names[LBSPD_C__COUNT];
 extern const char *const lbspd_pass_names[LBSPD_P__COUNT];
 
@@ -291,13 +292,13 @@ lbspd_read(const _Atomic uint64_t *c)
 struct lb_state;
 struct tc_state;
 
-/* Control socket (control.c): listen, serve commands in a thread. */
+/* Control socket (control/socket.c): listen, serve commands in a thread. */
 int control_start(struct lbspd *d, const char *path, uid_t uid, gid_t gid);
 int control_run(void);		/* after the privilege drop */
 void control_stop(void);
 
 /*
- * The stats and servers answers, described to p (control.c): what
+ * The stats and servers answers, described to p (control/commands.c): what
  * lbspctl prints and what the metrics server renders.  They take
  * d->lock.  control_servers() returns -1 without the balancer role.
  */

@@ -74,20 +74,6 @@ static const uint8_t zero16[16];
 #define CF_PROBE	0x20	/* it probes a blackholed vip */
 #define CF_OPT_ANSWERED	0x40	/* an answer with the option came */
 
-const char *
-client_suspect_name(unsigned reason)
-{
-	static const char *const names[LBSPD_SUSPECT__COUNT] = {
-		[LBSPD_SUSPECT_NONE] = "",
-		[LBSPD_SUSPECT_SYN_RETRANSMIT] = "syn-retransmit",
-		[LBSPD_SUSPECT_TIMER] = "timer",
-		[LBSPD_SUSPECT_ICMP] = "icmp-unreachable",
-		[LBSPD_SUSPECT_NO_OPTION] = "no-option",
-	};
-
-	return reason < LBSPD_SUSPECT__COUNT ? names[reason] : "unknown";
-}
-
 /* The counter of each reason to fall back. */
 static const enum lbspd_counter suspect_counter[LBSPD_SUSPECT__COUNT] = {
 	[LBSPD_SUSPECT_NONE] = LBSPD_C_FALLBACKS,

@@ -67,8 +67,6 @@ void client_tick(struct lbspd *d, uint64_t now_ms);
 /* lbspctl cache: the vips marked option-blackholed. d->lock held. */
 struct pr;
 void client_blackholes_print(struct pr *p, struct lbspd *d, uint64_t now_ms);
-/* "syn-retransmit", "timer"... for enum lbspd_suspect. */
-const char *client_suspect_name(unsigned reason);
 
 /* Server role (server.c). */
 void server_ingress(struct lbspd *d, struct lbspd_pkt *p);
