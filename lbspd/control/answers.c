@@ -11,7 +11,6 @@
 #include <arpa/inet.h>
 #include <stdio.h>
 
-#include "balancer/balancer.h"
 #include "control/answers.h"
 #include "control/names.h"
 #include "control/print.h"
@@ -186,63 +185,70 @@ answer_stick(struct pr *p, const struct sp_stick_entry *e, uint64_t now_ms)
 }
 
 void
-answer_server(struct pr *p, const struct lb_server *s)
+answer_server(struct pr *p, const struct answer_server *s)
 {
 	pr_open_object(p, NULL);
-	pr_addr(p, "address", s->s.addr);
-	pr_str(p, "state", sp_health_state_name(&s->health));
-	pr_str(p, "reason", sp_health_reason_name(&s->health));
-	pr_bool(p, "eligible", s->s.eligible);
+	pr_addr(p, "address", s->addr);
+	pr_str(p, "state", s->state);
+	pr_str(p, "reason", s->reason);
+	pr_bool(p, "eligible", s->eligible);
 	pr_bool(p, "drain", s->drain);
-	pr_u64(p, "weight", s->s.weight);
-	pr_u64(p, "cost", s->s.cost);
+	pr_u64(p, "weight", s->weight);
+	pr_u64(p, "cost", s->cost);
 	if (s->has_backup)
 		pr_addr(p, "backup", s->backup);
 	else
 		answer_none(p, "backup");
-	pr_u64(p, "sessions", s->s.sessions);
+	pr_u64(p, "sessions", s->sessions);
 	pr_u64(p, "sessions_total", s->sessions_total);
 	pr_u64(p, "packets", s->packets);
 	pr_u64(p, "bytes", s->bytes);
 	/* Unknown until a probe succeeds; 0 is a measured value. */
-	if (s->health.rtt_us != SP_HEALTH_RTT_UNKNOWN)
-		pr_u64(p, "rtt_us", s->health.rtt_us);
+	if (s->rtt_known)
+		pr_u64(p, "rtt_us", s->rtt_us);
 	else
 		answer_none(p, "rtt_us");
 	pr_close_object(p);
 }
 
 void
-answer_servers(struct pr *p, const struct lb_vip *vips, unsigned nvips)
+answer_servers_open(struct pr *p)
 {
-	char head[4 + INET6_ADDRSTRLEN];
-	char addr[INET6_ADDRSTRLEN];
-	unsigned i, j;
-
 	if (p->json)
 		pr_open_array(p, NULL);
 	else
 		pr_open_object(p, NULL);
-	for (i = 0; i < nvips; i++) {
-		const struct lb_vip *v = &vips[i];
+}
 
-		if (p->json) {
-			pr_open_object(p, NULL);
-			pr_addr(p, "vip", v->addr);
-		} else {
-			if (inet_ntop(AF_INET6, v->addr, addr,
-			    sizeof(addr)) == NULL)
-				snprintf(addr, sizeof(addr), "?");
-			snprintf(head, sizeof(head), "vip %s", addr);
-			pr_open_object(p, head);
-		}
-		pr_str(p, "scheduler", sp_conf_scheduler_name(v->kind));
-		pr_open_array(p, "servers");
-		for (j = 0; j < v->nservers; j++)
-			answer_server(p, &v->servers[j]);
-		pr_close_array(p);
-		pr_close_object(p);
+void
+answer_vip_open(struct pr *p, const uint8_t vip[16], const char *scheduler)
+{
+	char head[4 + INET6_ADDRSTRLEN];
+	char addr[INET6_ADDRSTRLEN];
+
+	if (p->json) {
+		pr_open_object(p, NULL);
+		pr_addr(p, "vip", vip);
+	} else {
+		if (inet_ntop(AF_INET6, vip, addr, sizeof(addr)) == NULL)
+			snprintf(addr, sizeof(addr), "?");
+		snprintf(head, sizeof(head), "vip %s", addr);
+		pr_open_object(p, head);
 	}
+	pr_str(p, "scheduler", scheduler);
+	pr_open_array(p, "servers");
+}
+
+void
+answer_vip_close(struct pr *p)
+{
+	pr_close_array(p);
+	pr_close_object(p);
+}
+
+void
+answer_servers_close(struct pr *p)
+{
 	if (p->json)
 		pr_close_array(p);
 	else
@@ -251,14 +257,14 @@ answer_servers(struct pr *p, const struct lb_vip *vips, unsigned nvips)
 
 void
 answer_server_change(struct pr *p, const uint8_t vip[16],
-    const struct lb_server *s)
+    const struct answer_server *s)
 {
 	pr_open_object(p, NULL);
 	pr_addr(p, "vip", vip);
-	pr_addr(p, "server", s->s.addr);
+	pr_addr(p, "server", s->addr);
 	pr_bool(p, "drain", s->drain);
-	pr_u64(p, "weight", s->s.weight);
-	pr_str(p, "state", sp_health_state_name(&s->health));
-	pr_bool(p, "eligible", s->s.eligible);
+	pr_u64(p, "weight", s->weight);
+	pr_str(p, "state", s->state);
+	pr_bool(p, "eligible", s->eligible);
 	pr_close_object(p);
 }

@@ -24,8 +24,6 @@
 
 struct pr;
 struct proc_nfq;
-struct lb_vip;
-struct lb_server;
 
 /* What the stats answer says, gathered by the command. */
 struct answer_stats {
@@ -74,21 +72,48 @@ void answer_cache(struct pr *p, const struct sp_cache_entry *e,
 void answer_stick(struct pr *p, const struct sp_stick_entry *e,
     uint64_t now_ms);
 
-/*
- * answer_servers - the servers answer: every vip with its scheduler and
- * its servers.  JSON: an array of { vip, scheduler, servers: [...] };
- * text, whose table rows hold scalars only: one "vip ADDR:" heading per
- * vip over its scheduler and servers' table.
- */
-void answer_servers(struct pr *p, const struct lb_vip *vips,
-    unsigned nvips);
+/* One server of a vip as the servers, drain, enable and weight
+ * answers show it: copied out of the balancer's state by the command. */
+struct answer_server {
+	uint8_t addr[16];
+	const char *state;		/* sp_health_state_name() */
+	const char *reason;		/* sp_health_reason_name() */
+	bool eligible;			/* may take new sessions now */
+	bool drain;			/* drained (config or lbspctl) */
+	uint64_t weight;		/* 1..1000 */
+	uint64_t cost;
+	bool has_backup;		/* backup is its backup */
+	uint8_t backup[16];
+	uint64_t sessions;		/* bound now */
+	uint64_t sessions_total;	/* ever bound */
+	uint64_t packets;		/* balanced to it */
+	uint64_t bytes;			/* balanced to it */
+	bool rtt_known;			/* a probe succeeded: rtt_us */
+	uint64_t rtt_us;		/* last probe's round trip, us */
+};
 
-/* answer_server - one server, a row of the servers table. */
-void answer_server(struct pr *p, const struct lb_server *s);
+/*
+ * The servers answer: every vip with its scheduler and its servers,
+ * described row by row, so that no copy of the whole state is needed:
+ *   answer_servers_open(p);
+ *   for each vip: answer_vip_open(p, addr, scheduler);
+ *                 for each server: answer_server(p, &row);
+ *                 answer_vip_close(p);
+ *   answer_servers_close(p);
+ * JSON: an array of { vip, scheduler, servers: [...] }; text, whose
+ * table rows hold scalars only: one "vip ADDR:" heading per vip over
+ * its scheduler and its servers' table.
+ */
+void answer_servers_open(struct pr *p);
+void answer_vip_open(struct pr *p, const uint8_t vip[16],
+    const char *scheduler);
+void answer_server(struct pr *p, const struct answer_server *s);
+void answer_vip_close(struct pr *p);
+void answer_servers_close(struct pr *p);
 
 /* answer_server_change - the answer of drain, enable and weight: the
  * server of vip as it is now. */
 void answer_server_change(struct pr *p, const uint8_t vip[16],
-    const struct lb_server *s);
+    const struct answer_server *s);
 
 #endif /* LBSPD_ANSWERS_H */

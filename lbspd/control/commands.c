@@ -316,6 +316,27 @@ cmd_stick(struct ctl_req *r)
 	return 0;
 }
 
+/* A server's row for the answers.  d->lock held. */
+static void
+server_row(struct answer_server *row, const struct lb_server *s)
+{
+	memcpy(row->addr, s->s.addr, 16);
+	row->state = sp_health_state_name(&s->health);
+	row->reason = sp_health_reason_name(&s->health);
+	row->eligible = s->s.eligible;
+	row->drain = s->drain;
+	row->weight = s->s.weight;
+	row->cost = s->s.cost;
+	row->has_backup = s->has_backup;
+	memcpy(row->backup, s->backup, 16);
+	row->sessions = s->s.sessions;
+	row->sessions_total = s->sessions_total;
+	row->packets = s->packets;
+	row->bytes = s->bytes;
+	row->rtt_known = s->health.rtt_us != SP_HEALTH_RTT_UNKNOWN;
+	row->rtt_us = row->rtt_known ? s->health.rtt_us : 0;
+}
+
 /*
  * Every vip with its scheduler and its servers (answers.h).  Returns -1
  * without the balancer role.
@@ -323,12 +344,26 @@ cmd_stick(struct ctl_req *r)
 int
 control_servers(struct lbspd *d, struct pr *p)
 {
+	struct answer_server row;
+	const struct lb_vip *v;
+	unsigned i, j;
+
 	pthread_mutex_lock(&d->lock);
 	if (d->lb == NULL) {
 		pthread_mutex_unlock(&d->lock);
 		return -1;
 	}
-	answer_servers(p, d->lb->vips, d->lb->nvips);
+	answer_servers_open(p);
+	for (i = 0; i < d->lb->nvips; i++) {
+		v = &d->lb->vips[i];
+		answer_vip_open(p, v->addr, sp_conf_scheduler_name(v->kind));
+		for (j = 0; j < v->nservers; j++) {
+			server_row(&row, &v->servers[j]);
+			answer_server(p, &row);
+		}
+		answer_vip_close(p);
+	}
+	answer_servers_close(p);
 	pthread_mutex_unlock(&d->lock);
 	return 0;
 }
@@ -377,6 +412,7 @@ static int
 cmd_server_state(struct ctl_req *r)
 {
 	char **argv = r->rq->argv;
+	struct answer_server row;
 	uint8_t vip[16], srv[16];
 	struct lb_server *s;
 	struct lb_vip *v = NULL;
@@ -396,7 +432,8 @@ cmd_server_state(struct ctl_req *r)
 		log_info("control: server %s of vip %s: %s", argv[2],
 		    argv[1], drain ? "draining" : "enabled");
 	}
-	answer_server_change(r->pr, v->addr, s);
+	server_row(&row, s);
+	answer_server_change(r->pr, v->addr, &row);
 	pthread_mutex_unlock(&r->d->lock);
 	return 0;
 }
@@ -406,6 +443,7 @@ static int
 cmd_weight(struct ctl_req *r)
 {
 	char **argv = r->rq->argv;
+	struct answer_server row;
 	uint8_t vip[16], srv[16];
 	struct lb_server *s;
 	struct lb_vip *v = NULL;
@@ -432,7 +470,8 @@ cmd_weight(struct ctl_req *r)
 		s->s.weight = (uint16_t)w;
 		balancer_refresh(v);
 	}
-	answer_server_change(r->pr, v->addr, s);
+	server_row(&row, s);
+	answer_server_change(r->pr, v->addr, &row);
 	pthread_mutex_unlock(&r->d->lock);
 	return 0;
 }
