@@ -621,7 +621,6 @@ conf_err(void *arg, const char *file, unsigned line, const char *msg)
 static struct lbspd *
 daemon_new(const char *name, const char *text)
 {
-	struct sp_flow_timeouts to;
 	struct sp_conf *c;
 	struct lbspd *d;
 	unsigned i;
@@ -634,24 +633,13 @@ daemon_new(const char *name, const char *text)
 	}
 	if (sp_conf_parse(text, strlen(text), name, c, conf_err, NULL) != 0)
 		exit(1);
-	pthread_mutex_init(&d->lock, NULL);
-	d->conf = c;
 	for (i = 0; i < sizeof(d->secret); i++)
 		d->secret[i] = (uint8_t)(0x5a + i);
 	d->paths.tested = true;
 	d->paths.nfqueue = true;
-	to.tcp_established_s = c->timeout_tcp_established_ms / 1000;
-	to.tcp_s = c->timeout_tcp_ms / 1000;
-	to.udp_s = c->timeout_udp_ms / 1000;
-	to.other_s = c->timeout_other_ms / 1000;
-	to.linger_s = c->timeout_linger_ms / 1000;
-	d->flows = sp_flow_table_new(c->max_flows, &to, d->secret);
-	d->cache = sp_cache_table_new(c->max_cache, c->cache_ttl_ms / 1000,
-	    d->secret);
-	d->pending = calloc(LBSPD_PENDING_MAX, sizeof(*d->pending));
-	if (d->flows == NULL || d->cache == NULL || d->pending == NULL ||
-	    sp_flow_table_set_source_limit(d->flows,
-	    c->max_flows_per_source) == -1 || balancer_configure(d) == -1) {
+	if (lbspd_state_init(d, c) == -1 ||
+	    lbspd_flows_set_source_limit(d, c->max_flows_per_source) == -1 ||
+	    balancer_configure(d) == -1) {
 		fprintf(stderr, "pktpath: cannot set up the tables\n");
 		exit(1);
 	}
@@ -662,11 +650,7 @@ static void
 daemon_free(struct lbspd *d)
 {
 	balancer_free(d);
-	sp_flow_table_free(d->flows);
-	sp_cache_table_free(d->cache);
-	free(d->pending);
-	pthread_mutex_destroy(&d->lock);
-	sp_conf_free(d->conf);
+	lbspd_state_free(d);
 	free(d);
 }
 

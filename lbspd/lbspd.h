@@ -1,12 +1,21 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * lbspd.h -- state shared by the parts of the daemon: the running
- * configuration, the tables, the counters and the insertion paths.
+ * configuration, the tables, the counters and how threads share them.
  *
- * Threads: one per NFQUEUE queue, one for the control socket, one for
- * the metrics server (metrics.c, libmicrohttpd's), and the main thread
- * (signals).  Tables and the configuration are guarded by
- * d->lock; counters are relaxed atomics, read without the lock.
+ * Threads (doc/design.md, "Threads and locks"):
+ *  - one per NFQUEUE queue (path/nfq.c): the packet path;
+ *  - the main thread (main.c): signals, reload, the timers (tick);
+ *  - the control socket's (control/socket.c) and the fd-passing
+ *    server's (control/fdpass.c);
+ *  - the health checker's (checks/engine.c) and the agent listener's
+ *    (balancer/agent.c), with the balancer role;
+ *  - the metrics server's (control/metrics.c, libmicrohttpd's).
+ * Queue threads take no global lock: they read the configuration
+ * snapshot once per packet (lbspd_conf()), lock the flow shard of the
+ * packet's flow, and the small mutex of a shared table only around its
+ * lookup or update.  Every other thread serialises on d->admin.
+ * Counters are relaxed atomics, read without any lock.
  */
 #ifndef LBSPD_H
 #define LBSPD_H
@@ -233,35 +242,238 @@ struct lbspd_blackhole {
 
 #define LBSPD_TICK_MS		100	/* ms between client timer runs */
 
+/*
+ * One shard of the flow table (client, server and balancer flows).  A
+ * flow's shard is chosen from its key's source address
+ * (lbspd_flows_of()), so every lookup a packet makes falls in one shard
+ * and max-flows-per-source counts exactly.  There are as many shards as
+ * queues; the queue threads lock a shard per packet, other threads for
+ * at most LBSPD_BATCH rows at a time.
+ */
+struct lbspd_flows {
+	pthread_mutex_t lock;		/* guards table */
+	struct sp_flow_table *table;
+	char pad[64];			/* no two locks on one cache line */
+};
+
+/* Rows a thread other than a queue's handles per lock hold. */
+#define LBSPD_BATCH		256
+
+/*
+ * Where a queue thread is (lbspd_reader_enter() / _leave()): an odd seq
+ * while it handles a batch of packets and may hold pointers into the
+ * configuration snapshot (or the balancer's); even while quiescent
+ * (between batches, blocked in poll/recv).  A grace period has passed
+ * for a snapshot once every reader was seen even or moved on.
+ */
+struct lbspd_reader {
+	_Atomic uint64_t seq;
+	char pad[56];			/* one per cache line (64 bytes) */
+};
+
+/* The client identity (seg1) of "identity random" or literal: a
+ * snapshot like the configuration, replaced whole on rotation. */
+struct lbspd_identity {
+	uint8_t addr[16];
+	uint64_t born_ms;		/* when drawn, ms (sp_now_ms) */
+};
+
+struct lbspd_retired;			/* lbspd_retire()'s queue (state.c) */
+
 struct lbspd {
-	pthread_mutex_t lock;		/* guards everything below but
-					   stats and stop */
-	struct sp_conf *conf;		/* running configuration */
+	/*
+	 * Serialises every thread but the queue threads: control
+	 * commands, health checks, agent reports, fd passing, metrics,
+	 * the main thread's tick and reload.  Never taken by a queue
+	 * thread.  It guards lb's and tc's mutable parts against each
+	 * other (not against the queues), the retired list and
+	 * identity_born_ms.
+	 */
+	pthread_mutex_t admin;
+	/* Running configuration: replaced whole on reload (release
+	 * store), read with lbspd_conf(); freed after a grace period. */
+	struct sp_conf *_Atomic conf;
+	const struct lbspd_identity *_Atomic ident;	/* as conf */
 	const char *conffile;		/* its path, for reload */
 	const char *sockpath;		/* control socket path */
-	uint8_t identity[16];		/* client seg1 for identity random
-					   or literal */
-	uint64_t identity_born_ms;	/* when identity was drawn, ms */
 	uint8_t secret[16];		/* SipHash key of the tables */
-	struct sp_flow_table *flows;	/* client and server flows */
-	struct sp_cache_table *cache;		/* client (vip, identity) -> server */
+	struct lbspd_flows *flows;	/* nflows shards */
+	unsigned nflows;		/* = queue count, >= 1 */
+	/* Client tables shared by the queues, each under its own mutex
+	 * held only around a lookup or update. */
+	pthread_mutex_t cache_lock;
+	struct sp_cache_table *cache;	/* client (vip, identity) -> server */
+	pthread_mutex_t pending_lock;	/* guards pending* */
 	struct lbspd_pending *pending;	/* ring of LBSPD_PENDING_MAX, in
 					   due order */
 	unsigned pending_head;		/* oldest */
 	unsigned pending_count;
+	pthread_mutex_t blackhole_lock;	/* guards blackholes, nblackholes */
 	struct lbspd_blackhole blackholes[SP_CONF_MAX_VIPS];	/* client:
 					   vips marked option-blackholed,
 					   the first nblackholes in use */
 	unsigned nblackholes;
 	struct lb_state *lb;		/* balancer role, or NULL */
-	struct lbspd_paths paths;
+	struct lbspd_paths paths;	/* set at start, then read only */
 	unsigned tc_roles;		/* SP_CONF_ROLE_* bits on tc/eBPF */
 	struct tc_state *tc;		/* tc.c, NULL when unused */
+	struct lbspd_reader readers[SP_CONF_MAX_QUEUES];	/* one per
+					   queue thread, by index */
+	struct lbspd_retired *retired;	/* waiting for a grace period;
+					   d->admin held */
 	struct lbspd_stats stats;
 	uint64_t started_ms;		/* monotonic, ms */
 	volatile sig_atomic_t stop;	/* set by SIGTERM / SIGINT */
-	volatile sig_atomic_t reload;	/* set by SIGHUP */
 };
+
+/* ---------------------------------------------------------------- snapshots */
+
+/*
+ * The running configuration.  A queue thread reads it once per packet
+ * (between lbspd_reader_enter() and _leave()) and uses that pointer
+ * for the whole packet; it stays valid until the thread leaves.
+ * Threads holding d->admin may read it at will: reload swaps it under
+ * d->admin.
+ */
+static inline const struct sp_conf *
+lbspd_conf(struct lbspd *d)
+{
+	return atomic_load_explicit(&d->conf, memory_order_acquire);
+}
+
+/* The client identity, as lbspd_conf(). */
+static inline const struct lbspd_identity *
+lbspd_identity(struct lbspd *d)
+{
+	return atomic_load_explicit(&d->ident, memory_order_acquire);
+}
+
+/*
+ * Queue thread idx (0 .. SP_CONF_MAX_QUEUES-1) starts a batch of
+ * packets: from now until _leave() it may hold snapshot pointers.
+ */
+static inline void
+lbspd_reader_enter(struct lbspd *d, unsigned idx)
+{
+	struct lbspd_reader *r = &d->readers[idx];
+
+	atomic_store_explicit(&r->seq,
+	    atomic_load_explicit(&r->seq, memory_order_relaxed) + 1,
+	    memory_order_relaxed);
+	/* The odd seq is visible before any snapshot pointer is read
+	 * (pairs with the fence in lbspd_grace_begin()). */
+	atomic_thread_fence(memory_order_seq_cst);
+}
+
+/* Queue thread idx is quiescent: it holds no snapshot pointer. */
+static inline void
+lbspd_reader_leave(struct lbspd *d, unsigned idx)
+{
+	struct lbspd_reader *r = &d->readers[idx];
+
+	atomic_store_explicit(&r->seq,
+	    atomic_load_explicit(&r->seq, memory_order_relaxed) + 1,
+	    memory_order_release);
+}
+
+/*
+ * Publish a new configuration (d->admin held); returns the old one, to
+ * be freed after a grace period: lbspd_retire(d, conf_free, old).
+ */
+struct sp_conf *lbspd_conf_publish(struct lbspd *d, struct sp_conf *nc);
+
+/*
+ * Replace the client identity (d->admin held): a new one of addr,
+ * born now_ms; the old one is retired.  Returns -1 out of memory (the
+ * old one stays).
+ */
+int lbspd_identity_set(struct lbspd *d, const uint8_t addr[16],
+    uint64_t now_ms);
+
+/*
+ * Wait until every queue thread has passed a quiescent point since the
+ * call: then no thread holds a pointer read before it (an old snapshot
+ * can be freed).  Waits at most timeout_ms; returns false, logged, when
+ * some thread did not pass in time (free nothing then).  Must not be
+ * called by a queue thread.
+ */
+bool lbspd_synchronize(struct lbspd *d, unsigned timeout_ms);
+
+/*
+ * Free ptr with fn(ptr) once a grace period has passed (d->admin held,
+ * or before the threads start): at once if every queue thread is
+ * quiescent, else from the main thread's tick (lbspd_reclaim()).  Never
+ * blocks, never frees early.  For what the queue threads may still
+ * read: an old configuration, identity, or balancer state.
+ */
+void lbspd_retire(struct lbspd *d, void (*fn)(void *), void *ptr);
+
+/*
+ * Free what lbspd_retire() queued whose grace period has passed
+ * (d->admin held); all of it when all is set (the queue threads have
+ * stopped).  Logs an entry still waiting after 5 s, once.
+ */
+void lbspd_reclaim(struct lbspd *d, bool all);
+
+/* ---------------------------------------------------------------- flows */
+
+/*
+ * The shard of flows whose key has source address src (the key's src:
+ * for a client's or server's ingress packet, the packet's
+ * destination).  Lock it around the lookup and every use of the flow.
+ */
+struct lbspd_flows *lbspd_flows_of(struct lbspd *d, const uint8_t src[16]);
+
+/* lbspd_flows_of() locked; unlock with lbspd_flows_unlock(). */
+struct lbspd_flows *lbspd_flows_lock(struct lbspd *d, const uint8_t src[16]);
+
+static inline void
+lbspd_flows_unlock(struct lbspd_flows *s)
+{
+	pthread_mutex_unlock(&s->lock);
+}
+
+/*
+ * Call fn(flow, arg) on a copy of every flow, made LBSPD_BATCH at a
+ * time under its shard's lock; fn runs without any shard locked (it
+ * may format, allocate, take the balancer's locks).  fn returns
+ * non-zero to stop.  A flow that changes during the walk is seen as it
+ * was when its batch was copied.  Not from a queue thread.
+ * Returns 0, or -1 out of memory.
+ */
+int lbspd_flows_foreach(struct lbspd *d,
+    int (*fn)(const struct sp_flow *, void *), void *arg);
+
+/* Flows held, all shards. */
+size_t lbspd_flows_count(struct lbspd *d);
+
+/* Expire idle flows, LBSPD_BATCH per lock hold, at most max. */
+size_t lbspd_flows_expire(struct lbspd *d, uint64_t now_ms, size_t max);
+
+/* max-flows-per-source on every shard; -1 when one could not take it. */
+int lbspd_flows_set_source_limit(struct lbspd *d, uint32_t max);
+
+/* Flows of source src now (max-flows-per-source), its shard locked. */
+size_t lbspd_flows_source_count(struct lbspd *d, const uint8_t src[16]);
+
+/* ---------------------------------------------------------------- cache */
+
+/* As lbspd_flows_foreach(), for the client cache (d->cache_lock). */
+int lbspd_cache_foreach(struct lbspd *d,
+    int (*fn)(const struct sp_cache_entry *, void *), void *arg);
+
+/* ---------------------------------------------------------------- life */
+
+/*
+ * Set up d's tables and locks for configuration conf (taken): shards,
+ * cache, pending ring, identity.  Returns 0, or -1 out of memory (d
+ * then holds what was made: lbspd_state_free() frees it).
+ */
+int lbspd_state_init(struct lbspd *d, struct sp_conf *conf);
+
+/* Free what lbspd_state_init() made, and the configuration, once the
+ * queue threads have stopped. */
+void lbspd_state_free(struct lbspd *d);
 
 static inline void
 lbspd_count(struct lbspd *d, enum lbspd_counter c)
@@ -300,7 +512,7 @@ void control_stop(void);
 /*
  * The stats and servers answers, described to p (control/commands.c): what
  * lbspctl prints and what the metrics server renders.  They take
- * d->lock.  control_servers() returns -1 without the balancer role.
+ * d->admin.  control_servers() returns -1 without the balancer role.
  */
 struct pr;
 int control_stats(struct lbspd *d, struct pr *p);

@@ -194,37 +194,27 @@ cluster_warn_log(void *arg, const char *msg)
 	log_warnx("%s", msg);
 }
 
-/* The client identity for "identity random" or a literal. */
-static void
-identity_draw(struct lbspd *d)
+/*
+ * The client identity for "identity random" or a literal (d->admin
+ * held, or before the threads start).  Returns -1 out of memory: the
+ * old identity stays.
+ */
+static int
+identity_draw(struct lbspd *d, const struct sp_conf *c)
 {
-	const struct sp_conf *c = d->conf;
+	static const uint8_t zero[16];
+	uint8_t id[16];
 
 	if (c->identity == SP_CONF_IDENTITY_LITERAL) {
-		memcpy(d->identity, c->identity_addr, 16);
+		memcpy(id, c->identity_addr, 16);
 	} else if (c->identity == SP_CONF_IDENTITY_RANDOM) {
-		static const uint8_t zero[16];
-
 		do {
-			if (getrandom(d->identity, 16, 0) != 16)
+			if (getrandom(id, 16, 0) != 16)
 				fatal("getrandom");
-		} while (memcmp(d->identity, zero, 16) == 0);
+		} while (memcmp(id, zero, 16) == 0);
 	} else
-		memset(d->identity, 0, 16);
-	d->identity_born_ms = sp_now_ms();
-}
-
-static struct sp_flow_timeouts
-flow_timeouts(const struct sp_conf *c)
-{
-	struct sp_flow_timeouts t;
-
-	t.tcp_established_s = c->timeout_tcp_established_ms / 1000;
-	t.tcp_s = c->timeout_tcp_ms / 1000;
-	t.udp_s = c->timeout_udp_ms / 1000;
-	t.other_s = c->timeout_other_ms / 1000;
-	t.linger_s = c->timeout_linger_ms / 1000;
-	return t;
+		memset(id, 0, 16);
+	return lbspd_identity_set(d, id, sp_now_ms());
 }
 
 /*
@@ -254,6 +244,12 @@ conf_fixed_changed(const struct sp_conf *a, const struct sp_conf *b)
 	    a->timeout_linger_ms != b->timeout_linger_ms;
 }
 
+static void
+conf_free(void *conf)
+{
+	sp_conf_free(conf);
+}
+
 /*
  * SIGHUP: read the file again; on errors keep running the old one.
  * Flows and the cache are kept; the steering rules are replaced when
@@ -275,7 +271,10 @@ reload(struct lbspd *d)
 		sp_conf_free(nc);
 		return;
 	}
-	if (conf_fixed_changed(d->conf, nc)) {
+	pthread_mutex_lock(&d->admin);
+	old = d->conf;
+	if (conf_fixed_changed(old, nc)) {
+		pthread_mutex_unlock(&d->admin);
 		log_warnx("reload: queue, rules, gso, user, control-socket, "
 		    "agent-port, metrics-listen, hash-key, announce, table sizes, "
 		    "cache-ttl and timeouts need a restart; keeping the "
@@ -287,8 +286,6 @@ reload(struct lbspd *d)
 	if (tc_roles_wanted(nc, &d->paths) != d->tc_roles)
 		log_warnx("reload: datapath and roles take effect at the next "
 		    "start; the roles stay where they run");
-	pthread_mutex_lock(&d->lock);
-	old = d->conf;
 	rules_changed = old->roles != nc->roles ||
 	    old->syn_rate != nc->syn_rate ||
 	    old->nvips != nc->nvips || old->mss_clamp != nc->mss_clamp ||
@@ -297,58 +294,71 @@ reload(struct lbspd *d)
 	    old->has_nat_source != nc->has_nat_source ||
 	    memcmp(old->nat_source, nc->nat_source, 16) != 0 ||
 	    !sp_conf_vips_equal(old, nc);
-	d->conf = nc;
-	if (sp_flow_table_set_source_limit(d->flows,
-	    nc->max_flows_per_source) == -1)
+	/* The queue threads see nc from their next packet on; old is
+	 * freed once none of them can still hold it (lbspd_retire()). */
+	(void)lbspd_conf_publish(d, nc);
+	if (lbspd_flows_set_source_limit(d, nc->max_flows_per_source) == -1)
 		log_warnx("reload: max-flows-per-source: out of memory; "
 		    "not applied");
 	if (balancer_configure(d) == -1)
 		log_warnx("reload: balancer state could not be rebuilt");
 	(void)cluster_check(nc, cluster_warn_log, NULL);
-	if (old->identity != nc->identity ||
-	    memcmp(old->identity_addr, nc->identity_addr, 16) != 0)
-		identity_draw(d);
+	if ((old->identity != nc->identity ||
+	    memcmp(old->identity_addr, nc->identity_addr, 16) != 0) &&
+	    identity_draw(d, nc) == -1)
+		log_warnx("reload: identity: out of memory; not changed");
 	tc_configure(d);
-	pthread_mutex_unlock(&d->lock);
 	if (rules_changed && nc->rules == SP_CONF_RULES_INSTALL &&
 	    (nc->roles & ~d->tc_roles) != 0 &&
 	    rules_install(nc) == -1)
 		log_warnx("reload: steering rules could not be replaced");
-	sp_conf_free(old);
+	lbspd_retire(d, conf_free, old);
+	pthread_mutex_unlock(&d->admin);
 	log_info("configuration reloaded from %s", d->conffile);
 }
 
 /*
- * Periodic work of the main thread: the client's timers every
- * LBSPD_TICK_MS; expiry, the balancer's figures and identity rotation
- * every second.
+ * Periodic work of the main thread, under d->admin: the client's timers
+ * every LBSPD_TICK_MS; expiry, the balancer's figures and identity
+ * rotation every second; what waits for a grace period is freed.
  */
 static void
 tick(struct lbspd *d)
 {
 	static uint64_t last_slow;
 	uint64_t now = sp_now_ms();
+	const struct sp_conf *c;
+	unsigned i;
+	size_t n;
 
-	pthread_mutex_lock(&d->lock);
-	if (d->conf->roles & SP_CONF_ROLE_CLIENT)
+	pthread_mutex_lock(&d->admin);
+	c = d->conf;
+	lbspd_reclaim(d, false);
+	if (c->roles & SP_CONF_ROLE_CLIENT)
 		client_tick(d, now);
 	if (now - last_slow < 1000) {
-		pthread_mutex_unlock(&d->lock);
+		pthread_mutex_unlock(&d->admin);
 		return;
 	}
 	last_slow = now;
-	(void)sp_flow_expire(d->flows, now, 4096);
-	(void)sp_cache_expire(d->cache, now, 4096);
+	(void)lbspd_flows_expire(d, now, 4096);
+	for (i = 0; i < 4096 / LBSPD_BATCH; i++) {
+		pthread_mutex_lock(&d->cache_lock);
+		n = sp_cache_expire(d->cache, now, LBSPD_BATCH);
+		pthread_mutex_unlock(&d->cache_lock);
+		if (n < LBSPD_BATCH)
+			break;
+	}
 	balancer_tick(d, now);
 	tc_tick(d);
-	if (d->conf->identity == SP_CONF_IDENTITY_RANDOM &&
-	    d->conf->identity_rotate_ms != 0 &&
-	    now - d->identity_born_ms >= d->conf->identity_rotate_ms) {
-		identity_draw(d);
+	if (c->identity == SP_CONF_IDENTITY_RANDOM &&
+	    c->identity_rotate_ms != 0 &&
+	    now - lbspd_identity(d)->born_ms >= c->identity_rotate_ms &&
+	    identity_draw(d, c) == 0) {
 		tc_configure(d);
 		log_info("random identity rotated");
 	}
-	pthread_mutex_unlock(&d->lock);
+	pthread_mutex_unlock(&d->admin);
 	cluster_announce_update(d);
 }
 
@@ -423,7 +433,6 @@ main(int argc, char *argv[])
 	const char *sockpath = NULL;
 	int ch, check_only = 0, print_rules = 0, foreground = 0, debug = 0;
 	struct queue *queues[SP_CONF_MAX_QUEUES] = { NULL };
-	struct sp_flow_timeouts to;
 	struct lbspd *d;
 	struct sp_conf *conf;
 	sigset_t sigs;
@@ -490,8 +499,6 @@ main(int argc, char *argv[])
 	d = calloc(1, sizeof(*d));
 	if (d == NULL)
 		fatalx("out of memory");
-	pthread_mutex_init(&d->lock, NULL);
-	d->conf = conf;
 	d->conffile = conffile;
 	d->sockpath = sockpath != NULL ? sockpath :
 	    conf->control_socket[0] ? conf->control_socket :
@@ -502,17 +509,10 @@ main(int argc, char *argv[])
 	else if (getrandom(d->secret, sizeof(d->secret), 0) !=
 	    (ssize_t)sizeof(d->secret))
 		fatal("getrandom");
-	identity_draw(d);
-	to = flow_timeouts(conf);
-	d->flows = sp_flow_table_new(conf->max_flows, &to, d->secret);
-	d->cache = sp_cache_table_new(conf->max_cache,
-	    conf->cache_ttl_ms / 1000, d->secret);
-	d->pending = calloc(LBSPD_PENDING_MAX, sizeof(*d->pending));
-	if (d->flows == NULL || d->cache == NULL || d->pending == NULL)
+	if (lbspd_state_init(d, conf) == -1 || identity_draw(d, conf) == -1)
 		fatalx("cannot allocate tables (max-flows %u, max-cache %u)",
 		    conf->max_flows, conf->max_cache);
-	if (sp_flow_table_set_source_limit(d->flows,
-	    conf->max_flows_per_source) == -1)
+	if (lbspd_flows_set_source_limit(d, conf->max_flows_per_source) == -1)
 		fatalx("cannot allocate the per-source figures "
 		    "(max-flows-per-source %u)", conf->max_flows_per_source);
 	if (balancer_configure(d) == -1)
@@ -534,7 +534,7 @@ main(int argc, char *argv[])
 	if (priv_user(conf->user, &uid, &gid, user, sizeof(user)) == -1)
 		goto out;
 	for (i = 0; i < conf->queue_count; i++) {
-		queues[i] = queue_open(d, (uint16_t)(conf->queue_first + i),
+		queues[i] = queue_open(d, i, (uint16_t)(conf->queue_first + i),
 		    conf->gso);
 		if (queues[i] == NULL)
 			goto out;
@@ -627,10 +627,7 @@ out:
 	for (i = 0; i < SP_CONF_MAX_QUEUES; i++)
 		queue_close(queues[i]);
 	balancer_free(d);
-	sp_flow_table_free(d->flows);
-	sp_cache_table_free(d->cache);
-	free(d->pending);
-	sp_conf_free(d->conf);
+	lbspd_state_free(d);
 	free(d);
 	return rc;
 }

@@ -193,6 +193,21 @@ sp_cache_foreach(struct sp_cache_table *t,
 }
 
 size_t
+sp_cache_walk(struct sp_cache_table *t, size_t *cursor, size_t max,
+    int (*fn)(const struct sp_cache_entry *, void *), void *arg)
+{
+	struct cache_walk w = { .fn = fn, .arg = arg };
+
+	return sp_table_walk(t->table, cursor, max, cache_walk_one, &w);
+}
+
+bool
+sp_cache_walk_done(const struct sp_cache_table *t, size_t cursor)
+{
+	return cursor >= sp_table_capacity(t->table);
+}
+
+size_t
 sp_cache_entry_bytes(void)
 {
 	return sp_table_entry_bytes(sizeof(struct sp_cache_entry));

@@ -393,6 +393,21 @@ sp_flow_foreach(struct sp_flow_table *t,
 }
 
 size_t
+sp_flow_walk(struct sp_flow_table *t, size_t *cursor, size_t max,
+    int (*fn)(const struct sp_flow *, void *), void *arg)
+{
+	struct flow_walk w = { .fn = fn, .arg = arg };
+
+	return sp_table_walk(t->table, cursor, max, flow_walk_one, &w);
+}
+
+bool
+sp_flow_walk_done(const struct sp_flow_table *t, size_t cursor)
+{
+	return cursor >= sp_table_capacity(t->table);
+}
+
+size_t
 sp_flow_entry_bytes(void)
 {
 	return sp_table_entry_bytes(sizeof(struct sp_flow));

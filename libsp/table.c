@@ -454,6 +454,25 @@ sp_table_foreach(struct sp_table *t, int (*fn)(void *rec, void *arg),
 }
 
 size_t
+sp_table_walk(struct sp_table *t, size_t *cursor, size_t max,
+    int (*fn)(void *rec, void *arg), void *arg)
+{
+	size_t i, seen = 0;
+
+	for (i = *cursor; i < t->capacity && seen < max; i++) {
+		if (node_of(t, (uint32_t)i)->cls == CLS_FREE)
+			continue;
+		seen++;
+		if (fn(rec_of(t, (uint32_t)i), arg) != 0) {
+			i = t->capacity;	/* stopped: the walk is over */
+			break;
+		}
+	}
+	*cursor = i;
+	return seen;
+}
+
+size_t
 sp_table_entry_bytes(size_t rec_size)
 {
 	return table_stride(rec_size) + 2 * sizeof(uint32_t);

@@ -171,6 +171,19 @@ void sp_table_foreach(struct sp_table *t, int (*fn)(void *rec, void *arg),
     void *arg);
 
 /*
+ * sp_table_walk - call fn(rec, arg) for the records in slots *cursor
+ * onward, in slot order, at most max of them; fn returns non-zero to
+ * stop.  *cursor becomes the slot to go on from (start at 0); the walk
+ * is over once *cursor >= sp_table_capacity() (also when fn stopped it).
+ * Why: a table shared between threads is walked in bounded batches, its
+ * lock dropped in between.  A record added or removed between two calls
+ * may be seen or not; one that stays is seen exactly once.
+ * Returns the number of records visited.
+ */
+size_t sp_table_walk(struct sp_table *t, size_t *cursor, size_t max,
+    int (*fn)(void *rec, void *arg), void *arg);
+
+/*
  * sp_table_entry_bytes - memory one record costs in a table: the slab
  * slot (node + record, rounded to 8) plus its share of the bucket
  * array, which is 4 bytes when the capacity is a power of two and at

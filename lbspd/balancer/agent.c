@@ -123,7 +123,7 @@ agent_thread(void *arg)
 		    (struct sockaddr *)&from, &fromlen);
 		if (n < 0)
 			continue;
-		pthread_mutex_lock(&d->lock);
+		pthread_mutex_lock(&d->admin);
 		load = agent_parse(d, buf, (size_t)n, from.sin6_addr.s6_addr,
 		    server, &why);
 		if (load >= 0 && !agent_apply(d, server, load)) {
@@ -132,7 +132,7 @@ agent_thread(void *arg)
 		}
 		lbspd_count(d, load >= 0 ? LBSPD_C_AGENT_REPORTS :
 		    LBSPD_C_AGENT_REJECTED);
-		pthread_mutex_unlock(&d->lock);
+		pthread_mutex_unlock(&d->admin);
 		if (load < 0 && sp_now_ms() - last_log > 10000) {
 			char a[INET6_ADDRSTRLEN];
 

@@ -394,11 +394,12 @@ decide(struct lbspd *d, struct lb_vip *v, struct lbspd_pkt *p,
 	else
 		fk = sp_flow_key_5tuple(src, v->addr, p->walk.l4_proto,
 		    p->sport, p->dport);
-	f = sp_flow_lookup(d->flows, &fk);
+	/* The shard of src is locked by the caller (path/dispatch.c). */
+	f = sp_flow_lookup(lbspd_flows_of(d, src)->table, &fk);
 	/* 0. A new flow from a source holding max-flows-per-source flows
 	 * is refused before anything is decided or recorded for it. */
 	if (f == NULL && d->conf->max_flows_per_source != 0 &&
-	    sp_flow_source_count(d->flows, src) >=
+	    sp_flow_source_count(lbspd_flows_of(d, src)->table, src) >=
 	    d->conf->max_flows_per_source) {
 		*limited = true;
 		return NULL;
@@ -531,8 +532,9 @@ balancer_packet(struct lbspd *d, struct lbspd_pkt *p)
 				return;
 			}
 		}
-		sp_flow_update(d->flows, f, now, SP_FLOW_ORIG, p->tcp_flags,
-		    p->len);
+		sp_flow_update(lbspd_flows_of(d,
+		    &p->data[SP_IP6_OFF_SRC])->table, f, now, SP_FLOW_ORIG,
+		    p->tcp_flags, p->len);
 	}
 	s = balancer_server(v, to);
 	if (s != NULL) {
@@ -616,7 +618,7 @@ balancer_tick(struct lbspd *d, uint64_t now)
 	if (t == NULL)
 		return;
 	t->d = d;
-	sp_flow_foreach(d->flows, tally_fn, t);
+	(void)lbspd_flows_foreach(d, tally_fn, t);
 	for (i = 0; i < d->lb->nvips; i++) {
 		struct lb_vip *v = &d->lb->vips[i];
 

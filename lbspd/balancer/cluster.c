@@ -188,7 +188,7 @@ cluster_announce_update(struct lbspd *d)
 
 	if (an.tun == -1)
 		return;
-	pthread_mutex_lock(&d->lock);
+	pthread_mutex_lock(&d->admin);
 	for (i = 0; d->lb != NULL && i < d->lb->nvips; i++) {
 		const struct lb_vip *v = &d->lb->vips[i];
 
@@ -198,7 +198,7 @@ cluster_announce_update(struct lbspd *d)
 		if (j < v->nservers)
 			memcpy(want[nwant++], v->addr, 16);
 	}
-	pthread_mutex_unlock(&d->lock);
+	pthread_mutex_unlock(&d->admin);
 
 	/* Withdraw what is no longer wanted. */
 	for (i = 0; i < an.n;) {

@@ -3,10 +3,10 @@
  * engine.c -- the health check engine (see checks.h).
  *
  * One thread.  Every HCE_TICK_MS:
- *   1. under d->lock, post the results of the probes that finished, run
+ *   1. under d->admin, post the results of the probes that finished, run
  *      every server's passive clock (sp_health_tick) and refresh the
  *      vips whose servers changed; then, without the lock, log;
- *   2. under d->lock, collect the probes due (sp_health_probe_due) and
+ *   2. under d->admin, collect the probes due (sp_health_probe_due) and
  *      mark them sent, copying what a probe needs so that no lock is
  *      held while waiting on the network; start them.
  * Between ticks, one poll() loop drives every probe in flight, each
@@ -224,7 +224,7 @@ hce_alloc(struct lbspd *d)
 	return h;
 }
 
-/* Whether some vip of d has an icmp check (d->lock held). */
+/* Whether some vip of d has an icmp check (d->admin held). */
 static bool
 need_icmp(const struct lbspd *d)
 {
@@ -248,9 +248,9 @@ hce_init(struct lbspd *d)
 
 	if ((h = hce_alloc(d)) == NULL)
 		return -1;
-	pthread_mutex_lock(&d->lock);
+	pthread_mutex_lock(&d->admin);
 	icmp = need_icmp(d);
-	pthread_mutex_unlock(&d->lock);
+	pthread_mutex_unlock(&d->admin);
 	if (!icmp || h->icmp_fd != -1)
 		return 0;
 
@@ -310,7 +310,7 @@ hce_slots(void)
 /* ---------------------------------------------------------------- collect */
 
 /*
- * Under d->lock: append the probes due to those in flight, mark them
+ * Under d->admin: append the probes due to those in flight, mark them
  * sent.  A server whose last probe is still out is skipped (only with a
  * timeout longer than the interval, which the parser refuses).
  */
@@ -834,7 +834,7 @@ event_add(struct hce *h, const struct lb_vip *v, const struct lb_server *s)
 }
 
 /*
- * Under d->lock: post the results of the probes done, run every
+ * Under d->admin: post the results of the probes done, run every
  * server's passive clock, refresh the vips that changed.
  */
 static void
@@ -924,15 +924,15 @@ hce_tick(struct hce *h)
 {
 	struct lbspd *d = h->d;
 
-	pthread_mutex_lock(&d->lock);
+	pthread_mutex_lock(&d->admin);
 	hce_post(h, sp_now_ms());
-	pthread_mutex_unlock(&d->lock);
+	pthread_mutex_unlock(&d->admin);
 	hce_log(h);
 	probes_compact(h);
 
-	pthread_mutex_lock(&d->lock);
+	pthread_mutex_lock(&d->admin);
 	hce_collect(h, sp_now_ms());
-	pthread_mutex_unlock(&d->lock);
+	pthread_mutex_unlock(&d->admin);
 	probes_start(h);
 }
 

@@ -73,9 +73,12 @@
  * weight answer "error: no balancer role in this daemon" without it;
  * what drain, enable and weight change lasts until the next reload,
  * which applies the configuration's values.  The output is built in
- * memory under d->lock (so the tables are read consistently and
- * quickly), then written with the lock released: a slow reader never
- * holds up the packet threads.  Requests and error answers are counted
+ * memory, then written with every lock released: a slow reader never
+ * holds anything up.  Commands hold d->admin, which queue threads do
+ * not take; the flow shards and the client cache, which they do take,
+ * are walked LBSPD_BATCH (256) rows per lock hold, copied out
+ * (lbspd_flows_foreach(), lbspd_cache_foreach()), and formatted with
+ * no shard locked.  Requests and error answers are counted
  * and shown by "stats" under "control".
  *
  * The stats and servers answers are also the metrics server's page
@@ -138,29 +141,32 @@ control_stats(struct lbspd *d, struct pr *p)
 		.datapath_arg = d,
 		.metrics = metrics_stats,
 	};
+	const struct sp_conf *conf;
 	const struct lb_state *lb;
 	uint64_t now = sp_now_ms();
 	unsigned i, j;
 
-	/* The kernel's queue numbers first, without holding the lock. */
-	pthread_mutex_lock(&d->lock);
-	s.queue_first = d->conf->queue_first;
-	s.nqueue = d->conf->queue_count;
-	pthread_mutex_unlock(&d->lock);
+	/* The kernel's queue numbers first, without holding a lock. */
+	conf = lbspd_conf(d);
+	s.queue_first = conf->queue_first;
+	s.nqueue = conf->queue_count;
 	if (s.nqueue > SP_CONF_MAX_QUEUES)
 		s.nqueue = SP_CONF_MAX_QUEUES;
 	proc_nfq_read(q, s.queue_first, s.nqueue);
 
-	pthread_mutex_lock(&d->lock);
+	pthread_mutex_lock(&d->admin);
+	conf = lbspd_conf(d);	/* reload swaps it under d->admin */
 	s.uptime_s = now > d->started_ms ? (now - d->started_ms) / 1000 : 0;
-	s.roles = d->conf->roles;
-	s.queue_count = d->conf->queue_count;
-	s.identity_mode = d->conf->identity;
-	memcpy(s.identity, d->identity, sizeof(s.identity));
-	s.flows = d->flows != NULL ? sp_flow_count(d->flows) : 0;
-	s.flows_max = d->conf->max_flows;
+	s.roles = conf->roles;
+	s.queue_count = conf->queue_count;
+	s.identity_mode = conf->identity;
+	memcpy(s.identity, lbspd_identity(d)->addr, sizeof(s.identity));
+	s.flows = lbspd_flows_count(d);
+	s.flows_max = conf->max_flows;
+	pthread_mutex_lock(&d->cache_lock);
 	s.cache = d->cache != NULL ? sp_cache_count(d->cache) : 0;
-	s.cache_max = d->conf->max_cache;
+	pthread_mutex_unlock(&d->cache_lock);
+	s.cache_max = conf->max_cache;
 	if ((lb = d->lb) != NULL) {
 		/* Servers up: sp_health_up, up or retry. */
 		s.balancer = true;
@@ -172,12 +178,12 @@ control_stats(struct lbspd *d, struct pr *p)
 					s.servers_up++;
 			}
 		s.stick = lb->stick != NULL ? sp_stick_count(lb->stick) : 0;
-		s.stick_max = d->conf->max_stick;
+		s.stick_max = conf->max_stick;
 	}
 	s.control_requests = lbspd_read(&control_ctr.requests);
 	s.control_errors = lbspd_read(&control_ctr.errors);
 	answer_stats(p, &s);
-	pthread_mutex_unlock(&d->lock);
+	pthread_mutex_unlock(&d->admin);
 	return 0;
 }
 
@@ -209,13 +215,16 @@ cmd_flows(struct ctl_req *r)
 {
 	struct walk w = { .pr = r->pr, .now_ms = sp_now_ms() };
 
-	pthread_mutex_lock(&r->d->lock);
+	int rc;
+
+	pthread_mutex_lock(&r->d->admin);
 	pr_open_array(r->pr, NULL);
-	if (r->d->flows != NULL)
-		sp_flow_foreach(r->d->flows, flow_row, &w);
+	rc = lbspd_flows_foreach(r->d, flow_row, &w);
 	tc_flows_print(r->pr, r->d, w.now_ms);
 	pr_close_array(r->pr);
-	pthread_mutex_unlock(&r->d->lock);
+	pthread_mutex_unlock(&r->d->admin);
+	if (rc == -1)
+		return control_request_error(r->rq, "out of memory");
 	return 0;
 }
 
@@ -235,15 +244,18 @@ cmd_cache(struct ctl_req *r)
 {
 	struct walk w = { .pr = r->pr, .now_ms = sp_now_ms() };
 
-	pthread_mutex_lock(&r->d->lock);
+	int rc;
+
+	pthread_mutex_lock(&r->d->admin);
 	pr_open_array(r->pr, NULL);
-	if (r->d->cache != NULL)
-		sp_cache_foreach(r->d->cache, cache_row, &w);
+	rc = lbspd_cache_foreach(r->d, cache_row, &w);
 	tc_cache_print(r->pr, r->d, w.now_ms);
 	client_blackholes_print(r->pr, r->d, w.now_ms);
 	tc_blackholes_print(r->pr, r->d);
 	pr_close_array(r->pr);
-	pthread_mutex_unlock(&r->d->lock);
+	pthread_mutex_unlock(&r->d->admin);
+	if (rc == -1)
+		return control_request_error(r->rq, "out of memory");
 	return 0;
 }
 
@@ -252,7 +264,7 @@ cmd_cache(struct ctl_req *r)
 static int
 cmd_reload(struct ctl_req *r)
 {
-	r->d->reload = 1;
+	/* The main thread reloads on SIGHUP (sigtimedwait). */
 	if (kill(getpid(), SIGHUP) == -1)
 		return control_request_error(r->rq,
 		    "cannot signal the daemon: %s", strerror(errno));
@@ -266,7 +278,7 @@ cmd_reload(struct ctl_req *r)
 
 /*
  * The balancer's state, or NULL after recording the error a daemon
- * without the balancer role answers.  d->lock held.
+ * without the balancer role answers.  d->admin held.
  */
 static struct lb_state *
 ctl_balancer(struct ctl_req *r)
@@ -303,20 +315,20 @@ cmd_stick(struct ctl_req *r)
 	struct walk w = { .pr = r->pr, .now_ms = sp_now_ms() };
 	struct lb_state *lb;
 
-	pthread_mutex_lock(&r->d->lock);
+	pthread_mutex_lock(&r->d->admin);
 	if ((lb = ctl_balancer(r)) == NULL) {
-		pthread_mutex_unlock(&r->d->lock);
+		pthread_mutex_unlock(&r->d->admin);
 		return -1;
 	}
 	pr_open_array(r->pr, NULL);
 	if (lb->stick != NULL)
 		sp_stick_foreach(lb->stick, stick_row, &w);
 	pr_close_array(r->pr);
-	pthread_mutex_unlock(&r->d->lock);
+	pthread_mutex_unlock(&r->d->admin);
 	return 0;
 }
 
-/* A server's row for the answers.  d->lock held. */
+/* A server's row for the answers.  d->admin held. */
 static void
 server_row(struct answer_server *row, const struct lb_server *s)
 {
@@ -348,9 +360,9 @@ control_servers(struct lbspd *d, struct pr *p)
 	const struct lb_vip *v;
 	unsigned i, j;
 
-	pthread_mutex_lock(&d->lock);
+	pthread_mutex_lock(&d->admin);
 	if (d->lb == NULL) {
-		pthread_mutex_unlock(&d->lock);
+		pthread_mutex_unlock(&d->admin);
 		return -1;
 	}
 	answer_servers_open(p);
@@ -364,7 +376,7 @@ control_servers(struct lbspd *d, struct pr *p)
 		answer_vip_close(p);
 	}
 	answer_servers_close(p);
-	pthread_mutex_unlock(&d->lock);
+	pthread_mutex_unlock(&d->admin);
 	return 0;
 }
 
@@ -379,7 +391,7 @@ cmd_servers(struct ctl_req *r)
 
 /*
  * The server named vip / srv, or NULL after recording the error.
- * d->lock held; *vp receives its vip.
+ * d->admin held; *vp receives its vip.
  */
 static struct lb_server *
 ctl_server(struct ctl_req *r, const uint8_t vip[16],
@@ -421,9 +433,9 @@ cmd_server_state(struct ctl_req *r)
 	if (parse_addr(r, "vip", argv[1], vip) == -1 ||
 	    parse_addr(r, "server", argv[2], srv) == -1)
 		return -1;
-	pthread_mutex_lock(&r->d->lock);
+	pthread_mutex_lock(&r->d->admin);
 	if ((s = ctl_server(r, vip, srv, &v)) == NULL) {
-		pthread_mutex_unlock(&r->d->lock);
+		pthread_mutex_unlock(&r->d->admin);
 		return -1;
 	}
 	if (s->drain != drain) {
@@ -434,7 +446,7 @@ cmd_server_state(struct ctl_req *r)
 	}
 	server_row(&row, s);
 	answer_server_change(r->pr, v->addr, &row);
-	pthread_mutex_unlock(&r->d->lock);
+	pthread_mutex_unlock(&r->d->admin);
 	return 0;
 }
 
@@ -459,9 +471,9 @@ cmd_weight(struct ctl_req *r)
 	    errno != 0 || w < 1 || w > 1000)
 		return control_request_error(r->rq,
 		    "bad weight '%.32s' (1..1000)", argv[3]);
-	pthread_mutex_lock(&r->d->lock);
+	pthread_mutex_lock(&r->d->admin);
 	if ((s = ctl_server(r, vip, srv, &v)) == NULL) {
-		pthread_mutex_unlock(&r->d->lock);
+		pthread_mutex_unlock(&r->d->admin);
 		return -1;
 	}
 	if (s->s.weight != w) {
@@ -472,7 +484,7 @@ cmd_weight(struct ctl_req *r)
 	}
 	server_row(&row, s);
 	answer_server_change(r->pr, v->addr, &row);
-	pthread_mutex_unlock(&r->d->lock);
+	pthread_mutex_unlock(&r->d->admin);
 	return 0;
 }
 
@@ -544,7 +556,7 @@ shim_error(char *ans, size_t size, const char *msg)
  * The shims' versioned requests, "shim1 lookup VIP IDENTITY": the
  * server the client role learned for (vip, identity), when it is not
  * suspect.  Answer: "server ADDR\n" or "none\n" (or "error: ...\n").
- * O(1) under d->lock: a connect() waits on it.
+ * O(1) under d->cache_lock: a connect() waits on it.
  */
 static void
 shim_lookup(struct lbspd *d, const char *vip_s, const char *id_s,
@@ -560,10 +572,10 @@ shim_lookup(struct lbspd *d, const char *vip_s, const char *id_s,
 		    "addresses");
 		return;
 	}
-	pthread_mutex_lock(&d->lock);
+	pthread_mutex_lock(&d->cache_lock);
 	if (d->cache != NULL)
 		hit = sp_cache_lookup(d->cache, vip, id, sp_now_ms(), server);
-	pthread_mutex_unlock(&d->lock);
+	pthread_mutex_unlock(&d->cache_lock);
 	if (hit && inet_ntop(AF_INET6, server, a, sizeof(a)) != NULL)
 		snprintf(ans, size, "server %s\n", a);
 	else

@@ -144,9 +144,9 @@ fdpass_dstopts(struct lbspd *d, int fd, const char *hex, char *answer,
 				    "dstopts: not hex");
 			hdr[i] = (uint8_t)(hi << 4 | lo);
 		}
-		pthread_mutex_lock(&d->lock);
+		pthread_mutex_lock(&d->admin);
 		type = d->conf->option_type;
-		pthread_mutex_unlock(&d->lock);
+		pthread_mutex_unlock(&d->admin);
 		err = sp_dopt_decode(hdr, sizeof(hdr), type, &opt, NULL);
 		if (err != SP_OK)
 			return refuse(fd, answer, size, sp_strerror(err));

@@ -6,7 +6,7 @@
  * server of "lbspctl servers" (prom.h names them), and lbsp_build_info.
  *
  * Served by libmicrohttpd in one thread of its own (epoll): the packet
- * threads never wait for it.  It takes d->lock only while describing
+ * threads never wait for it.  It takes d->admin only while describing
  * the tables into memory, as lbspctl's commands do, and writes with the
  * lock released.
  *

@@ -95,8 +95,10 @@ client_fallback(struct lbspd *d, const uint8_t server[16],
 	uint8_t srv[16];
 
 	memcpy(srv, server, 16);	/* server may be f->server */
+	pthread_mutex_lock(&d->cache_lock);
 	(void)sp_cache_suspect_server(d->cache, srv, (uint8_t)reason,
 	    sp_now_ms());
+	pthread_mutex_unlock(&d->cache_lock);
 	if (f != NULL) {
 		memset(f->server, 0, 16);
 		f->flags = (f->flags & ~(uint32_t)CF_REDIRECTED) |
@@ -110,18 +112,20 @@ client_fallback(struct lbspd *d, const uint8_t server[16],
 
 /* Time the redirected SYN of f: client_tick() looks at it when due. */
 static void
-pending_push(struct lbspd *d, const struct sp_flow *f)
+pending_push(struct lbspd *d, const struct sp_conf *c, const struct sp_flow *f)
 {
 	struct lbspd_pending *pe;
 
-	if (d->pending == NULL || d->pending_count == LBSPD_PENDING_MAX)
-		return;
-	pe = &d->pending[(d->pending_head + d->pending_count) %
-	    LBSPD_PENDING_MAX];
-	pe->key = f->key;
-	pe->created_ms = f->created_ms;
-	pe->due_ms = f->created_ms + d->conf->fallback_timeout_ms;
-	d->pending_count++;
+	pthread_mutex_lock(&d->pending_lock);
+	if (d->pending != NULL && d->pending_count < LBSPD_PENDING_MAX) {
+		pe = &d->pending[(d->pending_head + d->pending_count) %
+		    LBSPD_PENDING_MAX];
+		pe->key = f->key;
+		pe->created_ms = f->created_ms;
+		pe->due_ms = f->created_ms + c->fallback_timeout_ms;
+		d->pending_count++;
+	}
+	pthread_mutex_unlock(&d->pending_lock);
 }
 
 static void blackhole_remove(struct lbspd *, struct lbspd_blackhole *);
@@ -129,29 +133,44 @@ static void blackhole_remove(struct lbspd *, struct lbspd_blackhole *);
 void
 client_tick(struct lbspd *d, uint64_t now)
 {
-	const struct lbspd_pending *pe;
+	struct lbspd_pending due[LBSPD_BATCH];
+	struct lbspd_flows *fs;
 	struct sp_flow *f;
-	unsigned i;
+	unsigned i, n;
 
 	/* Marks of vips a reload removed go. */
+	pthread_mutex_lock(&d->blackhole_lock);
 	for (i = 0; i < d->nblackholes;)
 		if (sp_conf_vip_find(d->conf, d->blackholes[i].vip) == NULL)
 			blackhole_remove(d, &d->blackholes[i]);
 		else
 			i++;
+	pthread_mutex_unlock(&d->blackhole_lock);
 
-	while (d->pending_count > 0) {
-		pe = &d->pending[d->pending_head];
-		if (pe->due_ms > now)
-			break;
-		f = sp_flow_lookup(d->flows, &pe->key);
-		if (f != NULL && f->created_ms == pe->created_ms &&
-		    (f->flags & CF_REDIRECTED) &&
-		    !(f->flags & (CF_ANSWERED | CF_FELL_BACK)))
-			client_fallback(d, f->server, f, LBSPD_SUSPECT_TIMER);
-		d->pending_head = (d->pending_head + 1) % LBSPD_PENDING_MAX;
-		d->pending_count--;
-	}
+	/* The SYNs due, a batch at a time: taken off the ring under its
+	 * lock, then each flow under its shard's (never both). */
+	do {
+		pthread_mutex_lock(&d->pending_lock);
+		for (n = 0; n < LBSPD_BATCH && d->pending_count > 0; n++) {
+			if (d->pending[d->pending_head].due_ms > now)
+				break;
+			due[n] = d->pending[d->pending_head];
+			d->pending_head = (d->pending_head + 1) %
+			    LBSPD_PENDING_MAX;
+			d->pending_count--;
+		}
+		pthread_mutex_unlock(&d->pending_lock);
+		for (i = 0; i < n; i++) {
+			fs = lbspd_flows_lock(d, due[i].key.src);
+			f = sp_flow_lookup(fs->table, &due[i].key);
+			if (f != NULL && f->created_ms == due[i].created_ms &&
+			    (f->flags & CF_REDIRECTED) &&
+			    !(f->flags & (CF_ANSWERED | CF_FELL_BACK)))
+				client_fallback(d, f->server, f,
+				    LBSPD_SUSPECT_TIMER);
+			lbspd_flows_unlock(fs);
+		}
+	} while (n == LBSPD_BATCH);
 }
 
 /* ------------------------------------------------------------ blackholes */
@@ -184,19 +203,24 @@ static bool
 blackhole_allows(struct lbspd *d, const uint8_t vip[16], struct sp_flow *f,
     uint64_t now)
 {
-	struct lbspd_blackhole *b = blackhole_find(d, vip);
+	struct lbspd_blackhole *b;
+	bool allow = true;
 
-	if (b == NULL)
-		return true;
-	if (now >= b->until_ms && (b->probe_ms == 0 ||
+	pthread_mutex_lock(&d->blackhole_lock);
+	b = blackhole_find(d, vip);
+	if (b == NULL) {
+		;
+	} else if (now >= b->until_ms && (b->probe_ms == 0 ||
 	    now - b->probe_ms >= LBSPD_BLACKHOLE_PROBE_MS)) {
 		b->probe_ms = now;
 		f->flags |= CF_PROBE;
 		lbspd_count(d, LBSPD_C_BLACKHOLE_PROBES);
-		return true;
+	} else {
+		lbspd_count(d, LBSPD_C_BLACKHOLE_AVOIDED);
+		allow = false;
 	}
-	lbspd_count(d, LBSPD_C_BLACKHOLE_AVOIDED);
-	return false;
+	pthread_mutex_unlock(&d->blackhole_lock);
+	return allow;
 }
 
 /*
@@ -204,18 +228,22 @@ blackhole_allows(struct lbspd *d, const uint8_t vip[16], struct sp_flow *f,
  * sent it again: mark the vip (a probe's failure doubles the period).
  */
 static void
-blackhole_detected(struct lbspd *d, const uint8_t vip[16], bool probe,
-    uint64_t now)
+blackhole_detected(struct lbspd *d, const struct sp_conf *c,
+    const uint8_t vip[16], bool probe, uint64_t now)
 {
-	const struct sp_conf *c = d->conf;
-	struct lbspd_blackhole *b = blackhole_find(d, vip);
+	struct lbspd_blackhole *b;
 	char a[INET6_ADDRSTRLEN];
+	uint32_t period;
 
-	if (b != NULL && !probe)
-		return;	/* a connection older than the mark */
+	pthread_mutex_lock(&d->blackhole_lock);
+	b = blackhole_find(d, vip);
+	if ((b != NULL && !probe) ||	/* a connection older than the mark */
+	    (b == NULL && d->nblackholes == SP_CONF_MAX_VIPS)) {
+		/* (the second not reached: one per vip at most) */
+		pthread_mutex_unlock(&d->blackhole_lock);
+		return;
+	}
 	if (b == NULL) {
-		if (d->nblackholes == SP_CONF_MAX_VIPS)
-			return;	/* not reached: one per vip at most */
 		b = &d->blackholes[d->nblackholes++];
 		memset(b, 0, sizeof(*b));
 		memcpy(b->vip, vip, 16);
@@ -230,21 +258,27 @@ blackhole_detected(struct lbspd *d, const uint8_t vip[16], bool probe,
 	b->until_ms = now + b->period_ms;
 	b->probe_ms = 0;
 	b->detections++;
+	period = b->period_ms;
+	pthread_mutex_unlock(&d->blackhole_lock);
 	lbspd_count(d, LBSPD_C_BLACKHOLE_DETECTED);
 	log_info("client: the path to %s drops the option: without it for "
-	    "%u ms", inet_ntop(AF_INET6, vip, a, sizeof(a)), b->period_ms);
+	    "%u ms", inet_ntop(AF_INET6, vip, a, sizeof(a)), period);
 }
 
 /* An answer with the option on a connection to vip: the path works. */
 static void
 blackhole_cleared(struct lbspd *d, const uint8_t vip[16])
 {
-	struct lbspd_blackhole *b = blackhole_find(d, vip);
+	struct lbspd_blackhole *b;
 	char a[INET6_ADDRSTRLEN];
 
+	pthread_mutex_lock(&d->blackhole_lock);
+	b = blackhole_find(d, vip);
+	if (b != NULL)
+		blackhole_remove(d, b);
+	pthread_mutex_unlock(&d->blackhole_lock);
 	if (b == NULL)
 		return;
-	blackhole_remove(d, b);
 	lbspd_count(d, LBSPD_C_BLACKHOLE_RECOVERED);
 	log_info("client: the path to %s carries the option again",
 	    inet_ntop(AF_INET6, vip, a, sizeof(a)));
@@ -253,11 +287,17 @@ blackhole_cleared(struct lbspd *d, const uint8_t vip[16])
 void
 client_blackholes_print(struct pr *p, struct lbspd *d, uint64_t now_ms)
 {
+	struct lbspd_blackhole marks[SP_CONF_MAX_VIPS];
 	const struct lbspd_blackhole *b;
-	unsigned i;
+	unsigned i, n;
 
-	for (i = 0; i < d->nblackholes; i++) {
-		b = &d->blackholes[i];
+	/* A copy: printing happens without the lock. */
+	pthread_mutex_lock(&d->blackhole_lock);
+	n = d->nblackholes;
+	memcpy(marks, d->blackholes, n * sizeof(marks[0]));
+	pthread_mutex_unlock(&d->blackhole_lock);
+	for (i = 0; i < n; i++) {
+		b = &marks[i];
 		pr_open_object(p, NULL);
 		pr_addr(p, "vip", b->vip);
 		pr_u64(p, "ttl_s", b->until_ms > now_ms ?
@@ -294,12 +334,12 @@ server_allowed(const struct sp_conf_vip *vip, const uint8_t server[16])
 	    sp_conf_vip_allows(vip, server);
 }
 
-/* seg1 for a packet from src. */
+/* seg1 for packet p from src. */
 static const uint8_t *
-client_identity(const struct lbspd *d, const uint8_t src[16])
+client_identity(const struct lbspd_pkt *p, const uint8_t src[16])
 {
-	return d->conf->identity == SP_CONF_IDENTITY_ADDRESS ? src :
-	    d->identity;
+	return p->conf->identity == SP_CONF_IDENTITY_ADDRESS ? src :
+	    p->identity;
 }
 
 bool
@@ -308,7 +348,8 @@ client_owns_egress(struct lbspd *d, const struct lbspd_pkt *p,
 {
 	const struct sp_conf_vip *vip;
 
-	vip = sp_conf_vip_find(d->conf, &p->data[SP_IP6_OFF_DST]);
+	(void)d;
+	vip = sp_conf_vip_find(p->conf, &p->data[SP_IP6_OFF_DST]);
 	if (vip == NULL || !vip_has_port(vip, p->walk.l4_proto, p->dport))
 		return false;
 	*vipp = vip;
@@ -319,28 +360,33 @@ void
 client_egress(struct lbspd *d, struct lbspd_pkt *p,
     const struct sp_conf_vip *vip)
 {
+	const struct sp_conf *c = p->conf;
 	const uint8_t *src = &p->data[SP_IP6_OFF_SRC];
 	struct sp_flow_key key;
 	struct sp_cache_entry ce;
+	struct lbspd_flows *fs;
 	struct sp_flow *f;
 	struct sp_lbsp opt;
 	uint64_t now = sp_now_ms();
-	bool syn, resyn = false, unanswered = false;
+	bool syn, resyn = false, unanswered = false, to_vip;
+	bool hit;
 
 	/* 1. The flow, as the application sees it.  A SYN on a flow
-	 * already redirected and not answered is a retransmission. */
+	 * already redirected and not answered is a retransmission.  Its
+	 * shard stays locked until the packet's fate is decided. */
 	syn = p->walk.l4_proto == SP_NH_TCP &&
 	    (p->tcp_flags & (SP_TCP_SYN | SP_TCP_ACK)) == SP_TCP_SYN;
 	key = sp_flow_key_5tuple(src, vip->addr, p->walk.l4_proto, p->sport,
 	    p->dport);
-	f = sp_flow_lookup(d->flows, &key);
+	fs = lbspd_flows_lock(d, key.src);
+	f = sp_flow_lookup(fs->table, &key);
 	if (f == NULL)
 		f = flow_new(d, &key, now);
 	if (f != NULL) {
 		unanswered = (f->flags & CF_REDIRECTED) &&
 		    !(f->flags & CF_ANSWERED);
 		resyn = syn && unanswered;
-		sp_flow_update(d->flows, f, now, SP_FLOW_ORIG, p->tcp_flags,
+		sp_flow_update(fs->table, f, now, SP_FLOW_ORIG, p->tcp_flags,
 		    p->len);
 	}
 
@@ -355,17 +401,19 @@ client_egress(struct lbspd *d, struct lbspd_pkt *p,
 				f->flags |= CF_NO_OPTION;
 		} else if ((f->flags & (CF_VIP_SYN | CF_ANSWERED |
 		    CF_FELL_BACK)) == CF_VIP_SYN) {
-			blackhole_detected(d, vip->addr,
+			blackhole_detected(d, c, vip->addr,
 			    (f->flags & CF_PROBE) != 0, now);
 			f->flags |= CF_NO_OPTION;
 			lbspd_count(d, LBSPD_C_BLACKHOLE_STRIPPED);
 		}
 	}
-	if (f != NULL && (f->flags & CF_NO_OPTION))
+	if (f != NULL && (f->flags & CF_NO_OPTION)) {
+		lbspd_flows_unlock(fs);
 		return;	/* as a legacy client's */
+	}
 
 	/* 2. Who we are. */
-	memcpy(opt.seg1, client_identity(d, src), 16);
+	memcpy(opt.seg1, client_identity(p, src), 16);
 	if (f != NULL)
 		memcpy(f->identity, opt.seg1, 16);
 
@@ -374,7 +422,10 @@ client_egress(struct lbspd *d, struct lbspd_pkt *p,
 	if (f != NULL && memcmp(f->server, zero16, 16) != 0) {
 		memcpy(opt.seg2, f->server, 16);
 	} else if (f == NULL || !(f->flags & CF_FELL_BACK)) {
-		if (sp_cache_get(d->cache, vip->addr, opt.seg1, now, &ce)) {
+		pthread_mutex_lock(&d->cache_lock);
+		hit = sp_cache_get(d->cache, vip->addr, opt.seg1, now, &ce);
+		pthread_mutex_unlock(&d->cache_lock);
+		if (hit) {
 			if (ce.state == SP_CACHE_OK)
 				memcpy(opt.seg2, ce.server, 16);
 			else if (f != NULL && f->packets[SP_FLOW_ORIG] == 1)
@@ -387,7 +438,7 @@ client_egress(struct lbspd *d, struct lbspd_pkt *p,
 	/* 4. Single pass, unless the server has not answered in time: a
 	 * SYN sent again (the kernel's first retransmission) or a packet
 	 * after fallback-timeout goes to the vip. */
-	if (d->conf->redirect && f != NULL &&
+	if (c->redirect && f != NULL &&
 	    memcmp(opt.seg2, zero16, 16) != 0 &&
 	    memcmp(opt.seg2, vip->addr, 16) != 0) {
 		if (resyn) {
@@ -395,7 +446,7 @@ client_egress(struct lbspd *d, struct lbspd_pkt *p,
 			    LBSPD_SUSPECT_SYN_RETRANSMIT);
 			memset(opt.seg2, 0, 16);
 		} else if (unanswered &&
-		    now - f->created_ms >= d->conf->fallback_timeout_ms) {
+		    now - f->created_ms >= c->fallback_timeout_ms) {
 			client_fallback(d, opt.seg2, f, LBSPD_SUSPECT_TIMER);
 			memset(opt.seg2, 0, 16);
 		} else {
@@ -404,18 +455,26 @@ client_egress(struct lbspd *d, struct lbspd_pkt *p,
 			if (sp_pkt_set_addr(b, p->buf_len, SP_ADDR_DST,
 			    opt.seg2) == SP_OK) {
 				if (!(f->flags & CF_REDIRECTED) && syn)
-					pending_push(d, f);
+					pending_push(d, c, f);
 				f->flags |= CF_REDIRECTED;
 				lbspd_count(d, LBSPD_C_REDIRECTED);
 			}
 		}
 	}
+	to_vip = f != NULL && !(f->flags & CF_REDIRECTED);
+	lbspd_flows_unlock(fs);
 
-	/* 5. On the wire. */
+	/* 5. On the wire.  A SYN that left to the vip with the option is
+	 * remembered (the flow looked up again: the shard was let go
+	 * during the insertion). */
 	pkt_clamp_mss(d, p);
-	if (pkt_put_option(d, p, &opt) && syn && f != NULL &&
-	    !(f->flags & CF_REDIRECTED))
-		f->flags |= CF_VIP_SYN;
+	if (pkt_put_option(d, p, &opt) && syn && to_vip) {
+		fs = lbspd_flows_lock(d, key.src);
+		f = sp_flow_lookup(fs->table, &key);
+		if (f != NULL && !(f->flags & CF_REDIRECTED))
+			f->flags |= CF_VIP_SYN;
+		lbspd_flows_unlock(fs);
+	}
 }
 
 /* State of the search for a flow of ours by (proto, ports). */
@@ -425,11 +484,16 @@ struct client_match {
 	struct sp_flow *flow;		/* out */
 };
 
-/* Find the flow an ingress packet belongs to, and its vip. */
+/*
+ * Find the flow an ingress packet belongs to, and its vip.  Every key
+ * tried has the packet's destination as source: fs, its shard, is
+ * locked by the caller.
+ */
 static bool
-client_find_flow(struct lbspd *d, const struct lbspd_pkt *p,
+client_find_flow(struct lbspd_flows *fs, const struct lbspd_pkt *p,
     struct client_match *m)
 {
+	const struct sp_conf *c = p->conf;
 	const uint8_t *src = &p->data[SP_IP6_OFF_SRC];
 	const uint8_t *dst = &p->data[SP_IP6_OFF_DST];
 	struct sp_flow_key key;
@@ -438,23 +502,23 @@ client_find_flow(struct lbspd *d, const struct lbspd_pkt *p,
 	m->vip = NULL;
 	m->flow = NULL;
 	/* From the vip itself: the reverse of the flow's key. */
-	m->vip = sp_conf_vip_find(d->conf, src);
+	m->vip = sp_conf_vip_find(c, src);
 	if (m->vip != NULL) {
 		key = sp_flow_key_5tuple(dst, src, p->walk.l4_proto, p->dport,
 		    p->sport);
-		m->flow = sp_flow_lookup(d->flows, &key);
+		m->flow = sp_flow_lookup(fs->table, &key);
 		return true;
 	}
 	/* From a server: one of the vips it may serve (at most 64). */
-	for (i = 0; i < d->conf->nvips; i++) {
-		const struct sp_conf_vip *vip = &d->conf->vips[i];
+	for (i = 0; i < c->nvips; i++) {
+		const struct sp_conf_vip *vip = &c->vips[i];
 
 		if (!server_allowed(vip, src) ||
 		    !vip_has_port(vip, p->walk.l4_proto, p->sport))
 			continue;
 		key = sp_flow_key_5tuple(dst, vip->addr, p->walk.l4_proto,
 		    p->dport, p->sport);
-		m->flow = sp_flow_lookup(d->flows, &key);
+		m->flow = sp_flow_lookup(fs->table, &key);
 		if (m->flow != NULL) {
 			m->vip = vip;
 			return true;
@@ -469,15 +533,21 @@ client_ingress(struct lbspd *d, struct lbspd_pkt *p)
 	const uint8_t *src = &p->data[SP_IP6_OFF_SRC];
 	const uint8_t *dst = &p->data[SP_IP6_OFF_DST];
 	struct client_match m;
+	struct lbspd_flows *fs;
 	uint64_t now = sp_now_ms();
+	bool from_server_known;
 	uint8_t *b;
 
-	if (!client_find_flow(d, p, &m))
+	fs = lbspd_flows_lock(d, dst);
+	if (!client_find_flow(fs, p, &m)) {
+		lbspd_flows_unlock(fs);
 		return false;	/* not from a vip or an allowed server */
+	}
 
 	if (p->has_opt) {
 		/* 1. Ours? (seg1 is the identity we sent) */
-		if (memcmp(p->opt.seg1, client_identity(d, dst), 16) != 0) {
+		if (memcmp(p->opt.seg1, client_identity(p, dst), 16) != 0) {
+			lbspd_flows_unlock(fs);
 			lbspd_count(d, LBSPD_C_IDENTITY_MISMATCH);
 			return true;
 		}
@@ -487,6 +557,7 @@ client_ingress(struct lbspd *d, struct lbspd_pkt *p)
 				lbspd_count(d, LBSPD_C_SEG2_REJECTED);
 			} else {
 				struct sp_cache_entry ce;
+				bool revived, retired;
 
 				if (m.flow != NULL &&
 				    memcmp(m.flow->server, p->opt.seg2, 16) != 0) {
@@ -494,13 +565,17 @@ client_ingress(struct lbspd *d, struct lbspd_pkt *p)
 					lbspd_count(d, LBSPD_C_LEARNED);
 				}
 				/* Named in seg2: alive, no longer suspect. */
-				if (sp_cache_get(d->cache, m.vip->addr,
+				pthread_mutex_lock(&d->cache_lock);
+				revived = sp_cache_get(d->cache, m.vip->addr,
 				    p->opt.seg1, now, &ce) &&
 				    ce.state == SP_CACHE_SUSPECT &&
-				    memcmp(ce.server, p->opt.seg2, 16) == 0)
+				    memcmp(ce.server, p->opt.seg2, 16) == 0;
+				retired = sp_cache_set(d->cache, m.vip->addr,
+				    p->opt.seg1, p->opt.seg2, now);
+				pthread_mutex_unlock(&d->cache_lock);
+				if (revived)
 					lbspd_count(d, LBSPD_C_SUSPECT_REVIVED);
-				if (sp_cache_set(d->cache, m.vip->addr,
-				    p->opt.seg1, p->opt.seg2, now))
+				if (retired)
 					lbspd_count(d, LBSPD_C_CACHE_RETIRED);
 			}
 		}
@@ -514,23 +589,31 @@ client_ingress(struct lbspd *d, struct lbspd_pkt *p)
 	}
 	if (m.flow != NULL) {
 		m.flow->flags |= CF_ANSWERED;
-		sp_flow_update(d->flows, m.flow, now, SP_FLOW_REPLY,
+		sp_flow_update(fs->table, m.flow, now, SP_FLOW_REPLY,
 		    p->tcp_flags, p->len);
 	}
+	from_server_known = m.flow != NULL &&
+	    memcmp(m.flow->server, src, 16) == 0;
+	lbspd_flows_unlock(fs);
 
 	/* 5. The slides' rule: a server that answers without the option is
 	 * not followed any more (this flow cannot move; new ones will). */
 	if (!p->has_opt && memcmp(src, m.vip->addr, 16) != 0) {
 		struct sp_cache_entry ce;
+		bool fell = false;
 
 		lbspd_count(d, LBSPD_C_NO_OPTION_ANSWERS);
 		/* Once (the walk of the cache is not per packet): when our
 		 * own entry still follows this server. */
+		pthread_mutex_lock(&d->cache_lock);
 		if (sp_cache_get(d->cache, m.vip->addr,
-		    client_identity(d, dst), now, &ce) &&
+		    client_identity(p, dst), now, &ce) &&
 		    ce.state == SP_CACHE_OK && memcmp(ce.server, src, 16) == 0 &&
 		    sp_cache_suspect_server(d->cache, src,
-		    LBSPD_SUSPECT_NO_OPTION, now) > 0) {
+		    LBSPD_SUSPECT_NO_OPTION, now) > 0)
+			fell = true;
+		pthread_mutex_unlock(&d->cache_lock);
+		if (fell) {
 			lbspd_count(d, LBSPD_C_FALLBACKS);
 			lbspd_count(d, LBSPD_C_FALLBACK_NO_OPTION);
 		}
@@ -538,7 +621,7 @@ client_ingress(struct lbspd *d, struct lbspd_pkt *p)
 
 	/* 3. From the server itself: make it look like the vip. */
 	if (memcmp(src, m.vip->addr, 16) != 0) {
-		if (m.flow == NULL || memcmp(m.flow->server, src, 16) != 0) {
+		if (!from_server_known) {
 			lbspd_count(d, LBSPD_C_SEG2_REJECTED);
 			return true;
 		}
@@ -564,8 +647,10 @@ client_ingress(struct lbspd *d, struct lbspd_pkt *p)
 bool
 client_icmp_error(struct lbspd *d, struct lbspd_pkt *p)
 {
+	const struct sp_conf *c = p->conf;
 	struct sp_exthdr_info w;
 	struct sp_flow_key key;
+	struct lbspd_flows *fs;
 	struct sp_flow *f;
 	const uint8_t *in, *isrc, *idst;
 	uint16_t sport = 0, dport = 0;
@@ -587,15 +672,18 @@ client_icmp_error(struct lbspd *d, struct lbspd_pkt *p)
 		sport = sp_get16(in + w.l4_off);
 		dport = sp_get16(in + w.l4_off + 2);
 	}
-	for (i = 0; i < d->conf->nvips; i++) {
-		const struct sp_conf_vip *vip = &d->conf->vips[i];
+	/* Every key tried has the quoted source as source: one shard,
+	 * held for this (rare) packet. */
+	fs = lbspd_flows_lock(d, isrc);
+	for (i = 0; i < c->nvips; i++) {
+		const struct sp_conf_vip *vip = &c->vips[i];
 
 		if (vip->nservers != 0 || !server_allowed(vip, idst) ||
 		    memcmp(idst, vip->addr, 16) == 0)
 			continue;
 		key = sp_flow_key_5tuple(isrc, vip->addr, w.l4_proto, sport,
 		    dport);
-		f = sp_flow_lookup(d->flows, &key);
+		f = sp_flow_lookup(fs->table, &key);
 		if (f == NULL || memcmp(f->server, idst, 16) != 0)
 			continue;
 		b = pkt_writable(p);	/* before reading buf_len */
@@ -616,7 +704,9 @@ client_icmp_error(struct lbspd *d, struct lbspd_pkt *p)
 				lbspd_count(d, LBSPD_C_ICMP_ABSORBED);
 			}
 		}
+		lbspd_flows_unlock(fs);
 		return true;
 	}
+	lbspd_flows_unlock(fs);
 	return false;
 }

@@ -8,6 +8,11 @@
  * Ingress: carrying our option with our identity from a vip or an
  * allowed server -> client; carrying an option otherwise -> server;
  * a SYN-ACK from a vip without option -> client (MSS clamp only).
+ *
+ * No global lock (doc/design.md, "Threads and locks"): the
+ * configuration is read once per packet into p->conf; each role locks
+ * the flow shard of the packet's flow, and a shared table's own mutex
+ * around its lookup or update only.
  */
 #include "config.h"
 
@@ -62,9 +67,11 @@ roles_process(struct lbspd *d, struct lbspd_pkt *p)
 	}
 	pkt_parse_l4(p);
 
-	pthread_mutex_lock(&d->lock);
-	roles = d->conf->roles;
-	err = sp_dopt_find(p->data, p->len, d->conf->option_type, &p->opt,
+	/* One snapshot for the whole packet. */
+	p->conf = lbspd_conf(d);
+	p->identity = lbspd_identity(d)->addr;
+	roles = p->conf->roles;
+	err = sp_dopt_find(p->data, p->len, p->conf->option_type, &p->opt,
 	    NULL);
 	p->has_opt = err == SP_OK;
 	if (err != SP_OK && err != SP_ERR_NOT_FOUND)
@@ -79,9 +86,20 @@ roles_process(struct lbspd *d, struct lbspd_pkt *p)
 		else
 			lbspd_count_pass(d, LBSPD_P_NOT_VIP);
 	} else {
-		if ((roles & SP_CONF_ROLE_BALANCER) && balancer_owns(d, p))
+		if ((roles & SP_CONF_ROLE_BALANCER) && balancer_owns(d, p)) {
+			struct lbspd_flows *fs;
+
+			/* Interim, until the balancer's state is a snapshot
+			 * of its own: its packets serialise with the other
+			 * threads on d->admin (the only place a queue
+			 * thread takes it).  Its flows are keyed by the
+			 * packet's source. */
+			pthread_mutex_lock(&d->admin);
+			fs = lbspd_flows_lock(d, &p->data[SP_IP6_OFF_SRC]);
 			balancer_packet(d, p);
-		else if ((roles & SP_CONF_ROLE_CLIENT) &&
+			lbspd_flows_unlock(fs);
+			pthread_mutex_unlock(&d->admin);
+		} else if ((roles & SP_CONF_ROLE_CLIENT) &&
 		    client_icmp_error(d, p))
 			;	/* about a redirected flow: rewritten */
 		else if ((roles & SP_CONF_ROLE_CLIENT) && client_ingress(d, p))
@@ -91,7 +109,6 @@ roles_process(struct lbspd *d, struct lbspd_pkt *p)
 		else
 			lbspd_count_pass(d, LBSPD_P_NO_OPTION);
 	}
-	pthread_mutex_unlock(&d->lock);
 }
 
 struct sp_flow *
@@ -100,7 +117,8 @@ flow_new(struct lbspd *d, const struct sp_flow_key *key, uint64_t now_ms)
 	struct sp_flow *f;
 	bool retired = false;
 
-	f = sp_flow_insert(d->flows, key, now_ms, &retired);
+	f = sp_flow_insert(lbspd_flows_of(d, key->src)->table, key, now_ms,
+	    &retired);
 	if (f == NULL)
 		lbspd_count(d, LBSPD_C_SOURCE_LIMITED);
 	if (retired)
@@ -121,12 +139,12 @@ pkt_put_option(struct lbspd *d, struct lbspd_pkt *p, const struct sp_lbsp *opt)
 	}
 	/* +40 bytes must not take a packet past the MTU (GSO packets are
 	 * cut to size by the kernel after us, their MSS clamped). */
-	if (!p->gso && !p->has_opt && p->len + SP_LBSP_HDR_LEN > d->conf->mtu) {
+	if (!p->gso && !p->has_opt && p->len + SP_LBSP_HDR_LEN > p->conf->mtu) {
 		lbspd_count_pass(d, LBSPD_P_TOO_BIG);
 		return false;
 	}
 	b = pkt_writable(p);
-	err = sp_dopt_set(b, &p->buf_len, p->buf_cap, d->conf->option_type, opt,
+	err = sp_dopt_set(b, &p->buf_len, p->buf_cap, p->conf->option_type, opt,
 	    &did);
 	switch (err) {
 	case SP_OK:
@@ -167,7 +185,7 @@ pkt_clamp_mss(struct lbspd *d, struct lbspd_pkt *p)
 	bool changed = false;
 	uint8_t *b;
 
-	if (!d->conf->mss_clamp || p->walk.l4_proto != SP_NH_TCP ||
+	if (!p->conf->mss_clamp || p->walk.l4_proto != SP_NH_TCP ||
 	    !(p->tcp_flags & SP_TCP_SYN))
 		return;
 	b = p->buf;
@@ -176,7 +194,7 @@ pkt_clamp_mss(struct lbspd *d, struct lbspd_pkt *p)
 		memcpy(b, p->data, p->len);
 		p->buf_len = p->len;
 	}
-	if (sp_tcp_mss_clamp(b, p->buf_len, sp_tcp_mss_for_mtu(d->conf->mtu),
+	if (sp_tcp_mss_clamp(b, p->buf_len, sp_tcp_mss_for_mtu(p->conf->mtu),
 	    &changed) != SP_OK)
 		return;
 	if (changed) {

@@ -9,7 +9,8 @@
  *    carries no payload);
  *  - a packet that is modified, marked or dropped gets its own verdict,
  *    packed in the same buffer, in order, so no flow is reordered.
- * Rules kept (doc/design.md §4): NETLINK_NO_ENOBUFS, large receive buffer
+ * The thread takes no global lock: see doc/design.md, "Threads and
+ * locks".  Rules kept (doc/design.md §4): NETLINK_NO_ENOBUFS, large receive buffer
  * and queue maxlen, fail-open; with F_GSO a modified packet gets a
  * complete L4 checksum; an unmodified one is returned without payload.
  */
@@ -47,6 +48,7 @@
 
 struct queue {
 	struct lbspd *d;
+	unsigned idx;			/* d->readers[idx] is this thread */
 	uint16_t num;			/* queue number */
 	bool gso;			/* F_GSO asked for */
 	struct mnl_socket *nl;
@@ -85,7 +87,7 @@ queue_config(struct queue *q, struct nlmsghdr *nlh)
 }
 
 struct queue *
-queue_open(struct lbspd *d, uint16_t num, bool gso)
+queue_open(struct lbspd *d, unsigned idx, uint16_t num, bool gso)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
@@ -97,7 +99,10 @@ queue_open(struct lbspd *d, uint16_t num, bool gso)
 	q = calloc(1, sizeof(*q));
 	if (q == NULL)
 		return NULL;
+	if (idx >= SP_CONF_MAX_QUEUES)
+		return NULL;
 	q->d = d;
+	q->idx = idx;
 	q->num = num;
 	q->gso = gso;
 	q->rx = malloc((size_t)NFQ_BATCH * NFQ_RXSIZE);
@@ -318,11 +323,17 @@ queue_thread(void *arg)
 				log_warn("queue %u: receive", q->num);
 			continue;
 		}
+		/* A batch: snapshots (the configuration, the balancer's)
+		 * read in it are held until it is answered; between
+		 * batches, and blocked in poll, the thread is quiescent
+		 * (doc/design.md, "Threads and locks"). */
+		lbspd_reader_enter(q->d, q->idx);
 		for (i = 0; i < n; i++)
 			(void)mnl_cb_run(q->iov[i].iov_base, q->msgs[i].msg_len,
 			    0, q->portid, queue_cb, q);
 		run_flush(q);
 		tx_flush(q);
+		lbspd_reader_leave(q->d, q->idx);
 	}
 	return NULL;
 }

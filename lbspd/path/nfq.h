@@ -18,10 +18,12 @@ struct queue;
 /*
  * queue_open - bind queue num (as root, before privileges are dropped):
  * large receive buffer, NETLINK_NO_ENOBUFS, queue maxlen, fail-open,
- * F_GSO when gso.  Returns NULL after logging why; a queue bound by
- * another program is reported as such.
+ * F_GSO when gso.  idx (< SP_CONF_MAX_QUEUES, one per queue) names the
+ * thread's d->readers slot for grace periods.  Returns NULL after logging
+ * why; a queue bound by another program is reported as such.
  */
-struct queue *queue_open(struct lbspd *d, uint16_t num, bool gso);
+struct queue *queue_open(struct lbspd *d, unsigned idx, uint16_t num,
+    bool gso);
 
 /* Start the queue's thread; it runs until d->stop. */
 int queue_start(struct queue *q);

@@ -33,6 +33,9 @@ struct lbspd_pkt {
 				   sum (F_GSO): complete it if we modify */
 	bool gso;		/* a GSO super-packet (F_GSO) */
 	uint32_t mark;		/* packet mark as queued */
+	/* Snapshots read once for the packet (roles_process()). */
+	const struct sp_conf *conf;	/* the running configuration */
+	const uint8_t *identity;	/* client identity, 16 bytes */
 	const uint8_t *data;	/* the packet as queued, len bytes */
 	size_t len;
 	/* Walk of data: valid when walk_err == SP_OK. */
@@ -62,9 +65,10 @@ bool client_ingress(struct lbspd *d, struct lbspd_pkt *p);
 bool client_owns_egress(struct lbspd *d, const struct lbspd_pkt *p,
     const struct sp_conf_vip **vip);
 bool client_icmp_error(struct lbspd *d, struct lbspd_pkt *p);
-/* The client's timers on the daemon's clock (d->lock held). */
+/* The client's timers on the daemon's clock (d->admin held). */
 void client_tick(struct lbspd *d, uint64_t now_ms);
-/* lbspctl cache: the vips marked option-blackholed. d->lock held. */
+/* lbspctl cache: the vips marked option-blackholed (takes
+ * d->blackhole_lock). */
 struct pr;
 void client_blackholes_print(struct pr *p, struct lbspd *d, uint64_t now_ms);
 
@@ -80,7 +84,8 @@ void pkt_clamp_mss(struct lbspd *d, struct lbspd_pkt *p);
 /*
  * The flow of key, made at now_ms when new: a live flow retired for it
  * is counted (flows_retired); NULL, counted (source_limited), when its
- * source already holds max-flows-per-source flows.  d->lock held.
+ * source already holds max-flows-per-source flows.  The shard of
+ * key->src locked (lbspd_flows_lock()).
  */
 struct sp_flow *flow_new(struct lbspd *d, const struct sp_flow_key *key,
     uint64_t now_ms);

@@ -47,6 +47,7 @@ server_ingress(struct lbspd *d, struct lbspd_pkt *p)
 	const uint8_t *src = &p->data[SP_IP6_OFF_SRC];
 	const uint8_t *dst = &p->data[SP_IP6_OFF_DST];
 	struct sp_flow_key key;
+	struct lbspd_flows *fs;
 	struct sp_flow *f;
 	uint64_t now = sp_now_ms();
 	bool via_vip;
@@ -54,27 +55,28 @@ server_ingress(struct lbspd *d, struct lbspd_pkt *p)
 	/* 1. Remember who the client is, and the vip it addressed. */
 	key = sp_flow_key_5tuple(src, dst, p->walk.l4_proto, p->sport,
 	    p->dport);
-	f = sp_flow_lookup(d->flows, &key);
+	fs = lbspd_flows_lock(d, key.src);
+	f = sp_flow_lookup(fs->table, &key);
 	if (f == NULL) {
 		/* Refused (max-flows-per-source): not remembered, not
 		 * marked -- the session goes on without the option. */
-		if ((f = flow_new(d, &key, now)) == NULL)
+		if ((f = flow_new(d, &key, now)) == NULL) {
+			lbspd_flows_unlock(fs);
 			return;
+		}
 		lbspd_count(d, LBSPD_C_SEG1_LEARNED);
 	}
 	/* seg2 neither zero nor us: the vip, from a balancer. */
 	via_vip = memcmp(p->opt.seg2, zero16, 16) != 0 &&
 	    memcmp(p->opt.seg2, dst, 16) != 0;
-	if (f != NULL) {
-		memcpy(f->identity, p->opt.seg1, 16);
-		if (via_vip) {
-			memcpy(f->server, p->opt.seg2, 16);
-			f->flags |= SF_VIA_VIP;
-		} else
-			f->flags &= ~(uint32_t)SF_VIA_VIP;
-		sp_flow_update(d->flows, f, now, SP_FLOW_ORIG, p->tcp_flags,
-		    p->len);
-	}
+	memcpy(f->identity, p->opt.seg1, 16);
+	if (via_vip) {
+		memcpy(f->server, p->opt.seg2, 16);
+		f->flags |= SF_VIA_VIP;
+	} else
+		f->flags &= ~(uint32_t)SF_VIA_VIP;
+	sp_flow_update(fs->table, f, now, SP_FLOW_ORIG, p->tcp_flags, p->len);
+	lbspd_flows_unlock(fs);
 
 	/* 2. Mark the connection: its answers will be queued; direct once
 	 * the client talks to us straight. */
@@ -93,24 +95,32 @@ server_egress(struct lbspd *d, struct lbspd_pkt *p)
 	const uint8_t *src = &p->data[SP_IP6_OFF_SRC];
 	const uint8_t *dst = &p->data[SP_IP6_OFF_DST];
 	struct sp_flow_key key;
+	struct lbspd_flows *fs;
 	struct sp_flow *f;
 	struct sp_lbsp opt;
+	uint8_t vip[16];
+	bool via_vip;
 
 	/* 1. The flow as the client opened it. */
 	key = sp_flow_key_5tuple(dst, src, p->walk.l4_proto, p->dport,
 	    p->sport);
-	f = sp_flow_lookup(d->flows, &key);
+	fs = lbspd_flows_lock(d, key.src);
+	f = sp_flow_lookup(fs->table, &key);
 	if (f == NULL) {
+		lbspd_flows_unlock(fs);
 		lbspd_count_pass(d, LBSPD_P_UNKNOWN_FLOW);
 		return;
 	}
-	sp_flow_update(d->flows, f, sp_now_ms(), SP_FLOW_REPLY,
+	sp_flow_update(fs->table, f, sp_now_ms(), SP_FLOW_REPLY,
 	    p->tcp_flags, p->len);
+	memcpy(opt.seg1, f->identity, 16);
+	via_vip = (f->flags & SF_VIA_VIP) != 0;
+	memcpy(vip, f->server, 16);
+	lbspd_flows_unlock(fs);
 
 	/* 2. seg1 echoed, seg2 = us. */
-	memcpy(opt.seg1, f->identity, 16);
-	memcpy(opt.seg2, d->conf->has_server_address ?
-	    d->conf->server_address : src, 16);
+	memcpy(opt.seg2, p->conf->has_server_address ?
+	    p->conf->server_address : src, 16);
 
 	/* 3. On the wire. */
 	pkt_clamp_mss(d, p);
@@ -118,10 +128,10 @@ server_egress(struct lbspd *d, struct lbspd_pkt *p)
 		lbspd_count(d, LBSPD_C_SEG2_FILLED);
 
 	/* 4. Through a balancer: answer from the vip. */
-	if (f->flags & SF_VIA_VIP) {
+	if (via_vip) {
 		uint8_t *b = pkt_writable(p);	/* before reading buf_len */
 
-		if (sp_pkt_set_addr(b, p->buf_len, SP_ADDR_SRC, f->server) ==
+		if (sp_pkt_set_addr(b, p->buf_len, SP_ADDR_SRC, vip) ==
 		    SP_OK)
 			lbspd_count(d, LBSPD_C_FROM_VIP);
 	}

@@ -691,7 +691,8 @@ tc_start(struct lbspd *d, uid_t uid, gid_t gid)
 			return -1;
 		}
 		t->loaded[r] = true;
-		if (tc_obj_configure(&t->obj[r], d->conf, d->identity) == -1) {
+		if (tc_obj_configure(&t->obj[r], d->conf,
+		    lbspd_identity(d)->addr) == -1) {
 			log_warn("tc: writing the %s maps", tc_role_names[r]);
 			return -1;
 		}
@@ -785,7 +786,7 @@ tc_configure(struct lbspd *d)
 		return;
 	for (r = 0; r < TC__ROLES; r++)
 		if (d->tc->loaded[r] && tc_obj_configure(&d->tc->obj[r],
-		    d->conf, d->identity) == -1)
+		    d->conf, lbspd_identity(d)->addr) == -1)
 			log_warn("tc: rewriting the %s maps", tc_role_names[r]);
 }
 

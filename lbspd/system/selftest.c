@@ -172,7 +172,7 @@ probe_nfqueue(struct lbspd_paths *r, uint8_t type)
 		    "nfqueue probe: could not add the probe rule");
 		return;
 	}
-	q = queue_open(&dummy, 0, false);
+	q = queue_open(&dummy, 0, 0, false);
 	s = receiver(PORT_NFQ);
 	if (q == NULL || s == -1) {
 		snprintf(r->detail, sizeof(r->detail),

@@ -149,6 +149,17 @@ size_t sp_cache_count(const struct sp_cache_table *t);
 void sp_cache_foreach(struct sp_cache_table *t,
     int (*fn)(const struct sp_cache_entry *, void *), void *arg);
 
+/*
+ * sp_cache_walk - sp_cache_foreach() in bounded steps, as sp_flow_walk():
+ * at most max entries from *cursor on (start at 0); fn returns non-zero
+ * to stop and must not change the table.  Returns the entries visited.
+ */
+size_t sp_cache_walk(struct sp_cache_table *t, size_t *cursor, size_t max,
+    int (*fn)(const struct sp_cache_entry *, void *), void *arg);
+
+/* sp_cache_walk_done - whether a walk at cursor has seen every slot. */
+bool sp_cache_walk_done(const struct sp_cache_table *t, size_t cursor);
+
 /* sp_cache_entry_bytes - memory one entry costs in a table, bytes (upper
  * bound: slab slot + bucket share). */
 size_t sp_cache_entry_bytes(void);

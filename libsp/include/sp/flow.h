@@ -257,6 +257,23 @@ void sp_flow_foreach(struct sp_flow_table *t,
     int (*fn)(const struct sp_flow *, void *), void *arg);
 
 /*
+ * sp_flow_walk - sp_flow_foreach() in bounded steps: call fn(flow, arg)
+ * for at most max flows from *cursor on (start at 0), until fn returns
+ * non-zero; *cursor becomes where to go on from.  The walk is over once
+ * sp_flow_walk_done() says so.  A flow added or removed between two
+ * calls may be seen or not; a flow that stays is seen exactly once.
+ * fn must not change the table.
+ * Why: a table shared between threads is walked in batches, its lock
+ * dropped between them (lbspctl flows, the balancer's tallies).
+ * Returns the number of flows visited.
+ */
+size_t sp_flow_walk(struct sp_flow_table *t, size_t *cursor, size_t max,
+    int (*fn)(const struct sp_flow *, void *), void *arg);
+
+/* sp_flow_walk_done - whether a walk at cursor has seen every slot. */
+bool sp_flow_walk_done(const struct sp_flow_table *t, size_t cursor);
+
+/*
  * sp_flow_entry_bytes - memory one flow costs in a table, bytes: slab
  * slot (node + struct sp_flow) plus bucket share, an upper bound (4
  * bytes less when the capacity is a power of two).  176 on LP64.
