@@ -22,6 +22,7 @@
 #include "control/answers.h"
 #include "control/names.h"
 #include "control/print.h"
+#include "control/prom.h"
 #include "control/request.h"
 #include "system/proc.h"
 
@@ -312,6 +313,52 @@ START_TEST(stats_text)
 	    "  errors   1\n");
 	ck_assert_ptr_null(strstr(out, "balancer:"));
 	ck_assert_ptr_null(strstr(out, "datapath"));
+	free(out);
+}
+END_TEST
+
+/* The stats answer is also the metrics page: every counter is a
+ * Prometheus counter, the queues' figures carry their queue. */
+START_TEST(stats_prom)
+{
+	struct answer_stats s;
+	struct prom *m = prom_new();
+	struct pr p;
+	char *out = NULL, want[96];
+	size_t len = 0;
+	unsigned i;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(m);
+	stats_fill(&s, true);
+	for (i = 0; i < LBSPD_C__COUNT; i++)
+		stats_ctr.ctr[i] = 7000 + i;
+	prom_root(m, "");
+	pr_init_prom(&p, m);
+	answer_stats(&p, &s);
+	ck_assert_int_eq(pr_finish(&p), 0);
+	f = open_memstream(&out, &len);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(prom_write(m, f), 0);
+	fclose(f);
+	prom_free(m);
+	/* Each counter's value (7000 + its index) is a sample. */
+	for (i = 0; i < LBSPD_C__COUNT; i++) {
+		snprintf(want, sizeof(want), " %u\n", 7000 + i);
+		if (strstr(out, want) == NULL)
+			dump("got", out);
+		ck_assert_msg(strstr(out, want) != NULL, "no sample of %s",
+		    lbspd_counter_names[i]);
+	}
+	ck_assert_ptr_nonnull(strstr(out, "\n# TYPE lbsp_packets_total "
+	    "counter\nlbsp_packets_total 7000\n"));
+	snprintf(want, sizeof(want), "\nlbsp_balancer_decisions_total"
+	    "{by=\"seg2\"} %u\n", 7000 + LBSPD_C_BY_SEG2);
+	ck_assert_ptr_nonnull(strstr(out, want));
+	ck_assert_ptr_nonnull(strstr(out,
+	    "\nlbsp_queue_packets_total{queue=\"4\"} 1000\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\nlbsp_control_errors_total 1\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\nlbsp_metrics_scrapes_total 4\n"));
 	free(out);
 }
 END_TEST
@@ -888,6 +935,7 @@ print_suite(void)
 
 	tcase_add_test(tc, stats_json);
 	tcase_add_test(tc, stats_text);
+	tcase_add_test(tc, stats_prom);
 	tcase_add_test(tc, flows_text);
 	tcase_add_test(tc, flows_json);
 	tcase_add_test(tc, cache_text);
