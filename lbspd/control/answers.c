@@ -165,6 +165,23 @@ answer_cache(struct pr *p, const struct sp_cache_entry *e, uint64_t now_ms)
 }
 
 void
+answer_blackhole(struct pr *p, const struct lbspd_blackhole *b,
+    uint64_t now_ms)
+{
+	pr_open_object(p, NULL);
+	pr_addr(p, "vip", b->vip);
+	pr_u64(p, "ttl_s", b->until_ms > now_ms ?
+	    (b->until_ms - now_ms + 999) / 1000 : 0);
+	pr_str(p, "state", b->until_ms > now_ms ? "option-blackholed" :
+	    "option-probe");
+	pr_str(p, "reason", "syn-retransmit");
+	pr_u64(p, "period_s", b->period_ms / 1000);
+	pr_u64(p, "detections", b->detections);
+	pr_u64(p, "blackholed_s", age_s(now_ms, b->since_ms));
+	pr_close_object(p);
+}
+
+void
 answer_stick(struct pr *p, const struct sp_stick_entry *e, uint64_t now_ms)
 {
 	pr_open_object(p, NULL);

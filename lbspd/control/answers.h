@@ -72,6 +72,14 @@ void answer_cache(struct pr *p, const struct sp_cache_entry *e,
 void answer_stick(struct pr *p, const struct sp_stick_entry *e,
     uint64_t now_ms);
 
+/*
+ * answer_blackhole - a vip the client role marked option-blackholed, a
+ * row of the cache answer: "option-blackholed" until until_ms, then
+ * "option-probe" (ttl_s rounded up: 0 only once the mark is over).
+ */
+void answer_blackhole(struct pr *p, const struct lbspd_blackhole *b,
+    uint64_t now_ms);
+
 /* One server of a vip as the servers, drain, enable and weight
  * answers show it: copied out of the balancer's state by the command. */
 struct answer_server {

@@ -239,6 +239,22 @@ cache_row(const struct sp_cache_entry *e, void *arg)
 	return 0;
 }
 
+/* The vips marked option-blackholed (client.c), copied: printed without
+ * d->blackhole_lock, which queue threads take. */
+static void
+blackhole_rows(struct pr *p, struct lbspd *d, uint64_t now_ms)
+{
+	struct lbspd_blackhole marks[SP_CONF_MAX_VIPS];
+	unsigned i, n;
+
+	pthread_mutex_lock(&d->blackhole_lock);
+	n = d->nblackholes;
+	memcpy(marks, d->blackholes, n * sizeof(marks[0]));
+	pthread_mutex_unlock(&d->blackhole_lock);
+	for (i = 0; i < n; i++)
+		answer_blackhole(p, &marks[i], now_ms);
+}
+
 static int
 cmd_cache(struct ctl_req *r)
 {
@@ -250,7 +266,7 @@ cmd_cache(struct ctl_req *r)
 	pr_open_array(r->pr, NULL);
 	rc = lbspd_cache_foreach(r->d, cache_row, &w);
 	tc_cache_print(r->pr, r->d, w.now_ms);
-	client_blackholes_print(r->pr, r->d, w.now_ms);
+	blackhole_rows(r->pr, r->d, w.now_ms);
 	tc_blackholes_print(r->pr, r->d);
 	pr_close_array(r->pr);
 	pthread_mutex_unlock(&r->d->admin);

@@ -59,7 +59,6 @@
 #include <sp/tcp.h>
 
 #include "system/log.h"
-#include "control/print.h"
 #include "path/path.h"
 
 static const uint8_t zero16[16];
@@ -282,34 +281,6 @@ blackhole_cleared(struct lbspd *d, const uint8_t vip[16])
 	lbspd_count(d, LBSPD_C_BLACKHOLE_RECOVERED);
 	log_info("client: the path to %s carries the option again",
 	    inet_ntop(AF_INET6, vip, a, sizeof(a)));
-}
-
-void
-client_blackholes_print(struct pr *p, struct lbspd *d, uint64_t now_ms)
-{
-	struct lbspd_blackhole marks[SP_CONF_MAX_VIPS];
-	const struct lbspd_blackhole *b;
-	unsigned i, n;
-
-	/* A copy: printing happens without the lock. */
-	pthread_mutex_lock(&d->blackhole_lock);
-	n = d->nblackholes;
-	memcpy(marks, d->blackholes, n * sizeof(marks[0]));
-	pthread_mutex_unlock(&d->blackhole_lock);
-	for (i = 0; i < n; i++) {
-		b = &marks[i];
-		pr_open_object(p, NULL);
-		pr_addr(p, "vip", b->vip);
-		pr_u64(p, "ttl_s", b->until_ms > now_ms ?
-		    (b->until_ms - now_ms + 999) / 1000 : 0);
-		pr_str(p, "state", b->until_ms > now_ms ?
-		    "option-blackholed" : "option-probe");
-		pr_str(p, "reason", "syn-retransmit");
-		pr_u64(p, "period_s", b->period_ms / 1000);
-		pr_u64(p, "detections", b->detections);
-		pr_u64(p, "blackholed_s", (now_ms - b->since_ms) / 1000);
-		pr_close_object(p);
-	}
 }
 
 /* ------------------------------------------------------------ packets */

@@ -957,7 +957,7 @@ tc_blackholes_print(struct pr *p, struct lbspd *d)
 		key = next;
 		if (bpf_map_lookup_elem(fd, &key, &b) != 0)
 			continue;
-		/* The same row as client_blackholes_print(). */
+		/* The same row as answer_blackhole() (control/answers.c). */
 		pr_open_object(p, NULL);
 		pr_addr(p, "vip", key.addr);
 		pr_u64(p, "ttl_s", b.until_ns > ns ?

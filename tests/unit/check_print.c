@@ -465,8 +465,10 @@ START_TEST(flows_json)
 }
 END_TEST
 
-/* An OK entry and one suspect for 30 s, at now = 100 s. */
+/* An OK entry, one suspect for 30 s, a vip marked option-blackholed
+ * and one whose mark is over (a probe may go), at now = 100 s. */
 static struct sp_cache_entry cache[2];
+static struct lbspd_blackhole marks[2];
 
 static void
 describe_cache(struct pr *p, const void *arg)
@@ -487,9 +489,22 @@ describe_cache(struct pr *p, const void *arg)
 	cache[1].suspect_ms = 70000;
 	cache[1].state = SP_CACHE_SUSPECT;
 	cache[1].reason = LBSPD_SUSPECT_ICMP;
+	memset(marks, 0, sizeof(marks));
+	memcpy(marks[0].vip, vip, 16);
+	marks[0].since_ms = 40000;
+	marks[0].until_ms = 100001;	/* 1 ms left: 1 */
+	marks[0].period_ms = 60000;
+	marks[0].detections = 2;
+	marks[1].vip[0] = 0xfd;		/* fd00:: */
+	marks[1].since_ms = 99999;
+	marks[1].until_ms = 100000;	/* over: a probe may go */
+	marks[1].period_ms = 999;
+	marks[1].detections = 1;
 	pr_open_array(p, NULL);
 	for (i = 0; i < 2; i++)
 		answer_cache(p, &cache[i], 100000);
+	for (i = 0; i < 2; i++)
+		answer_blackhole(p, &marks[i], 100000);
 	pr_close_array(p);
 }
 
@@ -498,9 +513,11 @@ START_TEST(cache_text)
 	char *out = answer(describe_cache, NULL, false);
 
 	expect(out,
-	    "vip            identity        server         ttl_s  state    reason            suspect_s\n"
-	    "2001:db8:f::1  2001:db8:1::99  2001:db8:2::1     60  ok       -                 -\n"
-	    "2001:db8:f::1  2001:db8:1::99  2001:db8:2::2      0  suspect  icmp-unreachable  30\n");
+	    "vip            identity        server         ttl_s  state              reason            suspect_s  period_s  detections  blackholed_s\n"
+	    "2001:db8:f::1  2001:db8:1::99  2001:db8:2::1     60  ok                 -                 -                 -           -             -\n"
+	    "2001:db8:f::1  2001:db8:1::99  2001:db8:2::2      0  suspect            icmp-unreachable  30                -           -             -\n"
+	    "2001:db8:f::1  -               -                  1  option-blackholed  syn-retransmit    -                60           2            60\n"
+	    "fd00::         -               -                  0  option-probe       syn-retransmit    -                 0           1             0\n");
 	free(out);
 }
 END_TEST
@@ -526,6 +543,24 @@ START_TEST(cache_json)
 	    "    \"state\": \"suspect\",\n"
 	    "    \"reason\": \"icmp-unreachable\",\n"
 	    "    \"suspect_s\": 30\n"
+	    "  },\n"
+	    "  {\n"
+	    "    \"vip\": \"2001:db8:f::1\",\n"
+	    "    \"ttl_s\": 1,\n"
+	    "    \"state\": \"option-blackholed\",\n"
+	    "    \"reason\": \"syn-retransmit\",\n"
+	    "    \"period_s\": 60,\n"
+	    "    \"detections\": 2,\n"
+	    "    \"blackholed_s\": 60\n"
+	    "  },\n"
+	    "  {\n"
+	    "    \"vip\": \"fd00::\",\n"
+	    "    \"ttl_s\": 0,\n"
+	    "    \"state\": \"option-probe\",\n"
+	    "    \"reason\": \"syn-retransmit\",\n"
+	    "    \"period_s\": 0,\n"
+	    "    \"detections\": 1,\n"
+	    "    \"blackholed_s\": 0\n"
 	    "  }\n"
 	    "]\n");
 	free(out);
