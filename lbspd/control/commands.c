@@ -146,10 +146,13 @@ control_stats(struct lbspd *d, struct pr *p)
 	uint64_t now = sp_now_ms();
 	unsigned i, j;
 
-	/* The kernel's queue numbers first, without holding a lock. */
+	/* The kernel's queue numbers first, without holding the lock
+	 * (reload frees an old configuration under it). */
+	pthread_mutex_lock(&d->admin);
 	conf = lbspd_conf(d);
 	s.queue_first = conf->queue_first;
 	s.nqueue = conf->queue_count;
+	pthread_mutex_unlock(&d->admin);
 	if (s.nqueue > SP_CONF_MAX_QUEUES)
 		s.nqueue = SP_CONF_MAX_QUEUES;
 	proc_nfq_read(q, s.queue_first, s.nqueue);
@@ -214,7 +217,6 @@ static int
 cmd_flows(struct ctl_req *r)
 {
 	struct walk w = { .pr = r->pr, .now_ms = sp_now_ms() };
-
 	int rc;
 
 	pthread_mutex_lock(&r->d->admin);
@@ -259,7 +261,6 @@ static int
 cmd_cache(struct ctl_req *r)
 {
 	struct walk w = { .pr = r->pr, .now_ms = sp_now_ms() };
-
 	int rc;
 
 	pthread_mutex_lock(&r->d->admin);
