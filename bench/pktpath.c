@@ -52,6 +52,7 @@
 #include <time.h>
 
 #include <sp/cache.h>
+#include <sp/clock.h>
 #include <sp/conf.h>
 #include <sp/csum.h>
 #include <sp/dopt.h>
@@ -68,19 +69,6 @@
 #define NSERVERS	8		/* servers of the balancer's vip */
 #define PKT_CAP		0xffff		/* as nfq.c's scratch */
 #define MSS		1440		/* MSS option of generated SYNs */
-
-/*
- * lbspd's clock lives in main.c, which the bench does not link: the
- * same monotonic clock, so the roles pay what they pay in the daemon.
- */
-uint64_t
-lbspd_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* ------------------------------------------------------------ addresses */
 
@@ -754,15 +742,6 @@ print_counters(const struct mix *m, struct lbspd *d)
 	printf("%s\n", n ? "" : " none");
 }
 
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static int
 cmp_u64(const void *a, const void *b)
 {
@@ -786,7 +765,7 @@ pass(const struct mix *m, const char *conftext, bool check, bool verbose,
 	unsigned i, bad = 0, mod = 0;
 	uint64_t t0;
 
-	t0 = now_ns();
+	t0 = sp_now_ns();
 	for (i = 0; i < m->n; i++) {
 		memset(&p, 0, sizeof(p));
 		p.id = i;
@@ -800,7 +779,7 @@ pass(const struct mix *m, const char *conftext, bool check, bool verbose,
 		if (check)
 			bad += (unsigned)check_pkt(m, i, &p);
 	}
-	*ns = now_ns() - t0;
+	*ns = sp_now_ns() - t0;
 	*modified = mod;
 	if (verbose)
 		print_counters(m, d);

@@ -176,7 +176,7 @@ random_id(uint8_t id[16])
 	/* No entropy source: weak, but never all zero. */
 	memset(id, 0, 16);
 	id[0] = 0xfe;
-	memcpy(id + 4, &(uint64_t){ shim_now_ms() }, 8);
+	memcpy(id + 4, &(uint64_t){ sp_now_ms() }, 8);
 	memcpy(id + 12, &(pid_t){ getpid() }, sizeof(pid_t));
 }
 
@@ -304,7 +304,7 @@ static void
 cache_set(const uint8_t vip[16], const uint8_t id[16],
     const uint8_t server[16], bool bad)
 {
-	uint64_t now = shim_now_ms();
+	uint64_t now = sp_now_ms();
 	struct centry *e;
 	unsigned i;
 
@@ -365,7 +365,7 @@ server_for(const struct sp_conf_vip *vip, const uint8_t id[16],
 	if (!shim.conf->redirect)
 		return false;
 	pthread_mutex_lock(&cl.lock);
-	e = cache_find(vip->addr, id, shim_now_ms());
+	e = cache_find(vip->addr, id, sp_now_ms());
 	if (e != NULL && e->bad) {
 		memcpy(bad, e->server, 16);
 		have_bad = true;
@@ -453,9 +453,9 @@ redirect_connect(int fd, const struct sockaddr_in6 *dst,
 		return -1;
 	rc = shim.libc.connect(fd, (const struct sockaddr *)&to, sizeof(to));
 	if (rc == -1 && errno == EINPROGRESS) {
-		deadline = shim_now_ms() + shim.conf->fallback_timeout_ms;
+		deadline = sp_now_ms() + shim.conf->fallback_timeout_ms;
 		rc = -1;
-		while ((now = shim_now_ms()) < deadline) {
+		while ((now = sp_now_ms()) < deadline) {
 			pfd.revents = 0;
 			err = poll(&pfd, 1, (int)(deadline - now));
 			if (err == -1 && errno == EINTR)

@@ -61,15 +61,6 @@ shim_resolve(void)
 #undef SHIM_SYM
 }
 
-uint64_t
-shim_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 const char *
 shim_ntop(const uint8_t addr[16], char *buf)
 {
@@ -306,7 +297,7 @@ shim_server_allowed(const struct sp_conf_vip *vip, const uint8_t server[16])
 
 /* ------------------------------------------------------------ lbspd */
 
-/* Wait for fd to be ready until deadline (shim_now_ms()): 1, 0, -1. */
+/* Wait for fd to be ready until deadline (sp_now_ms()): 1, 0, -1. */
 static int
 wait_fd(int fd, short events, uint64_t deadline)
 {
@@ -315,7 +306,7 @@ wait_fd(int fd, short events, uint64_t deadline)
 	int rc;
 
 	for (;;) {
-		now = shim_now_ms();
+		now = sp_now_ms();
 		if (now >= deadline)
 			return 0;
 		rc = poll(&pfd, 1, (int)(deadline - now));
@@ -337,7 +328,7 @@ shim_lbspd(const char *line, int fd, char *ans, size_t size, unsigned ms)
 	    .iov_len = strlen(line) };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
 	struct cmsghdr *c;
-	uint64_t deadline = shim_now_ms() + ms;
+	uint64_t deadline = sp_now_ms() + ms;
 	size_t len = 0;
 	ssize_t n;
 	int s, saved = errno;

@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sp/clock.h>
 #include <sp/conf.h>
 #include <sp/dopt.h>
 
@@ -42,7 +43,7 @@
 #define SHIM_LOOKUP_MS		100	/* ms for one lookup: connect() waits
 					   on it; later, it goes to the vip */
 #define SHIM_PROTO		"shim1"	/* request version lbspd must speak
-					   (lbspd/control.c) */
+					   (lbspd/control/commands.c) */
 
 /* Messages logged at most once per process: one bit each. */
 enum shim_once {
@@ -139,8 +140,5 @@ bool shim_server_allowed(const struct sp_conf_vip *vip,
 
 /* Format an address for messages (buf of INET6_ADDRSTRLEN). */
 const char *shim_ntop(const uint8_t addr[16], char *buf);
-
-/* Monotonic clock, ms. */
-uint64_t shim_now_ms(void);
 
 #endif /* LBSP_SHIM_H */

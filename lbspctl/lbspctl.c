@@ -10,8 +10,8 @@
  * It sends the command as one request line on the daemon's control
  * socket and copies the answer to stdout; an answer starting with
  * "error: " goes to stderr instead (the protocol is described at the
- * top of control.c).  The daemon knows the commands: lbspctl only
- * checks that the words fit in one request line.
+ * top of lbspd/control/commands.c).  The daemon knows the commands:
+ * lbspctl only checks that the words fit in one request line.
  *
  * Every request carries "--end": the daemon then ends its answer with
  * one NUL byte, so that an answer cut short (or none at all) is told

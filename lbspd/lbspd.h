@@ -6,7 +6,7 @@
  * Threads (doc/design.md, "Threads and locks"):
  *  - one per NFQUEUE queue (path/nfq.c): the packet path;
  *  - the main thread (main.c): signals, reload, the timers (tick);
- *  - the control socket's (control/control.c) and the fd-passing
+ *  - the control socket's (control/socket.c) and the fd-passing
  *    server's (control/fdpass.c);
  *  - the health checker's (checks/engine.c) and the agent listener's
  *    (balancer/agent.c), with the balancer role;
@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include <sp/cache.h>
+#include <sp/clock.h>
 #include <sp/conf.h>
 #include <sp/flow.h>
 #include <sp/pkt.h>
@@ -162,6 +163,7 @@ struct lbspd_stats {
 	_Atomic uint64_t malformed[SP_ERR__COUNT];	/* by libsp error */
 };
 
+/* The names as arrays (control/names.c). */
 extern const char *const lbspd_counter_names[LBSPD_C__COUNT];
 extern const char *const lbspd_pass_names[LBSPD_P__COUNT];
 
@@ -273,7 +275,7 @@ struct lbspd_reader {
  * snapshot like the configuration, replaced whole on rotation. */
 struct lbspd_identity {
 	uint8_t addr[16];
-	uint64_t born_ms;		/* when drawn, ms (lbspd_now_ms) */
+	uint64_t born_ms;		/* when drawn, ms (sp_now_ms) */
 };
 
 struct lbspd_retired;			/* lbspd_retire()'s queue (state.c) */
@@ -504,16 +506,13 @@ lbspd_read(const _Atomic uint64_t *c)
 struct lb_state;
 struct tc_state;
 
-/* Monotonic clock, ms. */
-uint64_t lbspd_now_ms(void);
-
-/* Control socket (control.c): listen, serve commands in a thread. */
+/* Control socket (control/socket.c): listen, serve commands in a thread. */
 int control_start(struct lbspd *d, const char *path, uid_t uid, gid_t gid);
 int control_run(void);		/* after the privilege drop */
 void control_stop(void);
 
 /*
- * The stats and servers answers, described to p (control.c): what
+ * The stats and servers answers, described to p (control/commands.c): what
  * lbspctl prints and what the metrics server renders.  They take
  * d->admin.  control_servers() returns -1 without the balancer role.
  */

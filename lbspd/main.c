@@ -45,15 +45,6 @@
 #endif
 #define CONF_MAX_BYTES (1u << 20)	/* a config file is at most 1 MiB */
 
-uint64_t
-lbspd_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void __attribute__((noreturn))
 usage(void)
 {
@@ -204,7 +195,7 @@ identity_draw(struct lbspd *d, const struct sp_conf *c)
 		} while (memcmp(id, zero, 16) == 0);
 	} else
 		memset(id, 0, 16);
-	return lbspd_identity_set(d, id, lbspd_now_ms());
+	return lbspd_identity_set(d, id, sp_now_ms());
 }
 
 /*
@@ -317,7 +308,7 @@ static void
 tick(struct lbspd *d)
 {
 	static uint64_t last_slow;
-	uint64_t now = lbspd_now_ms();
+	uint64_t now = sp_now_ms();
 	const struct sp_conf *c;
 	unsigned i;
 	size_t n;
@@ -494,7 +485,7 @@ main(int argc, char *argv[])
 	d->sockpath = sockpath != NULL ? sockpath :
 	    conf->control_socket[0] ? conf->control_socket :
 	    LBSPD_SOCKET_DEFAULT;
-	d->started_ms = lbspd_now_ms();
+	d->started_ms = sp_now_ms();
 	if (conf->has_hash_key)
 		memcpy(d->secret, conf->hash_key, 16);
 	else if (getrandom(d->secret, sizeof(d->secret), 0) !=

@@ -72,12 +72,12 @@ bool
 lbspd_synchronize(struct lbspd *d, unsigned timeout_ms)
 {
 	struct timespec pause = { .tv_nsec = 200000 };	/* 0.2 ms */
-	uint64_t start = lbspd_now_ms();
+	uint64_t start = sp_now_ms();
 	struct grace g;
 
 	grace_begin(d, &g);
 	while (!grace_passed(d, &g)) {
-		if (lbspd_now_ms() - start >= timeout_ms) {
+		if (sp_now_ms() - start >= timeout_ms) {
 			log_warnx("a queue thread did not pass a quiescent "
 			    "point in %u ms: the old state is kept", timeout_ms);
 			return false;
@@ -104,7 +104,7 @@ lbspd_retire(struct lbspd *d, void (*fn)(void *), void *ptr)
 	}
 	r->fn = fn;
 	r->ptr = ptr;
-	r->since_ms = lbspd_now_ms();
+	r->since_ms = sp_now_ms();
 	grace_begin(d, &r->g);
 	r->next = d->retired;
 	d->retired = r;
@@ -115,7 +115,7 @@ void
 lbspd_reclaim(struct lbspd *d, bool all)
 {
 	struct lbspd_retired **rp = &d->retired, *r;
-	uint64_t now = lbspd_now_ms();
+	uint64_t now = sp_now_ms();
 
 	while ((r = *rp) != NULL) {
 		if (all || grace_passed(d, &r->g)) {
@@ -359,7 +359,7 @@ lbspd_state_init(struct lbspd *d, struct sp_conf *conf)
 	pthread_mutex_init(&d->pending_lock, NULL);
 	pthread_mutex_init(&d->blackhole_lock, NULL);
 	atomic_store_explicit(&d->conf, conf, memory_order_release);
-	if (lbspd_identity_set(d, zero, lbspd_now_ms()) == -1)
+	if (lbspd_identity_set(d, zero, sp_now_ms()) == -1)
 		return -1;
 	/* One shard per queue; max-flows is shared out between them. */
 	d->nflows = conf->queue_count > 1 ? conf->queue_count : 1;

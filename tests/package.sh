@@ -56,10 +56,11 @@ log() { echo "package: $*"; }
 
 # ---------------------------------------------------------------- build
 # A copy: dpkg-buildpackage writes into the tree and next to it.  No VCS
-# data and no build directories.
+# data, no build directories and no distribution directories
+# (lbsp-VERSION; lbsp-agent/ is source).
 mkdir -p "$tmp/src"
 ( cd "$top_srcdir" && tar --exclude-vcs --exclude=./build --exclude='./build-*' \
-    --exclude=./_build --exclude=./autom4te.cache --exclude='./lbsp-*' \
+    --exclude=./_build --exclude=./autom4te.cache --exclude='./lbsp-[0-9]*' \
     -cf - . ) | tar -C "$tmp/src" -xf - || fail "copying the tree"
 cd "$tmp/src" || exit 1
 dpkg-checkbuilddeps >"$tmp/deps" 2>&1 ||

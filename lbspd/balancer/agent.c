@@ -85,7 +85,7 @@ agent_parse(const struct lbspd *d, const char *buf, size_t len,
 static bool
 agent_apply(struct lbspd *d, const uint8_t server[16], int load)
 {
-	uint64_t now = lbspd_now_ms();
+	uint64_t now = sp_now_ms();
 	bool found = false;
 	unsigned i;
 
@@ -135,12 +135,12 @@ agent_thread(void *arg)
 		lbspd_count(d, load >= 0 ? LBSPD_C_AGENT_REPORTS :
 		    LBSPD_C_AGENT_REJECTED);
 		pthread_mutex_unlock(&d->admin);
-		if (load < 0 && lbspd_now_ms() - last_log > 10000) {
+		if (load < 0 && sp_now_ms() - last_log > 10000) {
 			char a[INET6_ADDRSTRLEN];
 
 			inet_ntop(AF_INET6, &from.sin6_addr, a, sizeof(a));
 			log_warnx("agent report from %s refused: %s", a, why);
-			last_log = lbspd_now_ms();
+			last_log = sp_now_ms();
 		}
 	}
 	return NULL;

@@ -64,7 +64,7 @@ balancer_configure(struct lbspd *d)
 		    (d->stick = balancer_stick_new(c, d->secret)) == NULL)
 			return -1;
 		lb = balancer_state_new(c, old, d->stick, d->secret,
-		    lbspd_now_ms(), &err);
+		    sp_now_ms(), &err);
 		if (lb == NULL)
 			return -1;
 	}

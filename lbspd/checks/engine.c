@@ -64,14 +64,6 @@
 
 static struct checks *engine;
 
-uint64_t
-checks_mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 /* Local shortage rather than a server's fault. */
 static bool
@@ -113,7 +105,7 @@ probe_close(struct checks *h, struct probe *p)
 void
 probe_succeed(struct checks *h, struct probe *p)
 {
-	uint64_t rtt = checks_mono_us() - p->start_us;
+	uint64_t rtt = sp_now_us() - p->start_us;
 
 	probe_close(h, p);
 	p->ok = true;
@@ -151,7 +143,7 @@ checks_alloc(struct lbspd *d)
 	h->wake_fd = -1;
 	if (getrandom(&h->icmp_id, sizeof(h->icmp_id), GRND_NONBLOCK) !=
 	    (ssize_t)sizeof(h->icmp_id))
-		h->icmp_id = (uint16_t)(getpid() ^ checks_mono_us());
+		h->icmp_id = (uint16_t)(getpid() ^ sp_now_us());
 	engine = h;
 	return h;
 }
@@ -597,13 +589,13 @@ checks_tick(struct checks *h)
 	struct lbspd *d = h->d;
 
 	pthread_mutex_lock(&d->admin);
-	checks_post(h, lbspd_now_ms());
+	checks_post(h, sp_now_ms());
 	pthread_mutex_unlock(&d->admin);
 	checks_log(h);
 	probes_compact(h);
 
 	pthread_mutex_lock(&d->admin);
-	checks_collect(h, lbspd_now_ms());
+	checks_collect(h, sp_now_ms());
 	pthread_mutex_unlock(&d->admin);
 	probes_start(h);
 }
@@ -613,10 +605,10 @@ checks_main(void *arg)
 {
 	struct checks *h = arg;
 	struct lbspd *d = h->d;
-	uint64_t tick = checks_mono_us(), now, until;
+	uint64_t tick = sp_now_us(), now, until;
 
 	while (!atomic_load(&h->stop) && !d->stop) {
-		now = checks_mono_us();
+		now = sp_now_us();
 		if (now >= tick) {
 			probes_expire(h, now);
 			checks_tick(h);
@@ -625,10 +617,10 @@ checks_main(void *arg)
 				tick = now + CHECKS_TICK_MS * 1000;
 		}
 		probes_start(h);	/* slots freed since */
-		until = probes_expire(h, checks_mono_us());
+		until = probes_expire(h, sp_now_us());
 		if (until > tick)
 			until = tick;
-		if (!probes_poll(h, checks_mono_us(), until))
+		if (!probes_poll(h, sp_now_us(), until))
 			break;
 	}
 	probes_abort(h);

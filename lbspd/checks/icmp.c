@@ -51,7 +51,7 @@ icmp_send(struct checks *h, struct probe *p)
 	uint8_t pkt[sizeof(echo) + 8];
 	ssize_t r;
 
-	p->start_us = checks_mono_us();
+	p->start_us = sp_now_us();
 	p->deadline_us = p->start_us + (uint64_t)p->timeout_ms * 1000;
 	p->seq = h->icmp_seq++;
 	if (h->echo_probe[p->seq] != 0) {

@@ -90,7 +90,6 @@ struct checks {
 };
 
 /* engine.c */
-uint64_t checks_mono_us(void);
 void probe_close(struct checks *h, struct probe *p);
 void probe_succeed(struct checks *h, struct probe *p);
 void probe_fail(struct checks *h, struct probe *p, const char *why, int err);

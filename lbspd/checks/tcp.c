@@ -29,7 +29,7 @@ tcp_start(struct checks *h, struct probe *p)
 {
 	struct sockaddr_in6 sin6;
 
-	p->start_us = checks_mono_us();
+	p->start_us = sp_now_us();
 	p->deadline_us = p->start_us + (uint64_t)p->timeout_ms * 1000;
 	p->fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    IPPROTO_TCP);

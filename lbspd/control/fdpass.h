@@ -12,7 +12,7 @@
  * Answer: "ok\n" or "error: MESSAGE\n".
  *
  * Also as "shim1 dstopts ..." (the shims' versioned requests, see
- * control.c).  The control code reads requests with fdpass_read() (so
+ * commands.c).  The control code reads requests with fdpass_read() (so
  * that a descriptor sent with a line is received, and any extra ones
  * closed), and calls fdpass_dstopts() for a dstopts line.
  */

@@ -59,17 +59,10 @@
 #include <sp/tcp.h>
 
 #include "system/log.h"
-#include "control/print.h"
 #include "path/fallback.h"
 #include "path/path.h"
 
 static const uint8_t zero16[16];
-
-const char *
-client_suspect_name(unsigned reason)
-{
-	return fb_suspect_name(reason);
-}
 
 /* The settings of the client's decisions, from configuration c. */
 static struct fb_conf
@@ -124,33 +117,6 @@ client_tick(struct lbspd *d, uint64_t now)
 			lbspd_flows_unlock(fs);
 		}
 	} while (n == LBSPD_BATCH);
-}
-
-void
-client_blackholes_print(struct pr *p, struct lbspd *d, uint64_t now_ms)
-{
-	struct lbspd_blackholes marks;
-	const struct lbspd_blackhole *b;
-	unsigned i;
-
-	/* A copy: printing happens without the lock. */
-	pthread_mutex_lock(&d->blackhole_lock);
-	marks = d->blackholes;
-	pthread_mutex_unlock(&d->blackhole_lock);
-	for (i = 0; i < marks.n; i++) {
-		b = &marks.mark[i];
-		pr_open_object(p, NULL);
-		pr_addr(p, "vip", b->vip);
-		pr_u64(p, "ttl_s", b->until_ms > now_ms ?
-		    (b->until_ms - now_ms + 999) / 1000 : 0);
-		pr_str(p, "state", b->until_ms > now_ms ?
-		    "option-blackholed" : "option-probe");
-		pr_str(p, "reason", "syn-retransmit");
-		pr_u64(p, "period_s", b->period_ms / 1000);
-		pr_u64(p, "detections", b->detections);
-		pr_u64(p, "blackholed_s", (now_ms - b->since_ms) / 1000);
-		pr_close_object(p);
-	}
 }
 
 /* ------------------------------------------------------------ packets */
@@ -511,7 +477,7 @@ client_icmp_error(struct lbspd *d, struct lbspd_pkt *p)
 		 * a flow its server never answered is dropped. */
 		if (p->data[p->walk.l4_off] == 1) {
 			pthread_mutex_lock(&d->cache_lock);
-			if (fb_icmp_unreachable(d->cache, f, lbspd_now_ms(),
+			if (fb_icmp_unreachable(d->cache, f, sp_now_ms(),
 			    &d->stats))
 				p->drop = true;
 			pthread_mutex_unlock(&d->cache_lock);

@@ -120,7 +120,7 @@ uint64_t
 pkt_now_ms(struct lbspd_pkt *p)
 {
 	if (p->now_ms == 0)
-		p->now_ms = lbspd_now_ms();
+		p->now_ms = sp_now_ms();
 	return p->now_ms;
 }
 

@@ -182,7 +182,7 @@ tx_flush(struct queue *q)
 	if (q->txlen == 0)
 		return;
 	if (mnl_socket_sendto(q->nl, q->tx, q->txlen) < 0) {
-		uint64_t now = lbspd_now_ms();
+		uint64_t now = sp_now_ms();
 
 		lbspd_count(q->d, LBSPD_C_VERDICT_ERRORS);
 		if (now - q->last_err_log_ms > 10000) {

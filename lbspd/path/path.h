@@ -80,12 +80,6 @@ bool client_owns_egress(struct lbspd *d, const struct lbspd_pkt *p,
 bool client_icmp_error(struct lbspd *d, struct lbspd_pkt *p);
 /* The client's timers on the daemon's clock (d->admin held). */
 void client_tick(struct lbspd *d, uint64_t now_ms);
-/* lbspctl cache: the vips marked option-blackholed (takes
- * d->blackhole_lock). */
-struct pr;
-void client_blackholes_print(struct pr *p, struct lbspd *d, uint64_t now_ms);
-/* "syn-retransmit", "timer"... for enum lbspd_suspect. */
-const char *client_suspect_name(unsigned reason);
 
 /* Server role (server.c). */
 void server_ingress(struct lbspd *d, struct lbspd_pkt *p);

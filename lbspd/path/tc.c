@@ -790,19 +790,10 @@ tc_configure(struct lbspd *d)
 			log_warn("tc: rewriting the %s maps", tc_role_names[r]);
 }
 
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 void
 tc_tick(struct lbspd *d)
 {
-	uint64_t now = now_ns();
+	uint64_t now = sp_now_ns();
 	unsigned n, i;
 	int r;
 
@@ -869,7 +860,7 @@ tc_flows_print(struct pr *p, struct lbspd *d, uint64_t now_ms)
 {
 	struct lbsp_tc_flow_key key, next;
 	struct lbsp_tc_flow f;
-	uint64_t ns = now_ns();
+	uint64_t ns = sp_now_ns();
 	unsigned n;
 	int r;
 
@@ -917,7 +908,7 @@ tc_cache_print(struct pr *p, struct lbspd *d, uint64_t now_ms)
 {
 	struct lbsp_tc_cache_key key, next;
 	struct lbsp_tc_cache e;
-	uint64_t ns = now_ns(), ttl, age;
+	uint64_t ns = sp_now_ns(), ttl, age;
 	bool first = true;
 	unsigned n;
 	int fd;
@@ -951,7 +942,7 @@ tc_blackholes_print(struct pr *p, struct lbspd *d)
 {
 	struct lbsp_tc_vip_key key, next;
 	struct lbsp_tc_blackhole b;
-	uint64_t ns = now_ns();
+	uint64_t ns = sp_now_ns();
 	bool first = true;
 	unsigned n;
 	int fd;
@@ -966,7 +957,7 @@ tc_blackholes_print(struct pr *p, struct lbspd *d)
 		key = next;
 		if (bpf_map_lookup_elem(fd, &key, &b) != 0)
 			continue;
-		/* The same row as client_blackholes_print(). */
+		/* The same row as answer_blackhole() (control/answers.c). */
 		pr_open_object(p, NULL);
 		pr_addr(p, "vip", key.addr);
 		pr_u64(p, "ttl_s", b.until_ns > ns ?

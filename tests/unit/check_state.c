@@ -18,15 +18,6 @@
 
 #include "lbspd.h"
 
-uint64_t
-lbspd_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 #define MAGIC	0x5eed5eedu
 #define DEAD	0xdeaddeadu
 
@@ -167,10 +158,10 @@ START_TEST(grace_period_held)
 	ck_assert_ptr_nonnull(d->retired);
 	lbspd_reclaim(d, false);
 	ck_assert_uint_eq(atomic_load(&o->magic), MAGIC);
-	t = lbspd_now_ms();
+	t = sp_now_ms();
 	ck_assert(!lbspd_synchronize(d, 50));
-	ck_assert_uint_ge(lbspd_now_ms() - t, 50);
-	ck_assert_uint_lt(lbspd_now_ms() - t, 5000);
+	ck_assert_uint_ge(sp_now_ms() - t, 50);
+	ck_assert_uint_lt(sp_now_ms() - t, 5000);
 	/* Leaving and entering again is passing a quiescent point. */
 	lbspd_reader_leave(d, 2);
 	lbspd_reader_enter(d, 2);

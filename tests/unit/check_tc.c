@@ -15,6 +15,7 @@
 #include <bpf/bpf.h>
 #include <check.h>
 
+#include <sp/clock.h>
 #include <sp/conf.h>
 #include <sp/csum.h>
 #include <sp/dopt.h>
@@ -579,14 +580,8 @@ START_TEST(client_icmp_errors)
 	memcpy(ck.vip, vip, 16);
 	memcpy(ck.identity, tp_src, 16);
 	memcpy(ce.server, tp_server, 16);
-	{
-		/* A fresh entry: the programs' clock is CLOCK_MONOTONIC. */
-		struct timespec ts;
-
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ce.updated_ns = (uint64_t)ts.tv_sec * 1000000000u +
-		    (uint64_t)ts.tv_nsec;
-	}
+	/* A fresh entry: the programs' clock is sp_now_ns()'s. */
+	ce.updated_ns = sp_now_ns();
 	ck_assert_int_eq(bpf_map_update_elem(obj.cache_fd, &ck, &ce, 0), 0);
 	len = build(pkt, NULL, 6, SP_TCP_ACK, 1200);
 	slen = run(obj.egress_fd, pkt, len);
