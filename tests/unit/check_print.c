@@ -297,6 +297,7 @@ START_TEST(stats_text)
 	    "  packets ");
 	ck_assert_ptr_nonnull(strstr(out,
 	    "\n  blackhole_recovered       9\n"
+	    "  pending_full              0\n"
 	    "passed:\n"
 	    "  not-vip            17\n"));
 	expect_tail(out,
