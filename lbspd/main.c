@@ -43,7 +43,9 @@
 #ifndef LBSP_CONF_DEFAULT
 #error "LBSP_CONF_DEFAULT comes from configure (Makefile.am, AM_CPPFLAGS)"
 #endif
-#define CONF_MAX_BYTES (1u << 20)	/* a config file is at most 1 MiB */
+/* A configuration file is at most 64 MiB: over a million server lines
+ * (lbsp.conf(5)); read into a buffer of its size, grown if it grows. */
+#define CONF_MAX_BYTES (64u << 20)
 
 static void __attribute__((noreturn))
 usage(void)
@@ -108,7 +110,8 @@ conf_load(const char *path, struct sp_conf *conf, bool to_log)
 	struct stat st;
 	char *text;
 	ssize_t n;
-	size_t len = 0;
+	size_t len = 0, cap;
+	char *grown;
 	int fd, nerr;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -123,7 +126,8 @@ conf_load(const char *path, struct sp_conf *conf, bool to_log)
 		close(fd);
 		return -1;
 	}
-	text = malloc(CONF_MAX_BYTES + 1);
+	cap = (size_t)st.st_size + 1;	/* room to see it grew */
+	text = malloc(cap);
 	if (text == NULL) {
 		conf_report(&sink, "%s: out of memory", path);
 		close(fd);
@@ -131,7 +135,18 @@ conf_load(const char *path, struct sp_conf *conf, bool to_log)
 	}
 	/* Read to EOF: the file may change size under us; stay bounded. */
 	while (len <= CONF_MAX_BYTES) {
-		n = read(fd, text + len, CONF_MAX_BYTES + 1 - len);
+		if (len == cap) {
+			cap = cap > CONF_MAX_BYTES / 2 ? CONF_MAX_BYTES + 1 :
+			    2 * cap;
+			if ((grown = realloc(text, cap)) == NULL) {
+				conf_report(&sink, "%s: out of memory", path);
+				free(text);
+				close(fd);
+				return -1;
+			}
+			text = grown;
+		}
+		n = read(fd, text + len, cap - len);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {

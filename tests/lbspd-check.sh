@@ -5,7 +5,8 @@
 # message and exits 1; a missing file is a clear error; generated
 # configurations of 1,000 vips x 8 servers and of one 4,000-server vip
 # pass, for the balancer too; one server more than the limit is one
-# error.
+# error; a file of over a million server lines is read, one over 64 MiB
+# refused.
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
 : "${top_builddir:=.}"
@@ -81,5 +82,25 @@ out=$("$lbspd" -n -c "$tmp/4000b.conf" 2>&1) || fail "balancer of 4000 servers: 
 sed 's/^role client server$/role balancer/' "$tmp/1000x8.conf" >"$tmp/1000x8b.conf"
 out=$("$lbspd" -n -c "$tmp/1000x8b.conf" 2>&1) || fail "balancer 1000x8: $out"
 [ "$out" = "configuration OK" ] || fail "balancer 1000x8: unexpected: $out"
+
+# The file's size: 4,096 vips of 256 servers (over a million server
+# lines, ~27 MB) is read whole; past 64 MiB the file is refused.
+awk 'BEGIN {
+	print "role balancer"
+	for (v = 1; v <= 4096; v++) {
+		printf "vip 2001:db8:%x::1 {\n", v
+		for (s = 1; s <= 256; s++)
+			printf "\tserver 2001:db8:%x:%x::1\n", 32768 + v % 16384, s
+		print "}"
+	}
+}' >"$tmp/4096x256.conf"
+[ "$(wc -c <"$tmp/4096x256.conf")" -gt $((16 << 20)) ] ||
+	fail "4096x256: generated file too small to test the size"
+out=$("$lbspd" -n -c "$tmp/4096x256.conf" 2>&1) || fail "4096x256: $out"
+[ "$out" = "configuration OK" ] || fail "4096x256: unexpected: $out"
+rm -f "$tmp/4096x256.conf"
+{ cat "$tmp/1000x8b.conf"; head -c $((64 << 20)) /dev/zero | tr '\0' '#'; } >"$tmp/huge.conf"
+"$lbspd" -n -c "$tmp/huge.conf" >"$tmp/out" 2>&1 && fail "a file over 64 MiB accepted"
+grep -q "at most 67108864 bytes" "$tmp/out" || fail "huge file: $(cat "$tmp/out")"
 
 echo "lbspd-check: ok"
