@@ -81,7 +81,7 @@ blackhole_allows(const struct lbsp_tc_vip_key *vk, struct lbsp_tc_flow *f,
 	if (now >= b->until_ns && (b->probe_ns == 0 ||
 	    now - b->probe_ns >= LBSP_TC_BLACKHOLE_PROBE_NS)) {
 		b->probe_ns = now;
-		__sync_fetch_and_or(&f->flags, LBSP_TC_CF_PROBE);
+		flags_set(&f->flags, LBSP_TC_CF_PROBE);
 		count(LBSP_TC_C_BLACKHOLE_PROBES);
 		return true;
 	}
@@ -211,7 +211,7 @@ lbsp_client_egress(struct __sk_buff *skb)
 		return TC_ACT_OK;
 	}
 	addr_copy(vip, p.dst);
-	now = bpf_ktime_get_ns();
+	now = clock_ns();
 
 	/* 1. The flow, as the application sees it. */
 	flow_key(&key, p.src, vip, p.l4_proto, p.sport, p.dport);
@@ -232,7 +232,7 @@ lbsp_client_egress(struct __sk_buff *skb)
 	if (f != NULL) {
 		flow_reopen(f, &p, now);
 		flow_tcp_ends(f, &p, true);
-		f->last_ns = now;
+		touch(&f->last_ns, now);
 		f->packets_orig++;
 	}
 
@@ -245,14 +245,13 @@ lbsp_client_egress(struct __sk_buff *skb)
 	if (f != NULL && syn && !(f->flags & LBSP_TC_CF_NO_OPTION)) {
 		if (f->packets_orig == 1) {
 			if (!blackhole_allows(&vk, f, now))
-				__sync_fetch_and_or(&f->flags,
-				    LBSP_TC_CF_NO_OPTION);
+				flags_set(&f->flags, LBSP_TC_CF_NO_OPTION);
 		} else if ((f->flags & (LBSP_TC_CF_VIP_SYN |
 		    LBSP_TC_CF_ANSWERED | LBSP_TC_CF_FELL_BACK)) ==
 		    LBSP_TC_CF_VIP_SYN) {
 			blackhole_detected(c, &vk,
 			    (f->flags & LBSP_TC_CF_PROBE) != 0, now);
-			__sync_fetch_and_or(&f->flags, LBSP_TC_CF_NO_OPTION);
+			flags_set(&f->flags, LBSP_TC_CF_NO_OPTION);
 			count(LBSP_TC_C_BLACKHOLE_STRIPPED);
 		}
 	}
@@ -262,7 +261,7 @@ lbsp_client_egress(struct __sk_buff *skb)
 	/* 2. Who we are. */
 	const __u8 *seg1 = identity(c, p.src);
 
-	if (f != NULL)
+	if (f != NULL && !addr_eq(f->identity, seg1))
 		addr_copy(f->identity, seg1);
 
 	/* 3. Who serves us, if known. */
@@ -273,7 +272,7 @@ lbsp_client_egress(struct __sk_buff *skb)
 		addr_copy(ck.vip, vip);
 		addr_copy(ck.identity, seg1);
 		ce = bpf_map_lookup_elem(&tc_cache, &ck);
-		if (ce != NULL && now - ce->updated_ns < c->cache_ttl_ns) {
+		if (ce != NULL && ce->updated_ns + c->cache_ttl_ns > now) {
 			addr_copy(seg2, ce->server);
 			if (f != NULL)
 				addr_copy(f->server, seg2);
@@ -284,7 +283,7 @@ lbsp_client_egress(struct __sk_buff *skb)
 	if (c->redirect && f != NULL && !addr_zero(seg2) &&
 	    !addr_eq(seg2, vip) && !(f->flags & LBSP_TC_CF_FELL_BACK)) {
 		if (set_addr(skb, &p, 24, seg2) == 0) {
-			__sync_fetch_and_or(&f->flags, LBSP_TC_CF_REDIRECTED);
+			flags_set(&f->flags, LBSP_TC_CF_REDIRECTED);
 			count(LBSP_TC_C_REDIRECTED);
 		}
 	}
@@ -293,7 +292,7 @@ lbsp_client_egress(struct __sk_buff *skb)
 	clamp_mss(skb, &p, c);
 	if (put_option(skb, &p, c, seg1, seg2) == 0 && syn && f != NULL &&
 	    !(f->flags & LBSP_TC_CF_REDIRECTED))
-		__sync_fetch_and_or(&f->flags, LBSP_TC_CF_VIP_SYN);
+		flags_set(&f->flags, LBSP_TC_CF_VIP_SYN);
 	return TC_ACT_OK;
 }
 
@@ -469,7 +468,7 @@ lbsp_client_ingress(struct __sk_buff *skb)
 		if (f == NULL)
 			return TC_ACT_OK;
 	}
-	now = bpf_ktime_get_ns();
+	now = clock_ns();
 
 	if (p.has_opt) {
 		/* 1. Ours? (seg1 is the identity we sent) */
@@ -484,23 +483,35 @@ lbsp_client_ingress(struct __sk_buff *skb)
 			} else {
 				struct lbsp_tc_cache ce = { .updated_ns = now };
 				struct lbsp_tc_cache *old;
+				__u32 tick = (__u32)(now >>
+				    LBSP_TC_TICK_SHIFT);
+				bool learn = f == NULL ||
+				    !addr_eq(f->server, p.seg2);
 
-				if (f != NULL && !addr_eq(f->server, p.seg2)) {
+				if (f != NULL && learn) {
 					addr_copy(f->server, p.seg2);
 					count(LBSP_TC_C_LEARNED);
 				}
-				addr_copy(ck.vip, vk.addr);
-				addr_copy(ck.identity, p.seg1);
-				/* Every answer refreshes the entry: in place
-				 * when it names the same server (no map
-				 * update on the per-packet path). */
-				old = bpf_map_lookup_elem(&tc_cache, &ck);
-				if (old != NULL && addr_eq(old->server, p.seg2)) {
-					old->updated_ns = now;
-				} else {
-					addr_copy(ce.server, p.seg2);
-					(void)bpf_map_update_elem(&tc_cache, &ck,
-					    &ce, BPF_ANY);
+				/* Answers refresh the cache row: looked up
+				 * when the flow learns, else once per tick
+				 * of the flow, written in place when it
+				 * names the same server. */
+				if (learn || f->cache_tick != tick) {
+					if (f != NULL)
+						f->cache_tick = tick;
+					addr_copy(ck.vip, vk.addr);
+					addr_copy(ck.identity, p.seg1);
+					old = bpf_map_lookup_elem(&tc_cache,
+					    &ck);
+					if (old != NULL &&
+					    addr_eq(old->server, p.seg2)) {
+						old->updated_ns = now;
+					} else {
+						addr_copy(ce.server, p.seg2);
+						(void)bpf_map_update_elem(
+						    &tc_cache, &ck, &ce,
+						    BPF_ANY);
+					}
 				}
 			}
 		}
@@ -508,14 +519,14 @@ lbsp_client_ingress(struct __sk_buff *skb)
 	/* The path carries the option: a blackhole mark goes (looked up
 	 * once per flow). */
 	if (p.has_opt && f != NULL && !(f->flags & LBSP_TC_CF_OPT_ANSWERED)) {
-		__sync_fetch_and_or(&f->flags, LBSP_TC_CF_OPT_ANSWERED);
+		flags_set(&f->flags, LBSP_TC_CF_OPT_ANSWERED);
 		if (bpf_map_delete_elem(&tc_blackholes, &vk) == 0)
 			count(LBSP_TC_C_BLACKHOLE_RECOVERED);
 	}
 	if (f != NULL) {
-		__sync_fetch_and_or(&f->flags, LBSP_TC_CF_ANSWERED);
+		flags_set(&f->flags, LBSP_TC_CF_ANSWERED);
 		flow_tcp_ends(f, &p, false);
-		f->last_ns = now;
+		touch(&f->last_ns, now);
 		f->packets_reply++;
 	}
 

@@ -104,7 +104,8 @@ struct lbsp_tc_flow {
 	__u64 packets_orig;
 	__u64 packets_reply;
 	__u32 flags;		/* LBSP_TC_CF_* / LBSP_TC_SF_* */
-	__u32 pad;
+	__u32 cache_tick;	/* client: clock >> LBSP_TC_TICK_SHIFT when an
+				   answer last refreshed the cache row */
 };
 
 /* Client: tc_ports finds, from an answer of a server, the vip its flow
@@ -140,6 +141,12 @@ struct lbsp_tc_blackhole {
 	__u32 period_ms;	/* the mark's current length */
 	__u32 detections;	/* marked + confirmed */
 };
+
+/* A flow's last_ns and a cache row's updated_ns lag the last packet
+ * by less than this (bpf/lbsp_common.h, touch()); every timeout the
+ * daemon applies to them is counted in seconds. */
+#define LBSP_TC_TOUCH_NS	100000000ull
+#define LBSP_TC_TICK_SHIFT	27	/* 134 ms */
 
 /* A probe neither answered nor sent again within this is stale. */
 #define LBSP_TC_BLACKHOLE_PROBE_NS	3000000000ull
