@@ -312,17 +312,19 @@ walk_fast(struct __sk_buff *skb, struct lbsp_pkt *p, __u8 type)
 
 /*
  * Walk the frame's IPv6 headers into p.  Returns false when it is not
- * IPv6 at all; p->refused says whether it may be touched.
+ * IPv6 at all; p->refused says whether it may be touched.  A global
+ * function: the verifier checks it once, and the programs that call it
+ * do not carry its branches into their own.
  */
-static __always_inline bool
-walk(struct __sk_buff *skb, struct lbsp_pkt *p, __u8 type)
+__attribute__((noinline)) int
+lbsp_walk(struct __sk_buff *skb, struct lbsp_pkt *p, __u8 type)
 {
 	__u8 ip6[IP6_HLEN], eh[8];
 	__u32 off;
 	__u8 nh;
 	int i;
 
-	if (skb->protocol != bpf_htons(ETH_P_IPV6))
+	if (p == NULL || skb->protocol != bpf_htons(ETH_P_IPV6))
 		return false;
 	if (walk_fast(skb, p, type))
 		return true;

@@ -35,6 +35,7 @@ struct lbsp_tc_conf {
 	__u8 identity[16];	/* client seg1 when identity_fixed */
 	__u8 server_address[16];	/* server seg2 when has_server_address */
 	__u64 cache_ttl_ns;	/* client cache entries live this long */
+	__u64 fallback_ns;	/* client: fallback-timeout */
 	__u32 blackhole_min_ms;	/* client: blackhole-timeout MIN ... */
 	__u32 blackhole_max_ms;	/* ... MAX */
 };
@@ -124,9 +125,29 @@ struct lbsp_tc_cache_key {
 	__u8 identity[16];
 };
 
+/*
+ * A row is OK (followed by new connections) or suspect: its server
+ * left a redirected connection unanswered, or sent an ICMPv6
+ * unreachable, or answered without the option.  A suspect row is kept
+ * (lbspctl cache says why) but not followed until an answer names its
+ * server in seg2 again (lbspd/client.c, client_fallback()).
+ */
+#define LBSP_TC_CACHE_OK	0
+#define LBSP_TC_CACHE_SUSPECT	1
+/* Why, in lbspd/lbspd.h's enum lbspd_suspect numbers (lbspd/tc.c
+ * checks they agree). */
+#define LBSP_TC_SUSPECT_SYN_RETRANSMIT	1	/* redirected SYN sent again */
+#define LBSP_TC_SUSPECT_TIMER		2	/* fallback-timeout ran out */
+#define LBSP_TC_SUSPECT_ICMP		3	/* ICMPv6 unreachable */
+#define LBSP_TC_SUSPECT_NO_OPTION	4	/* answered without the option */
+
 struct lbsp_tc_cache {
 	__u8 server[16];
-	__u64 updated_ns;
+	__u64 updated_ns;	/* learned or confirmed (CLOCK_MONOTONIC) */
+	__u64 suspect_ns;	/* became suspect; 0 while OK */
+	__u8 state;		/* LBSP_TC_CACHE_* */
+	__u8 reason;		/* LBSP_TC_SUSPECT_*, while suspect */
+	__u8 pad[6];
 };
 
 /*
@@ -169,6 +190,18 @@ struct lbsp_tc_blackhole {
 	X(MSS_CLAMPED, "mss_clamped")	/* SYN / SYN-ACK MSS lowered */	\
 	X(REDIRECTED, "redirected")	/* client: dst VIP -> S */	\
 	X(FALLBACKS, "fallbacks")	/* client: server dropped */	\
+	X(FALLBACK_SYN_RETRANSMIT, "fallback_syn_retransmit") /* client: \
+					   a redirected SYN sent again */ \
+	X(FALLBACK_TIMER, "fallback_timer") /* client: fallback-timeout	\
+					   ran out unanswered */	\
+	X(FALLBACK_ICMP, "fallback_icmp_unreachable") /* client: ICMPv6 \
+					   unreachable about a server */ \
+	X(FALLBACK_NO_OPTION, "fallback_no_option") /* client: a server	\
+					   answered without the option */ \
+	X(SUSPECT_AVOIDED, "suspect_avoided") /* client: a new flow sent \
+					   to the vip, its server suspect */ \
+	X(SUSPECT_REVIVED, "suspect_revived") /* client: a suspect server \
+					   named in seg2 again */	\
 	X(NO_OPTION_ANSWERS, "no_option_answers") /* server answered	\
 					   without the option */	\
 	X(FROM_VIP, "from_vip")		/* server: src S -> VIP */	\

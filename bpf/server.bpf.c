@@ -29,7 +29,7 @@ lbsp_server_ingress(struct __sk_buff *skb)
 	bool via_vip;
 	__u64 now;
 
-	if (c == NULL || !walk(skb, &p, c->option_type))
+	if (c == NULL || !lbsp_walk(skb, &p, c->option_type))
 		return TC_ACT_OK;
 	count(LBSP_TC_C_PACKETS);
 	if (p.refused >= 0) {
@@ -89,7 +89,7 @@ lbsp_server_egress(struct __sk_buff *skb)
 	ADDR16(seg1);
 	ADDR16(seg2);
 
-	if (c == NULL || !walk(skb, &p, c->option_type))
+	if (c == NULL || !lbsp_walk(skb, &p, c->option_type))
 		return TC_ACT_OK;
 	count(LBSP_TC_C_PACKETS);
 

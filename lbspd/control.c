@@ -481,7 +481,7 @@ cmd_cache(struct ctl_req *r)
 	pr_open_array(r->pr, NULL);
 	if (r->d->cache != NULL)
 		sp_cache_foreach(r->d->cache, cache_print, &w);
-	tc_cache_print(r->pr, r->d, w.now_ms);
+	tc_cache_foreach(r->d, w.now_ms, cache_print, &w);
 	client_blackholes_print(r->pr, r->d, w.now_ms);
 	tc_blackholes_print(r->pr, r->d);
 	pr_close_array(r->pr);

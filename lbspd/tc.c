@@ -254,6 +254,7 @@ tc_obj_configure(struct tc_obj *o, const struct sp_conf *conf,
 	c.mss = sp_tcp_mss_for_mtu(conf->mtu);
 	c.mtu = conf->mtu;
 	c.cache_ttl_ns = (uint64_t)conf->cache_ttl_ms * 1000000;
+	c.fallback_ns = (uint64_t)conf->fallback_timeout_ms * 1000000;
 	c.blackhole_min_ms = conf->blackhole_min_ms;
 	c.blackhole_max_ms = conf->blackhole_max_ms;
 	if (bpf_map_update_elem(o->conf_fd, &zero, &c, BPF_ANY) != 0)
@@ -339,6 +340,45 @@ tc_obj_counters(const struct tc_obj *o, uint64_t out[LBSP_TC_C__COUNT])
 	return 0;
 }
 
+/* The cache rows' reasons are lbspd's (lbspctl cache names them). */
+_Static_assert(LBSP_TC_SUSPECT_SYN_RETRANSMIT == LBSPD_SUSPECT_SYN_RETRANSMIT &&
+    LBSP_TC_SUSPECT_TIMER == LBSPD_SUSPECT_TIMER &&
+    LBSP_TC_SUSPECT_ICMP == LBSPD_SUSPECT_ICMP &&
+    LBSP_TC_SUSPECT_NO_OPTION == LBSPD_SUSPECT_NO_OPTION,
+    "bpf/lbsp_tc.h's suspect reasons are enum lbspd_suspect's");
+
+/*
+ * Every OK cache row of o naming server becomes suspect, for reason
+ * (what the programs' client_fallback() does).  Returns the rows.
+ */
+static unsigned
+cache_suspect_server(struct tc_obj *o, const uint8_t server[16],
+    uint8_t reason, uint64_t now_ns)
+{
+	struct lbsp_tc_cache_key key, next;
+	struct lbsp_tc_cache e;
+	unsigned n, marked = 0;
+	bool first = true;
+
+	for (n = 0; n < LBSP_TC_MAX_CACHE; n++) {
+		if (bpf_map_get_next_key(o->cache_fd, first ? NULL : &key,
+		    &next) != 0)
+			break;
+		first = false;
+		key = next;
+		if (bpf_map_lookup_elem(o->cache_fd, &key, &e) != 0 ||
+		    e.state != LBSP_TC_CACHE_OK ||
+		    memcmp(e.server, server, 16) != 0)
+			continue;
+		e.state = LBSP_TC_CACHE_SUSPECT;
+		e.reason = reason;
+		e.suspect_ns = now_ns;
+		if (bpf_map_update_elem(o->cache_fd, &key, &e, BPF_EXIST) == 0)
+			marked++;
+	}
+	return marked;
+}
+
 unsigned
 tc_obj_fallback(struct tc_obj *o, uint64_t now_ns, uint64_t fallback_ns)
 {
@@ -364,13 +404,8 @@ tc_obj_fallback(struct tc_obj *o, uint64_t now_ns, uint64_t fallback_ns)
 		    now_ns - f.created_ns < fallback_ns) {
 			continue;
 		}
-		{
-			struct lbsp_tc_cache_key ck;
-
-			memcpy(ck.vip, key.dst, 16);
-			memcpy(ck.identity, f.identity, 16);
-			(void)bpf_map_delete_elem(o->cache_fd, &ck);
-		}
+		(void)cache_suspect_server(o, f.server, LBSP_TC_SUSPECT_TIMER,
+		    now_ns);
 		memset(f.server, 0, 16);
 		f.flags = (f.flags & ~(uint32_t)LBSP_TC_CF_REDIRECTED) |
 		    LBSP_TC_CF_FELL_BACK;
@@ -814,8 +849,10 @@ tc_tick(struct lbspd *d)
 		return;
 	n = tc_obj_fallback(&d->tc->obj[TC_CLIENT], now,
 	    (uint64_t)d->conf->fallback_timeout_ms * 1000000);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		lbspd_count(d, LBSPD_C_FALLBACKS);
+		lbspd_count(d, LBSPD_C_FALLBACK_TIMER);
+	}
 }
 
 /* ------------------------------------------------------------ lbspctl */
@@ -912,16 +949,17 @@ tc_flows_print(struct pr *p, struct lbspd *d, uint64_t now_ms)
 }
 
 void
-tc_cache_print(struct pr *p, struct lbspd *d, uint64_t now_ms)
+tc_cache_foreach(struct lbspd *d, uint64_t now_ms,
+    int (*fn)(const struct sp_cache_entry *, void *), void *arg)
 {
 	struct lbsp_tc_cache_key key, next;
 	struct lbsp_tc_cache e;
+	struct sp_cache_entry ce;
 	uint64_t ns = now_ns(), ttl, age;
 	bool first = true;
 	unsigned n;
 	int fd;
 
-	(void)now_ms;
 	if (d->tc == NULL || !d->tc->loaded[TC_CLIENT])
 		return;
 	fd = d->tc->obj[TC_CLIENT].cache_fd;
@@ -936,12 +974,20 @@ tc_cache_print(struct pr *p, struct lbspd *d, uint64_t now_ms)
 		age = ns > e.updated_ns ? ns - e.updated_ns : 0;
 		if (age >= ttl)
 			continue;	/* expired: the programs ignore it */
-		pr_open_object(p, NULL);
-		pr_addr(p, "vip", key.vip);
-		pr_addr(p, "identity", key.identity);
-		pr_addr(p, "server", e.server);
-		pr_u64(p, "ttl_s", (ttl - age) / 1000000000u);
-		pr_close_object(p);
+		/* The row on the caller's clock (lbspd_now_ms(), the same
+		 * CLOCK_MONOTONIC in ms). */
+		memset(&ce, 0, sizeof(ce));
+		memcpy(ce.vip, key.vip, 16);
+		memcpy(ce.identity, key.identity, 16);
+		memcpy(ce.server, e.server, 16);
+		ce.expire_ms = now_ms + (ttl - age) / 1000000;
+		if (e.state == LBSP_TC_CACHE_SUSPECT) {
+			ce.state = SP_CACHE_SUSPECT;
+			ce.reason = e.reason;
+			ce.suspect_ms = e.suspect_ns / 1000000;
+		}
+		if (fn(&ce, arg) != 0)
+			break;
 	}
 }
 

@@ -68,8 +68,8 @@ int tc_obj_counters(const struct tc_obj *o, uint64_t out[LBSP_TC_C__COUNT]);
 
 /*
  * Client fallback on the daemon's clock: a redirected flow that has
- * had no answer for fallback_ms goes back to the vip and its cache
- * entry goes.  now_ns: CLOCK_MONOTONIC.  Returns the flows that fell
+ * had no answer for fallback_ms goes back to the vip and every cache
+ * row naming its server becomes suspect (reason timer).  now_ns: CLOCK_MONOTONIC.  Returns the flows that fell
  * back.
  */
 unsigned tc_obj_fallback(struct tc_obj *o, uint64_t now_ns,
@@ -117,7 +117,11 @@ void tc_tick(struct lbspd *d);
  * flows and cache entries of the maps.  d->lock held. */
 void tc_stats_print(struct pr *p, struct lbspd *d);
 void tc_flows_print(struct pr *p, struct lbspd *d, uint64_t now_ms);
-void tc_cache_print(struct pr *p, struct lbspd *d, uint64_t now_ms);
+/* lbspctl cache: the client's cache rows of the maps, as sp_cache
+ * entries on the lbspd_now_ms() clock (now_ms), to fn until it
+ * returns non-zero. */
+void tc_cache_foreach(struct lbspd *d, uint64_t now_ms,
+    int (*fn)(const struct sp_cache_entry *, void *), void *arg);
 /* lbspctl cache: the vips the programs marked option-blackholed. */
 void tc_blackholes_print(struct pr *p, struct lbspd *d);
 
