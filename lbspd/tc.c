@@ -79,6 +79,10 @@ struct tc_state {
 	unsigned nlinks;
 	char pindir[96];
 	uint64_t fallbacks_seen;
+	bool started;		/* the first attach_all() ran */
+	bool full_logged;
+	uint64_t hooks_added;	/* attached after start (new interfaces) */
+	uint64_t hooks_gone;	/* forgotten with their interface */
 };
 
 /* ------------------------------------------------------------ libbpf */
@@ -698,10 +702,123 @@ clsact:
 	return -1;
 }
 
+/* Forget link i, whose interface is gone (its hooks went with it). */
+static void
+link_forget(struct tc_state *t, unsigned i)
+{
+	struct tc_link *l = &t->links[i];
+
+	if (l->fd >= 0) {
+		/* A tcx link outlives its device while pinned: unpin it. */
+		if (l->pin[0] != '\0' && unlink(l->pin) == -1 &&
+		    errno != ENOENT)
+			log_warn("unpinning %s", l->pin);
+		close(l->fd);
+	}
+	t->links[i] = t->links[--t->nlinks];
+}
+
+/*
+ * Attach every loaded program to every Ethernet interface that has not
+ * got it yet, and forget the links of interfaces that are gone: at
+ * start, then on every tick (an interface an operator adds later, a
+ * VLAN, a veth, gets the programs within a second).  Returns the hooks
+ * attached, or -1 when the interfaces cannot be listed.
+ */
+static int
+attach_all(struct tc_state *t)
+{
+	struct if_nameindex *ifs, *i;
+	unsigned k;
+	int r, added = 0;
+
+	ifs = if_nameindex();
+	if (ifs == NULL) {
+		log_warn("tc: listing interfaces");
+		return -1;
+	}
+	for (k = 0; k < t->nlinks;) {
+		for (i = ifs; i->if_index != 0; i++)
+			if ((int)i->if_index == t->links[k].ifindex)
+				break;
+		if (i->if_index != 0) {
+			k++;
+			continue;
+		}
+		log_info("tc: interface %d gone: its %s %s hook forgotten",
+		    t->links[k].ifindex, tc_role_names[t->links[k].role],
+		    t->links[k].ingress ? "ingress" : "egress");
+		t->hooks_gone++;
+		link_forget(t, k);
+	}
+	for (i = ifs; i->if_index != 0; i++) {
+		bool ether = false, checked = false;
+
+		for (r = 0; r < TC__ROLES; r++) {
+			int dir;
+
+			if (!t->loaded[r])
+				continue;
+			for (dir = 0; dir < 2; dir++) {
+				struct tc_link *l;
+
+				for (k = 0; k < t->nlinks; k++)
+					if (t->links[k].ifindex ==
+					    (int)i->if_index &&
+					    t->links[k].role ==
+					    (enum tc_role)r &&
+					    t->links[k].ingress == (dir == 1))
+						break;
+				if (k < t->nlinks)
+					continue;	/* attached */
+				if (!checked) {
+					ether = if_ether(i->if_name);
+					checked = true;
+				}
+				if (!ether)
+					break;
+				if (t->nlinks == TC_MAX_LINKS) {
+					if (!t->full_logged)
+						log_warnx("tc: more than %d "
+						    "hooks; %s left out",
+						    TC_MAX_LINKS, i->if_name);
+					t->full_logged = true;
+					continue;
+				}
+				l = &t->links[t->nlinks];
+				l->role = (enum tc_role)r;
+				l->ingress = dir == 1;
+				l->ifindex = (int)i->if_index;
+				if (attach_one(t, l, l->ingress ?
+				    t->obj[r].ingress_fd :
+				    t->obj[r].egress_fd) == -1) {
+					log_warn("tc: attaching the %s %s "
+					    "program to %s",
+					    tc_role_names[r], l->ingress ?
+					    "ingress" : "egress", i->if_name);
+					continue;
+				}
+				t->nlinks++;
+				added++;
+				if (t->started)
+					t->hooks_added++;
+				log_info("tc: %s %s program on %s (%s)",
+				    tc_role_names[r], l->ingress ?
+				    "ingress" : "egress", i->if_name,
+				    l->fd >= 0 ? "tcx" : "clsact");
+			}
+			if (checked && !ether)
+				break;
+		}
+	}
+	if_freenameindex(ifs);
+	t->started = true;
+	return added;
+}
+
 int
 tc_start(struct lbspd *d, uid_t uid, gid_t gid)
 {
-	struct if_nameindex *ifs, *i;
 	struct tc_state *t;
 	char err[200];
 	int r;
@@ -731,50 +848,8 @@ tc_start(struct lbspd *d, uid_t uid, gid_t gid)
 			return -1;
 		}
 	}
-	ifs = if_nameindex();
-	if (ifs == NULL) {
-		log_warn("tc: listing interfaces");
+	if (attach_all(t) == -1)
 		return -1;
-	}
-	for (i = ifs; i->if_index != 0; i++) {
-		if (!if_ether(i->if_name))
-			continue;
-		for (r = 0; r < TC__ROLES; r++) {
-			int dir;
-
-			if (!t->loaded[r])
-				continue;
-			for (dir = 0; dir < 2; dir++) {
-				struct tc_link *l;
-
-				if (t->nlinks == TC_MAX_LINKS) {
-					log_warnx("tc: more than %d hooks; %s "
-					    "left out", TC_MAX_LINKS,
-					    i->if_name);
-					continue;
-				}
-				l = &t->links[t->nlinks];
-				l->role = (enum tc_role)r;
-				l->ingress = dir == 1;
-				l->ifindex = (int)i->if_index;
-				if (attach_one(t, l, l->ingress ?
-				    t->obj[r].ingress_fd :
-				    t->obj[r].egress_fd) == -1) {
-					log_warn("tc: attaching the %s %s "
-					    "program to %s",
-					    tc_role_names[r], l->ingress ?
-					    "ingress" : "egress", i->if_name);
-					continue;
-				}
-				t->nlinks++;
-				log_info("tc: %s %s program on %s (%s)",
-				    tc_role_names[r], l->ingress ?
-				    "ingress" : "egress", i->if_name,
-				    l->fd >= 0 ? "tcx" : "clsact");
-			}
-		}
-	}
-	if_freenameindex(ifs);
 	return 0;
 }
 
@@ -842,6 +917,7 @@ tc_tick(struct lbspd *d)
 
 	if (d->tc == NULL)
 		return;
+	(void)attach_all(d->tc);
 	for (r = 0; r < TC__ROLES; r++)
 		if (d->tc->loaded[r])
 			(void)tc_obj_expire(&d->tc->obj[r], now, d->conf, 4096);
@@ -873,6 +949,11 @@ tc_stats_print(struct pr *p, struct lbspd *d)
 		    "tc" : "nfqueue");
 	if (d->conf->roles & SP_CONF_ROLE_BALANCER)
 		pr_str(p, "balancer", "nfqueue");
+	if (d->tc != NULL) {
+		pr_u64(p, "tc_hooks", d->tc->nlinks);
+		pr_u64(p, "tc_hooks_added", d->tc->hooks_added);
+		pr_u64(p, "tc_hooks_gone", d->tc->hooks_gone);
+	}
 	pr_close_object(p);
 	pr_open_object(p, "kernel");
 	for (r = 0; d->tc != NULL && r < TC__ROLES; r++) {
