@@ -55,11 +55,49 @@
 #define TC_CLSACT_HANDLE 0x4c53	/* our cls_bpf filters: "LS" */
 #define TC_CLSACT_PRIO	0x4c	/* before other filters of the hook */
 
-const char *const tc_counter_names[LBSP_TC_C__COUNT] = {
-#define TC_CTR_NAME(id, name) [LBSP_TC_C_##id] = name,
-	LBSP_TC_COUNTERS(TC_CTR_NAME)
-#undef TC_CTR_NAME
+/*
+ * The kernel counters' names: lbspd's own where a kernel counter is one
+ * of its counters or pass reasons (bpf/lbsp_tc.h), from the lists of
+ * lbspd/lbspd.h that control.c prints too.
+ */
+static const char *const lbspd_c_names[LBSPD_C__COUNT] = {
+#define TC_NAME(id, name) [LBSPD_C_##id] = name,
+	LBSPD_COUNTERS(TC_NAME)
+#undef TC_NAME
 };
+static const char *const lbspd_p_names[LBSPD_P__COUNT] = {
+#define TC_NAME(id, name) [LBSPD_P_##id] = name,
+	LBSPD_PASSES(TC_NAME)
+#undef TC_NAME
+};
+
+static const struct {
+	char kind;		/* 'c' counter, 'p' pass reason, 'k' own */
+	unsigned idx;		/* 'c': LBSPD_C_*, 'p': LBSPD_P_* */
+	const char *own;	/* 'k' */
+} tc_ctrs[LBSP_TC_C__COUNT] = {
+#define TC_C(id) [LBSP_TC_C_##id] = { 'c', LBSPD_C_##id, NULL },
+#define TC_P(id) [LBSP_TC_C_##id] = { 'p', LBSPD_P_##id, NULL },
+#define TC_K(id, name) [LBSP_TC_C_##id] = { 'k', 0, name },
+	LBSP_TC_COUNTERS(TC_C, TC_P, TC_K)
+#undef TC_C
+#undef TC_P
+#undef TC_K
+};
+
+const char *
+tc_counter_name(unsigned c)
+{
+	if (c >= LBSP_TC_C__COUNT)
+		return "unknown";
+	switch (tc_ctrs[c].kind) {
+	case 'c':
+		return lbspd_c_names[tc_ctrs[c].idx];
+	case 'p':
+		return lbspd_p_names[tc_ctrs[c].idx];
+	}
+	return tc_ctrs[c].own;
+}
 
 const char *const tc_role_names[TC__ROLES] = { "client", "server" };
 
@@ -962,7 +1000,7 @@ tc_stats_print(struct pr *p, struct lbspd *d)
 		(void)tc_obj_counters(&d->tc->obj[r], v);
 		pr_open_object(p, tc_role_names[r]);
 		for (i = 0; i < LBSP_TC_C__COUNT; i++)
-			pr_u64(p, tc_counter_names[i], v[i]);
+			pr_u64(p, tc_counter_name(i), v[i]);
 		pr_close_object(p);
 	}
 	pr_close_object(p);

@@ -45,7 +45,8 @@ struct tc_obj {
 	int blackholes_fd;	/* client, else -1 */
 };
 
-extern const char *const tc_counter_names[LBSP_TC_C__COUNT];
+/* The name of kernel counter c (lbspctl stats' "kernel" keys). */
+const char *tc_counter_name(unsigned c);
 extern const char *const tc_role_names[TC__ROLES];
 
 /*

@@ -797,6 +797,29 @@ START_TEST(server_answers_from_vip)
 }
 END_TEST
 
+/* Every kernel counter has a name, none twice: lbspd's where it is one
+ * of lbspd's counters or pass reasons. */
+START_TEST(counter_names)
+{
+	unsigned i, k;
+
+	for (i = 0; i < LBSP_TC_C__COUNT; i++) {
+		ck_assert_ptr_nonnull(tc_counter_name(i));
+		ck_assert_uint_gt(strlen(tc_counter_name(i)), 0);
+		for (k = 0; k < i; k++)
+			ck_assert_str_ne(tc_counter_name(i),
+			    tc_counter_name(k));
+	}
+	ck_assert_str_eq(tc_counter_name(LBSP_TC_C_PACKETS), "packets");
+	ck_assert_str_eq(tc_counter_name(LBSP_TC_C_FALLBACK_ICMP),
+	    "fallback_icmp_unreachable");
+	ck_assert_str_eq(tc_counter_name(LBSP_TC_C_NOT_VIP), "not-vip");
+	ck_assert_str_eq(tc_counter_name(LBSP_TC_C_HOP_BY_HOP),
+	    "hop-by-hop");
+	ck_assert_str_eq(tc_counter_name(LBSP_TC_C__COUNT), "unknown");
+}
+END_TEST
+
 static Suite *
 tc_suite(void)
 {
@@ -822,6 +845,7 @@ tc_suite(void)
 	tcase_add_test(c, client_icmp_errors);
 	tcase_add_test(c, client_flows_expire);
 	tcase_add_test(c, client_port_reused);
+	tcase_add_test(c, counter_names);
 	suite_add_tcase(s, c);
 	tcase_add_checked_fixture(v, setup_server, teardown);
 	tcase_add_test(v, server_echoes);
