@@ -8,11 +8,13 @@
  * The walk follows libsp's (libsp/exthdr.c): at most 8 extension
  * headers; AH, jumbograms (Payload Length 0) and non-first fragments
  * refused; counted under the NFQUEUE path's names (bpf/lbsp_tc.h).
- * Packet bytes are read with bpf_skb_load_bytes(), which checks every
- * access against the packet's length itself, and written with
- * bpf_skb_store_bytes(): no direct packet pointers, so no data_end
- * bookkeeping.  Ethernet devices only (the tc programs are attached
- * to ARPHRD_ETHER links).
+ * The common packet (IPv6, at most the canonical LBSP header, TCP or
+ * UDP, in the skb's linear part) is read in place through skb->data at
+ * constant offsets (walk_fast()); any other is read with
+ * bpf_skb_load_bytes(), which checks every access against the packet's
+ * length itself.  Packets are written with bpf_skb_store_bytes() only.
+ * Ethernet devices only (the tc programs are attached to ARPHRD_ETHER
+ * links).
  */
 #ifndef LBSP_COMMON_H
 #define LBSP_COMMON_H

@@ -100,7 +100,8 @@ struct lbsp_tc_flow_key {
 struct lbsp_tc_flow {
 	__u8 server[16];	/* client: learned server; server: the vip */
 	__u8 identity[16];	/* seg1 */
-	__u64 created_ns;	/* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+	__u64 created_ns;	/* CLOCK_MONOTONIC, the kernel tick's
+				   resolution (bpf_ktime_get_coarse_ns) */
 	__u64 last_ns;
 	__u64 packets_orig;
 	__u64 packets_reply;
