@@ -339,8 +339,10 @@ tick(struct lbspd *d)
 	uint64_t now = lbspd_now_ms();
 
 	pthread_mutex_lock(&d->lock);
-	if (d->conf->roles & SP_CONF_ROLE_CLIENT)
+	if (d->conf->roles & SP_CONF_ROLE_CLIENT) {
 		client_tick(d, now);
+		tc_fast_tick(d);
+	}
 	if (now - last_slow < 1000) {
 		pthread_mutex_unlock(&d->lock);
 		return;

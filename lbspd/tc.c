@@ -51,6 +51,7 @@
 #define TC_TCX_INGRESS	46	/* enum bpf_attach_type, Linux 6.6 */
 #define TC_TCX_EGRESS	47
 
+#define TC_FALLBACK_SCAN_NS 200000000u	/* tc_fast_tick(): 5 a second */
 #define TC_MAX_LINKS	128	/* interfaces x roles x directions */
 #define TC_CLSACT_HANDLE 0x4c53	/* our cls_bpf filters: "LS" */
 #define TC_CLSACT_PRIO	0x4c	/* before other filters of the hook */
@@ -117,6 +118,9 @@ struct tc_state {
 	unsigned nlinks;
 	char pindir[96];
 	uint64_t fallbacks_seen;
+	uint64_t redirected_seen;	/* the kernel's redirected counter */
+	uint64_t redirect_ns;		/* when it last moved */
+	uint64_t fallback_scan_ns;	/* the last fast fallback scan */
 	bool started;		/* the first attach_all() ran */
 	bool full_logged;
 	uint64_t hooks_added;	/* attached after start (new interfaces) */
@@ -944,6 +948,53 @@ now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Redirected packets the client programs counted (summed over CPUs). */
+static uint64_t
+redirected_count(const struct tc_obj *o)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint32_t key = LBSP_TC_C_REDIRECTED;
+	uint64_t *v, sum = 0;
+	int c;
+
+	if (ncpu <= 0 || (v = calloc((size_t)ncpu, sizeof(*v))) == NULL)
+		return 0;
+	if (bpf_map_lookup_elem(o->counters_fd, &key, v) == 0)
+		for (c = 0; c < ncpu; c++)
+			sum += v[c];
+	free(v);
+	return sum;
+}
+
+void
+tc_fast_tick(struct lbspd *d)
+{
+	struct tc_state *t = d->tc;
+	uint64_t now = now_ns(), fb, r;
+	unsigned n, i;
+
+	if (t == NULL || !t->loaded[TC_CLIENT])
+		return;
+	fb = (uint64_t)d->conf->fallback_timeout_ms * 1000000;
+	r = redirected_count(&t->obj[TC_CLIENT]);
+	if (r != t->redirected_seen) {
+		t->redirected_seen = r;
+		t->redirect_ns = now;
+	}
+	/* Only while a redirected flow may be waiting for its answer (the
+	 * counter moved within fallback-timeout and a second), every
+	 * TC_FALLBACK_SCAN_NS; else the slow tick's scan suffices. */
+	if (now - t->redirect_ns > fb + 1000000000u ||
+	    now - t->fallback_scan_ns < TC_FALLBACK_SCAN_NS)
+		return;
+	t->fallback_scan_ns = now;
+	n = tc_obj_fallback(&t->obj[TC_CLIENT], now, fb);
+	for (i = 0; i < n; i++) {
+		lbspd_count(d, LBSPD_C_FALLBACKS);
+		lbspd_count(d, LBSPD_C_FALLBACK_TIMER);
+	}
 }
 
 void

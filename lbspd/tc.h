@@ -111,8 +111,14 @@ void tc_stop(struct lbspd *d);
 /* After a reload or an identity rotation: rewrite the maps. d->lock. */
 void tc_configure(struct lbspd *d);
 
-/* Periodic work (main thread): the client fallback. d->lock held. */
+/* Periodic work (main thread): the client fallback, expiry, new
+ * interfaces. d->lock held. */
 void tc_tick(struct lbspd *d);
+/* Every tick: the client fallback of redirected flows left unanswered
+ * (a connect given up before the kernel sends its SYN again), scanned
+ * 5 times a second while redirected packets were recently seen.
+ * d->lock held. */
+void tc_fast_tick(struct lbspd *d);
 
 /* lbspctl: the datapath of each role and the kernel counters; the
  * flows and cache entries of the maps.  d->lock held. */
