@@ -67,6 +67,86 @@ struct {
 	__type(value, struct lbsp_tc_blackhole);
 } tc_blackholes SEC(".maps");
 
+/* ---------------------------------------------------------------- fallback */
+
+struct suspect_walk {
+	__u8 server[16] __attribute__((aligned(8)));
+	__u64 now;
+	__u8 reason;
+};
+
+static long
+suspect_row(void *map, const struct lbsp_tc_cache_key *key,
+    struct lbsp_tc_cache *e, struct suspect_walk *w)
+{
+	(void)map;
+	(void)key;
+	if (e->state == LBSP_TC_CACHE_OK && addr_eq(e->server, w->server)) {
+		e->suspect_ns = w->now;
+		e->reason = w->reason;
+		e->state = LBSP_TC_CACHE_SUSPECT;
+	}
+	return 0;
+}
+
+/* The counter of each reason to fall back. */
+static __always_inline void
+count_fallback(__u8 reason)
+{
+	count(LBSP_TC_C_FALLBACKS);
+	switch (reason) {
+	case LBSP_TC_SUSPECT_SYN_RETRANSMIT:
+		count(LBSP_TC_C_FALLBACK_SYN_RETRANSMIT);
+		break;
+	case LBSP_TC_SUSPECT_TIMER:
+		count(LBSP_TC_C_FALLBACK_TIMER);
+		break;
+	case LBSP_TC_SUSPECT_ICMP:
+		count(LBSP_TC_C_FALLBACK_ICMP);
+		break;
+	case LBSP_TC_SUSPECT_NO_OPTION:
+		count(LBSP_TC_C_FALLBACK_NO_OPTION);
+		break;
+	}
+}
+
+/*
+ * Give up on server, for reason (lbspd/client.c, client_fallback()):
+ * every OK cache row naming it becomes suspect (no new connection is
+ * redirected to it until an answer names it again); flow f (may be
+ * NULL) goes back to the vip for the rest of its life.  Rare: a walk of
+ * the whole cache is affordable.
+ */
+/* A function of its own (global: the verifier checks it once, not at
+ * every call). */
+__attribute__((noinline)) int
+cache_suspect(__u64 server_hi, __u64 server_lo, __u64 now, __u32 reason)
+{
+	struct suspect_walk w = { .now = now, .reason = (__u8)reason };
+	__u64 *a = (__u64 *)w.server;
+
+	a[0] = server_hi;
+	a[1] = server_lo;
+	return (int)bpf_for_each_map_elem(&tc_cache, suspect_row, &w, 0);
+}
+
+static __always_inline void
+client_fallback(const __u8 *server, struct lbsp_tc_flow *f, __u8 reason,
+    __u64 now)
+{
+	const __u64 *a = (const __u64 *)server;
+
+	(void)cache_suspect(a[0], a[1], now, reason);
+	if (f != NULL) {
+		__builtin_memset(f->server, 0, 16);
+		flags_clear(&f->flags, LBSP_TC_CF_REDIRECTED);
+		flags_set(&f->flags, LBSP_TC_CF_FELL_BACK);
+	}
+	count_fallback(reason);
+}
+
+/* ---------------------------------------------------------------- blackholes */
+
 /* A new connection to vk: may it carry the option?  Not while the vip
  * is marked, nor while another connection probes; once the mark ran
  * out, this one is the probe. */
@@ -81,7 +161,7 @@ blackhole_allows(const struct lbsp_tc_vip_key *vk, struct lbsp_tc_flow *f,
 	if (now >= b->until_ns && (b->probe_ns == 0 ||
 	    now - b->probe_ns >= LBSP_TC_BLACKHOLE_PROBE_NS)) {
 		b->probe_ns = now;
-		__sync_fetch_and_or(&f->flags, LBSP_TC_CF_PROBE);
+		flags_set(&f->flags, LBSP_TC_CF_PROBE);
 		count(LBSP_TC_C_BLACKHOLE_PROBES);
 		return true;
 	}
@@ -194,10 +274,10 @@ lbsp_client_egress(struct __sk_buff *skb)
 	struct lbsp_pkt p;
 	ADDR16(seg2);
 	ADDR16(vip);
-	bool syn;
+	bool syn, resyn = false, unanswered = false;
 	__u64 now;
 
-	if (c == NULL || !walk(skb, &p, c->option_type))
+	if (c == NULL || !lbsp_walk(skb, &p, c->option_type))
 		return TC_ACT_OK;
 	count(LBSP_TC_C_PACKETS);
 	addr_copy(vk.addr, p.dst);
@@ -211,7 +291,7 @@ lbsp_client_egress(struct __sk_buff *skb)
 		return TC_ACT_OK;
 	}
 	addr_copy(vip, p.dst);
-	now = bpf_ktime_get_ns();
+	now = clock_ns();
 
 	/* 1. The flow, as the application sees it. */
 	flow_key(&key, p.src, vip, p.l4_proto, p.sport, p.dport);
@@ -229,10 +309,17 @@ lbsp_client_egress(struct __sk_buff *skb)
 		pk.proto = p.l4_proto;
 		(void)bpf_map_update_elem(&tc_ports, &pk, &vk, BPF_ANY);
 	}
+	/* A SYN on a flow already redirected and not answered is a
+	 * retransmission. */
+	syn = p.l4_proto == NH_TCP &&
+	    (p.tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN;
 	if (f != NULL) {
 		flow_reopen(f, &p, now);
+		unanswered = (f->flags & (LBSP_TC_CF_REDIRECTED |
+		    LBSP_TC_CF_ANSWERED)) == LBSP_TC_CF_REDIRECTED;
+		resyn = syn && unanswered;
 		flow_tcp_ends(f, &p, true);
-		f->last_ns = now;
+		touch(&f->last_ns, now);
 		f->packets_orig++;
 	}
 
@@ -240,19 +327,16 @@ lbsp_client_egress(struct __sk_buff *skb)
 	 * unanswered leaves without it and marks the vip; new connections
 	 * to a marked vip go without it (and to the vip) but the probe.
 	 * A flow that fell back from its server is not the path's case. */
-	syn = p.l4_proto == NH_TCP &&
-	    (p.tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN;
 	if (f != NULL && syn && !(f->flags & LBSP_TC_CF_NO_OPTION)) {
 		if (f->packets_orig == 1) {
 			if (!blackhole_allows(&vk, f, now))
-				__sync_fetch_and_or(&f->flags,
-				    LBSP_TC_CF_NO_OPTION);
+				flags_set(&f->flags, LBSP_TC_CF_NO_OPTION);
 		} else if ((f->flags & (LBSP_TC_CF_VIP_SYN |
 		    LBSP_TC_CF_ANSWERED | LBSP_TC_CF_FELL_BACK)) ==
 		    LBSP_TC_CF_VIP_SYN) {
 			blackhole_detected(c, &vk,
 			    (f->flags & LBSP_TC_CF_PROBE) != 0, now);
-			__sync_fetch_and_or(&f->flags, LBSP_TC_CF_NO_OPTION);
+			flags_set(&f->flags, LBSP_TC_CF_NO_OPTION);
 			count(LBSP_TC_C_BLACKHOLE_STRIPPED);
 		}
 	}
@@ -262,10 +346,10 @@ lbsp_client_egress(struct __sk_buff *skb)
 	/* 2. Who we are. */
 	const __u8 *seg1 = identity(c, p.src);
 
-	if (f != NULL)
+	if (f != NULL && !addr_eq(f->identity, seg1))
 		addr_copy(f->identity, seg1);
 
-	/* 3. Who serves us, if known. */
+	/* 3. Who serves us, if known (a suspect server is not). */
 	addr_copy(seg2, zero);
 	if (f != NULL && !addr_zero(f->server)) {
 		addr_copy(seg2, f->server);
@@ -273,18 +357,32 @@ lbsp_client_egress(struct __sk_buff *skb)
 		addr_copy(ck.vip, vip);
 		addr_copy(ck.identity, seg1);
 		ce = bpf_map_lookup_elem(&tc_cache, &ck);
-		if (ce != NULL && now - ce->updated_ns < c->cache_ttl_ns) {
-			addr_copy(seg2, ce->server);
-			if (f != NULL)
-				addr_copy(f->server, seg2);
+		if (ce != NULL && ce->updated_ns + c->cache_ttl_ns > now) {
+			if (ce->state == LBSP_TC_CACHE_OK) {
+				addr_copy(seg2, ce->server);
+				if (f != NULL)
+					addr_copy(f->server, seg2);
+			} else if (f != NULL && f->packets_orig == 1) {
+				count(LBSP_TC_C_SUSPECT_AVOIDED);
+			}
 		}
 	}
 
-	/* 4. Single pass: straight to the server. */
+	/* 4. Single pass, unless the server has not answered in time: a
+	 * SYN sent again (the kernel's first retransmission) or a packet
+	 * after fallback-timeout goes to the vip (the daemon's timer
+	 * catches the flows that send nothing more). */
 	if (c->redirect && f != NULL && !addr_zero(seg2) &&
 	    !addr_eq(seg2, vip) && !(f->flags & LBSP_TC_CF_FELL_BACK)) {
-		if (set_addr(skb, &p, 24, seg2) == 0) {
-			__sync_fetch_and_or(&f->flags, LBSP_TC_CF_REDIRECTED);
+		if (resyn) {
+			client_fallback(seg2, f,
+			    LBSP_TC_SUSPECT_SYN_RETRANSMIT, now);
+			addr_copy(seg2, zero);
+		} else if (unanswered && now - f->created_ns >= c->fallback_ns) {
+			client_fallback(seg2, f, LBSP_TC_SUSPECT_TIMER, now);
+			addr_copy(seg2, zero);
+		} else if (set_addr(skb, &p, 24, seg2) == 0) {
+			flags_set(&f->flags, LBSP_TC_CF_REDIRECTED);
 			count(LBSP_TC_C_REDIRECTED);
 		}
 	}
@@ -293,7 +391,7 @@ lbsp_client_egress(struct __sk_buff *skb)
 	clamp_mss(skb, &p, c);
 	if (put_option(skb, &p, c, seg1, seg2) == 0 && syn && f != NULL &&
 	    !(f->flags & LBSP_TC_CF_REDIRECTED))
-		__sync_fetch_and_or(&f->flags, LBSP_TC_CF_VIP_SYN);
+		flags_set(&f->flags, LBSP_TC_CF_VIP_SYN);
 	return TC_ACT_OK;
 }
 
@@ -314,7 +412,6 @@ icmp_error(struct __sk_buff *skb, const struct lbsp_pkt *p)
 	__u8 icmp[4], eh[2], ports[4];
 	struct lbsp_tc_flow_key key;
 	struct lbsp_tc_port_key pk;
-	struct lbsp_tc_cache_key ck;
 	struct lbsp_tc_vip_key *pv;
 	const struct lbsp_tc_vip *v;
 	struct lbsp_tc_flow *f;
@@ -395,14 +492,7 @@ icmp_error(struct __sk_buff *skb, const struct lbsp_pkt *p)
 	if (icmp[0] == 1) {
 		bool answered = (f->flags & LBSP_TC_CF_ANSWERED) != 0;
 
-		addr_copy(ck.vip, pv->addr);
-		addr_copy(ck.identity, f->identity);
-		(void)bpf_map_delete_elem(&tc_cache, &ck);
-		__builtin_memset(f->server, 0, 16);
-		__sync_fetch_and_and(&f->flags,
-		    ~(__u32)LBSP_TC_CF_REDIRECTED);
-		__sync_fetch_and_or(&f->flags, LBSP_TC_CF_FELL_BACK);
-		count(LBSP_TC_C_FALLBACKS);
+		client_fallback(idst, f, LBSP_TC_SUSPECT_ICMP, clock_ns());
 		if (!answered) {
 			count(LBSP_TC_C_ICMP_ABSORBED);
 			return TC_ACT_SHOT;
@@ -428,7 +518,7 @@ lbsp_client_ingress(struct __sk_buff *skb)
 	bool from_vip;
 	__u64 now;
 
-	if (c == NULL || !walk(skb, &p, c->option_type))
+	if (c == NULL || !lbsp_walk(skb, &p, c->option_type))
 		return TC_ACT_OK;
 	count(LBSP_TC_C_PACKETS);
 	if (p.refused >= 0)
@@ -469,7 +559,7 @@ lbsp_client_ingress(struct __sk_buff *skb)
 		if (f == NULL)
 			return TC_ACT_OK;
 	}
-	now = bpf_ktime_get_ns();
+	now = clock_ns();
 
 	if (p.has_opt) {
 		/* 1. Ours? (seg1 is the identity we sent) */
@@ -484,23 +574,45 @@ lbsp_client_ingress(struct __sk_buff *skb)
 			} else {
 				struct lbsp_tc_cache ce = { .updated_ns = now };
 				struct lbsp_tc_cache *old;
+				__u32 tick = (__u32)(now >>
+				    LBSP_TC_TICK_SHIFT);
+				bool learn = f == NULL ||
+				    !addr_eq(f->server, p.seg2);
 
-				if (f != NULL && !addr_eq(f->server, p.seg2)) {
+				if (f != NULL && learn) {
 					addr_copy(f->server, p.seg2);
 					count(LBSP_TC_C_LEARNED);
 				}
-				addr_copy(ck.vip, vk.addr);
-				addr_copy(ck.identity, p.seg1);
-				/* Every answer refreshes the entry: in place
-				 * when it names the same server (no map
-				 * update on the per-packet path). */
-				old = bpf_map_lookup_elem(&tc_cache, &ck);
-				if (old != NULL && addr_eq(old->server, p.seg2)) {
-					old->updated_ns = now;
-				} else {
-					addr_copy(ce.server, p.seg2);
-					(void)bpf_map_update_elem(&tc_cache, &ck,
-					    &ce, BPF_ANY);
+				/* Answers refresh the cache row: looked up
+				 * when the flow learns, else once per tick
+				 * of the flow, written in place when it
+				 * names the same server. */
+				if (learn || f->cache_tick != tick) {
+					if (f != NULL)
+						f->cache_tick = tick;
+					addr_copy(ck.vip, vk.addr);
+					addr_copy(ck.identity, p.seg1);
+					old = bpf_map_lookup_elem(&tc_cache,
+					    &ck);
+					if (old != NULL &&
+					    addr_eq(old->server, p.seg2)) {
+						/* Named in seg2: alive, no
+						 * longer suspect. */
+						if (old->state !=
+						    LBSP_TC_CACHE_OK &&
+						    old->updated_ns +
+						    c->cache_ttl_ns > now)
+							count(LBSP_TC_C_SUSPECT_REVIVED);
+						old->state = LBSP_TC_CACHE_OK;
+						old->reason = 0;
+						old->suspect_ns = 0;
+						old->updated_ns = now;
+					} else {
+						addr_copy(ce.server, p.seg2);
+						(void)bpf_map_update_elem(
+						    &tc_cache, &ck, &ce,
+						    BPF_ANY);
+					}
 				}
 			}
 		}
@@ -508,25 +620,33 @@ lbsp_client_ingress(struct __sk_buff *skb)
 	/* The path carries the option: a blackhole mark goes (looked up
 	 * once per flow). */
 	if (p.has_opt && f != NULL && !(f->flags & LBSP_TC_CF_OPT_ANSWERED)) {
-		__sync_fetch_and_or(&f->flags, LBSP_TC_CF_OPT_ANSWERED);
+		flags_set(&f->flags, LBSP_TC_CF_OPT_ANSWERED);
 		if (bpf_map_delete_elem(&tc_blackholes, &vk) == 0)
 			count(LBSP_TC_C_BLACKHOLE_RECOVERED);
 	}
 	if (f != NULL) {
-		__sync_fetch_and_or(&f->flags, LBSP_TC_CF_ANSWERED);
+		flags_set(&f->flags, LBSP_TC_CF_ANSWERED);
 		flow_tcp_ends(f, &p, false);
-		f->last_ns = now;
+		touch(&f->last_ns, now);
 		f->packets_reply++;
 	}
 
 	/* 5. The slides' rule: a server answering without the option is
 	 * not followed any more (this flow cannot move; new ones will). */
 	if (!p.has_opt && !from_vip) {
+		struct lbsp_tc_cache *own;
+
 		count(LBSP_TC_C_NO_OPTION_ANSWERS);
+		/* Once (the walk of the cache is not per packet): when our
+		 * own row still follows this server. */
 		addr_copy(ck.vip, vk.addr);
 		addr_copy(ck.identity, identity(c, p.dst));
-		if (bpf_map_delete_elem(&tc_cache, &ck) == 0)
-			count(LBSP_TC_C_FALLBACKS);
+		own = bpf_map_lookup_elem(&tc_cache, &ck);
+		if (own != NULL && own->state == LBSP_TC_CACHE_OK &&
+		    own->updated_ns + c->cache_ttl_ns > now &&
+		    addr_eq(own->server, p.src))
+			client_fallback(p.src, NULL,
+			    LBSP_TC_SUSPECT_NO_OPTION, now);
 	}
 
 	/* 3. From the server itself: make it look like the vip. */

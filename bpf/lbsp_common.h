@@ -8,11 +8,13 @@
  * The walk follows libsp's (libsp/exthdr.c): at most 8 extension
  * headers; AH, jumbograms (Payload Length 0) and non-first fragments
  * refused; counted under the NFQUEUE path's names (bpf/lbsp_tc.h).
- * Packet bytes are read with bpf_skb_load_bytes(), which checks every
- * access against the packet's length itself, and written with
- * bpf_skb_store_bytes(): no direct packet pointers, so no data_end
- * bookkeeping.  Ethernet devices only (the tc programs are attached
- * to ARPHRD_ETHER links).
+ * The common packet (IPv6, at most the canonical LBSP header, TCP or
+ * UDP, in the skb's linear part) is read in place through skb->data at
+ * constant offsets (walk_fast()); any other is read with
+ * bpf_skb_load_bytes(), which checks every access against the packet's
+ * length itself.  Packets are written with bpf_skb_store_bytes() only.
+ * Ethernet devices only (the tc programs are attached to ARPHRD_ETHER
+ * links).
  */
 #ifndef LBSP_COMMON_H
 #define LBSP_COMMON_H
@@ -81,6 +83,42 @@ count(enum lbsp_tc_counter c)
 
 	if (v != NULL)
 		*v += 1;	/* per-CPU: no other writer */
+}
+
+/*
+ * The programs' clock: CLOCK_MONOTONIC as the daemon reads it, at the
+ * kernel tick's resolution (no clock source read per packet).  Times
+ * kept in shared rows (a flow's last packet, a cache row's refresh) are
+ * stored only when LBSP_TC_TOUCH_NS behind: most packets of a flow read
+ * its row and write nothing to it but their own direction's count.
+ */
+static __always_inline __u64
+clock_ns(void)
+{
+	return bpf_ktime_get_coarse_ns();
+}
+
+static __always_inline void
+touch(__u64 *t, __u64 now)
+{
+	if (now - *t >= LBSP_TC_TOUCH_NS)	/* also when *t is ahead */
+		*t = now;
+}
+
+/* Set or clear flag bits of a shared row: the atomic only when they
+ * change. */
+static __always_inline void
+flags_set(__u32 *flags, __u32 bits)
+{
+	if ((*flags & bits) != bits)
+		__sync_fetch_and_or(flags, bits);
+}
+
+static __always_inline void
+flags_clear(__u32 *flags, __u32 bits)
+{
+	if ((*flags & bits) != 0)
+		__sync_fetch_and_and(flags, ~bits);
 }
 
 static __always_inline const struct lbsp_tc_conf *
@@ -217,19 +255,81 @@ walk_dstopts(struct __sk_buff *skb, struct lbsp_pkt *p, __u32 off,
 }
 
 /*
- * Walk the frame's IPv6 headers into p.  Returns false when it is not
- * IPv6 at all; p->refused says whether it may be touched.
+ * The common case, read in place: the IPv6 header, at most the
+ * canonical LBSP header, then TCP or UDP, all in the skb's linear
+ * part.  Constant offsets only, checked against data_end once: no
+ * helper call and no copy but the fields kept.  Returns false when
+ * the packet is anything else (the helper-based walk below takes it).
  */
 static __always_inline bool
-walk(struct __sk_buff *skb, struct lbsp_pkt *p, __u8 type)
+walk_fast(struct __sk_buff *skb, struct lbsp_pkt *p, __u8 type)
+{
+	const __u8 *data = (const __u8 *)(long)skb->data;
+	const __u8 *end = (const __u8 *)(long)skb->data_end;
+	const __u8 *ip6 = data + L3_OFF, *l4, *h;
+	__u8 nh;
+
+	if (ip6 + IP6_HLEN > end || (ip6[0] >> 4) != 6 ||
+	    (ip6[4] == 0 && ip6[5] == 0))
+		return false;
+	__builtin_memset(p, 0, sizeof(*p));
+	p->refused = -1;
+	p->payload_len = (__u16)(ip6[4] << 8 | ip6[5]);
+	p->nexthdr = nh = ip6[6];
+	__builtin_memcpy(p->src, ip6 + 8, 16);
+	__builtin_memcpy(p->dst, ip6 + 24, 16);
+	l4 = ip6 + IP6_HLEN;
+	if (nh == NH_DSTOPTS) {
+		h = l4;
+		if (h + LBSP_HLEN > end || h[1] != LBSP_HLEN / 8 - 1 ||
+		    h[2] != 0x01 || h[3] != 0x02 || h[4] != 0 || h[5] != 0 ||
+		    h[6] != type || h[7] != LBSP_DATA_LEN)
+			return false;
+		/* seg1 and seg2 are adjacent in struct lbsp_pkt. */
+		__builtin_memcpy(p->seg1, h + 8, 32);
+		if (addr_zero(p->seg1))
+			return false;	/* the slow walk calls it malformed */
+		p->dstopts_first = 1;
+		p->has_opt = 1;
+		p->opt_off = L3_OFF + IP6_HLEN + 6;
+		nh = h[0];
+		l4 = h + LBSP_HLEN;
+	}
+	if (nh == NH_TCP) {
+		if (l4 + 14 > end)
+			return false;
+		p->tcp_flags = l4[13];
+	} else if (nh == NH_UDP) {
+		if (l4 + 4 > end)
+			return false;
+	} else {
+		return false;
+	}
+	p->l4_proto = nh;
+	p->l4_off = (__u32)(l4 - data);
+	p->sport = (__u16)(l4[0] << 8 | l4[1]);
+	p->dport = (__u16)(l4[2] << 8 | l4[3]);
+	return true;
+}
+
+/*
+ * Walk the frame's IPv6 headers into p.  Returns false when it is not
+ * IPv6 at all; p->refused says whether it may be touched.  A global
+ * function: the verifier checks it once, and the programs that call it
+ * do not carry its branches into their own.
+ */
+__attribute__((noinline)) int
+lbsp_walk(struct __sk_buff *skb, struct lbsp_pkt *p, __u8 type)
 {
 	__u8 ip6[IP6_HLEN], eh[8];
 	__u32 off;
 	__u8 nh;
 	int i;
 
-	if (skb->protocol != bpf_htons(ETH_P_IPV6))
+	if (p == NULL || skb->protocol != bpf_htons(ETH_P_IPV6))
 		return false;
+	if (walk_fast(skb, p, type))
+		return true;
 	if (bpf_skb_load_bytes(skb, L3_OFF, ip6, IP6_HLEN) < 0 ||
 	    (ip6[0] >> 4) != 6)
 		return false;
@@ -331,7 +431,7 @@ flow_tcp_ends(struct lbsp_tc_flow *f, const struct lbsp_pkt *p, bool orig)
 	if (p->tcp_flags & TCP_RST)
 		add |= LBSP_TC_F_RST;
 	if (add != 0)
-		__sync_fetch_and_or(&f->flags, add);
+		flags_set(&f->flags, add);
 }
 
 /* A new SYN on the 5-tuple of a closed flow (the port is used again):

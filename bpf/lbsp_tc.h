@@ -35,6 +35,7 @@ struct lbsp_tc_conf {
 	__u8 identity[16];	/* client seg1 when identity_fixed */
 	__u8 server_address[16];	/* server seg2 when has_server_address */
 	__u64 cache_ttl_ns;	/* client cache entries live this long */
+	__u64 fallback_ns;	/* client: fallback-timeout */
 	__u32 blackhole_min_ms;	/* client: blackhole-timeout MIN ... */
 	__u32 blackhole_max_ms;	/* ... MAX */
 };
@@ -99,12 +100,14 @@ struct lbsp_tc_flow_key {
 struct lbsp_tc_flow {
 	__u8 server[16];	/* client: learned server; server: the vip */
 	__u8 identity[16];	/* seg1 */
-	__u64 created_ns;	/* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+	__u64 created_ns;	/* CLOCK_MONOTONIC, the kernel tick's
+				   resolution (bpf_ktime_get_coarse_ns) */
 	__u64 last_ns;
 	__u64 packets_orig;
 	__u64 packets_reply;
 	__u32 flags;		/* LBSP_TC_CF_* / LBSP_TC_SF_* */
-	__u32 pad;
+	__u32 cache_tick;	/* client: clock >> LBSP_TC_TICK_SHIFT when an
+				   answer last refreshed the cache row */
 };
 
 /* Client: tc_ports finds, from an answer of a server, the vip its flow
@@ -123,9 +126,29 @@ struct lbsp_tc_cache_key {
 	__u8 identity[16];
 };
 
+/*
+ * A row is OK (followed by new connections) or suspect: its server
+ * left a redirected connection unanswered, or sent an ICMPv6
+ * unreachable, or answered without the option.  A suspect row is kept
+ * (lbspctl cache says why) but not followed until an answer names its
+ * server in seg2 again (lbspd/client.c, client_fallback()).
+ */
+#define LBSP_TC_CACHE_OK	0
+#define LBSP_TC_CACHE_SUSPECT	1
+/* Why, in lbspd/lbspd.h's enum lbspd_suspect numbers (lbspd/tc.c
+ * checks they agree). */
+#define LBSP_TC_SUSPECT_SYN_RETRANSMIT	1	/* redirected SYN sent again */
+#define LBSP_TC_SUSPECT_TIMER		2	/* fallback-timeout ran out */
+#define LBSP_TC_SUSPECT_ICMP		3	/* ICMPv6 unreachable */
+#define LBSP_TC_SUSPECT_NO_OPTION	4	/* answered without the option */
+
 struct lbsp_tc_cache {
 	__u8 server[16];
-	__u64 updated_ns;
+	__u64 updated_ns;	/* learned or confirmed (CLOCK_MONOTONIC) */
+	__u64 suspect_ns;	/* became suspect; 0 while OK */
+	__u8 state;		/* LBSP_TC_CACHE_* */
+	__u8 reason;		/* LBSP_TC_SUSPECT_*, while suspect */
+	__u8 pad[6];
 };
 
 /*
@@ -141,60 +164,75 @@ struct lbsp_tc_blackhole {
 	__u32 detections;	/* marked + confirmed */
 };
 
+/* A flow's last_ns and a cache row's updated_ns lag the last packet
+ * by less than this (bpf/lbsp_common.h, touch()); every timeout the
+ * daemon applies to them is counted in seconds. */
+#define LBSP_TC_TOUCH_NS	100000000ull
+#define LBSP_TC_TICK_SHIFT	27	/* 134 ms */
+
 /* A probe neither answered nor sent again within this is stale. */
 #define LBSP_TC_BLACKHOLE_PROBE_NS	3000000000ull
 
 /*
- * Kernel counters (a per-CPU array), with the names of the NFQUEUE
- * path's counters where they mean the same thing ("packets", ...) and
- * of its pass reasons ("ah", "jumbogram", ...).
+ * Kernel counters (a per-CPU array).  Where one means what a counter or
+ * a pass reason of the NFQUEUE path means, it is that one, by its id in
+ * lbspd/lbspd.h's lists (LBSPD_COUNTERS, LBSPD_PASSES), whose names
+ * lbspd/tc.c prints: one list of names, a compile error if an id goes.
+ * What the kernel counts on its own:
+ *   hop-by-hop       passed: a Hop-by-Hop header is there
+ *   dstopts-present  passed: another Destination Options header is there
+ *   malformed        headers not walkable
+ *   helper-failed    a kernel helper refused a change
+ *   flows-full       flow map update refused
+ * C(id): LBSPD_C_id; P(id): LBSPD_P_id; K(id, name): the kernel's own.
  */
-#define LBSP_TC_COUNTERS(X)						\
-	X(PACKETS, "packets")		/* IPv6 packets seen */		\
-	X(INSERTED, "inserted")		/* new LBSP header inserted */	\
-	X(UPDATED, "updated")		/* option rewritten in place */	\
-	X(LEARNED, "learned")		/* client: seg2 learned */	\
-	X(SEG1_LEARNED, "seg1_learned")	/* server: flow's seg1 kept */	\
-	X(SEG2_FILLED, "seg2_filled")	/* server: option sent back */	\
-	X(SRC_REWRITTEN, "src_rewritten") /* client: src S -> VIP */	\
-	X(SEG2_REJECTED, "seg2_rejected") /* seg2 outside allow-servers */\
-	X(IDENTITY_MISMATCH, "identity_mismatch") /* seg1 not ours */	\
-	X(MSS_CLAMPED, "mss_clamped")	/* SYN / SYN-ACK MSS lowered */	\
-	X(REDIRECTED, "redirected")	/* client: dst VIP -> S */	\
-	X(FALLBACKS, "fallbacks")	/* client: server dropped */	\
-	X(NO_OPTION_ANSWERS, "no_option_answers") /* server answered	\
-					   without the option */	\
-	X(FROM_VIP, "from_vip")		/* server: src S -> VIP */	\
-	X(ICMP_REWRITTEN, "icmp_rewritten") /* client: ICMPv6 errors	\
-					   about redirected flows */	\
-	X(ICMP_ABSORBED, "icmp_absorbed") /* client: unreachable about	\
-					   a server never heard */	\
-	X(NOT_VIP, "not-vip")		/* egress not to a vip / port */\
-	X(UNKNOWN_FLOW, "unknown-flow")	/* server: flow not learned */	\
-	X(AH, "ah")			/* AH covers the header */	\
-	X(FRAGMENT, "non-first-fragment")				\
-	X(JUMBO, "jumbogram")		/* payload length 0 */		\
-	X(TOO_BIG, "too-big")		/* +40 would pass the MTU */	\
-	X(HOP_BY_HOP, "hop-by-hop")	/* passed: Hop-by-Hop present */\
-	X(DSTOPTS, "dstopts-present")	/* passed: another Destination	\
-					   Options header is there */	\
-	X(MALFORMED, "malformed")	/* headers not walkable */	\
-	X(HELPER_FAILED, "helper-failed") /* a kernel helper refused */	\
-	X(FLOWS_FULL, "flows-full")	/* flow map update refused */	\
-	X(BLACKHOLE_DETECTED, "blackhole_detected") /* client: vip marked \
-					   or its mark confirmed */	\
-	X(BLACKHOLE_STRIPPED, "blackhole_stripped") /* client: SYNs sent \
-					   again without the option */	\
-	X(BLACKHOLE_AVOIDED, "blackhole_avoided") /* client: connections \
-					   without the option (mark) */	\
-	X(BLACKHOLE_PROBES, "blackhole_probes") /* client: probes */	\
-	X(BLACKHOLE_RECOVERED, "blackhole_recovered") /* client: marks	\
-					   cleared by an answer */
+#define LBSP_TC_COUNTERS(C, P, K)					\
+	C(PACKETS)							\
+	C(INSERTED)							\
+	C(UPDATED)							\
+	C(LEARNED)							\
+	C(SEG1_LEARNED)							\
+	C(SEG2_FILLED)							\
+	C(SRC_REWRITTEN)						\
+	C(SEG2_REJECTED)						\
+	C(IDENTITY_MISMATCH)						\
+	C(MSS_CLAMPED)							\
+	C(REDIRECTED)							\
+	C(FALLBACKS)							\
+	C(FALLBACK_SYN_RETRANSMIT)					\
+	C(FALLBACK_TIMER)						\
+	C(FALLBACK_ICMP)						\
+	C(FALLBACK_NO_OPTION)						\
+	C(SUSPECT_AVOIDED)						\
+	C(SUSPECT_REVIVED)						\
+	C(NO_OPTION_ANSWERS)						\
+	C(FROM_VIP)							\
+	C(ICMP_REWRITTEN)						\
+	C(ICMP_ABSORBED)						\
+	P(NOT_VIP)							\
+	P(UNKNOWN_FLOW)							\
+	P(AH)								\
+	P(FRAGMENT)							\
+	P(JUMBO)							\
+	P(TOO_BIG)							\
+	K(HOP_BY_HOP, "hop-by-hop")					\
+	K(DSTOPTS, "dstopts-present")					\
+	K(MALFORMED, "malformed")					\
+	K(HELPER_FAILED, "helper-failed")				\
+	K(FLOWS_FULL, "flows-full")					\
+	C(BLACKHOLE_DETECTED)						\
+	C(BLACKHOLE_STRIPPED)						\
+	C(BLACKHOLE_AVOIDED)						\
+	C(BLACKHOLE_PROBES)						\
+	C(BLACKHOLE_RECOVERED)
 
 enum lbsp_tc_counter {
-#define LBSP_TC_CTR_ENUM(id, name) LBSP_TC_C_##id,
-	LBSP_TC_COUNTERS(LBSP_TC_CTR_ENUM)
+#define LBSP_TC_CTR_ENUM(id) LBSP_TC_C_##id,
+#define LBSP_TC_CTR_ENUM_K(id, name) LBSP_TC_C_##id,
+	LBSP_TC_COUNTERS(LBSP_TC_CTR_ENUM, LBSP_TC_CTR_ENUM,
+	    LBSP_TC_CTR_ENUM_K)
 #undef LBSP_TC_CTR_ENUM
+#undef LBSP_TC_CTR_ENUM_K
 	LBSP_TC_C__COUNT
 };
 

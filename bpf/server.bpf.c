@@ -29,7 +29,7 @@ lbsp_server_ingress(struct __sk_buff *skb)
 	bool via_vip;
 	__u64 now;
 
-	if (c == NULL || !walk(skb, &p, c->option_type))
+	if (c == NULL || !lbsp_walk(skb, &p, c->option_type))
 		return TC_ACT_OK;
 	count(LBSP_TC_C_PACKETS);
 	if (p.refused >= 0) {
@@ -38,7 +38,7 @@ lbsp_server_ingress(struct __sk_buff *skb)
 	}
 	if (!p.has_opt)
 		return TC_ACT_OK;	/* flows without it get nothing */
-	now = bpf_ktime_get_ns();
+	now = clock_ns();
 
 	/* 1. Remember who the client is, and the vip it addressed. */
 	flow_key(&key, p.src, p.dst, p.l4_proto, p.sport, p.dport);
@@ -58,14 +58,18 @@ lbsp_server_ingress(struct __sk_buff *skb)
 	flow_tcp_ends(f, &p, true);
 	/* seg2 neither zero nor us: the vip, from a balancer. */
 	via_vip = !addr_zero(p.seg2) && !addr_eq(p.seg2, p.dst);
-	addr_copy(f->identity, p.seg1);
+	/* The row is written only when it changes (a flow's packets all
+	 * carry the same segments, but the first ones through a balancer). */
+	if (!addr_eq(f->identity, p.seg1))
+		addr_copy(f->identity, p.seg1);
 	if (via_vip) {
-		addr_copy(f->server, p.seg2);
-		__sync_fetch_and_or(&f->flags, LBSP_TC_SF_VIA_VIP);
+		if (!addr_eq(f->server, p.seg2))
+			addr_copy(f->server, p.seg2);
+		flags_set(&f->flags, LBSP_TC_SF_VIA_VIP);
 	} else {
-		__sync_fetch_and_and(&f->flags, ~(__u32)LBSP_TC_SF_VIA_VIP);
+		flags_clear(&f->flags, LBSP_TC_SF_VIA_VIP);
 	}
-	f->last_ns = now;
+	touch(&f->last_ns, now);
 	f->packets_orig++;
 
 	/* 3. Our segments grow by 40 bytes. */
@@ -85,7 +89,7 @@ lbsp_server_egress(struct __sk_buff *skb)
 	ADDR16(seg1);
 	ADDR16(seg2);
 
-	if (c == NULL || !walk(skb, &p, c->option_type))
+	if (c == NULL || !lbsp_walk(skb, &p, c->option_type))
 		return TC_ACT_OK;
 	count(LBSP_TC_C_PACKETS);
 
@@ -96,7 +100,7 @@ lbsp_server_egress(struct __sk_buff *skb)
 	if (f == NULL)
 		return TC_ACT_OK;
 	flow_tcp_ends(f, &p, false);
-	f->last_ns = bpf_ktime_get_ns();
+	touch(&f->last_ns, clock_ns());
 	f->packets_reply++;
 
 	/* 2. seg1 echoed, seg2 = us. */

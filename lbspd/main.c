@@ -331,8 +331,10 @@ tick(struct lbspd *d)
 	pthread_mutex_lock(&d->admin);
 	c = d->conf;
 	lbspd_reclaim(d, false);
-	if (c->roles & SP_CONF_ROLE_CLIENT)
+	if (c->roles & SP_CONF_ROLE_CLIENT) {
 		client_tick(d, now);
+		tc_fast_tick(d);
+	}
 	if (now - last_slow < 1000) {
 		pthread_mutex_unlock(&d->admin);
 		return;

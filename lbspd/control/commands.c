@@ -267,7 +267,7 @@ cmd_cache(struct ctl_req *r)
 	pthread_mutex_lock(&r->d->admin);
 	pr_open_array(r->pr, NULL);
 	rc = lbspd_cache_foreach(r->d, cache_row, &w);
-	tc_cache_print(r->pr, r->d, w.now_ms);
+	tc_cache_foreach(r->d, w.now_ms, cache_row, &w);
 	blackhole_rows(r->pr, r->d, w.now_ms);
 	tc_blackholes_print(r->pr, r->d);
 	pr_close_array(r->pr);

@@ -51,15 +51,54 @@
 #define TC_TCX_INGRESS	46	/* enum bpf_attach_type, Linux 6.6 */
 #define TC_TCX_EGRESS	47
 
+#define TC_FALLBACK_SCAN_NS 200000000u	/* tc_fast_tick(): 5 a second */
 #define TC_MAX_LINKS	128	/* interfaces x roles x directions */
 #define TC_CLSACT_HANDLE 0x4c53	/* our cls_bpf filters: "LS" */
 #define TC_CLSACT_PRIO	0x4c	/* before other filters of the hook */
 
-const char *const tc_counter_names[LBSP_TC_C__COUNT] = {
-#define TC_CTR_NAME(id, name) [LBSP_TC_C_##id] = name,
-	LBSP_TC_COUNTERS(TC_CTR_NAME)
-#undef TC_CTR_NAME
+/*
+ * The kernel counters' names: lbspd's own where a kernel counter is one
+ * of its counters or pass reasons (bpf/lbsp_tc.h), from the lists of
+ * lbspd/lbspd.h that control.c prints too.
+ */
+static const char *const lbspd_c_names[LBSPD_C__COUNT] = {
+#define TC_NAME(id, name) [LBSPD_C_##id] = name,
+	LBSPD_COUNTERS(TC_NAME)
+#undef TC_NAME
 };
+static const char *const lbspd_p_names[LBSPD_P__COUNT] = {
+#define TC_NAME(id, name) [LBSPD_P_##id] = name,
+	LBSPD_PASSES(TC_NAME)
+#undef TC_NAME
+};
+
+static const struct {
+	char kind;		/* 'c' counter, 'p' pass reason, 'k' own */
+	unsigned idx;		/* 'c': LBSPD_C_*, 'p': LBSPD_P_* */
+	const char *own;	/* 'k' */
+} tc_ctrs[LBSP_TC_C__COUNT] = {
+#define TC_C(id) [LBSP_TC_C_##id] = { 'c', LBSPD_C_##id, NULL },
+#define TC_P(id) [LBSP_TC_C_##id] = { 'p', LBSPD_P_##id, NULL },
+#define TC_K(id, name) [LBSP_TC_C_##id] = { 'k', 0, name },
+	LBSP_TC_COUNTERS(TC_C, TC_P, TC_K)
+#undef TC_C
+#undef TC_P
+#undef TC_K
+};
+
+const char *
+tc_counter_name(unsigned c)
+{
+	if (c >= LBSP_TC_C__COUNT)
+		return "unknown";
+	switch (tc_ctrs[c].kind) {
+	case 'c':
+		return lbspd_c_names[tc_ctrs[c].idx];
+	case 'p':
+		return lbspd_p_names[tc_ctrs[c].idx];
+	}
+	return tc_ctrs[c].own;
+}
 
 const char *const tc_role_names[TC__ROLES] = { "client", "server" };
 
@@ -79,6 +118,13 @@ struct tc_state {
 	unsigned nlinks;
 	char pindir[96];
 	uint64_t fallbacks_seen;
+	uint64_t redirected_seen;	/* the kernel's redirected counter */
+	uint64_t redirect_ns;		/* when it last moved */
+	uint64_t fallback_scan_ns;	/* the last fast fallback scan */
+	bool started;		/* the first attach_all() ran */
+	bool full_logged;
+	uint64_t hooks_added;	/* attached after start (new interfaces) */
+	uint64_t hooks_gone;	/* forgotten with their interface */
 };
 
 /* ------------------------------------------------------------ libbpf */
@@ -254,6 +300,7 @@ tc_obj_configure(struct tc_obj *o, const struct sp_conf *conf,
 	c.mss = sp_tcp_mss_for_mtu(conf->mtu);
 	c.mtu = conf->mtu;
 	c.cache_ttl_ns = (uint64_t)conf->cache_ttl_ms * 1000000;
+	c.fallback_ns = (uint64_t)conf->fallback_timeout_ms * 1000000;
 	c.blackhole_min_ms = conf->blackhole_min_ms;
 	c.blackhole_max_ms = conf->blackhole_max_ms;
 	if (bpf_map_update_elem(o->conf_fd, &zero, &c, BPF_ANY) != 0)
@@ -339,6 +386,45 @@ tc_obj_counters(const struct tc_obj *o, uint64_t out[LBSP_TC_C__COUNT])
 	return 0;
 }
 
+/* The cache rows' reasons are lbspd's (lbspctl cache names them). */
+_Static_assert(LBSP_TC_SUSPECT_SYN_RETRANSMIT == LBSPD_SUSPECT_SYN_RETRANSMIT &&
+    LBSP_TC_SUSPECT_TIMER == LBSPD_SUSPECT_TIMER &&
+    LBSP_TC_SUSPECT_ICMP == LBSPD_SUSPECT_ICMP &&
+    LBSP_TC_SUSPECT_NO_OPTION == LBSPD_SUSPECT_NO_OPTION,
+    "bpf/lbsp_tc.h's suspect reasons are enum lbspd_suspect's");
+
+/*
+ * Every OK cache row of o naming server becomes suspect, for reason
+ * (what the programs' client_fallback() does).  Returns the rows.
+ */
+static unsigned
+cache_suspect_server(struct tc_obj *o, const uint8_t server[16],
+    uint8_t reason, uint64_t now_ns)
+{
+	struct lbsp_tc_cache_key key, next;
+	struct lbsp_tc_cache e;
+	unsigned n, marked = 0;
+	bool first = true;
+
+	for (n = 0; n < LBSP_TC_MAX_CACHE; n++) {
+		if (bpf_map_get_next_key(o->cache_fd, first ? NULL : &key,
+		    &next) != 0)
+			break;
+		first = false;
+		key = next;
+		if (bpf_map_lookup_elem(o->cache_fd, &key, &e) != 0 ||
+		    e.state != LBSP_TC_CACHE_OK ||
+		    memcmp(e.server, server, 16) != 0)
+			continue;
+		e.state = LBSP_TC_CACHE_SUSPECT;
+		e.reason = reason;
+		e.suspect_ns = now_ns;
+		if (bpf_map_update_elem(o->cache_fd, &key, &e, BPF_EXIST) == 0)
+			marked++;
+	}
+	return marked;
+}
+
 unsigned
 tc_obj_fallback(struct tc_obj *o, uint64_t now_ns, uint64_t fallback_ns)
 {
@@ -364,13 +450,8 @@ tc_obj_fallback(struct tc_obj *o, uint64_t now_ns, uint64_t fallback_ns)
 		    now_ns - f.created_ns < fallback_ns) {
 			continue;
 		}
-		{
-			struct lbsp_tc_cache_key ck;
-
-			memcpy(ck.vip, key.dst, 16);
-			memcpy(ck.identity, f.identity, 16);
-			(void)bpf_map_delete_elem(o->cache_fd, &ck);
-		}
+		(void)cache_suspect_server(o, f.server, LBSP_TC_SUSPECT_TIMER,
+		    now_ns);
 		memset(f.server, 0, 16);
 		f.flags = (f.flags & ~(uint32_t)LBSP_TC_CF_REDIRECTED) |
 		    LBSP_TC_CF_FELL_BACK;
@@ -663,10 +744,123 @@ clsact:
 	return -1;
 }
 
+/* Forget link i, whose interface is gone (its hooks went with it). */
+static void
+link_forget(struct tc_state *t, unsigned i)
+{
+	struct tc_link *l = &t->links[i];
+
+	if (l->fd >= 0) {
+		/* A tcx link outlives its device while pinned: unpin it. */
+		if (l->pin[0] != '\0' && unlink(l->pin) == -1 &&
+		    errno != ENOENT)
+			log_warn("unpinning %s", l->pin);
+		close(l->fd);
+	}
+	t->links[i] = t->links[--t->nlinks];
+}
+
+/*
+ * Attach every loaded program to every Ethernet interface that has not
+ * got it yet, and forget the links of interfaces that are gone: at
+ * start, then on every tick (an interface an operator adds later, a
+ * VLAN, a veth, gets the programs within a second).  Returns the hooks
+ * attached, or -1 when the interfaces cannot be listed.
+ */
+static int
+attach_all(struct tc_state *t)
+{
+	struct if_nameindex *ifs, *i;
+	unsigned k;
+	int r, added = 0;
+
+	ifs = if_nameindex();
+	if (ifs == NULL) {
+		log_warn("tc: listing interfaces");
+		return -1;
+	}
+	for (k = 0; k < t->nlinks;) {
+		for (i = ifs; i->if_index != 0; i++)
+			if ((int)i->if_index == t->links[k].ifindex)
+				break;
+		if (i->if_index != 0) {
+			k++;
+			continue;
+		}
+		log_info("tc: interface %d gone: its %s %s hook forgotten",
+		    t->links[k].ifindex, tc_role_names[t->links[k].role],
+		    t->links[k].ingress ? "ingress" : "egress");
+		t->hooks_gone++;
+		link_forget(t, k);
+	}
+	for (i = ifs; i->if_index != 0; i++) {
+		bool ether = false, checked = false;
+
+		for (r = 0; r < TC__ROLES; r++) {
+			int dir;
+
+			if (!t->loaded[r])
+				continue;
+			for (dir = 0; dir < 2; dir++) {
+				struct tc_link *l;
+
+				for (k = 0; k < t->nlinks; k++)
+					if (t->links[k].ifindex ==
+					    (int)i->if_index &&
+					    t->links[k].role ==
+					    (enum tc_role)r &&
+					    t->links[k].ingress == (dir == 1))
+						break;
+				if (k < t->nlinks)
+					continue;	/* attached */
+				if (!checked) {
+					ether = if_ether(i->if_name);
+					checked = true;
+				}
+				if (!ether)
+					break;
+				if (t->nlinks == TC_MAX_LINKS) {
+					if (!t->full_logged)
+						log_warnx("tc: more than %d "
+						    "hooks; %s left out",
+						    TC_MAX_LINKS, i->if_name);
+					t->full_logged = true;
+					continue;
+				}
+				l = &t->links[t->nlinks];
+				l->role = (enum tc_role)r;
+				l->ingress = dir == 1;
+				l->ifindex = (int)i->if_index;
+				if (attach_one(t, l, l->ingress ?
+				    t->obj[r].ingress_fd :
+				    t->obj[r].egress_fd) == -1) {
+					log_warn("tc: attaching the %s %s "
+					    "program to %s",
+					    tc_role_names[r], l->ingress ?
+					    "ingress" : "egress", i->if_name);
+					continue;
+				}
+				t->nlinks++;
+				added++;
+				if (t->started)
+					t->hooks_added++;
+				log_info("tc: %s %s program on %s (%s)",
+				    tc_role_names[r], l->ingress ?
+				    "ingress" : "egress", i->if_name,
+				    l->fd >= 0 ? "tcx" : "clsact");
+			}
+			if (checked && !ether)
+				break;
+		}
+	}
+	if_freenameindex(ifs);
+	t->started = true;
+	return added;
+}
+
 int
 tc_start(struct lbspd *d, uid_t uid, gid_t gid)
 {
-	struct if_nameindex *ifs, *i;
 	struct tc_state *t;
 	char err[200];
 	int r;
@@ -697,50 +891,8 @@ tc_start(struct lbspd *d, uid_t uid, gid_t gid)
 			return -1;
 		}
 	}
-	ifs = if_nameindex();
-	if (ifs == NULL) {
-		log_warn("tc: listing interfaces");
+	if (attach_all(t) == -1)
 		return -1;
-	}
-	for (i = ifs; i->if_index != 0; i++) {
-		if (!if_ether(i->if_name))
-			continue;
-		for (r = 0; r < TC__ROLES; r++) {
-			int dir;
-
-			if (!t->loaded[r])
-				continue;
-			for (dir = 0; dir < 2; dir++) {
-				struct tc_link *l;
-
-				if (t->nlinks == TC_MAX_LINKS) {
-					log_warnx("tc: more than %d hooks; %s "
-					    "left out", TC_MAX_LINKS,
-					    i->if_name);
-					continue;
-				}
-				l = &t->links[t->nlinks];
-				l->role = (enum tc_role)r;
-				l->ingress = dir == 1;
-				l->ifindex = (int)i->if_index;
-				if (attach_one(t, l, l->ingress ?
-				    t->obj[r].ingress_fd :
-				    t->obj[r].egress_fd) == -1) {
-					log_warn("tc: attaching the %s %s "
-					    "program to %s",
-					    tc_role_names[r], l->ingress ?
-					    "ingress" : "egress", i->if_name);
-					continue;
-				}
-				t->nlinks++;
-				log_info("tc: %s %s program on %s (%s)",
-				    tc_role_names[r], l->ingress ?
-				    "ingress" : "egress", i->if_name,
-				    l->fd >= 0 ? "tcx" : "clsact");
-			}
-		}
-	}
-	if_freenameindex(ifs);
 	return 0;
 }
 
@@ -790,6 +942,53 @@ tc_configure(struct lbspd *d)
 			log_warn("tc: rewriting the %s maps", tc_role_names[r]);
 }
 
+/* Redirected packets the client programs counted (summed over CPUs). */
+static uint64_t
+redirected_count(const struct tc_obj *o)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint32_t key = LBSP_TC_C_REDIRECTED;
+	uint64_t *v, sum = 0;
+	int c;
+
+	if (ncpu <= 0 || (v = calloc((size_t)ncpu, sizeof(*v))) == NULL)
+		return 0;
+	if (bpf_map_lookup_elem(o->counters_fd, &key, v) == 0)
+		for (c = 0; c < ncpu; c++)
+			sum += v[c];
+	free(v);
+	return sum;
+}
+
+void
+tc_fast_tick(struct lbspd *d)
+{
+	struct tc_state *t = d->tc;
+	uint64_t now = sp_now_ns(), fb, r;
+	unsigned n, i;
+
+	if (t == NULL || !t->loaded[TC_CLIENT])
+		return;
+	fb = (uint64_t)d->conf->fallback_timeout_ms * 1000000;
+	r = redirected_count(&t->obj[TC_CLIENT]);
+	if (r != t->redirected_seen) {
+		t->redirected_seen = r;
+		t->redirect_ns = now;
+	}
+	/* Only while a redirected flow may be waiting for its answer (the
+	 * counter moved within fallback-timeout and a second), every
+	 * TC_FALLBACK_SCAN_NS; else the slow tick's scan suffices. */
+	if (now - t->redirect_ns > fb + 1000000000u ||
+	    now - t->fallback_scan_ns < TC_FALLBACK_SCAN_NS)
+		return;
+	t->fallback_scan_ns = now;
+	n = tc_obj_fallback(&t->obj[TC_CLIENT], now, fb);
+	for (i = 0; i < n; i++) {
+		lbspd_count(d, LBSPD_C_FALLBACKS);
+		lbspd_count(d, LBSPD_C_FALLBACK_TIMER);
+	}
+}
+
 void
 tc_tick(struct lbspd *d)
 {
@@ -799,6 +998,7 @@ tc_tick(struct lbspd *d)
 
 	if (d->tc == NULL)
 		return;
+	(void)attach_all(d->tc);
 	for (r = 0; r < TC__ROLES; r++)
 		if (d->tc->loaded[r])
 			(void)tc_obj_expire(&d->tc->obj[r], now, d->conf, 4096);
@@ -806,8 +1006,10 @@ tc_tick(struct lbspd *d)
 		return;
 	n = tc_obj_fallback(&d->tc->obj[TC_CLIENT], now,
 	    (uint64_t)d->conf->fallback_timeout_ms * 1000000);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		lbspd_count(d, LBSPD_C_FALLBACKS);
+		lbspd_count(d, LBSPD_C_FALLBACK_TIMER);
+	}
 }
 
 /* ------------------------------------------------------------ lbspctl */
@@ -828,6 +1030,11 @@ tc_stats_print(struct pr *p, struct lbspd *d)
 		    "tc" : "nfqueue");
 	if (d->conf->roles & SP_CONF_ROLE_BALANCER)
 		pr_str(p, "balancer", "nfqueue");
+	if (d->tc != NULL) {
+		pr_u64(p, "tc_hooks", d->tc->nlinks);
+		pr_u64(p, "tc_hooks_added", d->tc->hooks_added);
+		pr_u64(p, "tc_hooks_gone", d->tc->hooks_gone);
+	}
 	pr_close_object(p);
 	pr_open_object(p, "kernel");
 	for (r = 0; d->tc != NULL && r < TC__ROLES; r++) {
@@ -836,7 +1043,7 @@ tc_stats_print(struct pr *p, struct lbspd *d)
 		(void)tc_obj_counters(&d->tc->obj[r], v);
 		pr_open_object(p, tc_role_names[r]);
 		for (i = 0; i < LBSP_TC_C__COUNT; i++)
-			pr_u64(p, tc_counter_names[i], v[i]);
+			pr_u64(p, tc_counter_name(i), v[i]);
 		pr_close_object(p);
 	}
 	pr_close_object(p);
@@ -904,16 +1111,17 @@ tc_flows_print(struct pr *p, struct lbspd *d, uint64_t now_ms)
 }
 
 void
-tc_cache_print(struct pr *p, struct lbspd *d, uint64_t now_ms)
+tc_cache_foreach(struct lbspd *d, uint64_t now_ms,
+    int (*fn)(const struct sp_cache_entry *, void *), void *arg)
 {
 	struct lbsp_tc_cache_key key, next;
 	struct lbsp_tc_cache e;
+	struct sp_cache_entry ce;
 	uint64_t ns = sp_now_ns(), ttl, age;
 	bool first = true;
 	unsigned n;
 	int fd;
 
-	(void)now_ms;
 	if (d->tc == NULL || !d->tc->loaded[TC_CLIENT])
 		return;
 	fd = d->tc->obj[TC_CLIENT].cache_fd;
@@ -928,12 +1136,20 @@ tc_cache_print(struct pr *p, struct lbspd *d, uint64_t now_ms)
 		age = ns > e.updated_ns ? ns - e.updated_ns : 0;
 		if (age >= ttl)
 			continue;	/* expired: the programs ignore it */
-		pr_open_object(p, NULL);
-		pr_addr(p, "vip", key.vip);
-		pr_addr(p, "identity", key.identity);
-		pr_addr(p, "server", e.server);
-		pr_u64(p, "ttl_s", (ttl - age) / 1000000000u);
-		pr_close_object(p);
+		/* The row on the caller's clock (lbspd_now_ms(), the same
+		 * CLOCK_MONOTONIC in ms). */
+		memset(&ce, 0, sizeof(ce));
+		memcpy(ce.vip, key.vip, 16);
+		memcpy(ce.identity, key.identity, 16);
+		memcpy(ce.server, e.server, 16);
+		ce.expire_ms = now_ms + (ttl - age) / 1000000;
+		if (e.state == LBSP_TC_CACHE_SUSPECT) {
+			ce.state = SP_CACHE_SUSPECT;
+			ce.reason = e.reason;
+			ce.suspect_ms = e.suspect_ns / 1000000;
+		}
+		if (fn(&ce, arg) != 0)
+			break;
 	}
 }
 

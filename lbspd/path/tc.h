@@ -45,7 +45,8 @@ struct tc_obj {
 	int blackholes_fd;	/* client, else -1 */
 };
 
-extern const char *const tc_counter_names[LBSP_TC_C__COUNT];
+/* The name of kernel counter c (lbspctl stats' "kernel" keys). */
+const char *tc_counter_name(unsigned c);
 extern const char *const tc_role_names[TC__ROLES];
 
 /*
@@ -68,8 +69,8 @@ int tc_obj_counters(const struct tc_obj *o, uint64_t out[LBSP_TC_C__COUNT]);
 
 /*
  * Client fallback on the daemon's clock: a redirected flow that has
- * had no answer for fallback_ms goes back to the vip and its cache
- * entry goes.  now_ns: CLOCK_MONOTONIC.  Returns the flows that fell
+ * had no answer for fallback_ms goes back to the vip and every cache
+ * row naming its server becomes suspect (reason timer).  now_ns: CLOCK_MONOTONIC.  Returns the flows that fell
  * back.
  */
 unsigned tc_obj_fallback(struct tc_obj *o, uint64_t now_ns,
@@ -107,17 +108,27 @@ int tc_start(struct lbspd *d, uid_t uid, gid_t gid);
 /* Detach, unpin, unload. */
 void tc_stop(struct lbspd *d);
 
-/* After a reload or an identity rotation: rewrite the maps. d->lock. */
+/* After a reload or an identity rotation: rewrite the maps. d->admin held. */
 void tc_configure(struct lbspd *d);
 
-/* Periodic work (main thread): the client fallback. d->lock held. */
+/* Periodic work (main thread): the client fallback, expiry, new
+ * interfaces. d->admin held. */
 void tc_tick(struct lbspd *d);
+/* Every tick: the client fallback of redirected flows left unanswered
+ * (a connect given up before the kernel sends its SYN again), scanned
+ * 5 times a second while redirected packets were recently seen.
+ * d->admin held. */
+void tc_fast_tick(struct lbspd *d);
 
 /* lbspctl: the datapath of each role and the kernel counters; the
- * flows and cache entries of the maps.  d->lock held. */
+ * flows and cache entries of the maps.  d->admin held. */
 void tc_stats_print(struct pr *p, struct lbspd *d);
 void tc_flows_print(struct pr *p, struct lbspd *d, uint64_t now_ms);
-void tc_cache_print(struct pr *p, struct lbspd *d, uint64_t now_ms);
+/* lbspctl cache: the client's cache rows of the maps, as sp_cache
+ * entries on the sp_now_ms() clock (now_ms), to fn until it
+ * returns non-zero. */
+void tc_cache_foreach(struct lbspd *d, uint64_t now_ms,
+    int (*fn)(const struct sp_cache_entry *, void *), void *arg);
 /* lbspctl cache: the vips the programs marked option-blackholed. */
 void tc_blackholes_print(struct pr *p, struct lbspd *d);
 

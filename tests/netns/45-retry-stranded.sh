@@ -135,8 +135,8 @@ tox=$(nsx c3 nft list counter ip6 lbsp_t45 tox | sed -n 's/.*packets \([0-9]*\).
 
 stats_json c3 "$T/c3-after.json"
 for c in fallback_timer fallback_syn_retransmit suspect_avoided; do
-	b=$(json_get "$T/c3-before.json" "j['counters']['$c']")
-	a=$(json_get "$T/c3-after.json" "j['counters']['$c']")
+	b=$(lbsp_counter "$T/c3-before.json" $c)
+	a=$(lbsp_counter "$T/c3-after.json" $c)
 	info "c3 $c: $b -> $a"
 	eval "d_$c=$((a - b))"
 done

@@ -326,7 +326,10 @@ START_TEST(client_learns_and_redirects)
 	 * answered; far enough in the future it goes back to the vip. */
 	ck_assert_uint_eq(tc_obj_fallback(&obj, 1, 1000), 0);
 	ck_assert_uint_eq(tc_obj_fallback(&obj, UINT64_MAX / 2, 1000), 1);
-	ck_assert_int_ne(bpf_map_lookup_elem(obj.cache_fd, &ck, &ce), 0);
+	/* Its server is suspect (kept, with why), no longer followed. */
+	ck_assert_int_eq(bpf_map_lookup_elem(obj.cache_fd, &ck, &ce), 0);
+	ck_assert_uint_eq(ce.state, LBSP_TC_CACHE_SUSPECT);
+	ck_assert_uint_eq(ce.reason, LBSP_TC_SUSPECT_TIMER);
 	expect_option(pkt, len, tp_src, zero16);
 	assert_out(run(obj.egress_fd, pkt, len));
 }
@@ -344,6 +347,69 @@ syn_of(uint8_t *pkt, uint32_t seed)
 	sp_put16(&pkt[l4 + 16], tp_ref_csum(pkt, len, l4, 6));
 	return len;
 }
+
+/*
+ * lbspd/client.c's stranded-client rule: a redirected SYN sent again
+ * unanswered goes to the vip and its server becomes suspect (the row
+ * kept, with why); new connections avoid it; an answer naming it in
+ * seg2 revives it.
+ */
+START_TEST(client_suspect)
+{
+	uint8_t syn[TP_MAX], ack[TP_MAX];
+	struct lbsp_tc_cache_key ck;
+	struct lbsp_tc_cache ce;
+	size_t len, alen;
+
+	memcpy(ck.vip, vip, 16);
+	memcpy(ck.identity, tp_src, 16);
+
+	/* S learned from a first connection's SYN-ACK. */
+	len = syn_of(syn, 70);
+	(void)run(obj.egress_fd, syn, len);
+	alen = answer(ack, syn, len, tp_server, SP_TCP_SYN | SP_TCP_ACK);
+	with_option(ack, &alen, tp_src, tp_server);
+	(void)run(obj.ingress_fd, ack, alen);
+	ck_assert_int_eq(bpf_map_lookup_elem(obj.cache_fd, &ck, &ce), 0);
+	ck_assert_uint_eq(ce.state, LBSP_TC_CACHE_OK);
+
+	/* A second connection goes straight to S; its SYN, sent again
+	 * unanswered, goes to the vip with seg2 zero. */
+	len = syn_of(syn, 71);
+	(void)run(obj.egress_fd, syn, len);
+	ck_assert_uint_eq(counter(LBSP_TC_C_REDIRECTED), 1);
+	expect_option(syn, len, tp_src, zero16);
+	assert_out(run(obj.egress_fd, syn, len));
+	ck_assert_uint_eq(counter(LBSP_TC_C_REDIRECTED), 1);
+	ck_assert_uint_eq(counter(LBSP_TC_C_FALLBACKS), 1);
+	ck_assert_uint_eq(counter(LBSP_TC_C_FALLBACK_SYN_RETRANSMIT), 1);
+	ck_assert_int_eq(bpf_map_lookup_elem(obj.cache_fd, &ck, &ce), 0);
+	ck_assert_uint_eq(ce.state, LBSP_TC_CACHE_SUSPECT);
+	ck_assert_uint_eq(ce.reason, LBSP_TC_SUSPECT_SYN_RETRANSMIT);
+	ck_assert_uint_ne(ce.suspect_ns, 0);
+
+	/* A new connection avoids the suspect S: to the vip, seg2 zero. */
+	len = syn_of(syn, 72);
+	expect_option(syn, len, tp_src, zero16);
+	assert_out(run(obj.egress_fd, syn, len));
+	ck_assert_uint_eq(counter(LBSP_TC_C_SUSPECT_AVOIDED), 1);
+
+	/* Its answer, through the vip, names S: S is alive again. */
+	alen = answer(ack, syn, len, vip, SP_TCP_SYN | SP_TCP_ACK);
+	with_option(ack, &alen, tp_src, tp_server);
+	(void)run(obj.ingress_fd, ack, alen);
+	ck_assert_uint_eq(counter(LBSP_TC_C_SUSPECT_REVIVED), 1);
+	ck_assert_int_eq(bpf_map_lookup_elem(obj.cache_fd, &ck, &ce), 0);
+	ck_assert_uint_eq(ce.state, LBSP_TC_CACHE_OK);
+	ck_assert_uint_eq(ce.suspect_ns, 0);
+
+	/* And followed again by the next connection. */
+	len = syn_of(syn, 73);
+	(void)run(obj.egress_fd, syn, len);
+	ck_assert_uint_eq(counter(LBSP_TC_C_REDIRECTED), 2);
+	ck_assert_uint_eq(counter(LBSP_TC_C_SUSPECT_AVOIDED), 1);
+}
+END_TEST
 
 /* The mark of the vip, or false without one. */
 static bool
@@ -616,8 +682,11 @@ START_TEST(client_icmp_errors)
 	ck_assert_uint_eq(o.retval, 2);	/* TC_ACT_SHOT */
 	ck_assert_uint_eq(counter(LBSP_TC_C_ICMP_ABSORBED), 1);
 	ck_assert_uint_eq(counter(LBSP_TC_C_FALLBACKS), 1);
+	ck_assert_uint_eq(counter(LBSP_TC_C_FALLBACK_ICMP), 1);
 	ck_assert_uint_eq(counter(LBSP_TC_C_ICMP_REWRITTEN), 3);
-	ck_assert_int_ne(bpf_map_lookup_elem(obj.cache_fd, &ck, &ce), 0);
+	ck_assert_int_eq(bpf_map_lookup_elem(obj.cache_fd, &ck, &ce), 0);
+	ck_assert_uint_eq(ce.state, LBSP_TC_CACHE_SUSPECT);
+	ck_assert_uint_eq(ce.reason, LBSP_TC_SUSPECT_ICMP);
 	/* The flow's next packet goes to the vip, seg2 zero. */
 	expect_option(pkt, len, tp_src, zero16);
 	assert_out(run(obj.egress_fd, pkt, len));
@@ -723,6 +792,29 @@ START_TEST(server_answers_from_vip)
 }
 END_TEST
 
+/* Every kernel counter has a name, none twice: lbspd's where it is one
+ * of lbspd's counters or pass reasons. */
+START_TEST(counter_names)
+{
+	unsigned i, k;
+
+	for (i = 0; i < LBSP_TC_C__COUNT; i++) {
+		ck_assert_ptr_nonnull(tc_counter_name(i));
+		ck_assert_uint_gt(strlen(tc_counter_name(i)), 0);
+		for (k = 0; k < i; k++)
+			ck_assert_str_ne(tc_counter_name(i),
+			    tc_counter_name(k));
+	}
+	ck_assert_str_eq(tc_counter_name(LBSP_TC_C_PACKETS), "packets");
+	ck_assert_str_eq(tc_counter_name(LBSP_TC_C_FALLBACK_ICMP),
+	    "fallback_icmp_unreachable");
+	ck_assert_str_eq(tc_counter_name(LBSP_TC_C_NOT_VIP), "not-vip");
+	ck_assert_str_eq(tc_counter_name(LBSP_TC_C_HOP_BY_HOP),
+	    "hop-by-hop");
+	ck_assert_str_eq(tc_counter_name(LBSP_TC_C__COUNT), "unknown");
+}
+END_TEST
+
 static Suite *
 tc_suite(void)
 {
@@ -742,11 +834,13 @@ tc_suite(void)
 	tcase_add_test(c, client_mss_value);
 	tcase_add_test(c, client_refusals);
 	tcase_add_test(c, client_learns_and_redirects);
+	tcase_add_test(c, client_suspect);
 	tcase_add_test(c, client_ingress_checks);
 	tcase_add_test(c, client_blackhole);
 	tcase_add_test(c, client_icmp_errors);
 	tcase_add_test(c, client_flows_expire);
 	tcase_add_test(c, client_port_reused);
+	tcase_add_test(c, counter_names);
 	suite_add_tcase(s, c);
 	tcase_add_checked_fixture(v, setup_server, teardown);
 	tcase_add_test(v, server_echoes);
