@@ -108,7 +108,8 @@ int tc_start(struct lbspd *d, uid_t uid, gid_t gid);
 /* Detach, unpin, unload. */
 void tc_stop(struct lbspd *d);
 
-/* After a reload or an identity rotation: rewrite the maps. d->admin held. */
+/* After a reload or an identity rotation: rewrite the maps.  d->admin
+ * held. */
 void tc_configure(struct lbspd *d);
 
 /* Periodic work (main thread): the client fallback, expiry, new
