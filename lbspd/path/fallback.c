@@ -32,20 +32,6 @@ count(struct lbspd_stats *st, enum lbspd_counter c)
 		atomic_fetch_add_explicit(&st->ctr[c], 1, memory_order_relaxed);
 }
 
-const char *
-fb_suspect_name(unsigned reason)
-{
-	static const char *const names[LBSPD_SUSPECT__COUNT] = {
-		[LBSPD_SUSPECT_NONE] = "",
-		[LBSPD_SUSPECT_SYN_RETRANSMIT] = "syn-retransmit",
-		[LBSPD_SUSPECT_TIMER] = "timer",
-		[LBSPD_SUSPECT_ICMP] = "icmp-unreachable",
-		[LBSPD_SUSPECT_NO_OPTION] = "no-option",
-	};
-
-	return reason < LBSPD_SUSPECT__COUNT ? names[reason] : "unknown";
-}
-
 /* The counter of each reason to fall back. */
 static const enum lbspd_counter suspect_counter[LBSPD_SUSPECT__COUNT] = {
 	[LBSPD_SUSPECT_NONE] = LBSPD_C_FALLBACKS,

@@ -43,9 +43,6 @@ struct fb_conf {
 	uint32_t blackhole_max_ms;	/* ms: longest mark */
 };
 
-/* "syn-retransmit", "timer"... for enum lbspd_suspect. */
-const char *fb_suspect_name(unsigned reason);
-
 /* ------------------------------------------------------------ egress */
 
 /*

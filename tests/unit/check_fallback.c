@@ -16,6 +16,7 @@
 #include <sp/conf.h>
 #include <sp/flow.h>
 
+#include "control/names.h"
 #include "path/fallback.h"
 
 static const uint8_t secret[16] = {
@@ -228,7 +229,7 @@ START_TEST(fallback_reasons)
 		ck_assert_int_eq(ce.state, SP_CACHE_SUSPECT);
 		ck_assert_int_eq(ce.reason, r[i].reason);
 		ck_assert_mem_eq(ce.server, srv, 16);
-		ck_assert_str_eq(fb_suspect_name(ce.reason), r[i].name);
+		ck_assert_str_eq(names_suspect(ce.reason), r[i].name);
 		ck_assert(!(f.flags & CF_REDIRECTED));
 		ck_assert(f.flags & CF_FELL_BACK);
 		ck_assert(!fb_server_of_flow(&f, ce.server));
@@ -236,7 +237,7 @@ START_TEST(fallback_reasons)
 		ck_assert_uint_eq(ctr(LBSPD_C_FALLBACKS), i + 1);
 		sp_cache_table_free(c);
 	}
-	ck_assert_str_eq(fb_suspect_name(99), "unknown");
+	ck_assert_str_eq(names_suspect(99), "unknown");
 	/* Without a flow (the no-option rule) or a cache. */
 	fb_fallback(NULL, NULL, srv, LBSPD_SUSPECT_TIMER, T0, &st);
 	ck_assert_uint_eq(ctr(LBSPD_C_FALLBACK_TIMER), 2);
