@@ -168,7 +168,8 @@ balancer_packet(struct lbspd *d, struct lbspd_pkt *p)
 	/* One balancer state for the whole packet (a snapshot: valid
 	 * until this queue thread's next quiescent point). */
 	struct lb_state *lb = balancer_state(d);
-	struct lb_vip *v = balancer_vip(lb, &p->data[SP_IP6_OFF_DST]);
+	/* The vip found by roles_process(), no second search. */
+	struct lb_vip *v = balancer_vip_of(lb, p->conf, p->vip);
 	/* The flow's shard, locked by the caller (path/dispatch.c). */
 	struct lb_ctx ctx = { .lb = lb, .flows = lbspd_flows_of(d,
 	    &p->data[SP_IP6_OFF_SRC])->table, .now_ms = pkt_now_ms(p) };

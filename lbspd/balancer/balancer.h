@@ -118,7 +118,10 @@ struct lb_vip {
  * The stick table, kept across reloads: LB_STICK_STRIPES tables, each
  * under its own mutex, an entry's stripe chosen by a keyed hash of its
  * key, so that queue threads placing sessions at once seldom wait for
- * each other.  Each holds max-stick / LB_STICK_STRIPES entries (rounded
+ * each other.  One SipHash of the key (balancer_stick_hash()) serves
+ * the lookup and the update: its high bits choose the stripe, its low
+ * bits the bucket inside the stripe's table (all made with one
+ * secret).  Each holds max-stick / LB_STICK_STRIPES entries (rounded
  * up).
  */
 #define LB_STICK_STRIPES	16
@@ -130,7 +133,6 @@ struct lb_stick_stripe {
 };
 
 struct lb_stick {
-	uint8_t key[16];		/* SipHash key choosing the stripe */
 	struct lb_stick_stripe stripe[LB_STICK_STRIPES];
 };
 
@@ -170,12 +172,16 @@ struct lb_stick *balancer_stick_new(const struct sp_conf *c,
     const uint8_t secret[16]);
 void balancer_stick_free(struct lb_stick *st);
 
+/* The hash of stick key k (sp_stick_hash()), for the two calls below. */
+uint64_t balancer_stick_hash(const struct lb_stick *st,
+    const struct sp_stick_key *k);
+
 /* sp_stick_lookup() and sp_stick_set() in the key's stripe, its lock
- * held around the call only. */
+ * held around the call only; hash is balancer_stick_hash(st, k). */
 bool balancer_stick_lookup(struct lb_stick *st, const struct sp_stick_key *k,
-    uint64_t now_ms, uint8_t server[16]);
+    uint64_t hash, uint64_t now_ms, uint8_t server[16]);
 bool balancer_stick_set(struct lb_stick *st, const struct sp_stick_key *k,
-    const uint8_t server[16], uint64_t now_ms);
+    uint64_t hash, const uint8_t server[16], uint64_t now_ms);
 
 /* Entries in every stripe. */
 size_t balancer_stick_count(struct lb_stick *st);
@@ -207,6 +213,11 @@ struct lb_vip *balancer_vip(const struct lb_state *lb,
     const uint8_t addr[16]);
 struct lb_server *balancer_server(const struct lb_vip *v,
     const uint8_t addr[16]);
+/* The vip of configuration vip cv, found in configuration c (a packet's
+ * vip, found once: path/dispatch.c), or NULL; by address when lb was
+ * built from another configuration. */
+struct lb_vip *balancer_vip_of(const struct lb_state *lb,
+    const struct sp_conf *c, const struct sp_conf_vip *cv);
 const struct lb_target *balancer_target(const struct lb_vip *v,
     const uint8_t addr[16]);
 
