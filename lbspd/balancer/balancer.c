@@ -292,11 +292,17 @@ balancer_tick(struct lbspd *d, uint64_t now)
 				atomic_store_explicit(&s->agent_load,
 				    SP_SCHED_UNKNOWN, memory_order_relaxed);
 			/* Least traffic: halve the figures every window. */
-			if (halve)
-				atomic_store_explicit(&s->traffic,
-				    atomic_load_explicit(&s->traffic,
-				    memory_order_relaxed) / 2,
+			if (halve) {
+				uint64_t b = atomic_load_explicit(&s->bytes,
+				    memory_order_relaxed), tr = b -
+				    atomic_load_explicit(&s->traffic_base,
 				    memory_order_relaxed);
+
+				/* traffic / 2 left: bytes counted meanwhile
+				 * stay in the window. */
+				atomic_store_explicit(&s->traffic_base,
+				    b - tr / 2, memory_order_relaxed);
+			}
 		}
 		if (halve)
 			v->window_start_ms = now;

@@ -71,7 +71,11 @@ struct lb_server {
 					   drain) */
 	_Atomic uint64_t packets;	/* packets balanced to it */
 	_Atomic uint64_t bytes;		/* bytes balanced to it */
-	_Atomic uint64_t traffic;	/* bytes in the least-traffic window */
+	/* Of those bytes, the ones out of the least-traffic window: the
+	 * window's traffic is bytes - traffic_base (balancer_traffic()),
+	 * halved each window by raising the base, so that a packet adds
+	 * to one counter, not two. */
+	_Atomic uint64_t traffic_base;
 	_Atomic uint64_t sessions_total;	/* sessions ever bound to it */
 	_Atomic uint32_t sessions;	/* sessions bound now (new ones
 					   counted at once, recounted from
@@ -207,6 +211,14 @@ struct lb_state *balancer_state_new(const struct sp_conf *c,
 
 /* Free a state (not its stick table).  NULL is fine. */
 void balancer_state_free(struct lb_state *lb);
+
+/* A server's bytes in the least-traffic window. */
+static inline uint64_t
+balancer_traffic(const struct lb_server *s)
+{
+	return atomic_load_explicit(&s->bytes, memory_order_relaxed) -
+	    atomic_load_explicit(&s->traffic_base, memory_order_relaxed);
+}
 
 /* The vip / server / target with these addresses, or NULL. */
 struct lb_vip *balancer_vip(const struct lb_state *lb,

@@ -112,8 +112,7 @@ schedule(const struct lb_ctx *ctx, struct lb_vip *v, const struct lb_pkt *p,
 			    memory_order_relaxed);
 			w->load = atomic_load_explicit(&s->load,
 			    memory_order_relaxed);
-			w->traffic = atomic_load_explicit(&s->traffic,
-			    memory_order_relaxed);
+			w->traffic = balancer_traffic(s);
 			w->agent_load = atomic_load_explicit(&s->agent_load,
 			    memory_order_relaxed);
 			w->rtt_us = s->health.rtt_us;
@@ -295,9 +294,7 @@ balancer_decide(const struct lb_ctx *ctx, struct lb_vip *v,
 	if (s != NULL) {
 		atomic_fetch_add_explicit(&s->packets, 1, memory_order_relaxed);
 		atomic_fetch_add_explicit(&s->bytes, p->len,
-		    memory_order_relaxed);
-		atomic_fetch_add_explicit(&s->traffic, p->len,
-		    memory_order_relaxed);
+		    memory_order_relaxed);	/* and its traffic */
 		/* The client's second packet of a session (its ACK of the
 		 * SYN-ACK) proves the server answered: passive health. */
 		if (!out->new_session)

@@ -199,8 +199,7 @@ balancer_refresh(struct lb_vip *v)
 		w->sessions = atomic_load_explicit(&s->sessions,
 		    memory_order_relaxed);
 		w->load = atomic_load_explicit(&s->load, memory_order_relaxed);
-		w->traffic = atomic_load_explicit(&s->traffic,
-		    memory_order_relaxed);
+		w->traffic = balancer_traffic(s);
 		w->agent_load = atomic_load_explicit(&s->agent_load,
 		    memory_order_relaxed);
 	}
@@ -411,7 +410,7 @@ server_keep(struct lb_server *s, struct lb_server *os)
     memory_order_relaxed), memory_order_relaxed)
 	KEEP(packets);
 	KEEP(bytes);
-	KEEP(traffic);
+	KEEP(traffic_base);
 	KEEP(sessions_total);
 	KEEP(sessions);
 	KEEP(load);
