@@ -163,7 +163,7 @@ count_decision(struct lbspd *d, const struct lb_decision *dc)
 }
 
 void
-balancer_packet(struct lbspd *d, struct lbspd_pkt *p)
+balancer_packet(struct lbspd *d, struct lbspd_pkt *p, struct lbspd_flows *fs)
 {
 	/* One balancer state for the whole packet (a snapshot: valid
 	 * until this queue thread's next quiescent point). */
@@ -171,8 +171,8 @@ balancer_packet(struct lbspd *d, struct lbspd_pkt *p)
 	/* The vip found by roles_process(), no second search. */
 	struct lb_vip *v = balancer_vip_of(lb, p->conf, p->vip);
 	/* The flow's shard, locked by the caller (path/dispatch.c). */
-	struct lb_ctx ctx = { .lb = lb, .flows = lbspd_flows_of(d,
-	    &p->data[SP_IP6_OFF_SRC])->table, .now_ms = pkt_now_ms(p) };
+	struct lb_ctx ctx = { .lb = lb, .flows = fs->table,
+	    .now_ms = pkt_now_ms(p) };
 	struct lb_pkt in = {
 		.src = &p->data[SP_IP6_OFF_SRC],
 		.label = sp_ip6_flowlabel(p->data),

@@ -247,6 +247,7 @@ uint16_t balancer_session_weight(const struct lb_state *lb,
 
 struct lbspd;
 struct lbspd_pkt;
+struct lbspd_flows;
 
 /*
  * The running balancer state, NULL without the role: a snapshot like
@@ -255,9 +256,11 @@ struct lbspd_pkt;
  */
 struct lb_state *balancer_state(struct lbspd *d);
 
-/* Balancer role of path/dispatch.c: a packet to one of our vips. */
+/* Balancer role of path/dispatch.c: a packet to one of our vips;
+ * fs is its source's flow shard (lbspd_flows_of()), locked. */
 bool balancer_owns(struct lbspd *d, const struct lbspd_pkt *p);
-void balancer_packet(struct lbspd *d, struct lbspd_pkt *p);
+void balancer_packet(struct lbspd *d, struct lbspd_pkt *p,
+    struct lbspd_flows *fs);
 
 /* Periodic work (main thread): sessions per server from the flow
  * table, traffic windows, stale agent loads, stick expiry; the passive
