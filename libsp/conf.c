@@ -1859,15 +1859,26 @@ sp_conf_scheduler_parse(const char *name, enum sp_conf_scheduler *sched)
 const struct sp_conf_vip *
 sp_conf_vip_find(const struct sp_conf *conf, const uint8_t addr[16])
 {
-	const struct sp_conf_vip_key *k;
-	struct sp_conf_vip_key want;
+	size_t lo, hi, mid;
 	unsigned i;
+	int c;
 
 	if (conf->vip_sorted != NULL && conf->nsorted == conf->nvips) {
-		memcpy(want.addr, addr, 16);
-		k = bsearch(&want, conf->vip_sorted, conf->nsorted,
-		    sizeof(*k), vip_key_cmp);
-		return k != NULL ? &conf->vips[k->index] : NULL;
+		/* Written out: bsearch()'s comparison through a pointer
+		 * costs more than the search (once per packet in lbspd). */
+		lo = 0;
+		hi = conf->nsorted;
+		while (lo < hi) {
+			mid = lo + (hi - lo) / 2;
+			c = memcmp(addr, conf->vip_sorted[mid].addr, 16);
+			if (c == 0)
+				return &conf->vips[conf->vip_sorted[mid].index];
+			if (c < 0)
+				hi = mid;
+			else
+				lo = mid + 1;
+		}
+		return NULL;
 	}
 	for (i = 0; i < conf->nvips; i++)
 		if (memcmp(conf->vips[i].addr, addr, 16) == 0)

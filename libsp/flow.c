@@ -234,6 +234,12 @@ sp_flow_table_free(struct sp_flow_table *t)
 	free(t);
 }
 
+uint64_t
+sp_flow_hash(const struct sp_flow_table *t, const struct sp_flow_key *key)
+{
+	return sp_table_hash(t->table, key);
+}
+
 struct sp_flow *
 sp_flow_lookup(struct sp_flow_table *t, const struct sp_flow_key *key)
 {
@@ -241,8 +247,23 @@ sp_flow_lookup(struct sp_flow_table *t, const struct sp_flow_key *key)
 }
 
 struct sp_flow *
+sp_flow_lookup_hashed(struct sp_flow_table *t, const struct sp_flow_key *key,
+    uint64_t hash)
+{
+	return sp_table_lookup_hashed(t->table, key, hash);
+}
+
+struct sp_flow *
 sp_flow_insert(struct sp_flow_table *t, const struct sp_flow_key *key,
     uint64_t now_ms, bool *retired)
+{
+	return sp_flow_insert_hashed(t, key, sp_table_hash(t->table, key),
+	    now_ms, retired);
+}
+
+struct sp_flow *
+sp_flow_insert_hashed(struct sp_flow_table *t, const struct sp_flow_key *key,
+    uint64_t hash, uint64_t now_ms, bool *retired)
 {
 	struct sp_flow *f;
 	bool gone = false;
@@ -250,7 +271,7 @@ sp_flow_insert(struct sp_flow_table *t, const struct sp_flow_key *key,
 
 	if (retired != NULL)
 		*retired = false;
-	if ((f = sp_table_lookup(t->table, key)) != NULL)
+	if ((f = sp_table_lookup_hashed(t->table, key, hash)) != NULL)
 		return f;
 	/* The per-source limit, before anything is retired for it. */
 	if (t->per_source != 0 &&
@@ -263,7 +284,7 @@ sp_flow_insert(struct sp_flow_table *t, const struct sp_flow_key *key,
 		cls = CLS_UDP;
 	else
 		cls = CLS_OTHER;
-	f = sp_table_insert(t->table, key, now_ms, cls, &gone);
+	f = sp_table_insert_hashed(t->table, key, hash, now_ms, cls, &gone);
 	if (t->sources != NULL) {
 		/* After the insert: a flow retired for it left its source. */
 		struct flow_source *fs = sp_table_insert(t->sources, key->src,

@@ -93,13 +93,29 @@ sp_stick_table_free(struct sp_stick_table *t)
 	free(t);
 }
 
+uint64_t
+sp_stick_hash(const struct sp_stick_table *t, const struct sp_stick_key *key)
+{
+	return sp_table_hash(t->table, key);
+}
+
 bool
 sp_stick_lookup(struct sp_stick_table *t, const struct sp_stick_key *key,
     uint64_t now_ms, uint8_t server[16])
 {
+	return sp_stick_lookup_hashed(t, key, sp_table_hash(t->table, key),
+	    now_ms, server);
+}
+
+bool
+sp_stick_lookup_hashed(struct sp_stick_table *t,
+    const struct sp_stick_key *key, uint64_t hash, uint64_t now_ms,
+    uint8_t server[16])
+{
 	struct sp_stick_entry *e;
 
-	if ((e = sp_table_lookup_live(t->table, key, now_ms)) == NULL)
+	if ((e = sp_table_lookup_live_hashed(t->table, key, hash,
+	    now_ms)) == NULL)
 		return false;
 	sp_table_touch(t->table, e, now_ms, 0);
 	e->expire_ms = sp_table_expire_ms(t->table, e);
@@ -111,10 +127,18 @@ bool
 sp_stick_set(struct sp_stick_table *t, const struct sp_stick_key *key,
     const uint8_t server[16], uint64_t now_ms)
 {
+	return sp_stick_set_hashed(t, key, sp_table_hash(t->table, key),
+	    server, now_ms);
+}
+
+bool
+sp_stick_set_hashed(struct sp_stick_table *t, const struct sp_stick_key *key,
+    uint64_t hash, const uint8_t server[16], uint64_t now_ms)
+{
 	struct sp_stick_entry *e;
 	bool retired;
 
-	e = sp_table_insert(t->table, key, now_ms, 0, &retired);
+	e = sp_table_insert_hashed(t->table, key, hash, now_ms, 0, &retired);
 	memcpy(e->server, server, sizeof(e->server));
 	sp_table_touch(t->table, e, now_ms, 0);
 	e->expire_ms = sp_table_expire_ms(t->table, e);

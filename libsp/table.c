@@ -88,10 +88,23 @@ index_of(const struct sp_table *t, const void *rec)
 	return (uint32_t)(off / t->stride);
 }
 
+uint64_t
+sp_table_hash(const struct sp_table *t, const void *key)
+{
+	return sp_siphash24(t->secret, key, t->key_len);
+}
+
+/* The bucket of a hash: its low bits (the mask is below 2^30). */
+static uint32_t
+bucket_of_hash(const struct sp_table *t, uint64_t hash)
+{
+	return (uint32_t)hash & t->mask;
+}
+
 static uint32_t
 bucket_of(const struct sp_table *t, const void *key)
 {
-	return (uint32_t)sp_siphash24(t->secret, key, t->key_len) & t->mask;
+	return bucket_of_hash(t, sp_table_hash(t, key));
 }
 
 /* Take now_ms as the largest time seen, so class lists stay in order. */
@@ -297,7 +310,14 @@ sp_table_free(struct sp_table *t)
 void *
 sp_table_lookup(const struct sp_table *t, const void *key)
 {
-	uint32_t i = find(t, bucket_of(t, key), key);
+	return sp_table_lookup_hashed(t, key, sp_table_hash(t, key));
+}
+
+void *
+sp_table_lookup_hashed(const struct sp_table *t, const void *key,
+    uint64_t hash)
+{
+	uint32_t i = find(t, bucket_of_hash(t, hash), key);
 
 	return i == NIL ? NULL : rec_of(t, i);
 }
@@ -305,7 +325,15 @@ sp_table_lookup(const struct sp_table *t, const void *key)
 void *
 sp_table_lookup_live(struct sp_table *t, const void *key, uint64_t now_ms)
 {
-	uint32_t i = find(t, bucket_of(t, key), key);
+	return sp_table_lookup_live_hashed(t, key, sp_table_hash(t, key),
+	    now_ms);
+}
+
+void *
+sp_table_lookup_live_hashed(struct sp_table *t, const void *key,
+    uint64_t hash, uint64_t now_ms)
+{
+	uint32_t i = find(t, bucket_of_hash(t, hash), key);
 
 	if (i == NIL)
 		return NULL;
@@ -320,6 +348,14 @@ void *
 sp_table_insert(struct sp_table *t, const void *key, uint64_t now_ms,
     unsigned cls, bool *retired)
 {
+	return sp_table_insert_hashed(t, key, sp_table_hash(t, key), now_ms,
+	    cls, retired);
+}
+
+void *
+sp_table_insert_hashed(struct sp_table *t, const void *key, uint64_t hash,
+    uint64_t now_ms, unsigned cls, bool *retired)
+{
 	struct sp_table_node *n;
 	uint32_t b, i;
 	bool gone = false;
@@ -328,7 +364,7 @@ sp_table_insert(struct sp_table *t, const void *key, uint64_t now_ms,
 		*retired = false;
 	if (cls >= t->nclass)
 		return NULL;
-	b = bucket_of(t, key);
+	b = bucket_of_hash(t, hash);
 	if ((i = find(t, b, key)) != NIL)
 		return rec_of(t, i);
 	now_ms = table_clock(t, now_ms);

@@ -94,6 +94,23 @@ void sp_table_free(struct sp_table *t);
 void *sp_table_lookup(const struct sp_table *t, const void *key);
 
 /*
+ * sp_table_hash - the hash of key (key_len bytes) in t: SipHash-2-4
+ * under t's secret; its low bits pick the bucket.  The _hashed calls
+ * below take it, so that a caller looking up and then inserting one key
+ * hashes it once; hash must be sp_table_hash(t, key) (another value
+ * misfiles the record).
+ */
+uint64_t sp_table_hash(const struct sp_table *t, const void *key);
+
+/* sp_table_lookup, _lookup_live, _insert with key's sp_table_hash(). */
+void *sp_table_lookup_hashed(const struct sp_table *t, const void *key,
+    uint64_t hash);
+void *sp_table_lookup_live_hashed(struct sp_table *t, const void *key,
+    uint64_t hash, uint64_t now_ms);
+void *sp_table_insert_hashed(struct sp_table *t, const void *key,
+    uint64_t hash, uint64_t now_ms, unsigned cls, bool *retired);
+
+/*
  * sp_table_lookup_live - as sp_table_lookup(), but a record expired at
  * now_ms (expire_ms <= now_ms) is removed on the spot and not returned.
  * Why: stick and cache entries must not outlive their TTL between two

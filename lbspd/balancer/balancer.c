@@ -163,15 +163,16 @@ count_decision(struct lbspd *d, const struct lb_decision *dc)
 }
 
 void
-balancer_packet(struct lbspd *d, struct lbspd_pkt *p)
+balancer_packet(struct lbspd *d, struct lbspd_pkt *p, struct lbspd_flows *fs)
 {
 	/* One balancer state for the whole packet (a snapshot: valid
 	 * until this queue thread's next quiescent point). */
 	struct lb_state *lb = balancer_state(d);
-	struct lb_vip *v = balancer_vip(lb, &p->data[SP_IP6_OFF_DST]);
+	/* The vip found by roles_process(), no second search. */
+	struct lb_vip *v = balancer_vip_of(lb, p->conf, p->vip);
 	/* The flow's shard, locked by the caller (path/dispatch.c). */
-	struct lb_ctx ctx = { .lb = lb, .flows = lbspd_flows_of(d,
-	    &p->data[SP_IP6_OFF_SRC])->table, .now_ms = pkt_now_ms(p) };
+	struct lb_ctx ctx = { .lb = lb, .flows = fs->table,
+	    .now_ms = pkt_now_ms(p) };
 	struct lb_pkt in = {
 		.src = &p->data[SP_IP6_OFF_SRC],
 		.label = sp_ip6_flowlabel(p->data),
@@ -291,11 +292,17 @@ balancer_tick(struct lbspd *d, uint64_t now)
 				atomic_store_explicit(&s->agent_load,
 				    SP_SCHED_UNKNOWN, memory_order_relaxed);
 			/* Least traffic: halve the figures every window. */
-			if (halve)
-				atomic_store_explicit(&s->traffic,
-				    atomic_load_explicit(&s->traffic,
-				    memory_order_relaxed) / 2,
+			if (halve) {
+				uint64_t b = atomic_load_explicit(&s->bytes,
+				    memory_order_relaxed), tr = b -
+				    atomic_load_explicit(&s->traffic_base,
 				    memory_order_relaxed);
+
+				/* traffic / 2 left: bytes counted meanwhile
+				 * stay in the window. */
+				atomic_store_explicit(&s->traffic_base,
+				    b - tr / 2, memory_order_relaxed);
+			}
 		}
 		if (halve)
 			v->window_start_ms = now;

@@ -71,7 +71,11 @@ struct lb_server {
 					   drain) */
 	_Atomic uint64_t packets;	/* packets balanced to it */
 	_Atomic uint64_t bytes;		/* bytes balanced to it */
-	_Atomic uint64_t traffic;	/* bytes in the least-traffic window */
+	/* Of those bytes, the ones out of the least-traffic window: the
+	 * window's traffic is bytes - traffic_base (balancer_traffic()),
+	 * halved each window by raising the base, so that a packet adds
+	 * to one counter, not two. */
+	_Atomic uint64_t traffic_base;
 	_Atomic uint64_t sessions_total;	/* sessions ever bound to it */
 	_Atomic uint32_t sessions;	/* sessions bound now (new ones
 					   counted at once, recounted from
@@ -118,7 +122,10 @@ struct lb_vip {
  * The stick table, kept across reloads: LB_STICK_STRIPES tables, each
  * under its own mutex, an entry's stripe chosen by a keyed hash of its
  * key, so that queue threads placing sessions at once seldom wait for
- * each other.  Each holds max-stick / LB_STICK_STRIPES entries (rounded
+ * each other.  One SipHash of the key (balancer_stick_hash()) serves
+ * the lookup and the update: its high bits choose the stripe, its low
+ * bits the bucket inside the stripe's table (all made with one
+ * secret).  Each holds max-stick / LB_STICK_STRIPES entries (rounded
  * up).
  */
 #define LB_STICK_STRIPES	16
@@ -130,7 +137,6 @@ struct lb_stick_stripe {
 };
 
 struct lb_stick {
-	uint8_t key[16];		/* SipHash key choosing the stripe */
 	struct lb_stick_stripe stripe[LB_STICK_STRIPES];
 };
 
@@ -170,12 +176,16 @@ struct lb_stick *balancer_stick_new(const struct sp_conf *c,
     const uint8_t secret[16]);
 void balancer_stick_free(struct lb_stick *st);
 
+/* The hash of stick key k (sp_stick_hash()), for the two calls below. */
+uint64_t balancer_stick_hash(const struct lb_stick *st,
+    const struct sp_stick_key *k);
+
 /* sp_stick_lookup() and sp_stick_set() in the key's stripe, its lock
- * held around the call only. */
+ * held around the call only; hash is balancer_stick_hash(st, k). */
 bool balancer_stick_lookup(struct lb_stick *st, const struct sp_stick_key *k,
-    uint64_t now_ms, uint8_t server[16]);
+    uint64_t hash, uint64_t now_ms, uint8_t server[16]);
 bool balancer_stick_set(struct lb_stick *st, const struct sp_stick_key *k,
-    const uint8_t server[16], uint64_t now_ms);
+    uint64_t hash, const uint8_t server[16], uint64_t now_ms);
 
 /* Entries in every stripe. */
 size_t balancer_stick_count(struct lb_stick *st);
@@ -202,11 +212,24 @@ struct lb_state *balancer_state_new(const struct sp_conf *c,
 /* Free a state (not its stick table).  NULL is fine. */
 void balancer_state_free(struct lb_state *lb);
 
+/* A server's bytes in the least-traffic window. */
+static inline uint64_t
+balancer_traffic(const struct lb_server *s)
+{
+	return atomic_load_explicit(&s->bytes, memory_order_relaxed) -
+	    atomic_load_explicit(&s->traffic_base, memory_order_relaxed);
+}
+
 /* The vip / server / target with these addresses, or NULL. */
 struct lb_vip *balancer_vip(const struct lb_state *lb,
     const uint8_t addr[16]);
 struct lb_server *balancer_server(const struct lb_vip *v,
     const uint8_t addr[16]);
+/* The vip of configuration vip cv, found in configuration c (a packet's
+ * vip, found once: path/dispatch.c), or NULL; by address when lb was
+ * built from another configuration. */
+struct lb_vip *balancer_vip_of(const struct lb_state *lb,
+    const struct sp_conf *c, const struct sp_conf_vip *cv);
 const struct lb_target *balancer_target(const struct lb_vip *v,
     const uint8_t addr[16]);
 
@@ -224,6 +247,7 @@ uint16_t balancer_session_weight(const struct lb_state *lb,
 
 struct lbspd;
 struct lbspd_pkt;
+struct lbspd_flows;
 
 /*
  * The running balancer state, NULL without the role: a snapshot like
@@ -232,9 +256,11 @@ struct lbspd_pkt;
  */
 struct lb_state *balancer_state(struct lbspd *d);
 
-/* Balancer role of path/dispatch.c: a packet to one of our vips. */
+/* Balancer role of path/dispatch.c: a packet to one of our vips;
+ * fs is its source's flow shard (lbspd_flows_of()), locked. */
 bool balancer_owns(struct lbspd *d, const struct lbspd_pkt *p);
-void balancer_packet(struct lbspd *d, struct lbspd_pkt *p);
+void balancer_packet(struct lbspd *d, struct lbspd_pkt *p,
+    struct lbspd_flows *fs);
 
 /* Periodic work (main thread): sessions per server from the flow
  * table, traffic windows, stale agent loads, stick expiry; the passive

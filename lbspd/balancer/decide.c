@@ -112,8 +112,7 @@ schedule(const struct lb_ctx *ctx, struct lb_vip *v, const struct lb_pkt *p,
 			    memory_order_relaxed);
 			w->load = atomic_load_explicit(&s->load,
 			    memory_order_relaxed);
-			w->traffic = atomic_load_explicit(&s->traffic,
-			    memory_order_relaxed);
+			w->traffic = balancer_traffic(s);
 			w->agent_load = atomic_load_explicit(&s->agent_load,
 			    memory_order_relaxed);
 			w->rtt_us = s->health.rtt_us;
@@ -148,24 +147,33 @@ passive_answered(struct lb_vip *v, struct lb_server *s, uint64_t now)
 	pthread_mutex_unlock(&v->lock);
 }
 
+/* The server of a target, or NULL (a standby backup, or no target). */
+static struct lb_server *
+target_server(const struct lb_vip *v, const struct lb_target *t)
+{
+	return t == NULL || t->server < 0 ? NULL : &v->servers[t->server];
+}
+
 /* Steps 1-4: the target, or NULL; out->by says which step. */
 static const uint8_t *
 choose(const struct lb_ctx *ctx, struct lb_vip *v, const struct lb_pkt *p,
     const struct sp_flow *f, struct lb_decision *out)
 {
+	const struct lb_target *t;
 	struct sp_stick_key sk;
 	struct lb_server *s;
 	const uint8_t *to;
 	uint8_t stuck[16];
+	uint64_t sh;
 
 	/* 1. seg2, inside the pool only.  A new connection (a SYN) does not
 	 * follow it to a draining server: drain keeps sessions, takes no
 	 * new ones; the stick table or the scheduler place it. */
 	if (p->opt != NULL && memcmp(p->opt->seg2, zero16, 16) != 0) {
-		if (balancer_target(v, p->opt->seg2) == NULL) {
+		if ((t = balancer_target(v, p->opt->seg2)) == NULL) {
 			out->seg2_rejected = true;
 		} else {
-			s = balancer_server(v, p->opt->seg2);
+			s = target_server(v, t);
 			if (s == NULL || (up(s) && !(is_syn(p) &&
 			    draining(s)))) {
 				out->by = LB_BY_SEG2;
@@ -186,7 +194,9 @@ choose(const struct lb_ctx *ctx, struct lb_vip *v, const struct lb_pkt *p,
 	/* 3. The stick table; entries name the scheduled server, never a
 	 * backup, which takes over while that one is down or draining. */
 	sk = stick_key(ctx->lb, v, p);
-	if (balancer_stick_lookup(ctx->lb->stick, &sk, ctx->now_ms, stuck) &&
+	sh = balancer_stick_hash(ctx->lb->stick, &sk);
+	if (balancer_stick_lookup(ctx->lb->stick, &sk, sh, ctx->now_ms,
+	    stuck) &&
 	    (s = balancer_server(v, stuck)) != NULL &&
 	    (to = target_for_new(v, s, out)) != NULL) {
 		out->by = LB_BY_STICK;
@@ -197,8 +207,8 @@ choose(const struct lb_ctx *ctx, struct lb_vip *v, const struct lb_pkt *p,
 	s = NULL;
 	if ((to = schedule(ctx, v, p, &s, out)) == NULL)
 		return NULL;
-	out->stick_retired = balancer_stick_set(ctx->lb->stick, &sk, s->s.addr,
-	    ctx->now_ms);
+	out->stick_retired = balancer_stick_set(ctx->lb->stick, &sk, sh,
+	    s->s.addr, ctx->now_ms);
 	out->by = LB_BY_SCHEDULER;
 	return to;
 }
@@ -213,6 +223,7 @@ balancer_decide(const struct lb_ctx *ctx, struct lb_vip *v,
 	struct lb_server *s;
 	struct sp_flow *f;
 	const uint8_t *to;
+	uint64_t fh;
 
 	memset(out, 0, sizeof(*out));
 	if (p->nonfirst_frag)
@@ -220,7 +231,8 @@ balancer_decide(const struct lb_ctx *ctx, struct lb_vip *v,
 	else
 		fk = sp_flow_key_5tuple(p->src, v->addr, p->proto, p->sport,
 		    p->dport);
-	f = sp_flow_lookup(ctx->flows, &fk);
+	fh = sp_flow_hash(ctx->flows, &fk);
+	f = sp_flow_lookup_hashed(ctx->flows, &fk, fh);
 	/* 0. A new flow from a source holding max-flows-per-source flows
 	 * is refused before anything is decided or recorded for it. */
 	if (f == NULL && c->max_flows_per_source != 0 &&
@@ -236,11 +248,13 @@ balancer_decide(const struct lb_ctx *ctx, struct lb_vip *v,
 	}
 	out->to = to;
 
-	/* The session's bookkeeping: its flow, its server's figures. */
-	s = balancer_server(v, to);
+	/* The session's bookkeeping: its flow, its server's figures.  One
+	 * search of the target serves them and the legacy mark. */
+	t = balancer_target(v, to);
+	s = target_server(v, t);
 	if (f == NULL) {
 		out->new_session = true;
-		f = sp_flow_insert(ctx->flows, &fk, ctx->now_ms,
+		f = sp_flow_insert_hashed(ctx->flows, &fk, fh, ctx->now_ms,
 		    &out->flow_retired);
 		out->flow_refused = f == NULL;
 		if (f != NULL) {
@@ -280,9 +294,7 @@ balancer_decide(const struct lb_ctx *ctx, struct lb_vip *v,
 	if (s != NULL) {
 		atomic_fetch_add_explicit(&s->packets, 1, memory_order_relaxed);
 		atomic_fetch_add_explicit(&s->bytes, p->len,
-		    memory_order_relaxed);
-		atomic_fetch_add_explicit(&s->traffic, p->len,
-		    memory_order_relaxed);
+		    memory_order_relaxed);	/* and its traffic */
 		/* The client's second packet of a session (its ACK of the
 		 * SYN-ACK) proves the server answered: passive health. */
 		if (!out->new_session)
@@ -295,7 +307,6 @@ balancer_decide(const struct lb_ctx *ctx, struct lb_vip *v,
 		return;
 	}
 	/* Legacy: the kernel's NAT, chosen by the target's mark. */
-	t = balancer_target(v, to);
 	if (t == NULL || t->mark == 0) {
 		out->action = LB_DROP_NO_SERVER;	/* cannot happen: every
 							   target has a mark */

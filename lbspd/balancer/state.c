@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sp/siphash.h>
 
 #include "balancer/balancer.h"
 
@@ -82,16 +81,26 @@ target_cmp(const void *a, const void *b)
 	    ((const struct lb_target *)b)->addr, 16);
 }
 
+/* A binary search over the sorted targets, written out: bsearch()'s
+ * comparison through a pointer costs more than the search here, made
+ * several times a packet. */
 const struct lb_target *
 balancer_target(const struct lb_vip *v, const uint8_t addr[16])
 {
-	struct lb_target key;
+	size_t lo = 0, hi = v->ntargets, mid;
+	int c;
 
-	if (v->ntargets == 0)
-		return NULL;
-	memcpy(key.addr, addr, 16);
-	return bsearch(&key, v->targets, v->ntargets, sizeof(*v->targets),
-	    target_cmp);
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		c = memcmp(addr, v->targets[mid].addr, 16);
+		if (c == 0)
+			return &v->targets[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
 }
 
 struct lb_server *
@@ -116,6 +125,20 @@ balancer_vip(const struct lb_state *lb, const uint8_t addr[16])
 	if (cv == NULL)
 		return NULL;
 	k = lb->by_conf[cv - lb->conf->vips];
+	return k < 0 ? NULL : &lb->vips[k];
+}
+
+struct lb_vip *
+balancer_vip_of(const struct lb_state *lb, const struct sp_conf *c,
+    const struct sp_conf_vip *cv)
+{
+	int k;
+
+	if (lb == NULL || cv == NULL)
+		return NULL;
+	if (c != lb->conf)	/* a reload between: look it up anew */
+		return balancer_vip(lb, cv->addr);
+	k = lb->by_conf[cv - c->vips];
 	return k < 0 ? NULL : &lb->vips[k];
 }
 
@@ -176,8 +199,7 @@ balancer_refresh(struct lb_vip *v)
 		w->sessions = atomic_load_explicit(&s->sessions,
 		    memory_order_relaxed);
 		w->load = atomic_load_explicit(&s->load, memory_order_relaxed);
-		w->traffic = atomic_load_explicit(&s->traffic,
-		    memory_order_relaxed);
+		w->traffic = balancer_traffic(s);
 		w->agent_load = atomic_load_explicit(&s->agent_load,
 		    memory_order_relaxed);
 	}
@@ -212,7 +234,6 @@ balancer_stick_new(const struct sp_conf *c, const uint8_t secret[16])
 
 	if (st == NULL)
 		return NULL;
-	memcpy(st->key, secret, 16);
 	for (i = 0; i < LB_STICK_STRIPES; i++) {
 		st->stripe[i].table = sp_stick_table_new(per ? per : 1,
 		    c->stick_ttl_ms / 1000, secret);
@@ -241,36 +262,43 @@ balancer_stick_free(struct lb_stick *st)
 	free(st);
 }
 
-static struct lb_stick_stripe *
-stripe_of(struct lb_stick *st, const struct sp_stick_key *k)
+uint64_t
+balancer_stick_hash(const struct lb_stick *st, const struct sp_stick_key *k)
 {
-	/* The key's padding is always zero: hashing it whole is stable. */
-	return &st->stripe[sp_siphash24(st->key, k, sizeof(*k)) %
-	    LB_STICK_STRIPES];
+	/* Every stripe's table has the daemon's secret: one hash for all. */
+	return sp_stick_hash(st->stripe[0].table, k);
+}
+
+/* The stripe of a key's hash: its high bits (the table inside uses the
+ * low ones for its bucket, so every bucket of a stripe is used). */
+static struct lb_stick_stripe *
+stripe_of(struct lb_stick *st, uint64_t hash)
+{
+	return &st->stripe[(hash >> 32) % LB_STICK_STRIPES];
 }
 
 bool
 balancer_stick_lookup(struct lb_stick *st, const struct sp_stick_key *k,
-    uint64_t now_ms, uint8_t server[16])
+    uint64_t hash, uint64_t now_ms, uint8_t server[16])
 {
-	struct lb_stick_stripe *s = stripe_of(st, k);
+	struct lb_stick_stripe *s = stripe_of(st, hash);
 	bool hit;
 
 	pthread_mutex_lock(&s->lock);
-	hit = sp_stick_lookup(s->table, k, now_ms, server);
+	hit = sp_stick_lookup_hashed(s->table, k, hash, now_ms, server);
 	pthread_mutex_unlock(&s->lock);
 	return hit;
 }
 
 bool
 balancer_stick_set(struct lb_stick *st, const struct sp_stick_key *k,
-    const uint8_t server[16], uint64_t now_ms)
+    uint64_t hash, const uint8_t server[16], uint64_t now_ms)
 {
-	struct lb_stick_stripe *s = stripe_of(st, k);
+	struct lb_stick_stripe *s = stripe_of(st, hash);
 	bool retired;
 
 	pthread_mutex_lock(&s->lock);
-	retired = sp_stick_set(s->table, k, server, now_ms);
+	retired = sp_stick_set_hashed(s->table, k, hash, server, now_ms);
 	pthread_mutex_unlock(&s->lock);
 	return retired;
 }
@@ -382,7 +410,7 @@ server_keep(struct lb_server *s, struct lb_server *os)
     memory_order_relaxed), memory_order_relaxed)
 	KEEP(packets);
 	KEEP(bytes);
-	KEEP(traffic);
+	KEEP(traffic_base);
 	KEEP(sessions_total);
 	KEEP(sessions);
 	KEEP(load);

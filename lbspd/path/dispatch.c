@@ -102,7 +102,7 @@ roles_process(struct lbspd *d, struct lbspd_pkt *p)
 			 * small locks (balancer/balancer.h); its flows are
 			 * keyed by the packet's source. */
 			fs = lbspd_flows_lock(d, &p->data[SP_IP6_OFF_SRC]);
-			balancer_packet(d, p);
+			balancer_packet(d, p, fs);
 			lbspd_flows_unlock(fs);
 		} else if ((roles & SP_CONF_ROLE_CLIENT) &&
 		    client_icmp_error(d, p))

@@ -8,6 +8,7 @@
 
 #include <sp/flow.h>
 #include <sp/pkt.h>
+#include <sp/siphash.h>
 #include <sp/tcp.h>
 
 #include "suites.h"
@@ -164,6 +165,41 @@ START_TEST(test_insert_lookup)
 	sp_flow_kill(t, f);
 	ck_assert_ptr_null(sp_flow_lookup(t, &k));
 	ck_assert_ptr_eq(sp_flow_lookup(t, &r), g);
+	ck_assert_uint_eq(sp_flow_count(t), 1);
+	sp_flow_table_free(t);
+}
+END_TEST
+
+/* One hash for a lookup and an insert: the _hashed calls find and file
+ * flows where the plain ones do. */
+START_TEST(test_hashed)
+{
+	struct sp_flow_table *t = new_table(64);
+	struct sp_flow_key k = key_n(SP_NH_TCP, 1), k2 = key_n(SP_NH_UDP, 2);
+	uint64_t h = sp_flow_hash(t, &k), h2 = sp_flow_hash(t, &k2);
+	struct sp_flow *f, *g;
+	bool retired = true;
+
+	ck_assert_uint_eq(h, sp_siphash24(secret, &k, sizeof(k)));
+	ck_assert_uint_ne(h, h2);
+	ck_assert_ptr_null(sp_flow_lookup_hashed(t, &k, h));
+	f = sp_flow_insert_hashed(t, &k, h, 500, &retired);
+	ck_assert_ptr_nonnull(f);
+	ck_assert(!retired);
+	ck_assert_uint_eq(f->created_ms, 500);
+	ck_assert_uint_eq(f->state, SP_FLOW_NEW);
+	ck_assert_ptr_eq(sp_flow_lookup(t, &k), f);
+	ck_assert_ptr_eq(sp_flow_lookup_hashed(t, &k, h), f);
+	ck_assert_ptr_eq(sp_flow_insert_hashed(t, &k, h, 900, NULL), f);
+	ck_assert_uint_eq(f->created_ms, 500);
+	g = sp_flow_insert(t, &k2, 600, NULL);
+	ck_assert_ptr_eq(sp_flow_lookup_hashed(t, &k2, h2), g);
+	ck_assert_ptr_null(sp_flow_lookup_hashed(t, &k2, h));
+	ck_assert_uint_eq(sp_flow_count(t), 2);
+	/* Killed (its bucket from the key): gone for both kinds of call. */
+	sp_flow_kill(t, f);
+	ck_assert_ptr_null(sp_flow_lookup_hashed(t, &k, h));
+	ck_assert_ptr_null(sp_flow_lookup(t, &k));
 	ck_assert_uint_eq(sp_flow_count(t), 1);
 	sp_flow_table_free(t);
 }
@@ -962,6 +998,7 @@ flow_suite(void)
 	tcase_add_test(tc, test_key_constructors);
 	tcase_add_test(tc, test_reverse);
 	tcase_add_test(tc, test_insert_lookup);
+	tcase_add_test(tc, test_hashed);
 	tcase_add_test(tc, test_3tuple_distinct);
 	tcase_add_test(tc, test_new_args);
 	suite_add_tcase(s, tc);

@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include <sp/siphash.h>
 #include <sp/stick.h>
 
 #include "suites.h"
@@ -348,6 +349,39 @@ START_TEST(test_new_args)
 }
 END_TEST
 
+/* One hash for a lookup and a set, equal in two tables of one secret. */
+START_TEST(test_hashed)
+{
+	struct sp_stick_table *t = new_table(64), *u = new_table(8);
+	uint8_t vip[16], id[16], s1[16], s2[16], got[16];
+	struct sp_stick_key k;
+	uint64_t h;
+
+	addr(vip, 0xf, 0x100);
+	addr(id, 1, 7);
+	addr(s1, 5, 1);
+	addr(s2, 5, 2);
+	k = sp_stick_key_seg1(vip, id);
+	h = sp_stick_hash(t, &k);
+	ck_assert_uint_eq(h, sp_stick_hash(u, &k));
+	ck_assert_uint_eq(h, sp_siphash24(secret, &k, sizeof(k)));
+	ck_assert(!sp_stick_lookup_hashed(t, &k, h, 0, got));
+	ck_assert(!sp_stick_set_hashed(t, &k, h, s1, 0));
+	ck_assert(sp_stick_lookup(t, &k, SEC, got));
+	ck_assert_mem_eq(got, s1, 16);
+	ck_assert(!sp_stick_set(t, &k, s2, 2 * SEC));
+	ck_assert(sp_stick_lookup_hashed(t, &k, h, 3 * SEC, got));
+	ck_assert_mem_eq(got, s2, 16);
+	ck_assert_uint_eq(sp_stick_count(t), 1);
+	/* The TTL still runs out for the hashed lookup. */
+	ck_assert(!sp_stick_lookup_hashed(t, &k, h, 3 * SEC + TTL_S * SEC,
+	    got));
+	ck_assert_uint_eq(sp_stick_count(t), 0);
+	sp_stick_table_free(t);
+	sp_stick_table_free(u);
+}
+END_TEST
+
 Suite *
 stick_suite(void)
 {
@@ -361,6 +395,7 @@ stick_suite(void)
 	tcase_add_test(tc, test_ttl);
 	tcase_add_test(tc, test_touch_on_hit);
 	tcase_add_test(tc, test_set_updates);
+	tcase_add_test(tc, test_hashed);
 	tcase_add_test(tc, test_forget_server);
 	tcase_add_test(tc, test_retire);
 	tcase_add_test(tc, test_foreach);

@@ -209,6 +209,22 @@ struct sp_flow *sp_flow_insert(struct sp_flow_table *t,
     const struct sp_flow_key *key, uint64_t now_ms, bool *retired);
 
 /*
+ * sp_flow_hash - the hash of key in t (SipHash-2-4 under t's secret),
+ * for the _hashed calls: a caller that looks a key up and may insert
+ * it afterwards hashes it once.  hash must be sp_flow_hash(t, key) for
+ * the same t and key; another value misfiles the flow.
+ * sp_flow_lookup_hashed, sp_flow_insert_hashed - sp_flow_lookup() and
+ * sp_flow_insert() with that hash.
+ */
+uint64_t sp_flow_hash(const struct sp_flow_table *t,
+    const struct sp_flow_key *key);
+struct sp_flow *sp_flow_lookup_hashed(struct sp_flow_table *t,
+    const struct sp_flow_key *key, uint64_t hash);
+struct sp_flow *sp_flow_insert_hashed(struct sp_flow_table *t,
+    const struct sp_flow_key *key, uint64_t hash, uint64_t now_ms,
+    bool *retired);
+
+/*
  * sp_flow_update - account one packet of flow f and run the session
  * state machine of LSNAT §2.4.
  * @now_ms: the packet's time; becomes last_ms and restarts the idle

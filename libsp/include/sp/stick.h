@@ -118,6 +118,25 @@ bool sp_stick_set(struct sp_stick_table *t, const struct sp_stick_key *key,
     const uint8_t server[16], uint64_t now_ms);
 
 /*
+ * sp_stick_hash - the hash of key in t (SipHash-2-4 under t's secret:
+ * equal in two tables made with one secret), for the _hashed calls: a
+ * caller that looks a key up and sets it afterwards hashes it once,
+ * and may use the hash's high 32 bits (the table uses the low ones)
+ * to pick one of several tables.  hash must be sp_stick_hash(t, key)
+ * for the same key and secret; another value misfiles the entry.
+ * sp_stick_lookup_hashed, sp_stick_set_hashed - sp_stick_lookup() and
+ * sp_stick_set() with that hash.
+ */
+uint64_t sp_stick_hash(const struct sp_stick_table *t,
+    const struct sp_stick_key *key);
+bool sp_stick_lookup_hashed(struct sp_stick_table *t,
+    const struct sp_stick_key *key, uint64_t hash, uint64_t now_ms,
+    uint8_t server[16]);
+bool sp_stick_set_hashed(struct sp_stick_table *t,
+    const struct sp_stick_key *key, uint64_t hash, const uint8_t server[16],
+    uint64_t now_ms);
+
+/*
  * sp_stick_forget_server - remove every entry sticking to server.
  * Why: a server that died or was removed must not keep its clients.
  * Returns the number removed.
