@@ -15,7 +15,9 @@ if [ -z "${FUZZ_CC:-}" ]; then
 fi
 
 work=$(mktemp -d) || exit 1
-trap 'rm -rf "$work"' EXIT INT TERM
+trap 'rm -rf "$work"' EXIT
+trap 'exit 130' INT	# the EXIT trap cleans up; stop here
+trap 'exit 143' TERM
 
 src="$top_srcdir/libsp"
 libsp_sources="$src/pkt.c $src/exthdr.c $src/dopt.c $src/csum.c $src/tcp.c
