@@ -187,6 +187,21 @@ sp_stick_foreach(struct sp_stick_table *t,
 }
 
 size_t
+sp_stick_walk(struct sp_stick_table *t, size_t *cursor, size_t max,
+    int (*fn)(const struct sp_stick_entry *, void *), void *arg)
+{
+	struct stick_walk w = { .fn = fn, .arg = arg };
+
+	return sp_table_walk(t->table, cursor, max, stick_walk_one, &w);
+}
+
+bool
+sp_stick_walk_done(const struct sp_stick_table *t, size_t cursor)
+{
+	return cursor >= sp_table_capacity(t->table);
+}
+
+size_t
 sp_stick_entry_bytes(void)
 {
 	return sp_table_entry_bytes(sizeof(struct sp_stick_entry));

@@ -194,9 +194,14 @@ size_t balancer_stick_count(struct lb_stick *st);
 size_t balancer_stick_expire(struct lb_stick *st, uint64_t now_ms,
     size_t max);
 
-/* sp_stick_foreach() stripe after stripe, each under its lock (fn must
- * not take it); stops when fn returns non-zero. */
-void balancer_stick_foreach(struct lb_stick *st,
+/* Entries copied per hold of a stripe's lock by a walk (as lbspd.h's
+ * LBSPD_BATCH for the flow shards). */
+#define LB_STICK_BATCH	256
+
+/* Every entry, stripe after stripe: at most LB_STICK_BATCH copied per
+ * hold of a stripe's lock, fn called without it; stops when fn returns
+ * non-zero.  -1 when out of memory. */
+int balancer_stick_foreach(struct lb_stick *st,
     int (*fn)(const struct sp_stick_entry *, void *), void *arg);
 
 /*

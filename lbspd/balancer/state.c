@@ -331,32 +331,53 @@ balancer_stick_expire(struct lb_stick *st, uint64_t now_ms, size_t max)
 	return n;
 }
 
-struct stick_walk {
-	int (*fn)(const struct sp_stick_entry *, void *);
-	void *arg;
-	int stop;
+/* A batch of copies, filled under a stripe's lock. */
+struct stick_batch {
+	struct sp_stick_entry *rows;	/* LB_STICK_BATCH */
+	size_t n;
 };
 
 static int
-stick_walk_fn(const struct sp_stick_entry *e, void *arg)
+stick_copy(const struct sp_stick_entry *e, void *arg)
 {
-	struct stick_walk *w = arg;
+	struct stick_batch *b = arg;
 
-	return w->stop = w->fn(e, w->arg);
+	b->rows[b->n++] = *e;
+	return 0;
 }
 
-void
+int
 balancer_stick_foreach(struct lb_stick *st,
     int (*fn)(const struct sp_stick_entry *, void *), void *arg)
 {
-	struct stick_walk w = { fn, arg, 0 };
+	struct stick_batch b;
+	size_t cursor, k;
 	unsigned i;
+	bool done;
 
-	for (i = 0; i < LB_STICK_STRIPES && w.stop == 0; i++) {
-		pthread_mutex_lock(&st->stripe[i].lock);
-		sp_stick_foreach(st->stripe[i].table, stick_walk_fn, &w);
-		pthread_mutex_unlock(&st->stripe[i].lock);
+	if (st == NULL)
+		return 0;
+	b.rows = malloc(LB_STICK_BATCH * sizeof(*b.rows));
+	if (b.rows == NULL)
+		return -1;
+	for (i = 0; i < LB_STICK_STRIPES; i++) {
+		cursor = 0;
+		do {
+			b.n = 0;
+			pthread_mutex_lock(&st->stripe[i].lock);
+			(void)sp_stick_walk(st->stripe[i].table, &cursor,
+			    LB_STICK_BATCH, stick_copy, &b);
+			done = sp_stick_walk_done(st->stripe[i].table, cursor);
+			pthread_mutex_unlock(&st->stripe[i].lock);
+			for (k = 0; k < b.n; k++)
+				if (fn(&b.rows[k], arg) != 0) {
+					free(b.rows);
+					return 0;
+				}
+		} while (!done);
 	}
+	free(b.rows);
+	return 0;
 }
 
 static void

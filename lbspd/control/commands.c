@@ -332,6 +332,7 @@ cmd_stick(struct ctl_req *r)
 {
 	struct walk w = { .pr = r->pr, .now_ms = sp_now_ms() };
 	struct lb_state *lb;
+	int rc;
 
 	pthread_mutex_lock(&r->d->admin);
 	if ((lb = ctl_balancer(r)) == NULL) {
@@ -339,9 +340,11 @@ cmd_stick(struct ctl_req *r)
 		return -1;
 	}
 	pr_open_array(r->pr, NULL);
-	balancer_stick_foreach(lb->stick, stick_row, &w);
+	rc = balancer_stick_foreach(lb->stick, stick_row, &w);
 	pr_close_array(r->pr);
 	pthread_mutex_unlock(&r->d->admin);
+	if (rc == -1)
+		return control_request_error(r->rq, "out of memory");
 	return 0;
 }
 

@@ -188,6 +188,49 @@ START_TEST(scheduler_then_flow)
 }
 END_TEST
 
+static int
+count_stick(const struct sp_stick_entry *e, void *arg)
+{
+	size_t *n = arg;
+
+	(void)e;
+	(*n)++;
+	return 0;
+}
+
+/* lbspctl stick's walk: every entry once, though a stripe holds more
+ * than one batch of LB_STICK_BATCH. */
+START_TEST(stick_walk_batches)
+{
+	struct fix f;
+	struct sp_lbsp opt = { 0 };
+	struct lb_decision d;
+	struct lb_pkt p;
+	uint8_t c[16];
+	size_t n = 0;
+	unsigned i;
+
+	fix_open(&f, conf_two);
+	addr(c, "2001:db8:1::1");
+	for (i = 0; i < 16 * LB_STICK_BATCH * 2; i++) {
+		memcpy(opt.seg1, c, 16);
+		opt.seg1[12] = (uint8_t)(i >> 24);
+		opt.seg1[13] = (uint8_t)(i >> 16);
+		opt.seg1[14] = (uint8_t)(i >> 8);
+		opt.seg1[15] = (uint8_t)i;
+		p = tcp(c, (uint16_t)(1024 + i % 60000), SP_TCP_SYN, &opt);
+		p.src = opt.seg1;	/* one source each: no source limit */
+		d = decide(&f, VIP, &p);
+		ck_assert_int_eq(d.by, LB_BY_SCHEDULER);
+	}
+	ck_assert_uint_eq(balancer_stick_count(f.stick),
+	    16 * LB_STICK_BATCH * 2);
+	ck_assert_int_eq(balancer_stick_foreach(f.stick, count_stick, &n), 0);
+	ck_assert_uint_eq(n, 16 * LB_STICK_BATCH * 2);
+	fix_close(&f);
+}
+END_TEST
+
 /* 3: a second connection of one identity sticks to its server, where
  * round robin alone would move on. */
 START_TEST(stick_by_identity)
@@ -745,6 +788,7 @@ decide_suite(void)
 	tcase_set_timeout(o, 60);	/* threads_at_once, sanitizers */
 	tcase_add_test(o, scheduler_then_flow);
 	tcase_add_test(o, stick_by_identity);
+	tcase_add_test(o, stick_walk_batches);
 	tcase_add_test(o, seg2_inside_outside_drain);
 	tcase_add_test(o, flow_server_down);
 	tcase_add_test(o, backup_takes_over);

@@ -330,6 +330,20 @@ START_TEST(test_foreach)
 	sp_stick_foreach(t, count_entries, &w);
 	ck_assert_uint_eq(w.seen, 20);
 	ck_assert_uint_eq(w.max_expire, (19 + TTL_S) * SEC);
+	/* The same in steps of at most 3 entries: each entry once. */
+	{
+		struct walk w2 = { 0, 0 };
+		size_t cursor = 0, calls = 0;
+
+		while (!sp_stick_walk_done(t, cursor)) {
+			ck_assert_uint_le(sp_stick_walk(t, &cursor, 3,
+			    count_entries, &w2), 3);
+			ck_assert_uint_lt(++calls, 100);
+		}
+		ck_assert_uint_eq(w2.seen, 20);
+		ck_assert_uint_eq(w2.max_expire, w.max_expire);
+		ck_assert_uint_ge(calls, 7);
+	}
 	sp_stick_table_free(t);
 }
 END_TEST

@@ -163,6 +163,18 @@ size_t sp_stick_count(const struct sp_stick_table *t);
 void sp_stick_foreach(struct sp_stick_table *t,
     int (*fn)(const struct sp_stick_entry *, void *), void *arg);
 
+/*
+ * sp_stick_walk - sp_stick_foreach() in bounded steps, as sp_flow_walk():
+ * at most max entries from *cursor on (start at 0), in slot order; fn
+ * returns non-zero to stop and must not change the table.  Returns the
+ * entries visited.
+ */
+size_t sp_stick_walk(struct sp_stick_table *t, size_t *cursor, size_t max,
+    int (*fn)(const struct sp_stick_entry *, void *), void *arg);
+
+/* sp_stick_walk_done - whether a walk at cursor has seen every slot. */
+bool sp_stick_walk_done(const struct sp_stick_table *t, size_t cursor);
+
 /* sp_stick_entry_bytes - memory one entry costs in a table, bytes (upper
  * bound: slab slot + bucket share). */
 size_t sp_stick_entry_bytes(void);
