@@ -296,12 +296,9 @@ lbsp_client_egress(struct __sk_buff *skb)
 	/* 1. The flow, as the application sees it. */
 	flow_key(&key, p.src, vip, p.l4_proto, p.sport, p.dport);
 	f = bpf_map_lookup_elem(&tc_flows, &key);
-	if (f == NULL) {
-		struct lbsp_tc_flow nf = { .created_ns = now };
-
-		if (bpf_map_update_elem(&tc_flows, &key, &nf, BPF_NOEXIST) < 0)
-			count(LBSP_TC_C_FLOWS_FULL);
-		f = bpf_map_lookup_elem(&tc_flows, &key);
+	/* Refused (max-flows-per-source): the packet still leaves with
+	 * the option, to the vip. */
+	if (f == NULL && (f = flow_create(c, &key, now)) != NULL) {
 		__builtin_memset(&pk, 0, sizeof(pk));
 		addr_copy(pk.local, p.src);
 		pk.lport = p.sport;

@@ -75,6 +75,13 @@ struct {
 	__type(value, struct lbsp_tc_flow);
 } tc_flows SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, LBSP_TC_MAX_FLOWS);	/* a source per flow */
+	__type(key, struct lbsp_tc_source_key);
+	__type(value, __u32);
+} tc_sources SEC(".maps");
+
 static __always_inline void
 count(enum lbsp_tc_counter c)
 {
@@ -417,21 +424,76 @@ malformed:
 
 /* ---------------------------------------------------------------- flows */
 
-/* Note the TCP ends a packet of flow f carries (orig: the client's
- * direction). */
+/*
+ * Note what a packet of flow f says of its state (orig: the client's
+ * direction): the TCP ends it carries; the handshake done (the
+ * originator acknowledges an answer); for other protocols, an answer.
+ */
 static __always_inline void
 flow_tcp_ends(struct lbsp_tc_flow *f, const struct lbsp_pkt *p, bool orig)
 {
 	__u32 add = 0;
 
-	if (p->l4_proto != NH_TCP)
+	if (p->l4_proto != NH_TCP) {
+		if (!orig)
+			flags_set(&f->flags, LBSP_TC_F_ESTABLISHED);
 		return;
+	}
 	if (p->tcp_flags & TCP_FIN)
 		add |= orig ? LBSP_TC_F_FIN_ORIG : LBSP_TC_F_FIN_REPLY;
 	if (p->tcp_flags & TCP_RST)
 		add |= LBSP_TC_F_RST;
+	if (orig && (p->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_ACK &&
+	    f->packets_reply != 0)
+		add |= LBSP_TC_F_ESTABLISHED;
 	if (add != 0)
 		flags_set(&f->flags, add);
+}
+
+/*
+ * Create the flow of key, unless its source holds max-flows-per-source
+ * flows already (counted: source_limited, per packet, as the NFQUEUE
+ * path does).  A full map retires its least recently used flow to make
+ * room (the kernel's LRU); lbspd counts those from flows-created.
+ * Returns the flow (also one another CPU created at the same time), or
+ * NULL.
+ */
+static __always_inline struct lbsp_tc_flow *
+flow_create(const struct lbsp_tc_conf *c, struct lbsp_tc_flow_key *key,
+    __u64 now)
+{
+	struct lbsp_tc_flow nf = { .created_ns = now };
+	struct lbsp_tc_source_key sk;
+	__u32 *held = NULL, zero = 0;
+	long rc;
+
+	if (c->per_source != 0) {
+		addr_copy(sk.addr, key->src);
+		held = bpf_map_lookup_elem(&tc_sources, &sk);
+		if (held == NULL) {
+			(void)bpf_map_update_elem(&tc_sources, &sk, &zero,
+			    BPF_NOEXIST);
+			held = bpf_map_lookup_elem(&tc_sources, &sk);
+		}
+		/* One add that reads: two CPUs never both take the last
+		 * place. */
+		if (held != NULL &&
+		    __sync_fetch_and_add(held, 1) >= c->per_source) {
+			__sync_fetch_and_sub(held, 1);
+			count(LBSP_TC_C_SOURCE_LIMITED);
+			return NULL;
+		}
+	}
+	rc = bpf_map_update_elem(&tc_flows, key, &nf, BPF_NOEXIST);
+	if (rc == 0) {
+		count(LBSP_TC_C_FLOWS_CREATED);
+	} else {
+		if (held != NULL)
+			__sync_fetch_and_sub(held, 1);
+		if (rc != -17)		/* EEXIST: another CPU made it */
+			count(LBSP_TC_C_FLOWS_FULL);
+	}
+	return bpf_map_lookup_elem(&tc_flows, key);
 }
 
 /* A new SYN on the 5-tuple of a closed flow (the port is used again):

@@ -18,7 +18,9 @@
 #define LBSP_TC_MAX_PREFIXES	16	/* allow-servers per vip, as conf */
 #define LBSP_TC_MAX_VIPS	64
 #define LBSP_TC_MAX_PORTS	4096	/* (vip, port) entries */
-#define LBSP_TC_MAX_FLOWS	65536
+#define LBSP_TC_MAX_FLOWS	65536	/* the flow maps' size when max-flows
+					   is not given (lbspd sizes them
+					   from it at load) */
 #define LBSP_TC_MAX_CACHE	4096
 
 /* tc_conf[0]: one per role object. */
@@ -31,7 +33,9 @@ struct lbsp_tc_conf {
 	__u8 pad0;
 	__u16 mss;		/* MSS clamped to, host order */
 	__u32 mtu;		/* link MTU: +40 must not pass it */
-	__u32 pad1;		/* the addresses below 8-byte aligned */
+	__u32 per_source;	/* max-flows-per-source, 0: no limit (also
+				   keeps the addresses below 8-byte
+				   aligned) */
 	__u8 identity[16];	/* client seg1 when identity_fixed */
 	__u8 server_address[16];	/* server seg2 when has_server_address */
 	__u64 cache_ttl_ns;	/* client cache entries live this long */
@@ -76,6 +80,15 @@ struct lbsp_tc_flow_key {
 	__u8 pad[3];
 };
 
+/* tc_sources: a source address -> the flows it holds in tc_flows, kept
+ * while max-flows-per-source is set: the programs add one for every
+ * flow they create; lbspd takes one off for every flow it removes and
+ * sets the figures right from its sweep of tc_flows every second (the
+ * kernel retires flows of a full map without telling anyone). */
+struct lbsp_tc_source_key {
+	__u8 addr[16];
+};
+
 /* Client flow flags (the NFQUEUE path's CF_* of client.c). */
 #define LBSP_TC_CF_REDIRECTED	0x01	/* packets go straight to server */
 #define LBSP_TC_CF_ANSWERED	0x02	/* something came back */
@@ -95,6 +108,10 @@ struct lbsp_tc_flow_key {
 #define LBSP_TC_CF_OPT_ANSWERED	0x400	/* an answer with the option came */
 /* Server flow flags. */
 #define LBSP_TC_SF_VIA_VIP	0x100	/* came through a balancer for vip */
+/* Both roles: the originator acknowledged an answer (TCP handshake
+ * done), or, other protocols, an answer came: the flow is established
+ * (lbspctl flows), and its idle limit is timeout tcp-established. */
+#define LBSP_TC_F_ESTABLISHED	0x800
 
 /* tc_flows value.  Client: server learned; server: seg1 and the vip. */
 struct lbsp_tc_flow {
@@ -184,6 +201,8 @@ struct lbsp_tc_blackhole {
  *   malformed        headers not walkable
  *   helper-failed    a kernel helper refused a change
  *   flows-full       flow map update refused
+ *   flows-created    flows put in tc_flows (lbspd derives the flows the
+ *                    kernel retired to make room from it)
  * C(id): LBSPD_C_id; P(id): LBSPD_P_id; K(id, name): the kernel's own.
  */
 #define LBSP_TC_COUNTERS(C, P, K)					\
@@ -224,7 +243,9 @@ struct lbsp_tc_blackhole {
 	C(BLACKHOLE_STRIPPED)						\
 	C(BLACKHOLE_AVOIDED)						\
 	C(BLACKHOLE_PROBES)						\
-	C(BLACKHOLE_RECOVERED)
+	C(BLACKHOLE_RECOVERED)						\
+	C(SOURCE_LIMITED)						\
+	K(FLOWS_CREATED, "flows-created")
 
 enum lbsp_tc_counter {
 #define LBSP_TC_CTR_ENUM(id) LBSP_TC_C_##id,

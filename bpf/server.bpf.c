@@ -5,7 +5,8 @@
  *
  * lbsp_server_ingress, on packets carrying the option:
  *   1. the flow (5-tuple as it arrived) remembers seg1, and the vip
- *      when seg2 names one (a balancer put it there);
+ *      when seg2 names one (a balancer put it there); a source over
+ *      max-flows-per-source gets no new flow;
  *   3. the MSS of a SYN clamped: our answers carry 40 more bytes.
  * lbsp_server_egress, on packets of such a flow:
  *   1. the flow found by the reverse key; other packets pass untouched;
@@ -44,15 +45,12 @@ lbsp_server_ingress(struct __sk_buff *skb)
 	flow_key(&key, p.src, p.dst, p.l4_proto, p.sport, p.dport);
 	f = bpf_map_lookup_elem(&tc_flows, &key);
 	if (f == NULL) {
-		struct lbsp_tc_flow nf = { .created_ns = now };
-
-		if (bpf_map_update_elem(&tc_flows, &key, &nf, BPF_NOEXIST) < 0)
-			count(LBSP_TC_C_FLOWS_FULL);
-		else
-			count(LBSP_TC_C_SEG1_LEARNED);
-		f = bpf_map_lookup_elem(&tc_flows, &key);
+		/* Refused (max-flows-per-source): not remembered, so its
+		 * answers carry no option. */
+		f = flow_create(c, &key, now);
 		if (f == NULL)
 			return TC_ACT_OK;
+		count(LBSP_TC_C_SEG1_LEARNED);
 	}
 	flow_reopen(f, &p, now);
 	flow_tcp_ends(f, &p, true);

@@ -484,6 +484,14 @@ lbspd_count(struct lbspd *d, enum lbspd_counter c)
 }
 
 static inline void
+lbspd_count_n(struct lbspd *d, enum lbspd_counter c, uint64_t n)
+{
+	if (n != 0)
+		atomic_fetch_add_explicit(&d->stats.ctr[c], n,
+		    memory_order_relaxed);
+}
+
+static inline void
 lbspd_count_pass(struct lbspd *d, enum lbspd_pass p)
 {
 	atomic_fetch_add_explicit(&d->stats.pass[p], 1, memory_order_relaxed);

@@ -164,8 +164,11 @@ control_stats(struct lbspd *d, struct pr *p)
 	s.queue_count = conf->queue_count;
 	s.identity_mode = conf->identity;
 	memcpy(s.identity, lbspd_identity(d)->addr, sizeof(s.identity));
+	/* The daemon's flow table while a role uses it, and the kernel's
+	 * maps of the roles on tc. */
 	s.flows = lbspd_flows_count(d);
-	s.flows_max = conf->max_flows;
+	s.flows_max = conf->roles & ~d->tc_roles ? conf->max_flows : 0;
+	tc_flows_count(d, &s.flows, &s.flows_max);
 	pthread_mutex_lock(&d->cache_lock);
 	s.cache = d->cache != NULL ? sp_cache_count(d->cache) : 0;
 	pthread_mutex_unlock(&d->cache_lock);

@@ -55,6 +55,7 @@
 #define TC_MAX_LINKS	128	/* interfaces x roles x directions */
 #define TC_CLSACT_HANDLE 0x4c53	/* our cls_bpf filters: "LS" */
 #define TC_CLSACT_PRIO	0x4c	/* before other filters of the hook */
+#define TC_PROBE_FLOWS	64	/* the start-up probe's flow maps */
 
 /*
  * The kernel counters' names: lbspd's own where a kernel counter is one
@@ -125,6 +126,7 @@ struct tc_state {
 	bool full_logged;
 	uint64_t hooks_added;	/* attached after start (new interfaces) */
 	uint64_t hooks_gone;	/* forgotten with their interface */
+	uint64_t retired_counted[TC__ROLES];	/* of obj[].retired */
 };
 
 /* ------------------------------------------------------------ libbpf */
@@ -153,17 +155,26 @@ map_of(struct tc_obj *o, int which)
 
 	if (o->role == TC_CLIENT) {
 		struct bpf_map *m[] = { c->maps.tc_conf, c->maps.tc_counters,
-		    c->maps.tc_flows, c->maps.tc_vips, c->maps.tc_vip_ports,
-		    c->maps.tc_ports, c->maps.tc_cache, c->maps.tc_blackholes };
+		    c->maps.tc_flows, c->maps.tc_sources, c->maps.tc_vips,
+		    c->maps.tc_vip_ports, c->maps.tc_ports, c->maps.tc_cache,
+		    c->maps.tc_blackholes };
 
-		return which < 8 ? m[which] : NULL;
+		return which < 9 ? m[which] : NULL;
 	}
 	{
 		struct bpf_map *m[] = { s->maps.tc_conf, s->maps.tc_counters,
-		    s->maps.tc_flows };
+		    s->maps.tc_flows, s->maps.tc_sources };
 
-		return which < 3 ? m[which] : NULL;
+		return which < 4 ? m[which] : NULL;
 	}
+}
+
+/* The maps sized by max-flows: the flows, their sources, and the
+ * client's index of flows by ports. */
+static bool
+map_per_flow(const struct tc_obj *o, int which)
+{
+	return which == 2 || which == 3 || (o->role == TC_CLIENT && which == 6);
 }
 
 static void
@@ -177,9 +188,66 @@ unpin_maps(struct tc_obj *o)
 			(void)bpf_map__unpin(m, NULL);
 }
 
+/* Kernel counter id of o, summed over the CPUs (0 when unreadable). */
+static uint64_t
+counter_sum(const struct tc_obj *o, uint32_t id)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *v, sum = 0;
+	int c;
+
+	if (ncpu <= 0 || (v = calloc((size_t)ncpu, sizeof(*v))) == NULL)
+		return 0;
+	if (bpf_map_lookup_elem(o->counters_fd, &id, v) == 0)
+		for (c = 0; c < ncpu; c++)
+			sum += v[c];
+	free(v);
+	return sum;
+}
+
+/* The keys of flow map fd, in map order, to fn; at most bound of them
+ * (a map never holds more than its size). */
+static void
+flows_walk(int fd, uint32_t bound,
+    void (*fn)(const struct lbsp_tc_flow_key *, void *), void *arg)
+{
+	struct lbsp_tc_flow_key key, next;
+	bool first = true;
+	uint32_t n;
+
+	for (n = 0; n <= bound; n++) {
+		if (bpf_map_get_next_key(fd, first ? NULL : &key, &next) != 0)
+			break;
+		first = false;
+		key = next;
+		fn(&key, arg);
+	}
+}
+
+static void
+flow_counted(const struct lbsp_tc_flow_key *k, void *arg)
+{
+	(void)k;
+	(*(uint64_t *)arg)++;
+}
+
+/* Flows that maps taken over from an earlier daemon created and no
+ * longer hold went before this one: o->retired counts from here. */
+static void
+retired_baseline(struct tc_obj *o)
+{
+	uint64_t created = counter_sum(o, LBSP_TC_C_FLOWS_CREATED), n = 0;
+
+	flows_walk(o->flows_fd, o->max_flows, flow_counted, &n);
+	o->flows = n;
+	o->gone_before = created > n ? created - n : 0;
+	o->expired = 0;
+	o->retired = 0;
+}
+
 int
 tc_obj_open(struct tc_obj *o, enum tc_role role, const char *pindir,
-    char *err, size_t errlen)
+    uint32_t max_flows, char *err, size_t errlen)
 {
 	struct bpf_map *m;
 	char path[256];
@@ -188,8 +256,9 @@ tc_obj_open(struct tc_obj *o, enum tc_role role, const char *pindir,
 	libbpf_set_print(tc_libbpf_print);
 	memset(o, 0, sizeof(*o));
 	o->role = role;
-	/* Twice at most: pinned maps of an older layout are removed and
-	 * the load tried again with fresh ones. */
+	o->max_flows = max_flows != 0 ? max_flows : LBSP_TC_MAX_FLOWS;
+	/* Twice at most: pinned maps of an older layout or of another
+	 * size are removed and the load tried again with fresh ones. */
 	for (attempt = 0; attempt < 2; attempt++) {
 		if (role == TC_CLIENT)
 			o->skel = lbsp_client__open();
@@ -200,7 +269,16 @@ tc_obj_open(struct tc_obj *o, enum tc_role role, const char *pindir,
 			    tc_role_names[role], strerror(errno));
 			return -1;
 		}
-		for (i = 0; pindir != NULL && (m = map_of(o, i)) != NULL; i++) {
+		for (i = 0; (m = map_of(o, i)) != NULL; i++) {
+			if (map_per_flow(o, i) &&
+			    bpf_map__set_max_entries(m, o->max_flows) != 0) {
+				snprintf(err, errlen, "cannot size the %s "
+				    "maps", tc_role_names[role]);
+				tc_obj_close(o);
+				return -1;
+			}
+			if (pindir == NULL)
+				continue;
 			snprintf(path, sizeof(path), "%s/%s_%s", pindir,
 			    tc_role_names[role], bpf_map__name(m));
 			(void)bpf_map__set_pin_path(m, path);
@@ -211,8 +289,13 @@ tc_obj_open(struct tc_obj *o, enum tc_role role, const char *pindir,
 			break;
 		snprintf(err, errlen, "cannot load the %s programs (verifier "
 		    "log above): %s", tc_role_names[role], strerror(-rc));
-		if (pindir != NULL && attempt == 0)
+		if (pindir != NULL && attempt == 0) {
+			log_warnx("tc: loading the %s programs with the maps "
+			    "pinned in %s failed (%s): again with fresh maps "
+			    "(pins of another layout or max-flows go)",
+			    tc_role_names[role], pindir, strerror(-rc));
 			unpin_maps(o);
+		}
 		if (role == TC_CLIENT)
 			lbsp_client__destroy(o->skel);
 		else
@@ -237,15 +320,17 @@ tc_obj_open(struct tc_obj *o, enum tc_role role, const char *pindir,
 	o->conf_fd = bpf_map__fd(map_of(o, 0));
 	o->counters_fd = bpf_map__fd(map_of(o, 1));
 	o->flows_fd = bpf_map__fd(map_of(o, 2));
+	o->sources_fd = bpf_map__fd(map_of(o, 3));
 	o->vips_fd = o->vip_ports_fd = o->ports_fd = o->cache_fd = -1;
 	o->blackholes_fd = -1;
 	if (role == TC_CLIENT) {
-		o->vips_fd = bpf_map__fd(map_of(o, 3));
-		o->vip_ports_fd = bpf_map__fd(map_of(o, 4));
-		o->ports_fd = bpf_map__fd(map_of(o, 5));
-		o->cache_fd = bpf_map__fd(map_of(o, 6));
-		o->blackholes_fd = bpf_map__fd(map_of(o, 7));
+		o->vips_fd = bpf_map__fd(map_of(o, 4));
+		o->vip_ports_fd = bpf_map__fd(map_of(o, 5));
+		o->ports_fd = bpf_map__fd(map_of(o, 6));
+		o->cache_fd = bpf_map__fd(map_of(o, 7));
+		o->blackholes_fd = bpf_map__fd(map_of(o, 8));
 	}
+	retired_baseline(o);
 	return 0;
 }
 
@@ -303,6 +388,7 @@ tc_obj_configure(struct tc_obj *o, const struct sp_conf *conf,
 	c.fallback_ns = (uint64_t)conf->fallback_timeout_ms * 1000000;
 	c.blackhole_min_ms = conf->blackhole_min_ms;
 	c.blackhole_max_ms = conf->blackhole_max_ms;
+	c.per_source = conf->max_flows_per_source;
 	if (bpf_map_update_elem(o->conf_fd, &zero, &c, BPF_ANY) != 0)
 		return -1;
 	if (o->role != TC_CLIENT)
@@ -436,7 +522,7 @@ tc_obj_fallback(struct tc_obj *o, uint64_t now_ns, uint64_t fallback_ns)
 	if (o->role != TC_CLIENT)
 		return 0;
 	/* Bounded by the map's size. */
-	for (n = 0; n < LBSP_TC_MAX_FLOWS; n++) {
+	for (n = 0; n <= o->max_flows; n++) {
 		if (bpf_map_get_next_key(o->flows_fd, first ? NULL : &key,
 		    &next) != 0)
 			break;
@@ -468,59 +554,224 @@ flow_timeout_ns(const struct lbsp_tc_flow_key *k, const struct lbsp_tc_flow *f,
 {
 	uint32_t ms;
 
-	if (k->proto == 6)
-		ms = (f->flags & LBSP_TC_F_RST) ||
+	if (k->proto == 6) {
+		if ((f->flags & LBSP_TC_F_RST) ||
 		    (f->flags & (LBSP_TC_F_FIN_ORIG | LBSP_TC_F_FIN_REPLY)) ==
-		    (LBSP_TC_F_FIN_ORIG | LBSP_TC_F_FIN_REPLY) ?
-		    conf->timeout_linger_ms : conf->timeout_tcp_established_ms;
-	else if (k->proto == 17)
+		    (LBSP_TC_F_FIN_ORIG | LBSP_TC_F_FIN_REPLY))
+			ms = conf->timeout_linger_ms;
+		else if (f->flags & LBSP_TC_F_ESTABLISHED)
+			ms = conf->timeout_tcp_established_ms;
+		else
+			ms = conf->timeout_tcp_ms;
+	} else if (k->proto == 17) {
 		ms = conf->timeout_udp_ms;
-	else
+	} else {
 		ms = conf->timeout_other_ms;
+	}
 	return (uint64_t)ms * 1000000;
+}
+
+/* A source address and the flows it holds. */
+struct src_count {
+	uint8_t addr[16];
+	uint32_t n;
+};
+
+/* One sweep of tc_flows. */
+struct sweep {
+	struct tc_obj *o;
+	const struct sp_conf *conf;
+	uint64_t now_ns;
+	struct lbsp_tc_flow_key *dead;	/* to remove */
+	unsigned ndead, max;
+	uint64_t live;
+	uint8_t (*src)[16];	/* sources of the flows that stay, or NULL */
+	size_t nsrc;
+};
+
+static void
+sweep_flow(const struct lbsp_tc_flow_key *k, void *arg)
+{
+	struct sweep *w = arg;
+	struct lbsp_tc_flow f;
+
+	if (bpf_map_lookup_elem(w->o->flows_fd, k, &f) != 0)
+		return;		/* retired since */
+	w->live++;
+	if (w->ndead < w->max && w->now_ns >= f.last_ns &&
+	    w->now_ns - f.last_ns >= flow_timeout_ns(k, &f, w->conf)) {
+		w->dead[w->ndead++] = *k;
+		return;
+	}
+	if (w->src != NULL && w->nsrc < w->o->max_flows)
+		memcpy(w->src[w->nsrc++], k->src, 16);
+}
+
+static int
+addr_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, 16);
+}
+
+/* How many of the sorted sources src[0..n) are addr. */
+static uint32_t
+src_held(uint8_t (*src)[16], size_t n, const uint8_t addr[16])
+{
+	size_t lo = 0, hi = n, mid, first;
+	uint32_t c = 0;
+
+	while (lo < hi) {	/* the first not below addr */
+		mid = lo + (hi - lo) / 2;
+		if (memcmp(src[mid], addr, 16) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (first = lo; first < n && memcmp(src[first], addr, 16) == 0;
+	    first++)
+		c++;
+	return c;
+}
+
+/* tc_sources as it is, into an array of at most max rows. */
+static size_t
+sources_read(int fd, struct src_count *out, size_t max)
+{
+	struct lbsp_tc_source_key key, next;
+	bool first = true;
+	size_t n = 0, i;
+
+	for (i = 0; i <= max && n < max; i++) {
+		if (bpf_map_get_next_key(fd, first ? NULL : &key, &next) != 0)
+			break;
+		first = false;
+		key = next;
+		memcpy(out[n].addr, key.addr, 16);
+		if (bpf_map_lookup_elem(fd, &key, &out[n].n) == 0)
+			n++;
+	}
+	return n;
+}
+
+/*
+ * Set tc_sources right from the sweep: each source holds the flows of
+ * it that stay (src, sorted).  The programs add to a source's row as
+ * they create its flows; before[] is the map as it was when the sweep
+ * began: a row that changed since is left for the next sweep (a flow
+ * made during the sweep may be missing from src).  A source that holds
+ * nothing loses its row.
+ */
+static void
+sources_set(struct tc_obj *o, const struct src_count *before, size_t nb,
+    uint8_t (*src)[16], size_t nsrc)
+{
+	struct lbsp_tc_source_key key;
+	size_t i;
+	uint32_t now, want;
+
+	for (i = 0; i < nb; i++) {
+		memcpy(key.addr, before[i].addr, 16);
+		if (bpf_map_lookup_elem(o->sources_fd, &key, &now) != 0 ||
+		    now != before[i].n)
+			continue;
+		want = src_held(src, nsrc, key.addr);
+		if (want == now)
+			continue;
+		if (want == 0)
+			(void)bpf_map_delete_elem(o->sources_fd, &key);
+		else
+			(void)bpf_map_update_elem(o->sources_fd, &key, &want,
+			    BPF_EXIST);
+	}
+	/* Sources with flows and no row (the kernel retired it from a full
+	 * map): the row, unless the programs made one since. */
+	for (i = 0; i < nsrc; i += want) {
+		want = src_held(src, nsrc, src[i]);
+		memcpy(key.addr, src[i], 16);
+		(void)bpf_map_update_elem(o->sources_fd, &key, &want,
+		    BPF_NOEXIST);
+	}
+}
+
+/* Remove every row of tc_sources (no limit any more). */
+static void
+sources_clear(struct tc_obj *o)
+{
+	struct lbsp_tc_source_key key;
+	uint32_t n;
+
+	for (n = 0; n <= o->max_flows; n++)
+		if (bpf_map_get_next_key(o->sources_fd, NULL, &key) != 0 ||
+		    bpf_map_delete_elem(o->sources_fd, &key) != 0)
+			break;
 }
 
 unsigned
 tc_obj_expire(struct tc_obj *o, uint64_t now_ns, const struct sp_conf *conf,
     unsigned max)
 {
-	struct lbsp_tc_flow_key key, next, *dead;
-	struct lbsp_tc_flow f;
-	unsigned n, ndead = 0, i;
-	bool first = true;
+	struct sweep w = { .o = o, .conf = conf, .now_ns = now_ns,
+	    .max = max };
+	struct src_count *before = NULL;
+	size_t nb = 0;
+	uint64_t created, gone;
+	unsigned i, removed = 0;
+	bool limit = conf->max_flows_per_source != 0;
 
-	dead = calloc(max, sizeof(*dead));
-	if (dead == NULL)
+	/* Read before the walk: a flow made during it, and seen by it, makes
+	 * the retirements below look fewer, never more (the next sweep
+	 * counts them). */
+	created = counter_sum(o, LBSP_TC_C_FLOWS_CREATED);
+	w.dead = calloc(max != 0 ? max : 1, sizeof(*w.dead));
+	if (w.dead == NULL)
 		return 0;
+	if (limit) {
+		before = calloc(o->max_flows, sizeof(*before));
+		w.src = calloc(o->max_flows, sizeof(*w.src));
+		if (before == NULL || w.src == NULL) {
+			free(before);
+			free(w.src);
+			before = NULL;
+			w.src = NULL;
+			limit = false;
+		} else {
+			nb = sources_read(o->sources_fd, before, o->max_flows);
+		}
+	} else {
+		sources_clear(o);
+	}
 	/* Collect first, delete after: deleting under get_next_key would
 	 * restart the walk. */
-	for (n = 0; n < LBSP_TC_MAX_FLOWS && ndead < max; n++) {
-		if (bpf_map_get_next_key(o->flows_fd, first ? NULL : &key,
-		    &next) != 0)
-			break;
-		first = false;
-		key = next;
-		if (bpf_map_lookup_elem(o->flows_fd, &key, &f) != 0 ||
-		    now_ns < f.last_ns ||
-		    now_ns - f.last_ns < flow_timeout_ns(&key, &f, conf))
-			continue;
-		dead[ndead++] = key;
-	}
-	for (i = 0; i < ndead; i++) {
-		(void)bpf_map_delete_elem(o->flows_fd, &dead[i]);
+	flows_walk(o->flows_fd, o->max_flows, sweep_flow, &w);
+	for (i = 0; i < w.ndead; i++) {
+		if (bpf_map_delete_elem(o->flows_fd, &w.dead[i]) == 0)
+			removed++;
 		if (o->role == TC_CLIENT) {
 			struct lbsp_tc_port_key pk;
 
 			memset(&pk, 0, sizeof(pk));
-			memcpy(pk.local, dead[i].src, 16);
-			pk.lport = dead[i].sport;
-			pk.rport = dead[i].dport;
-			pk.proto = dead[i].proto;
+			memcpy(pk.local, w.dead[i].src, 16);
+			pk.lport = w.dead[i].sport;
+			pk.rport = w.dead[i].dport;
+			pk.proto = w.dead[i].proto;
 			(void)bpf_map_delete_elem(o->ports_fd, &pk);
 		}
 	}
-	free(dead);
-	return ndead;
+	o->expired += removed;
+	o->flows = w.live - removed;
+	if (limit) {
+		qsort(w.src, w.nsrc, sizeof(*w.src), addr_cmp);
+		sources_set(o, before, nb, w.src, w.nsrc);
+	}
+	/* Made, less gone before us, less removed here, less still there:
+	 * retired by the kernel. */
+	gone = o->gone_before + o->expired + o->flows;
+	if (created > gone && created - gone > o->retired)
+		o->retired = created - gone;
+	free(before);
+	free(w.src);
+	free(w.dead);
+	return removed;
 }
 
 /* ------------------------------------------------------------ probe */
@@ -549,13 +800,15 @@ tc_probe(char *detail, size_t len)
 		return false;
 	}
 	conf->roles = SP_CONF_ROLE_CLIENT;
-	if (tc_obj_open(&s, TC_SERVER, NULL, err, sizeof(err)) == -1) {
+	if (tc_obj_open(&s, TC_SERVER, NULL, TC_PROBE_FLOWS, err,
+	    sizeof(err)) == -1) {
 		snprintf(detail, len, "tc probe: %s", err);
 		sp_conf_free(conf);
 		return false;
 	}
 	tc_obj_close(&s);
-	if (tc_obj_open(&c, TC_CLIENT, NULL, err, sizeof(err)) == -1) {
+	if (tc_obj_open(&c, TC_CLIENT, NULL, TC_PROBE_FLOWS, err,
+	    sizeof(err)) == -1) {
 		snprintf(detail, len, "tc probe: %s", err);
 		sp_conf_free(conf);
 		return false;
@@ -879,8 +1132,8 @@ tc_start(struct lbspd *d, uid_t uid, gid_t gid)
 
 		if (!(d->tc_roles & bit))
 			continue;
-		if (tc_obj_open(&t->obj[r], (enum tc_role)r, t->pindir, err,
-		    sizeof(err)) == -1) {
+		if (tc_obj_open(&t->obj[r], (enum tc_role)r, t->pindir,
+		    d->conf->max_flows, err, sizeof(err)) == -1) {
 			log_warnx("tc: %s", err);
 			return -1;
 		}
@@ -925,6 +1178,9 @@ tc_stop(struct lbspd *d)
 	}
 	if (t->pindir[0] != '\0' && rmdir(t->pindir) == -1 && errno != ENOENT)
 		log_warn("removing %s", t->pindir);
+	/* TC_PIN_ROOT stays, as /run/lbsp would: it is shared by the
+	 * daemons of every namespace, and removing it would race another
+	 * daemon making its directory in it. */
 	free(t);
 	d->tc = NULL;
 }
@@ -936,28 +1192,20 @@ tc_configure(struct lbspd *d)
 
 	if (d->tc == NULL)
 		return;
-	for (r = 0; r < TC__ROLES; r++)
-		if (d->tc->loaded[r] && tc_obj_configure(&d->tc->obj[r],
-		    d->conf, lbspd_identity(d)->addr) == -1)
+	for (r = 0; r < TC__ROLES; r++) {
+		if (!d->tc->loaded[r])
+			continue;
+		if (tc_obj_configure(&d->tc->obj[r], d->conf,
+		    lbspd_identity(d)->addr) == -1)
 			log_warn("tc: rewriting the %s maps", tc_role_names[r]);
-}
-
-/* Redirected packets the client programs counted (summed over CPUs). */
-static uint64_t
-redirected_count(const struct tc_obj *o)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	uint32_t key = LBSP_TC_C_REDIRECTED;
-	uint64_t *v, sum = 0;
-	int c;
-
-	if (ncpu <= 0 || (v = calloc((size_t)ncpu, sizeof(*v))) == NULL)
-		return 0;
-	if (bpf_map_lookup_elem(o->counters_fd, &key, v) == 0)
-		for (c = 0; c < ncpu; c++)
-			sum += v[c];
-	free(v);
-	return sum;
+		/* A kernel map keeps its size: resizing would lose every
+		 * flow. */
+		if (d->conf->max_flows != d->tc->obj[r].max_flows)
+			log_warnx("tc: max-flows %u takes effect on the %s "
+			    "programs' maps at the next start (they hold %u)",
+			    d->conf->max_flows, tc_role_names[r],
+			    d->tc->obj[r].max_flows);
+	}
 }
 
 void
@@ -970,7 +1218,7 @@ tc_fast_tick(struct lbspd *d)
 	if (t == NULL || !t->loaded[TC_CLIENT])
 		return;
 	fb = (uint64_t)d->conf->fallback_timeout_ms * 1000000;
-	r = redirected_count(&t->obj[TC_CLIENT]);
+	r = counter_sum(&t->obj[TC_CLIENT], LBSP_TC_C_REDIRECTED);
 	if (r != t->redirected_seen) {
 		t->redirected_seen = r;
 		t->redirect_ns = now;
@@ -999,9 +1247,18 @@ tc_tick(struct lbspd *d)
 	if (d->tc == NULL)
 		return;
 	(void)attach_all(d->tc);
-	for (r = 0; r < TC__ROLES; r++)
-		if (d->tc->loaded[r])
-			(void)tc_obj_expire(&d->tc->obj[r], now, d->conf, 4096);
+	for (r = 0; r < TC__ROLES; r++) {
+		struct tc_obj *o = &d->tc->obj[r];
+
+		if (!d->tc->loaded[r])
+			continue;
+		(void)tc_obj_expire(o, now, d->conf, 4096);
+		/* Flows the kernel retired to make room: flows_retired, as
+		 * the NFQUEUE path's table counts them. */
+		lbspd_count_n(d, LBSPD_C_FLOWS_RETIRED,
+		    o->retired - d->tc->retired_counted[r]);
+		d->tc->retired_counted[r] = o->retired;
+	}
 	if (!d->tc->loaded[TC_CLIENT])
 		return;
 	n = tc_obj_fallback(&d->tc->obj[TC_CLIENT], now,
@@ -1013,6 +1270,19 @@ tc_tick(struct lbspd *d)
 }
 
 /* ------------------------------------------------------------ lbspctl */
+
+void
+tc_flows_count(struct lbspd *d, uint64_t *flows, uint64_t *max)
+{
+	int r;
+
+	for (r = 0; d->tc != NULL && r < TC__ROLES; r++) {
+		if (!d->tc->loaded[r])
+			continue;
+		*flows += d->tc->obj[r].flows;
+		*max += d->tc->obj[r].max_flows;
+	}
+}
 
 void
 tc_stats_print(struct pr *p, struct lbspd *d)
@@ -1077,7 +1347,7 @@ tc_flows_print(struct pr *p, struct lbspd *d, uint64_t now_ms)
 
 		if (!d->tc->loaded[r])
 			continue;
-		for (n = 0; n < LBSP_TC_MAX_FLOWS; n++) {
+		for (n = 0; n <= d->tc->obj[r].max_flows; n++) {
 			char pb[8];
 
 			if (bpf_map_get_next_key(d->tc->obj[r].flows_fd,
@@ -1098,7 +1368,10 @@ tc_flows_print(struct pr *p, struct lbspd *d, uint64_t now_ms)
 			pr_u64(p, "label", 0);
 			pr_addr(p, "identity", f.identity);
 			pr_addr(p, "server", f.server);
-			pr_str(p, "state", "tc");
+			pr_str(p, "state", sp_flow_state_name(
+			    f.flags & LBSP_TC_F_CLOSING ? SP_FLOW_CLOSING :
+			    f.flags & LBSP_TC_F_ESTABLISHED ?
+			    SP_FLOW_ESTABLISHED : SP_FLOW_NEW));
 			pr_u64(p, "packets_orig", f.packets_orig);
 			pr_u64(p, "packets_reply", f.packets_reply);
 			pr_u64(p, "bytes_orig", 0);

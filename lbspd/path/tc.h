@@ -43,6 +43,16 @@ struct tc_obj {
 	int conf_fd, counters_fd, flows_fd;
 	int vips_fd, vip_ports_fd, ports_fd, cache_fd;	/* client, else -1 */
 	int blackholes_fd;	/* client, else -1 */
+	int sources_fd;		/* flows per source (max-flows-per-source) */
+	uint32_t max_flows;	/* the flow maps' size, fixed at load */
+	/* What the sweep of tc_flows (tc_obj_expire()) found: */
+	uint64_t gone_before;	/* flows made and gone before the load (maps
+				   taken over from an earlier daemon) */
+	uint64_t flows;		/* flows in the map */
+	uint64_t expired;	/* flows it removed, in all */
+	uint64_t retired;	/* flows the kernel retired to make room, in
+				   all (flows-created less those expired and
+				   those still there, never going down) */
 };
 
 /* The name of kernel counter c (lbspctl stats' "kernel" keys). */
@@ -51,12 +61,13 @@ extern const char *const tc_role_names[TC__ROLES];
 
 /*
  * tc_obj_open - open and load one role's programs (the verifier's log
- * goes to the log on failure).  With pindir, the maps are pinned there
- * (taken over when already pinned by an earlier daemon).
- * Returns 0, or -1 with a message in err.
+ * goes to the log on failure), their flow maps max_flows entries (0:
+ * LBSP_TC_MAX_FLOWS).  With pindir, the maps are pinned there (taken
+ * over when already pinned by an earlier daemon with maps of the same
+ * size; else made afresh).  Returns 0, or -1 with a message in err.
  */
 int tc_obj_open(struct tc_obj *o, enum tc_role role, const char *pindir,
-    char *err, size_t errlen);
+    uint32_t max_flows, char *err, size_t errlen);
 void tc_obj_close(struct tc_obj *o);
 
 /* Write the configuration maps from conf (identity: seg1 for "identity
@@ -77,10 +88,14 @@ unsigned tc_obj_fallback(struct tc_obj *o, uint64_t now_ns,
     uint64_t fallback_ns);
 
 /*
- * Expire idle flows as the NFQUEUE path's table does (lbsp.conf
- * timeouts): TCP closed (FIN both ways, or RST) after linger, other TCP
- * after tcp-established, UDP and other protocols after their timeouts.
- * At most max flows a call.  Returns the flows removed.
+ * The sweep of tc_flows, once a second.  Expire idle flows as the
+ * NFQUEUE path's table does (lbsp.conf timeouts): TCP closed (FIN both
+ * ways, or RST) after linger, established TCP after tcp-established,
+ * other TCP after tcp, UDP and other protocols after their timeouts; at
+ * most max flows a call.  Then: o->flows, o->expired and o->retired;
+ * and, with max-flows-per-source, tc_sources set right for every source
+ * the programs did not touch during the sweep.  Returns the flows
+ * removed.
  */
 unsigned tc_obj_expire(struct tc_obj *o, uint64_t now_ns,
     const struct sp_conf *conf, unsigned max);
@@ -120,6 +135,10 @@ void tc_tick(struct lbspd *d);
  * 5 times a second while redirected packets were recently seen.
  * d->admin held. */
 void tc_fast_tick(struct lbspd *d);
+
+/* lbspctl stats: add the flows of the kernel's maps (at the last
+ * sweep) to *flows and their size to *max.  d->admin held. */
+void tc_flows_count(struct lbspd *d, uint64_t *flows, uint64_t *max);
 
 /* lbspctl: the datapath of each role and the kernel counters; the
  * flows and cache entries of the maps.  d->admin held. */

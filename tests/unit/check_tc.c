@@ -33,6 +33,7 @@ static const uint8_t outside[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 6, [15] = 1 };
 
 static struct sp_conf *conf;
 static struct tc_obj obj;
+static uint32_t obj_flows;	/* the flow maps' size; 0: the default */
 static uint8_t in[TP_MAX + ETH], out[TP_MAX + ETH + 64], want[TP_MAX];
 static size_t want_len;
 
@@ -51,7 +52,9 @@ setup_role(enum tc_role role)
 	conf->vips[0].nallow = 1;
 	memcpy(conf->vips[0].allow[0].addr, tp_server, 8);
 	conf->vips[0].allow[0].len = 64;
-	ck_assert_msg(tc_obj_open(&obj, role, NULL, err, sizeof(err)) == 0,
+	conf->max_flows = obj_flows != 0 ? obj_flows : conf->max_flows;
+	ck_assert_msg(tc_obj_open(&obj, role, NULL, obj_flows, err,
+	    sizeof(err)) == 0,
 	    "%s", err);
 	ck_assert_int_eq(tc_obj_configure(&obj, conf, tp_src), 0);
 }
@@ -66,6 +69,16 @@ static void
 setup_server(void)
 {
 	setup_role(TC_SERVER);
+}
+
+/* The server with flow maps of 8 rows. */
+static void
+setup_small_server(void)
+{
+	obj_flows = 8;
+	setup_role(TC_SERVER);
+	obj_flows = 0;
+	ck_assert_uint_eq(obj.max_flows, 8);
 }
 
 static void
@@ -702,15 +715,35 @@ END_TEST
 
 /* ------------------------------------------------------------ server */
 
+/* A packet from tp_src to the server (dst tp_server), no option yet. */
+static size_t
+to_server(uint8_t *pkt, uint8_t flags, size_t payload)
+{
+	size_t len = build(pkt, NULL, 6, flags, payload);
+
+	memcpy(&pkt[SP_IP6_OFF_DST], tp_server, 16);
+	sp_put16(&pkt[40 + 16], tp_ref_csum(pkt, len, 40, 6));
+	return len;
+}
+
+/* pkt[0..len) with LBSP{tp_src, seg2} through the server's ingress. */
+static void
+server_in(const uint8_t *pkt, size_t len, const uint8_t *seg2)
+{
+	uint8_t b[TP_MAX];
+
+	memcpy(b, pkt, len);
+	with_option(b, &len, tp_src, seg2);
+	(void)run(obj.ingress_fd, b, len);
+}
+
 START_TEST(server_echoes)
 {
 	uint8_t syn[TP_MAX], ack[TP_MAX], pkt[TP_MAX];
 	size_t len, alen, slen;
 
 	/* A SYN arriving straight (seg2 zero) at the server, dst = S. */
-	len = build(syn, NULL, 6, SP_TCP_SYN, 0);
-	memcpy(&syn[SP_IP6_OFF_DST], tp_server, 16);
-	sp_put16(&syn[40 + 16], tp_ref_csum(syn, len, 40, 6));
+	len = to_server(syn, SP_TCP_SYN, 0);
 	slen = len;
 	memcpy(pkt, syn, len);
 	with_option(pkt, &len, tp_src, zero16);
@@ -766,13 +799,8 @@ START_TEST(server_answers_from_vip)
 	size_t len, alen, slen;
 
 	/* Through a balancer: dst rewritten to S, seg2 = the vip. */
-	len = build(syn, NULL, 6, SP_TCP_ACK, 10);
-	memcpy(&syn[SP_IP6_OFF_DST], tp_server, 16);
-	sp_put16(&syn[40 + 16], tp_ref_csum(syn, len, 40, 6));
-	slen = len;
-	memcpy(pkt, syn, len);
-	with_option(pkt, &len, tp_src, vip);
-	(void)run(obj.ingress_fd, pkt, len);
+	slen = to_server(syn, SP_TCP_ACK, 10);
+	server_in(syn, slen, vip);
 
 	alen = answer(ack, syn, slen, tp_server, SP_TCP_ACK);
 	expect_option(ack, alen, tp_src, tp_server);
@@ -815,11 +843,194 @@ START_TEST(counter_names)
 }
 END_TEST
 
+/* A SYN with the option from src:sport to the server, through its
+ * ingress program. */
+static void
+syn_from(const uint8_t *src, uint16_t sport)
+{
+	uint8_t pkt[TP_MAX];
+	size_t len = to_server(pkt, SP_TCP_SYN, 0);
+
+	memcpy(&pkt[SP_IP6_OFF_SRC], src, 16);
+	sp_put16(&pkt[40], sport);
+	sp_put16(&pkt[40 + 16], tp_ref_csum(pkt, len, 40, 6));
+	with_option(pkt, &len, src, zero16);
+	(void)run(obj.ingress_fd, pkt, len);
+}
+
+/* Flows of src in the server's map. */
+static unsigned
+flows_of(const uint8_t *src)
+{
+	struct lbsp_tc_flow_key key, next;
+	unsigned n = 0, i;
+	bool first = true;
+
+	for (i = 0; i < 1000; i++) {
+		if (bpf_map_get_next_key(obj.flows_fd, first ? NULL : &key,
+		    &next) != 0)
+			break;
+		first = false;
+		key = next;
+		if (src == NULL || memcmp(key.src, src, 16) == 0)
+			n++;
+	}
+	return n;
+}
+
+/* tc_sources' row of src (0: none). */
+static uint32_t
+source_row(const uint8_t *src)
+{
+	struct lbsp_tc_source_key k;
+	uint32_t v = 0;
+
+	memcpy(k.addr, src, 16);
+	if (bpf_map_lookup_elem(obj.sources_fd, &k, &v) != 0)
+		return 0;
+	return v;
+}
+
+START_TEST(server_source_limit)
+{
+	struct lbsp_tc_flow_key key, next;
+	bool first = true;
+	uint64_t now;
+	unsigned i;
+
+	conf->max_flows_per_source = 2;
+	ck_assert_int_eq(tc_obj_configure(&obj, conf, tp_src), 0);
+
+	/* Three flows of one source: the third refused, counted; packets
+	 * of the flows it holds go on. */
+	syn_from(tp_src, 1000);
+	syn_from(tp_src, 1001);
+	syn_from(tp_src, 1002);
+	syn_from(tp_src, 1000);
+	ck_assert_uint_eq(flows_of(tp_src), 2);
+	ck_assert_uint_eq(source_row(tp_src), 2);
+	ck_assert_uint_eq(counter(LBSP_TC_C_SOURCE_LIMITED), 1);
+	ck_assert_uint_eq(counter(LBSP_TC_C_FLOWS_CREATED), 2);
+	ck_assert_uint_eq(counter(LBSP_TC_C_SEG1_LEARNED), 2);
+	/* Another source has its own two. */
+	syn_from(other, 1000);
+	syn_from(other, 1001);
+	ck_assert_uint_eq(flows_of(other), 2);
+	ck_assert_uint_eq(counter(LBSP_TC_C_SOURCE_LIMITED), 1);
+
+	/* A flow that goes without the programs knowing (the kernel
+	 * retiring it from a full map): the row still says 2 until the
+	 * sweep, which sets it right. */
+	for (i = 0; i < 10; i++) {
+		ck_assert_int_eq(bpf_map_get_next_key(obj.flows_fd,
+		    first ? NULL : &key, &next), 0);
+		first = false;
+		key = next;
+		if (memcmp(key.src, tp_src, 16) == 0)
+			break;
+	}
+	ck_assert_int_eq(bpf_map_delete_elem(obj.flows_fd, &key), 0);
+	syn_from(tp_src, 1003);
+	ck_assert_uint_eq(counter(LBSP_TC_C_SOURCE_LIMITED), 2);
+	now = sp_now_ns();
+	ck_assert_uint_eq(tc_obj_expire(&obj, now, conf, 100), 0);
+	ck_assert_uint_eq(source_row(tp_src), 1);
+	ck_assert_uint_eq(source_row(other), 2);
+	syn_from(tp_src, 1003);
+	ck_assert_uint_eq(flows_of(tp_src), 2);
+	ck_assert_uint_eq(counter(LBSP_TC_C_SOURCE_LIMITED), 2);
+
+	/* Half-open flows go after timeout tcp (120 s), and the rows of
+	 * their sources with them. */
+	ck_assert_uint_eq(tc_obj_expire(&obj, now + 119000000000ull, conf,
+	    100), 0);
+	ck_assert_uint_eq(tc_obj_expire(&obj, now + 121000000000ull, conf,
+	    100), 4);
+	ck_assert_uint_eq(flows_of(NULL), 0);
+	ck_assert_uint_eq(source_row(tp_src), 0);
+	ck_assert_uint_eq(source_row(other), 0);
+
+	/* No limit: the rows are not kept. */
+	conf->max_flows_per_source = 0;
+	ck_assert_int_eq(tc_obj_configure(&obj, conf, tp_src), 0);
+	for (i = 0; i < 5; i++)
+		syn_from(tp_src, (uint16_t)(2000 + i));
+	ck_assert_uint_eq(flows_of(tp_src), 5);
+	ck_assert_uint_eq(source_row(tp_src), 0);
+}
+END_TEST
+
+START_TEST(server_flows_retired)
+{
+	uint8_t src[16];
+	uint64_t now, held;
+	unsigned i;
+
+	/* 40 flows into a map of 8: the kernel retires the oldest; the
+	 * sweep finds what is left and counts the rest retired. */
+	memcpy(src, tp_src, 16);
+	for (i = 0; i < 40; i++) {
+		src[15] = (uint8_t)(i + 1);
+		syn_from(src, 1000);
+	}
+	held = flows_of(NULL);
+	ck_assert_uint_le(held, 8);
+	ck_assert_uint_ge(held, 1);
+	ck_assert_uint_eq(counter(LBSP_TC_C_FLOWS_CREATED), 40);
+	ck_assert_uint_eq(counter(LBSP_TC_C_FLOWS_FULL), 0);
+	now = sp_now_ns();
+	ck_assert_uint_eq(tc_obj_expire(&obj, now, conf, 100), 0);
+	ck_assert_uint_eq(obj.flows, held);
+	ck_assert_uint_eq(obj.retired, 40 - held);
+	/* The most recent flow is there. */
+	ck_assert_uint_eq(flows_of(src), 1);
+
+	/* Flows the sweep removes are expired, not retired. */
+	ck_assert_uint_eq(tc_obj_expire(&obj, now + 121000000000ull, conf,
+	    100), held);
+	ck_assert_uint_eq(obj.flows, 0);
+	ck_assert_uint_eq(obj.expired, held);
+	ck_assert_uint_eq(obj.retired, 40 - held);
+}
+END_TEST
+
+START_TEST(server_flow_states)
+{
+	uint8_t syn[TP_MAX], ack[TP_MAX], pkt[TP_MAX];
+	struct lbsp_tc_flow_key key;
+	struct lbsp_tc_flow f;
+	size_t len, alen, slen;
+
+	/* SYN, SYN-ACK, ACK: established only once the client
+	 * acknowledged an answer. */
+	slen = to_server(syn, SP_TCP_SYN, 0);
+	server_in(syn, slen, zero16);
+	ck_assert_int_eq(bpf_map_get_next_key(obj.flows_fd, NULL, &key), 0);
+	ck_assert_int_eq(bpf_map_lookup_elem(obj.flows_fd, &key, &f), 0);
+	ck_assert_uint_eq(f.flags & LBSP_TC_F_ESTABLISHED, 0);
+	alen = answer(ack, syn, slen, tp_server, SP_TCP_SYN | SP_TCP_ACK);
+	(void)run(obj.egress_fd, ack, alen);
+	ck_assert_int_eq(bpf_map_lookup_elem(obj.flows_fd, &key, &f), 0);
+	ck_assert_uint_eq(f.flags & LBSP_TC_F_ESTABLISHED, 0);
+	len = to_server(pkt, SP_TCP_ACK, 0);
+	server_in(pkt, len, zero16);
+	ck_assert_int_eq(bpf_map_lookup_elem(obj.flows_fd, &key, &f), 0);
+	ck_assert_uint_eq(f.flags & LBSP_TC_F_ESTABLISHED,
+	    LBSP_TC_F_ESTABLISHED);
+	/* Established: idle up to tcp-established (2 h), not tcp. */
+	ck_assert_uint_eq(tc_obj_expire(&obj, f.last_ns + 121000000000ull,
+	    conf, 100), 0);
+	ck_assert_uint_eq(tc_obj_expire(&obj, f.last_ns + 7201000000000ull,
+	    conf, 100), 1);
+}
+END_TEST
+
 static Suite *
 tc_suite(void)
 {
 	Suite *s = suite_create("tc");
 	TCase *c = tcase_create("client"), *v = tcase_create("server");
+	TCase *l = tcase_create("limits");
 
 	/*
 	 * Each test loads the programs afresh, and the verifier takes
@@ -845,7 +1056,13 @@ tc_suite(void)
 	tcase_add_checked_fixture(v, setup_server, teardown);
 	tcase_add_test(v, server_echoes);
 	tcase_add_test(v, server_answers_from_vip);
+	tcase_add_test(v, server_flow_states);
 	suite_add_tcase(s, v);
+	tcase_set_timeout(l, 120);
+	tcase_add_checked_fixture(l, setup_small_server, teardown);
+	tcase_add_test(l, server_source_limit);
+	tcase_add_test(l, server_flows_retired);
+	suite_add_tcase(s, l);
 	return s;
 }
 
