@@ -131,7 +131,9 @@ for f in "$T/x-1.json" "$T/lb-1.json"; do
 	[ "$(json_get "$f" "j['tables']['flows'] <= j['tables']['flows_max']")" = true ] ||
 		fail "flows above flows_max in $f"
 done
-d() { echo $(($(json_get "$2" "j['counters']['$3']") - $(json_get "$1" "j['counters']['$3']"))); }
+# d OLD NEW NAME - how far counter NAME moved (the daemon's and its tc
+# programs', lbsp_counter).
+d() { echo $(($(lbsp_counter "$2" "$3") - $(lbsp_counter "$1" "$3"))); }
 rx=$(d "$T/x-0.json" "$T/x-1.json" flows_retired)
 rl=$(d "$T/lb-0.json" "$T/lb-1.json" flows_retired)
 rs=$(d "$T/lb-0.json" "$T/lb-1.json" stick_retired)
@@ -172,9 +174,9 @@ wait_for "s1 to see the 50 SYNs" 10 sh -c \
     "ip netns exec $(ns_real s1) $LBSPCTL -s $(lbsp_sock s1) flows | grep -c 2001:db8:beef:1::1 | grep -qx 8"
 # Both have counted what they refused (the numbers are checked below).
 wait_for "s1 to refuse 42 SYNs" 10 counter_at_least s1 source_limited \
-    $(($(json_get "$T/s1-0.json" "j['counters']['source_limited']") + 42))
+    $(($(lbsp_counter "$T/s1-0.json" source_limited) + 42))
 wait_for "the balancer to refuse 42 SYNs" 10 counter_at_least lb \
-    source_limited $(($(json_get "$T/lb-2.json" "j['counters']['source_limited']") + 42))
+    source_limited $(($(lbsp_counter "$T/lb-2.json" source_limited) + 42))
 stats_json s1 "$T/s1-1.json"
 stats_json lb "$T/lb-3.json"
 n1=$(d "$T/s1-0.json" "$T/s1-1.json" source_limited)

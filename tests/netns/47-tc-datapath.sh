@@ -10,7 +10,10 @@
 #    and no steering rule is installed.
 # 2. kill -9 of the client daemon: its programs stay attached through
 #    their pins -- traffic keeps carrying the option.
-# 3. A new client daemon takes the pins over (traffic still right).
+# 3. A new client daemon takes the pins over (traffic still right; the
+#    kernel's counters go on from where they were).  Killed again and
+#    started with another max-flows, it makes its maps afresh, of the
+#    new size (the pinned ones cannot be resized).
 # 4. SIGTERM: both daemons detach their programs and remove their pins;
 #    traffic flows without the option.
 # 5. The same on the clsact path of kernels before 6.6
@@ -103,6 +106,28 @@ stats_json C "$T/stats-C2.json"
 	fail "restarted client: no insertion counted"
 grep -q "tc: client egress program on $C_IF (tcx)" "$T/lbspd-C.log" ||
 	{ dump "$T/lbspd-C.log"; fail "restarted client: no tcx link on $C_IF"; }
+# 3 + 2 curls before, 2 now: the maps were taken over.
+created=$(kernel "$T/stats-C2.json" client flows-created)
+[ "$created" -ge 7 ] ||
+	fail "restarted client: flows-created $created, want the 7 flows of both daemons"
+[ "$(json_get "$T/stats-C2.json" "j['tables']['flows_max']")" -eq 65536 ] ||
+	fail "restarted client: flows_max is not the kernel map's 65536"
+
+kill -KILL "$LBSPD_PID_C"
+wait "$LBSPD_PID_C" 2>/dev/null
+sed 's/^queue 0$/queue 0\nmax-flows 4096/' "$T/client.conf" >"$T/client-4096.conf"
+lbspd_start C "$T/client-4096.conf"
+requests 2 "$T/resized.pcap"
+lbsp_verify "$T/resized.pcap.txt" $C_ADDR $C_ADDR $S_ADDR
+stats_json C "$T/stats-C3.json"
+[ "$(json_get "$T/stats-C3.json" "j['tables']['flows_max']")" -eq 4096 ] ||
+	fail "client with max-flows 4096: flows_max is not 4096"
+[ "$(kernel "$T/stats-C3.json" client flows-created)" -eq 2 ] ||
+	fail "client with max-flows 4096: the maps of 65536 were kept"
+grep -q "again with fresh maps" "$T/lbspd-C.log" ||
+	{ dump "$T/lbspd-C.log"; fail "client with max-flows 4096: fresh maps not logged"; }
+lbspd_stop C
+lbspd_start C "$T/client.conf"
 
 # ---- 4. SIGTERM: detached, unpinned
 lbspd_stop C
