@@ -224,6 +224,7 @@ balancer_decide(const struct lb_ctx *ctx, struct lb_vip *v,
 	struct sp_flow *f;
 	const uint8_t *to;
 	uint64_t fh;
+	bool reopened;
 
 	memset(out, 0, sizeof(*out));
 	if (p->nonfirst_frag)
@@ -241,7 +242,12 @@ balancer_decide(const struct lb_ctx *ctx, struct lb_vip *v,
 		out->action = LB_DROP_SOURCE_LIMITED;
 		return;
 	}
-	if ((to = choose(ctx, v, p, f, out)) == NULL) {
+	/* A SYN on the tuple of a closed session (FIN both ways or RST,
+	 * lingering) opens a new session on a port used again: it is
+	 * placed anew (seg2, stick table, scheduler), never sent after the
+	 * old one's server. */
+	reopened = f != NULL && f->state == SP_FLOW_CLOSING && is_syn(p);
+	if ((to = choose(ctx, v, p, reopened ? NULL : f, out)) == NULL) {
 		out->by = LB_BY_NONE;
 		out->action = LB_DROP_NO_SERVER;
 		return;
@@ -252,15 +258,19 @@ balancer_decide(const struct lb_ctx *ctx, struct lb_vip *v,
 	 * search of the target serves them and the legacy mark. */
 	t = balancer_target(v, to);
 	s = target_server(v, t);
-	if (f == NULL) {
+	if (f == NULL || reopened) {
 		out->new_session = true;
-		f = sp_flow_insert_hashed(ctx->flows, &fk, fh, ctx->now_ms,
-		    &out->flow_retired);
-		out->flow_refused = f == NULL;
+		if (f == NULL) {
+			f = sp_flow_insert_hashed(ctx->flows, &fk, fh,
+			    ctx->now_ms, &out->flow_retired);
+			out->flow_refused = f == NULL;
+		}
 		if (f != NULL) {
 			memcpy(f->server, to, 16);
 			if (p->opt != NULL)
 				memcpy(f->identity, p->opt->seg1, 16);
+			else
+				memset(f->identity, 0, 16);
 			f->user = p->label;
 		}
 		if (s != NULL) {

@@ -339,6 +339,48 @@ START_TEST(flow_server_down)
 }
 END_TEST
 
+/* A closed session's port used again (a client's ephemeral port comes
+ * round while the flow lingers): the new SYN is a new session, placed
+ * by its own stick entry, not sent after the old one. */
+START_TEST(port_used_again)
+{
+	struct fix f;
+	struct lb_decision d;
+	struct lb_pkt p;
+	uint8_t c[16];
+
+	fix_open(&f, conf_two);
+	addr(c, "2001:db8:1::1");
+	p = tcp(c, 1000, SP_TCP_SYN, NULL);
+	p.label = 0x12345;
+	d = decide(&f, VIP, &p);
+	ck_assert_int_eq(d.by, LB_BY_SCHEDULER);
+	ck_assert(is(d.to, "2001:db8:5::1"));	/* rr starts at the first */
+	/* Not closed: a SYN again follows the flow. */
+	d = decide(&f, VIP, &p);
+	ck_assert_int_eq(d.by, LB_BY_FLOW);
+	ck_assert(!d.new_session);
+	p.tcp_flags = SP_TCP_ACK | SP_TCP_RST;
+	d = decide(&f, VIP, &p);
+	ck_assert_int_eq(d.by, LB_BY_FLOW);
+
+	/* Another label on the same ports: its own session. */
+	p = tcp(c, 1000, SP_TCP_SYN, NULL);
+	p.label = 0xabcde;
+	d = decide(&f, VIP, &p);
+	ck_assert_int_eq(d.by, LB_BY_SCHEDULER);
+	ck_assert(d.new_session);
+	ck_assert(!d.label_changed);
+	ck_assert(is(d.to, "2001:db8:5::2"));
+	p.tcp_flags = SP_TCP_ACK;
+	d = decide(&f, VIP, &p);
+	ck_assert_int_eq(d.by, LB_BY_FLOW);
+	ck_assert(is(d.to, "2001:db8:5::2"));
+	ck_assert_uint_eq(sp_flow_count(f.flows), 1);
+	fix_close(&f);
+}
+END_TEST
+
 /* A server down or draining hands new sessions to its backup (a standby
  * host outside the pool), through the stick table and the scheduler. */
 START_TEST(backup_takes_over)
@@ -791,6 +833,7 @@ decide_suite(void)
 	tcase_add_test(o, stick_walk_batches);
 	tcase_add_test(o, seg2_inside_outside_drain);
 	tcase_add_test(o, flow_server_down);
+	tcase_add_test(o, port_used_again);
 	tcase_add_test(o, backup_takes_over);
 	tcase_add_test(o, no_server);
 	tcase_add_test(o, legacy_mark);
