@@ -295,7 +295,7 @@ lbsp_client_egress(struct __sk_buff *skb)
 
 	/* 1. The flow, as the application sees it. */
 	flow_key(&key, p.src, vip, p.l4_proto, p.sport, p.dport);
-	f = bpf_map_lookup_elem(&tc_flows, &key);
+	f = flow_find(&key);
 	/* Refused (max-flows-per-source): the packet still leaves with
 	 * the option, to the vip. */
 	if (f == NULL && (f = flow_create(c, &key, now)) != NULL) {
@@ -315,7 +315,8 @@ lbsp_client_egress(struct __sk_buff *skb)
 		unanswered = (f->flags & (LBSP_TC_CF_REDIRECTED |
 		    LBSP_TC_CF_ANSWERED)) == LBSP_TC_CF_REDIRECTED;
 		resyn = syn && unanswered;
-		flow_tcp_ends(f, &p, true);
+		if (flow_tcp_ends(f, &p, true))
+			f = flow_promote(&key, f);
 		touch(&f->last_ns, now);
 		f->packets_orig++;
 	}
@@ -450,7 +451,7 @@ icmp_error(struct __sk_buff *skb, const struct lbsp_pkt *p)
 	    !server_allowed(v, pv->addr, idst))
 		return -1;
 	flow_key(&key, isrc, pv->addr, nh, pk.lport, pk.rport);
-	f = bpf_map_lookup_elem(&tc_flows, &key);
+	f = flow_find(&key);
 	if (f == NULL || !addr_eq(f->server, idst))
 		return -1;
 
@@ -533,7 +534,7 @@ lbsp_client_ingress(struct __sk_buff *skb)
 	from_vip = v != NULL;
 	if (from_vip) {
 		flow_key(&key, p.dst, p.src, p.l4_proto, p.dport, p.sport);
-		f = bpf_map_lookup_elem(&tc_flows, &key);
+		f = flow_find(&key);
 	} else {
 		struct lbsp_tc_port_key pk;
 		struct lbsp_tc_vip_key *pv;
@@ -552,7 +553,7 @@ lbsp_client_ingress(struct __sk_buff *skb)
 		    !vip_has_port(v, vk.addr, p.l4_proto, p.sport))
 			return TC_ACT_OK;
 		flow_key(&key, p.dst, vk.addr, p.l4_proto, p.dport, p.sport);
-		f = bpf_map_lookup_elem(&tc_flows, &key);
+		f = flow_find(&key);
 		if (f == NULL)
 			return TC_ACT_OK;
 	}
@@ -623,7 +624,8 @@ lbsp_client_ingress(struct __sk_buff *skb)
 	}
 	if (f != NULL) {
 		flags_set(&f->flags, LBSP_TC_CF_ANSWERED);
-		flow_tcp_ends(f, &p, false);
+		if (flow_tcp_ends(f, &p, false))
+			f = flow_promote(&key, f);
 		touch(&f->last_ns, now);
 		f->packets_reply++;
 	}

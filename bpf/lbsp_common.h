@@ -68,12 +68,27 @@ struct {
 	__type(value, __u64);
 } tc_counters SEC(".maps");
 
+/*
+ * Flows in two maps, as the NFQUEUE path's table ranks them: new ones
+ * (half-open TCP, UDP before an answer) in tc_flows, established ones
+ * moved to tc_flows_est.  Each is an LRU map: a full one retires its
+ * least recently used row.  A flood of SYNs from spoofed sources thus
+ * recycles tc_flows and leaves running sessions alone (lbspd sizes the
+ * maps: a quarter of max-flows for new flows, the rest established).
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, LBSP_TC_MAX_FLOWS);
+	__uint(max_entries, LBSP_TC_MAX_FLOWS / 4);
 	__type(key, struct lbsp_tc_flow_key);
 	__type(value, struct lbsp_tc_flow);
 } tc_flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, LBSP_TC_MAX_FLOWS - LBSP_TC_MAX_FLOWS / 4);
+	__type(key, struct lbsp_tc_flow_key);
+	__type(value, struct lbsp_tc_flow);
+} tc_flows_est SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -424,30 +439,62 @@ malformed:
 
 /* ---------------------------------------------------------------- flows */
 
+/* The flow of key, established or new; NULL when there is none. */
+static __always_inline struct lbsp_tc_flow *
+flow_find(const struct lbsp_tc_flow_key *key)
+{
+	struct lbsp_tc_flow *f = bpf_map_lookup_elem(&tc_flows_est, key);
+
+	return f != NULL ? f : bpf_map_lookup_elem(&tc_flows, key);
+}
+
+/*
+ * Flow f of key has just become established: its row moves to
+ * tc_flows_est.  Returns the row there (f when it could not move).
+ */
+static __always_inline struct lbsp_tc_flow *
+flow_promote(const struct lbsp_tc_flow_key *key, struct lbsp_tc_flow *f)
+{
+	struct lbsp_tc_flow *e;
+
+	/* Copied from the row itself (no room on the stack for one).
+	 * Another CPU may have moved it first: its row stays. */
+	(void)bpf_map_update_elem(&tc_flows_est, key, f, BPF_NOEXIST);
+	e = bpf_map_lookup_elem(&tc_flows_est, key);
+	if (e == NULL)
+		return f;
+	(void)bpf_map_delete_elem(&tc_flows, key);
+	return e;
+}
+
 /*
  * Note what a packet of flow f says of its state (orig: the client's
  * direction): the TCP ends it carries; the handshake done (the
  * originator acknowledges an answer); for other protocols, an answer.
+ * Returns true when the flow has just become established (the caller
+ * moves it: flow_promote()).
  */
-static __always_inline void
+static __always_inline bool
 flow_tcp_ends(struct lbsp_tc_flow *f, const struct lbsp_pkt *p, bool orig)
 {
 	__u32 add = 0;
 
 	if (p->l4_proto != NH_TCP) {
-		if (!orig)
-			flags_set(&f->flags, LBSP_TC_F_ESTABLISHED);
-		return;
+		if (orig || (f->flags & LBSP_TC_F_ESTABLISHED))
+			return false;
+		flags_set(&f->flags, LBSP_TC_F_ESTABLISHED);
+		return true;
 	}
 	if (p->tcp_flags & TCP_FIN)
 		add |= orig ? LBSP_TC_F_FIN_ORIG : LBSP_TC_F_FIN_REPLY;
 	if (p->tcp_flags & TCP_RST)
 		add |= LBSP_TC_F_RST;
 	if (orig && (p->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_ACK &&
-	    f->packets_reply != 0)
+	    f->packets_reply != 0 && !(f->flags & LBSP_TC_F_ESTABLISHED))
 		add |= LBSP_TC_F_ESTABLISHED;
 	if (add != 0)
 		flags_set(&f->flags, add);
+	return (add & LBSP_TC_F_ESTABLISHED) != 0;
 }
 
 /*
@@ -455,11 +502,12 @@ flow_tcp_ends(struct lbsp_tc_flow *f, const struct lbsp_pkt *p, bool orig)
  * flows already (counted: source_limited, per packet, as the NFQUEUE
  * path does).  A full map retires its least recently used flow to make
  * room (the kernel's LRU); lbspd counts those from flows-created.
- * Returns the flow (also one another CPU created at the same time), or
- * NULL.
+ * Returns 0 when the flow is there (also made by another CPU at the same
+ * time), else -1.  A global function: its row on the stack is not the
+ * caller's (whose stack is near the limit).
  */
-static __always_inline struct lbsp_tc_flow *
-flow_create(const struct lbsp_tc_conf *c, struct lbsp_tc_flow_key *key,
+__attribute__((noinline)) int
+lbsp_flow_create(const struct lbsp_tc_conf *c, struct lbsp_tc_flow_key *key,
     __u64 now)
 {
 	struct lbsp_tc_flow nf = { .created_ns = now };
@@ -467,6 +515,8 @@ flow_create(const struct lbsp_tc_conf *c, struct lbsp_tc_flow_key *key,
 	__u32 *held = NULL, zero = 0;
 	long rc;
 
+	if (c == NULL || key == NULL)
+		return -1;
 	if (c->per_source != 0) {
 		addr_copy(sk.addr, key->src);
 		held = bpf_map_lookup_elem(&tc_sources, &sk);
@@ -481,19 +531,28 @@ flow_create(const struct lbsp_tc_conf *c, struct lbsp_tc_flow_key *key,
 		    __sync_fetch_and_add(held, 1) >= c->per_source) {
 			__sync_fetch_and_sub(held, 1);
 			count(LBSP_TC_C_SOURCE_LIMITED);
-			return NULL;
+			return -1;
 		}
 	}
 	rc = bpf_map_update_elem(&tc_flows, key, &nf, BPF_NOEXIST);
 	if (rc == 0) {
 		count(LBSP_TC_C_FLOWS_CREATED);
-	} else {
-		if (held != NULL)
-			__sync_fetch_and_sub(held, 1);
-		if (rc != -17)		/* EEXIST: another CPU made it */
-			count(LBSP_TC_C_FLOWS_FULL);
+		return 0;
 	}
-	return bpf_map_lookup_elem(&tc_flows, key);
+	if (held != NULL)
+		__sync_fetch_and_sub(held, 1);
+	if (rc == -17)		/* EEXIST: another CPU made it */
+		return 0;
+	count(LBSP_TC_C_FLOWS_FULL);
+	return -1;
+}
+
+/* The flow of key, made when there is none (lbsp_flow_create()). */
+static __always_inline struct lbsp_tc_flow *
+flow_create(const struct lbsp_tc_conf *c, struct lbsp_tc_flow_key *key,
+    __u64 now)
+{
+	return lbsp_flow_create(c, key, now) == 0 ? flow_find(key) : NULL;
 }
 
 /* A new SYN on the 5-tuple of a closed flow (the port is used again):

@@ -43,7 +43,7 @@ lbsp_server_ingress(struct __sk_buff *skb)
 
 	/* 1. Remember who the client is, and the vip it addressed. */
 	flow_key(&key, p.src, p.dst, p.l4_proto, p.sport, p.dport);
-	f = bpf_map_lookup_elem(&tc_flows, &key);
+	f = flow_find(&key);
 	if (f == NULL) {
 		/* Refused (max-flows-per-source): not remembered, so its
 		 * answers carry no option. */
@@ -53,7 +53,8 @@ lbsp_server_ingress(struct __sk_buff *skb)
 		count(LBSP_TC_C_SEG1_LEARNED);
 	}
 	flow_reopen(f, &p, now);
-	flow_tcp_ends(f, &p, true);
+	if (flow_tcp_ends(f, &p, true))
+		f = flow_promote(&key, f);
 	/* seg2 neither zero nor us: the vip, from a balancer. */
 	via_vip = !addr_zero(p.seg2) && !addr_eq(p.seg2, p.dst);
 	/* The row is written only when it changes (a flow's packets all
@@ -94,10 +95,11 @@ lbsp_server_egress(struct __sk_buff *skb)
 	/* 1. The flow as the client opened it; other packets are not
 	 * ours (the NFQUEUE path never even sees them). */
 	flow_key(&key, p.dst, p.src, p.l4_proto, p.dport, p.sport);
-	f = bpf_map_lookup_elem(&tc_flows, &key);
+	f = flow_find(&key);
 	if (f == NULL)
 		return TC_ACT_OK;
-	flow_tcp_ends(f, &p, false);
+	if (flow_tcp_ends(f, &p, false))
+		f = flow_promote(&key, f);
 	touch(&f->last_ns, clock_ns());
 	f->packets_reply++;
 

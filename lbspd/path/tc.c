@@ -155,26 +155,42 @@ map_of(struct tc_obj *o, int which)
 
 	if (o->role == TC_CLIENT) {
 		struct bpf_map *m[] = { c->maps.tc_conf, c->maps.tc_counters,
-		    c->maps.tc_flows, c->maps.tc_sources, c->maps.tc_vips,
-		    c->maps.tc_vip_ports, c->maps.tc_ports, c->maps.tc_cache,
-		    c->maps.tc_blackholes };
+		    c->maps.tc_flows, c->maps.tc_flows_est, c->maps.tc_sources,
+		    c->maps.tc_vips, c->maps.tc_vip_ports, c->maps.tc_ports,
+		    c->maps.tc_cache, c->maps.tc_blackholes };
 
-		return which < 9 ? m[which] : NULL;
+		return which < 10 ? m[which] : NULL;
 	}
 	{
 		struct bpf_map *m[] = { s->maps.tc_conf, s->maps.tc_counters,
-		    s->maps.tc_flows, s->maps.tc_sources };
+		    s->maps.tc_flows, s->maps.tc_flows_est, s->maps.tc_sources };
 
-		return which < 4 ? m[which] : NULL;
+		return which < 5 ? m[which] : NULL;
 	}
 }
 
-/* The maps sized by max-flows: the flows, their sources, and the
- * client's index of flows by ports. */
-static bool
-map_per_flow(const struct tc_obj *o, int which)
+/*
+ * The size of map which of o, for max-flows o->max_flows (0: not sized
+ * by it): new flows a quarter, established ones the rest (the NFQUEUE
+ * path's table ranks them so: bpf/lbsp_common.h); a row per flow for
+ * their sources and the client's index of flows by ports.
+ */
+static uint32_t
+map_size(const struct tc_obj *o, int which)
 {
-	return which == 2 || which == 3 || (o->role == TC_CLIENT && which == 6);
+	uint32_t fresh = o->max_flows / 4 != 0 ? o->max_flows / 4 : 1;
+
+	switch (which) {
+	case 2:
+		return fresh;
+	case 3:
+		return o->max_flows > fresh ? o->max_flows - fresh : 1;
+	case 4:
+		return o->max_flows;
+	case 7:
+		return o->role == TC_CLIENT ? o->max_flows : 0;
+	}
+	return 0;
 }
 
 static void
@@ -205,30 +221,111 @@ counter_sum(const struct tc_obj *o, uint32_t id)
 	return sum;
 }
 
-/* The keys of flow map fd, in map order, to fn; at most bound of them
- * (a map never holds more than its size). */
-static void
-flows_walk(int fd, uint32_t bound,
-    void (*fn)(const struct lbsp_tc_flow_key *, void *), void *arg)
+/*
+ * Every row of hash map fd (keys ksize bytes, values vsize) to fn, each
+ * once, until fn returns non-zero; returns the rows given.  The
+ * kernel's batch lookup, which walks the map bucket by bucket: a walk
+ * by get_next_key starts again from the first bucket when its last key
+ * has gone, as keys do from a map the kernel retires flows from, and
+ * then meets rows twice and may never end.  At most max_calls calls
+ * (each moves on by one bucket at least).
+ */
+static uint64_t
+map_walk(int fd, size_t ksize, size_t vsize, uint32_t max_calls,
+    int (*fn)(const void *key, const void *val, void *arg), void *arg)
 {
-	struct lbsp_tc_flow_key key, next;
-	bool first = true;
-	uint32_t n;
+	uint64_t cursor = 0, next = 0, given = 0;
+	uint32_t chunk = 256, n, i, calls;
+	uint8_t *keys = NULL, *vals = NULL;
+	bool first = true, last = false;
+	int e;
 
-	for (n = 0; n <= bound; n++) {
-		if (bpf_map_get_next_key(fd, first ? NULL : &key, &next) != 0)
+	for (calls = 0; calls <= max_calls && !last; calls++) {
+		if (keys == NULL) {
+			keys = calloc(chunk, ksize);
+			vals = calloc(chunk, vsize);
+			if (keys == NULL || vals == NULL)
+				break;
+		}
+		n = chunk;
+		e = bpf_map_lookup_batch(fd, first ? NULL : &cursor, &next,
+		    keys, vals, &n, NULL) == 0 ? 0 : errno;
+		if (e == ENOSPC && n == 0 && chunk < 8192) {
+			/* A bucket holds more than a chunk: a larger one. */
+			free(keys);
+			free(vals);
+			keys = vals = NULL;
+			chunk *= 2;
+			continue;
+		}
+		if (e != 0 && e != ENOENT)
 			break;
+		last = e == ENOENT;
+		for (i = 0; i < n; i++) {
+			given++;
+			if (fn(keys + (size_t)i * ksize, vals + (size_t)i * vsize,
+			    arg) != 0) {
+				last = true;
+				break;
+			}
+		}
+		cursor = next;
 		first = false;
-		key = next;
-		fn(&key, arg);
 	}
+	free(keys);
+	free(vals);
+	return given;
 }
 
-static void
-flow_counted(const struct lbsp_tc_flow_key *k, void *arg)
+/* What flows_walk() gives: a flow, its row and the map it is in. */
+typedef int (*flow_fn)(int fd, const struct lbsp_tc_flow_key *key,
+    const struct lbsp_tc_flow *f, void *arg);
+
+struct flow_walk {
+	int fd;
+	flow_fn fn;
+	void *arg;
+};
+
+static int
+flow_given(const void *k, const void *v, void *arg)
 {
+	struct flow_walk *w = arg;
+
+	return w->fn(w->fd, k, v, w->arg);
+}
+
+/*
+ * The flows of o, new then established, to fn (map_walk()).  A flow
+ * that moves between the maps during the walk may be met twice, never
+ * missed: what counts flows errs high (and is held to the maps' size),
+ * so that the retirements derived from it never err high.
+ */
+static uint64_t
+flows_walk(const struct tc_obj *o, flow_fn fn, void *arg)
+{
+	struct flow_walk w = { .fn = fn, .arg = arg };
+	int fds[2] = { o->flows_fd, o->flows_est_fd };
+	uint64_t n = 0;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		w.fd = fds[i];
+		n += map_walk(fds[i], sizeof(struct lbsp_tc_flow_key),
+		    sizeof(struct lbsp_tc_flow), o->max_flows, flow_given, &w);
+	}
+	return n;
+}
+
+static int
+row_counted(int fd, const struct lbsp_tc_flow_key *k,
+    const struct lbsp_tc_flow *f, void *arg)
+{
+	(void)fd;
 	(void)k;
-	(*(uint64_t *)arg)++;
+	(void)f;
+	(void)arg;
+	return 0;
 }
 
 /* Flows that maps taken over from an earlier daemon created and no
@@ -236,11 +333,11 @@ flow_counted(const struct lbsp_tc_flow_key *k, void *arg)
 static void
 retired_baseline(struct tc_obj *o)
 {
-	uint64_t created = counter_sum(o, LBSP_TC_C_FLOWS_CREATED), n = 0;
+	uint64_t created = counter_sum(o, LBSP_TC_C_FLOWS_CREATED), n;
 
-	flows_walk(o->flows_fd, o->max_flows, flow_counted, &n);
-	o->flows = n;
-	o->gone_before = created > n ? created - n : 0;
+	n = flows_walk(o, row_counted, NULL);
+	o->flows = n < o->max_flows ? n : o->max_flows;
+	o->gone_before = created > o->flows ? created - o->flows : 0;
 	o->expired = 0;
 	o->retired = 0;
 }
@@ -270,8 +367,8 @@ tc_obj_open(struct tc_obj *o, enum tc_role role, const char *pindir,
 			return -1;
 		}
 		for (i = 0; (m = map_of(o, i)) != NULL; i++) {
-			if (map_per_flow(o, i) &&
-			    bpf_map__set_max_entries(m, o->max_flows) != 0) {
+			if (map_size(o, i) != 0 &&
+			    bpf_map__set_max_entries(m, map_size(o, i)) != 0) {
 				snprintf(err, errlen, "cannot size the %s "
 				    "maps", tc_role_names[role]);
 				tc_obj_close(o);
@@ -320,15 +417,16 @@ tc_obj_open(struct tc_obj *o, enum tc_role role, const char *pindir,
 	o->conf_fd = bpf_map__fd(map_of(o, 0));
 	o->counters_fd = bpf_map__fd(map_of(o, 1));
 	o->flows_fd = bpf_map__fd(map_of(o, 2));
-	o->sources_fd = bpf_map__fd(map_of(o, 3));
+	o->flows_est_fd = bpf_map__fd(map_of(o, 3));
+	o->sources_fd = bpf_map__fd(map_of(o, 4));
 	o->vips_fd = o->vip_ports_fd = o->ports_fd = o->cache_fd = -1;
 	o->blackholes_fd = -1;
 	if (role == TC_CLIENT) {
-		o->vips_fd = bpf_map__fd(map_of(o, 4));
-		o->vip_ports_fd = bpf_map__fd(map_of(o, 5));
-		o->ports_fd = bpf_map__fd(map_of(o, 6));
-		o->cache_fd = bpf_map__fd(map_of(o, 7));
-		o->blackholes_fd = bpf_map__fd(map_of(o, 8));
+		o->vips_fd = bpf_map__fd(map_of(o, 5));
+		o->vip_ports_fd = bpf_map__fd(map_of(o, 6));
+		o->ports_fd = bpf_map__fd(map_of(o, 7));
+		o->cache_fd = bpf_map__fd(map_of(o, 8));
+		o->blackholes_fd = bpf_map__fd(map_of(o, 9));
 	}
 	retired_baseline(o);
 	return 0;
@@ -511,40 +609,45 @@ cache_suspect_server(struct tc_obj *o, const uint8_t server[16],
 	return marked;
 }
 
+/* One sweep of the client's flows for fallback (tc_obj_fallback()). */
+struct fallback_scan {
+	struct tc_obj *o;
+	uint64_t now_ns, fallback_ns;
+	unsigned fell;
+};
+
+static int
+fallback_flow(int fd, const struct lbsp_tc_flow_key *k,
+    const struct lbsp_tc_flow *v, void *arg)
+{
+	struct fallback_scan *sc = arg;
+	struct lbsp_tc_flow f = *v;
+
+	if ((f.flags & (LBSP_TC_CF_REDIRECTED | LBSP_TC_CF_ANSWERED |
+	    LBSP_TC_CF_FELL_BACK)) != LBSP_TC_CF_REDIRECTED ||
+	    sc->now_ns < f.created_ns ||
+	    sc->now_ns - f.created_ns < sc->fallback_ns)
+		return 0;
+	(void)cache_suspect_server(sc->o, f.server, LBSP_TC_SUSPECT_TIMER,
+	    sc->now_ns);
+	memset(f.server, 0, 16);
+	f.flags = (f.flags & ~(uint32_t)LBSP_TC_CF_REDIRECTED) |
+	    LBSP_TC_CF_FELL_BACK;
+	if (bpf_map_update_elem(fd, k, &f, BPF_EXIST) == 0)
+		sc->fell++;
+	return 0;
+}
+
 unsigned
 tc_obj_fallback(struct tc_obj *o, uint64_t now_ns, uint64_t fallback_ns)
 {
-	struct lbsp_tc_flow_key key, next;
-	struct lbsp_tc_flow f;
-	unsigned n, fell = 0;
-	bool first = true;
+	struct fallback_scan sc = { .o = o, .now_ns = now_ns,
+	    .fallback_ns = fallback_ns };
 
 	if (o->role != TC_CLIENT)
 		return 0;
-	/* Bounded by the map's size. */
-	for (n = 0; n <= o->max_flows; n++) {
-		if (bpf_map_get_next_key(o->flows_fd, first ? NULL : &key,
-		    &next) != 0)
-			break;
-		first = false;
-		key = next;
-		if (bpf_map_lookup_elem(o->flows_fd, &key, &f) != 0)
-			continue;
-		if ((f.flags & (LBSP_TC_CF_REDIRECTED | LBSP_TC_CF_ANSWERED |
-		    LBSP_TC_CF_FELL_BACK)) != LBSP_TC_CF_REDIRECTED ||
-		    now_ns < f.created_ns ||
-		    now_ns - f.created_ns < fallback_ns) {
-			continue;
-		}
-		(void)cache_suspect_server(o, f.server, LBSP_TC_SUSPECT_TIMER,
-		    now_ns);
-		memset(f.server, 0, 16);
-		f.flags = (f.flags & ~(uint32_t)LBSP_TC_CF_REDIRECTED) |
-		    LBSP_TC_CF_FELL_BACK;
-		if (bpf_map_update_elem(o->flows_fd, &key, &f, BPF_EXIST) == 0)
-			fell++;
-	}
-	return fell;
+	(void)flows_walk(o, fallback_flow, &sc);
+	return sc.fell;
 }
 
 /* Idle limit of flow f, ns. */
@@ -582,29 +685,32 @@ struct sweep {
 	struct tc_obj *o;
 	const struct sp_conf *conf;
 	uint64_t now_ns;
-	struct lbsp_tc_flow_key *dead;	/* to remove */
+	struct {
+		struct lbsp_tc_flow_key key;
+		int fd;		/* its map */
+	} *dead;		/* to remove */
 	unsigned ndead, max;
 	uint64_t live;
 	uint8_t (*src)[16];	/* sources of the flows that stay, or NULL */
 	size_t nsrc;
 };
 
-static void
-sweep_flow(const struct lbsp_tc_flow_key *k, void *arg)
+static int
+sweep_flow(int fd, const struct lbsp_tc_flow_key *k,
+    const struct lbsp_tc_flow *f, void *arg)
 {
 	struct sweep *w = arg;
-	struct lbsp_tc_flow f;
 
-	if (bpf_map_lookup_elem(w->o->flows_fd, k, &f) != 0)
-		return;		/* retired since */
 	w->live++;
-	if (w->ndead < w->max && w->now_ns >= f.last_ns &&
-	    w->now_ns - f.last_ns >= flow_timeout_ns(k, &f, w->conf)) {
-		w->dead[w->ndead++] = *k;
-		return;
+	if (w->ndead < w->max && w->now_ns >= f->last_ns &&
+	    w->now_ns - f->last_ns >= flow_timeout_ns(k, f, w->conf)) {
+		w->dead[w->ndead].key = *k;
+		w->dead[w->ndead++].fd = fd;
+		return 0;
 	}
 	if (w->src != NULL && w->nsrc < w->o->max_flows)
 		memcpy(w->src[w->nsrc++], k->src, 16);
+	return 0;
 }
 
 static int
@@ -634,23 +740,32 @@ src_held(uint8_t (*src)[16], size_t n, const uint8_t addr[16])
 }
 
 /* tc_sources as it is, into an array of at most max rows. */
-static size_t
-sources_read(int fd, struct src_count *out, size_t max)
-{
-	struct lbsp_tc_source_key key, next;
-	bool first = true;
-	size_t n = 0, i;
+struct sources_copy {
+	struct src_count *out;
+	size_t n, max;
+};
 
-	for (i = 0; i <= max && n < max; i++) {
-		if (bpf_map_get_next_key(fd, first ? NULL : &key, &next) != 0)
-			break;
-		first = false;
-		key = next;
-		memcpy(out[n].addr, key.addr, 16);
-		if (bpf_map_lookup_elem(fd, &key, &out[n].n) == 0)
-			n++;
-	}
-	return n;
+static int
+source_copied(const void *k, const void *v, void *arg)
+{
+	struct sources_copy *c = arg;
+
+	if (c->n == c->max)
+		return 1;
+	memcpy(c->out[c->n].addr, k, 16);
+	memcpy(&c->out[c->n].n, v, sizeof(uint32_t));
+	c->n++;
+	return 0;
+}
+
+static size_t
+sources_read(const struct tc_obj *o, struct src_count *out, size_t max)
+{
+	struct sources_copy c = { .out = out, .max = max };
+
+	(void)map_walk(o->sources_fd, sizeof(struct lbsp_tc_source_key),
+	    sizeof(uint32_t), o->max_flows, source_copied, &c);
+	return c.n;
 }
 
 /*
@@ -735,30 +850,36 @@ tc_obj_expire(struct tc_obj *o, uint64_t now_ns, const struct sp_conf *conf,
 			w.src = NULL;
 			limit = false;
 		} else {
-			nb = sources_read(o->sources_fd, before, o->max_flows);
+			nb = sources_read(o, before, o->max_flows);
 		}
 	} else {
 		sources_clear(o);
 	}
-	/* Collect first, delete after: deleting under get_next_key would
-	 * restart the walk. */
-	flows_walk(o->flows_fd, o->max_flows, sweep_flow, &w);
+	/* Collect first, delete after the walk. */
+	(void)flows_walk(o, sweep_flow, &w);
 	for (i = 0; i < w.ndead; i++) {
-		if (bpf_map_delete_elem(o->flows_fd, &w.dead[i]) == 0)
+		const struct lbsp_tc_flow_key *k = &w.dead[i].key;
+
+		if (bpf_map_delete_elem(w.dead[i].fd, k) == 0)
 			removed++;
 		if (o->role == TC_CLIENT) {
 			struct lbsp_tc_port_key pk;
 
 			memset(&pk, 0, sizeof(pk));
-			memcpy(pk.local, w.dead[i].src, 16);
-			pk.lport = w.dead[i].sport;
-			pk.rport = w.dead[i].dport;
-			pk.proto = w.dead[i].proto;
+			memcpy(pk.local, k->src, 16);
+			pk.lport = k->sport;
+			pk.rport = k->dport;
+			pk.proto = k->proto;
 			(void)bpf_map_delete_elem(o->ports_fd, &pk);
 		}
 	}
 	o->expired += removed;
-	o->flows = w.live - removed;
+	/* Rows retired from buckets the walk had passed while new ones
+	 * went into buckets still ahead of it are met too: never more
+	 * than the map holds. */
+	o->flows = w.live > removed ? w.live - removed : 0;
+	if (o->flows > o->max_flows)
+		o->flows = o->max_flows;
 	if (limit) {
 		qsort(w.src, w.nsrc, sizeof(*w.src), addr_cmp);
 		sources_set(o, before, nb, w.src, w.nsrc);
@@ -1332,55 +1453,53 @@ proto_str(uint8_t proto, char *buf, size_t size)
 	return buf;
 }
 
+struct flows_print {
+	struct pr *p;
+	uint64_t now_ns;
+};
+
+static int
+flow_printed(int fd, const struct lbsp_tc_flow_key *k,
+    const struct lbsp_tc_flow *f, void *arg)
+{
+	struct flows_print *fp = arg;
+	struct pr *p = fp->p;
+	char pb[8];
+
+	(void)fd;
+	pr_open_object(p, NULL);
+	pr_str(p, "proto", proto_str(k->proto, pb, sizeof(pb)));
+	pr_addr(p, "src", k->src);
+	pr_u64(p, "sport", k->sport);
+	pr_addr(p, "dst", k->dst);
+	pr_u64(p, "dport", k->dport);
+	pr_u64(p, "label", 0);
+	pr_addr(p, "identity", f->identity);
+	pr_addr(p, "server", f->server);
+	pr_str(p, "state", sp_flow_state_name(
+	    f->flags & LBSP_TC_F_CLOSING ? SP_FLOW_CLOSING :
+	    f->flags & LBSP_TC_F_ESTABLISHED ? SP_FLOW_ESTABLISHED :
+	    SP_FLOW_NEW));
+	pr_u64(p, "packets_orig", f->packets_orig);
+	pr_u64(p, "packets_reply", f->packets_reply);
+	pr_u64(p, "bytes_orig", 0);
+	pr_u64(p, "bytes_reply", 0);
+	pr_u64(p, "idle_s", fp->now_ns > f->last_ns ?
+	    (fp->now_ns - f->last_ns) / 1000000000u : 0);
+	pr_close_object(p);
+	return 0;
+}
+
 void
 tc_flows_print(struct pr *p, struct lbspd *d, uint64_t now_ms)
 {
-	struct lbsp_tc_flow_key key, next;
-	struct lbsp_tc_flow f;
-	uint64_t ns = sp_now_ns();
-	unsigned n;
+	struct flows_print fp = { .p = p, .now_ns = sp_now_ns() };
 	int r;
 
 	(void)now_ms;
-	for (r = 0; d->tc != NULL && r < TC__ROLES; r++) {
-		bool first = true;
-
-		if (!d->tc->loaded[r])
-			continue;
-		for (n = 0; n <= d->tc->obj[r].max_flows; n++) {
-			char pb[8];
-
-			if (bpf_map_get_next_key(d->tc->obj[r].flows_fd,
-			    first ? NULL : &key, &next) != 0)
-				break;
-			first = false;
-			key = next;
-			if (bpf_map_lookup_elem(d->tc->obj[r].flows_fd, &key,
-			    &f) != 0)
-				continue;
-			pr_open_object(p, NULL);
-			pr_str(p, "proto", proto_str(key.proto, pb,
-			    sizeof(pb)));
-			pr_addr(p, "src", key.src);
-			pr_u64(p, "sport", key.sport);
-			pr_addr(p, "dst", key.dst);
-			pr_u64(p, "dport", key.dport);
-			pr_u64(p, "label", 0);
-			pr_addr(p, "identity", f.identity);
-			pr_addr(p, "server", f.server);
-			pr_str(p, "state", sp_flow_state_name(
-			    f.flags & LBSP_TC_F_CLOSING ? SP_FLOW_CLOSING :
-			    f.flags & LBSP_TC_F_ESTABLISHED ?
-			    SP_FLOW_ESTABLISHED : SP_FLOW_NEW));
-			pr_u64(p, "packets_orig", f.packets_orig);
-			pr_u64(p, "packets_reply", f.packets_reply);
-			pr_u64(p, "bytes_orig", 0);
-			pr_u64(p, "bytes_reply", 0);
-			pr_u64(p, "idle_s", ns > f.last_ns ?
-			    (ns - f.last_ns) / 1000000000u : 0);
-			pr_close_object(p);
-		}
-	}
+	for (r = 0; d->tc != NULL && r < TC__ROLES; r++)
+		if (d->tc->loaded[r])
+			(void)flows_walk(&d->tc->obj[r], flow_printed, &fp);
 }
 
 void

@@ -40,11 +40,13 @@ struct tc_obj {
 	enum tc_role role;
 	void *skel;		/* struct lbsp_client / lbsp_server */
 	int egress_fd, ingress_fd;	/* programs */
-	int conf_fd, counters_fd, flows_fd;
+	int conf_fd, counters_fd;
+	int flows_fd, flows_est_fd;	/* new flows, established ones */
 	int vips_fd, vip_ports_fd, ports_fd, cache_fd;	/* client, else -1 */
 	int blackholes_fd;	/* client, else -1 */
 	int sources_fd;		/* flows per source (max-flows-per-source) */
-	uint32_t max_flows;	/* the flow maps' size, fixed at load */
+	uint32_t max_flows;	/* max-flows at load: the flow maps' sizes
+				   together (lbsp_common.h) */
 	/* What the sweep of tc_flows (tc_obj_expire()) found: */
 	uint64_t gone_before;	/* flows made and gone before the load (maps
 				   taken over from an earlier daemon) */

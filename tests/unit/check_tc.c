@@ -71,14 +71,15 @@ setup_server(void)
 	setup_role(TC_SERVER);
 }
 
-/* The server with flow maps of 8 rows. */
+/* The server with max-flows 16: 4 rows for new flows, 12 for
+ * established ones. */
 static void
 setup_small_server(void)
 {
-	obj_flows = 8;
+	obj_flows = 16;
 	setup_role(TC_SERVER);
 	obj_flows = 0;
-	ck_assert_uint_eq(obj.max_flows, 8);
+	ck_assert_uint_eq(obj.max_flows, 16);
 }
 
 static void
@@ -858,17 +859,16 @@ syn_from(const uint8_t *src, uint16_t sport)
 	(void)run(obj.ingress_fd, pkt, len);
 }
 
-/* Flows of src in the server's map. */
+/* Flows of src (NULL: all) in the map fd. */
 static unsigned
-flows_of(const uint8_t *src)
+flows_in(int fd, const uint8_t *src)
 {
 	struct lbsp_tc_flow_key key, next;
 	unsigned n = 0, i;
 	bool first = true;
 
 	for (i = 0; i < 1000; i++) {
-		if (bpf_map_get_next_key(obj.flows_fd, first ? NULL : &key,
-		    &next) != 0)
+		if (bpf_map_get_next_key(fd, first ? NULL : &key, &next) != 0)
 			break;
 		first = false;
 		key = next;
@@ -876,6 +876,13 @@ flows_of(const uint8_t *src)
 			n++;
 	}
 	return n;
+}
+
+/* Flows of src (NULL: all), new and established. */
+static unsigned
+flows_of(const uint8_t *src)
+{
+	return flows_in(obj.flows_fd, src) + flows_in(obj.flows_est_fd, src);
 }
 
 /* tc_sources' row of src (0: none). */
@@ -953,9 +960,9 @@ START_TEST(server_source_limit)
 	/* No limit: the rows are not kept. */
 	conf->max_flows_per_source = 0;
 	ck_assert_int_eq(tc_obj_configure(&obj, conf, tp_src), 0);
-	for (i = 0; i < 5; i++)
+	for (i = 0; i < 3; i++)
 		syn_from(tp_src, (uint16_t)(2000 + i));
-	ck_assert_uint_eq(flows_of(tp_src), 5);
+	ck_assert_uint_eq(flows_of(tp_src), 3);
 	ck_assert_uint_eq(source_row(tp_src), 0);
 }
 END_TEST
@@ -966,7 +973,7 @@ START_TEST(server_flows_retired)
 	uint64_t now, held;
 	unsigned i;
 
-	/* 40 flows into a map of 8: the kernel retires the oldest; the
+	/* 40 new flows into a map of 4: the kernel retires the oldest; the
 	 * sweep finds what is left and counts the rest retired. */
 	memcpy(src, tp_src, 16);
 	for (i = 0; i < 40; i++) {
@@ -974,7 +981,7 @@ START_TEST(server_flows_retired)
 		syn_from(src, 1000);
 	}
 	held = flows_of(NULL);
-	ck_assert_uint_le(held, 8);
+	ck_assert_uint_le(held, 4);
 	ck_assert_uint_ge(held, 1);
 	ck_assert_uint_eq(counter(LBSP_TC_C_FLOWS_CREATED), 40);
 	ck_assert_uint_eq(counter(LBSP_TC_C_FLOWS_FULL), 0);
@@ -1014,9 +1021,18 @@ START_TEST(server_flow_states)
 	ck_assert_uint_eq(f.flags & LBSP_TC_F_ESTABLISHED, 0);
 	len = to_server(pkt, SP_TCP_ACK, 0);
 	server_in(pkt, len, zero16);
-	ck_assert_int_eq(bpf_map_lookup_elem(obj.flows_fd, &key, &f), 0);
+	/* Moved to the established flows, its row with it. */
+	ck_assert_int_ne(bpf_map_lookup_elem(obj.flows_fd, &key, &f), 0);
+	ck_assert_int_eq(bpf_map_lookup_elem(obj.flows_est_fd, &key, &f), 0);
 	ck_assert_uint_eq(f.flags & LBSP_TC_F_ESTABLISHED,
 	    LBSP_TC_F_ESTABLISHED);
+	ck_assert_uint_eq(f.packets_orig, 2);
+	ck_assert_uint_eq(f.packets_reply, 1);
+	ck_assert_mem_eq(f.identity, tp_src, 16);
+	/* Its answers still carry the option. */
+	alen = answer(ack, syn, slen, tp_server, SP_TCP_ACK);
+	expect_option(ack, alen, tp_src, tp_server);
+	assert_out(run(obj.egress_fd, ack, alen));
 	/* Established: idle up to tcp-established (2 h), not tcp. */
 	ck_assert_uint_eq(tc_obj_expire(&obj, f.last_ns + 121000000000ull,
 	    conf, 100), 0);
