@@ -32,9 +32,12 @@
  */
 #include "lbsp_common.h"
 
+/* The configuration's vips and ports, written by lbspd: room for what
+ * lbsp.conf may list, memory only for what it does (no prealloc). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, LBSP_TC_MAX_VIPS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct lbsp_tc_vip_key);
 	__type(value, struct lbsp_tc_vip);
 } tc_vips SEC(".maps");
@@ -42,6 +45,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, LBSP_TC_MAX_PORTS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct lbsp_tc_vip_port);
 	__type(value, __u8);
 } tc_vip_ports SEC(".maps");

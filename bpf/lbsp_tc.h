@@ -16,8 +16,8 @@
 #include <linux/types.h>
 
 #define LBSP_TC_MAX_PREFIXES	16	/* allow-servers per vip, as conf */
-#define LBSP_TC_MAX_VIPS	64
-#define LBSP_TC_MAX_PORTS	4096	/* (vip, port) entries */
+#define LBSP_TC_MAX_VIPS	4096	/* SP_CONF_MAX_VIPS (lbspd/path/tc.c) */
+#define LBSP_TC_MAX_PORTS	65536	/* (vip, port) entries */
 #define LBSP_TC_MAX_FLOWS	65536	/* the flow maps' size when max-flows
 					   is not given (lbspd sizes them
 					   from it at load) */

@@ -256,6 +256,7 @@ reload(struct lbspd *d)
 {
 	struct sp_conf *nc = sp_conf_new(), *old;
 	bool rules_changed;
+	char why[128];
 
 	if (nc == NULL) {
 		log_warnx("reload: out of memory");
@@ -275,6 +276,14 @@ reload(struct lbspd *d)
 		    "agent-port, metrics-listen, hash-key, announce, table sizes, "
 		    "cache-ttl and timeouts need a restart; keeping the "
 		    "running configuration");
+		sp_conf_free(nc);
+		return;
+	}
+	if ((d->tc_roles & SP_CONF_ROLE_CLIENT) &&
+	    !tc_conf_fits(nc, why, sizeof(why))) {
+		pthread_mutex_unlock(&d->admin);
+		log_warnx("reload: %s; keeping the running configuration",
+		    why);
 		sp_conf_free(nc);
 		return;
 	}

@@ -173,6 +173,7 @@ control_stats(struct lbspd *d, struct pr *p)
 	s.cache = d->cache != NULL ? sp_cache_count(d->cache) : 0;
 	pthread_mutex_unlock(&d->cache_lock);
 	s.cache_max = conf->max_cache;
+	tc_cache_count(d, &s.cache, &s.cache_max);
 	if ((lb = d->lb) != NULL) {
 		/* Servers up: sp_health_up, up or retry. */
 		s.balancer = true;

@@ -57,6 +57,9 @@
 #define TC_CLSACT_PRIO	0x4c	/* before other filters of the hook */
 #define TC_PROBE_FLOWS	64	/* the start-up probe's flow maps */
 
+_Static_assert(LBSP_TC_MAX_VIPS == SP_CONF_MAX_VIPS,
+    "the client programs' vip map holds every vip lbsp.conf may list");
+
 /*
  * The kernel counters' names: lbspd's own where a kernel counter is one
  * of its counters or pass reasons (bpf/lbsp_tc.h), from the lists of
@@ -170,10 +173,10 @@ map_of(struct tc_obj *o, int which)
 }
 
 /*
- * The size of map which of o, for max-flows o->max_flows (0: not sized
- * by it): new flows a quarter, established ones the rest (the NFQUEUE
- * path's table ranks them so: bpf/lbsp_common.h); a row per flow for
- * their sources and the client's index of flows by ports.
+ * The size of map which of o (0: its own): for max-flows, new flows a
+ * quarter, established ones the rest (the NFQUEUE path's table ranks
+ * them so: bpf/lbsp_common.h), a row per flow for their sources and the
+ * client's index of flows by ports; the client's cache max-cache.
  */
 static uint32_t
 map_size(const struct tc_obj *o, int which)
@@ -189,6 +192,8 @@ map_size(const struct tc_obj *o, int which)
 		return o->max_flows;
 	case 7:
 		return o->role == TC_CLIENT ? o->max_flows : 0;
+	case 8:
+		return o->role == TC_CLIENT ? o->max_cache : 0;
 	}
 	return 0;
 }
@@ -277,6 +282,16 @@ map_walk(int fd, size_t ksize, size_t vsize, uint32_t max_calls,
 	return given;
 }
 
+/* map_walk()'s function for counting rows only. */
+static int
+row_seen(const void *k, const void *v, void *arg)
+{
+	(void)k;
+	(void)v;
+	(void)arg;
+	return 0;
+}
+
 /* What flows_walk() gives: a flow, its row and the map it is in. */
 typedef int (*flow_fn)(int fd, const struct lbsp_tc_flow_key *key,
     const struct lbsp_tc_flow *f, void *arg);
@@ -344,7 +359,7 @@ retired_baseline(struct tc_obj *o)
 
 int
 tc_obj_open(struct tc_obj *o, enum tc_role role, const char *pindir,
-    uint32_t max_flows, char *err, size_t errlen)
+    uint32_t max_flows, uint32_t max_cache, char *err, size_t errlen)
 {
 	struct bpf_map *m;
 	char path[256];
@@ -354,6 +369,7 @@ tc_obj_open(struct tc_obj *o, enum tc_role role, const char *pindir,
 	memset(o, 0, sizeof(*o));
 	o->role = role;
 	o->max_flows = max_flows != 0 ? max_flows : LBSP_TC_MAX_FLOWS;
+	o->max_cache = max_cache != 0 ? max_cache : LBSP_TC_MAX_CACHE;
 	/* Twice at most: pinned maps of an older layout or of another
 	 * size are removed and the load tried again with fresh ones. */
 	for (attempt = 0; attempt < 2; attempt++) {
@@ -444,23 +460,152 @@ tc_obj_close(struct tc_obj *o)
 	o->skel = NULL;
 }
 
-/* Delete every key of a hash map (the daemon rewrites it whole). */
-static void
-map_clear(int fd, size_t key_size)
+/* The vip of conf at addr when the client programs know it (the
+ * balancer's vips, with servers, are not the client's). */
+static const struct sp_conf_vip *
+client_vip(const struct sp_conf *conf, const uint8_t addr[16])
 {
-	uint8_t key[64], next[64];
-	unsigned n;
+	const struct sp_conf_vip *v = sp_conf_vip_find(conf, addr);
 
-	if (fd < 0 || key_size > sizeof(key))
+	if (v == NULL ||
+	    (v->nservers != 0 && (conf->roles & SP_CONF_ROLE_BALANCER)))
+		return NULL;
+	return v;
+}
+
+/* The keys of a map, copied by map_walk(). */
+struct keys {
+	uint8_t *k;
+	size_t size, n, cap;
+};
+
+static int
+key_kept(const void *k, const void *v, void *arg)
+{
+	struct keys *ks = arg;
+
+	(void)v;
+	if (ks->n == ks->cap)
+		return 1;	/* never more than the map holds */
+	memcpy(ks->k + ks->n * ks->size, k, ks->size);
+	ks->n++;
+	return 0;
+}
+
+/* Every key of map fd (at most max of them), or NULL out of memory. */
+static bool
+keys_read(int fd, size_t ksize, size_t vsize, size_t max, struct keys *ks)
+{
+	memset(ks, 0, sizeof(*ks));
+	ks->size = ksize;
+	ks->cap = max;
+	if ((ks->k = calloc(max != 0 ? max : 1, ksize)) == NULL)
+		return false;
+	(void)map_walk(fd, ksize, vsize, (uint32_t)max, key_kept, ks);
+	return true;
+}
+
+static int
+vip_port_cmp(const void *a, const void *b)
+{
+	const struct lbsp_tc_vip_port *x = a, *y = b;
+	int c = memcmp(x->addr, y->addr, 16);
+
+	return c != 0 ? c : (int)x->port - (int)y->port;
+}
+
+static int
+port_cmp(const void *a, const void *b)
+{
+	return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
+}
+
+/* Remove the rows of vip-keyed map fd (values vsize bytes) whose vip
+ * keep() does not find in conf. */
+static void
+vips_prune(int fd, size_t vsize, const struct sp_conf *conf,
+    const struct sp_conf_vip *(*keep)(const struct sp_conf *,
+    const uint8_t *))
+{
+	struct keys ks;
+	size_t i;
+
+	if (!keys_read(fd, sizeof(struct lbsp_tc_vip_key), vsize,
+	    LBSP_TC_MAX_VIPS, &ks))
 		return;
-	/* Bounded: a map never holds more than it was made for. */
-	for (n = 0; n < LBSP_TC_MAX_PORTS + 1; n++) {
-		if (bpf_map_get_next_key(fd, NULL, next) != 0)
-			break;
-		memcpy(key, next, key_size);
-		if (bpf_map_delete_elem(fd, key) != 0)
-			break;
+	for (i = 0; i < ks.n; i++)
+		if (keep(conf, ks.k + i * ks.size) == NULL)
+			(void)bpf_map_delete_elem(fd, ks.k + i * ks.size);
+	free(ks.k);
+}
+
+/*
+ * After tc_obj_configure() wrote conf's vips and ports, remove those it
+ * no longer lists (and the blackhole marks of vips it dropped): the
+ * maps are changed in place, so that a reload never leaves a packet
+ * without its vip.  The ports are compared sorted: a vip may list all
+ * 65535.
+ */
+static void
+stale_remove(struct tc_obj *o, const struct sp_conf *conf)
+{
+	struct lbsp_tc_vip_port *vp;
+	struct keys ks;
+	uint16_t *ports = NULL;
+	size_t i, j, k, np;
+
+	vips_prune(o->vips_fd, sizeof(struct lbsp_tc_vip), conf, client_vip);
+	vips_prune(o->blackholes_fd, sizeof(struct lbsp_tc_blackhole), conf,
+	    sp_conf_vip_find);
+	if (!keys_read(o->vip_ports_fd, sizeof(*vp), sizeof(uint8_t),
+	    LBSP_TC_MAX_PORTS, &ks))
+		return;
+	vp = (struct lbsp_tc_vip_port *)(void *)ks.k;
+	qsort(vp, ks.n, sizeof(*vp), vip_port_cmp);
+	for (i = 0; i < ks.n; i = j) {
+		const struct sp_conf_vip *v = client_vip(conf, vp[i].addr);
+
+		for (j = i; j < ks.n && memcmp(vp[j].addr, vp[i].addr, 16) == 0;
+		    j++)
+			;
+		np = 0;
+		free(ports);
+		ports = NULL;
+		if (v != NULL && v->nports != 0 &&
+		    (ports = malloc(v->nports * sizeof(*ports))) != NULL) {
+			memcpy(ports, v->ports, v->nports * sizeof(*ports));
+			qsort(ports, v->nports, sizeof(*ports), port_cmp);
+			np = v->nports;
+		} else if (v != NULL && v->nports != 0) {
+			continue;	/* out of memory: the next reload */
+		}
+		/* vp[i..j) and ports[0..np) both sorted: merge. */
+		for (k = 0; i < j; i++) {
+			while (k < np && ports[k] < vp[i].port)
+				k++;
+			if (k == np || ports[k] != vp[i].port)
+				(void)bpf_map_delete_elem(o->vip_ports_fd,
+				    &vp[i]);
+		}
 	}
+	free(ports);
+	free(ks.k);
+}
+
+bool
+tc_conf_fits(const struct sp_conf *conf, char *why, size_t len)
+{
+	size_t ports = 0;
+	unsigned i;
+
+	for (i = 0; i < conf->nvips; i++)
+		if (client_vip(conf, conf->vips[i].addr) != NULL)
+			ports += conf->vips[i].nports;
+	if (ports <= LBSP_TC_MAX_PORTS)
+		return true;
+	snprintf(why, len, "the client's vips list %zu ports; the tc "
+	    "programs' map holds %u", ports, (unsigned)LBSP_TC_MAX_PORTS);
+	return false;
 }
 
 int
@@ -470,7 +615,14 @@ tc_obj_configure(struct tc_obj *o, const struct sp_conf *conf,
 	struct lbsp_tc_conf c;
 	uint32_t zero = 0;
 	unsigned i, k;
+	char why[128];
 
+	/* Nothing is changed for a configuration the maps cannot hold. */
+	if (o->role == TC_CLIENT && !tc_conf_fits(conf, why, sizeof(why))) {
+		log_warnx("tc: %s", why);
+		errno = E2BIG;
+		return -1;
+	}
 	memset(&c, 0, sizeof(c));
 	c.option_type = conf->option_type;
 	c.mss_clamp = conf->mss_clamp;
@@ -492,33 +644,13 @@ tc_obj_configure(struct tc_obj *o, const struct sp_conf *conf,
 	if (o->role != TC_CLIENT)
 		return 0;
 
-	map_clear(o->vips_fd, sizeof(struct lbsp_tc_vip_key));
-	/* Marks of vips a reload removed go (the others stay). */
-	{
-		struct lbsp_tc_vip_key key, next;
-		bool first = true;
-		unsigned n;
-
-		for (n = 0; n < LBSP_TC_MAX_VIPS; n++) {
-			if (bpf_map_get_next_key(o->blackholes_fd,
-			    first ? NULL : &key, &next) != 0)
-				break;
-			first = false;
-			key = next;
-			if (sp_conf_vip_find(conf, key.addr) == NULL)
-				(void)bpf_map_delete_elem(o->blackholes_fd,
-				    &key);
-		}
-	}
-	map_clear(o->vip_ports_fd, sizeof(struct lbsp_tc_vip_port));
 	for (i = 0; i < conf->nvips; i++) {
 		const struct sp_conf_vip *v = &conf->vips[i];
 		struct lbsp_tc_vip_key vk;
 		struct lbsp_tc_vip vv;
 		uint8_t one = 1;
 
-		/* The balancer's vips (with servers) are not the client's. */
-		if (v->nservers != 0 && (conf->roles & SP_CONF_ROLE_BALANCER))
+		if (client_vip(conf, v->addr) == NULL)
 			continue;
 		memcpy(vk.addr, v->addr, 16);
 		memset(&vv, 0, sizeof(vv));
@@ -543,6 +675,7 @@ tc_obj_configure(struct tc_obj *o, const struct sp_conf *conf,
 				return -1;
 		}
 	}
+	stale_remove(o, conf);
 	return 0;
 }
 
@@ -921,15 +1054,15 @@ tc_probe(char *detail, size_t len)
 		return false;
 	}
 	conf->roles = SP_CONF_ROLE_CLIENT;
-	if (tc_obj_open(&s, TC_SERVER, NULL, TC_PROBE_FLOWS, err,
-	    sizeof(err)) == -1) {
+	if (tc_obj_open(&s, TC_SERVER, NULL, TC_PROBE_FLOWS, TC_PROBE_FLOWS,
+	    err, sizeof(err)) == -1) {
 		snprintf(detail, len, "tc probe: %s", err);
 		sp_conf_free(conf);
 		return false;
 	}
 	tc_obj_close(&s);
-	if (tc_obj_open(&c, TC_CLIENT, NULL, TC_PROBE_FLOWS, err,
-	    sizeof(err)) == -1) {
+	if (tc_obj_open(&c, TC_CLIENT, NULL, TC_PROBE_FLOWS, TC_PROBE_FLOWS,
+	    err, sizeof(err)) == -1) {
 		snprintf(detail, len, "tc probe: %s", err);
 		sp_conf_free(conf);
 		return false;
@@ -1254,7 +1387,8 @@ tc_start(struct lbspd *d, uid_t uid, gid_t gid)
 		if (!(d->tc_roles & bit))
 			continue;
 		if (tc_obj_open(&t->obj[r], (enum tc_role)r, t->pindir,
-		    d->conf->max_flows, err, sizeof(err)) == -1) {
+		    d->conf->max_flows, d->conf->max_cache, err,
+		    sizeof(err)) == -1) {
 			log_warnx("tc: %s", err);
 			return -1;
 		}
@@ -1319,13 +1453,6 @@ tc_configure(struct lbspd *d)
 		if (tc_obj_configure(&d->tc->obj[r], d->conf,
 		    lbspd_identity(d)->addr) == -1)
 			log_warn("tc: rewriting the %s maps", tc_role_names[r]);
-		/* A kernel map keeps its size: resizing would lose every
-		 * flow. */
-		if (d->conf->max_flows != d->tc->obj[r].max_flows)
-			log_warnx("tc: max-flows %u takes effect on the %s "
-			    "programs' maps at the next start (they hold %u)",
-			    d->conf->max_flows, tc_role_names[r],
-			    d->tc->obj[r].max_flows);
 	}
 }
 
@@ -1374,6 +1501,11 @@ tc_tick(struct lbspd *d)
 		if (!d->tc->loaded[r])
 			continue;
 		(void)tc_obj_expire(o, now, d->conf, 4096);
+		if (r == TC_CLIENT)
+			o->cache_rows = map_walk(o->cache_fd,
+			    sizeof(struct lbsp_tc_cache_key),
+			    sizeof(struct lbsp_tc_cache), o->max_cache,
+			    row_seen, NULL);
 		/* Flows the kernel retired to make room: flows_retired, as
 		 * the NFQUEUE path's table counts them. */
 		lbspd_count_n(d, LBSPD_C_FLOWS_RETIRED,
@@ -1391,6 +1523,15 @@ tc_tick(struct lbspd *d)
 }
 
 /* ------------------------------------------------------------ lbspctl */
+
+void
+tc_cache_count(struct lbspd *d, uint64_t *rows, uint64_t *max)
+{
+	if (d->tc == NULL || !d->tc->loaded[TC_CLIENT])
+		return;
+	*rows += d->tc->obj[TC_CLIENT].cache_rows;
+	*max += d->tc->obj[TC_CLIENT].max_cache;
+}
 
 void
 tc_flows_count(struct lbspd *d, uint64_t *flows, uint64_t *max)

@@ -47,6 +47,8 @@ struct tc_obj {
 	int sources_fd;		/* flows per source (max-flows-per-source) */
 	uint32_t max_flows;	/* max-flows at load: the flow maps' sizes
 				   together (lbsp_common.h) */
+	uint32_t max_cache;	/* client: max-cache at load, its size */
+	uint64_t cache_rows;	/* client: cache rows at the last tick */
 	/* What the sweep of tc_flows (tc_obj_expire()) found: */
 	uint64_t gone_before;	/* flows made and gone before the load (maps
 				   taken over from an earlier daemon) */
@@ -64,13 +66,18 @@ extern const char *const tc_role_names[TC__ROLES];
 /*
  * tc_obj_open - open and load one role's programs (the verifier's log
  * goes to the log on failure), their flow maps max_flows entries (0:
- * LBSP_TC_MAX_FLOWS).  With pindir, the maps are pinned there (taken
+ * LBSP_TC_MAX_FLOWS), the client's cache max_cache (0:
+ * LBSP_TC_MAX_CACHE).  With pindir, the maps are pinned there (taken
  * over when already pinned by an earlier daemon with maps of the same
  * size; else made afresh).  Returns 0, or -1 with a message in err.
  */
 int tc_obj_open(struct tc_obj *o, enum tc_role role, const char *pindir,
-    uint32_t max_flows, char *err, size_t errlen);
+    uint32_t max_flows, uint32_t max_cache, char *err, size_t errlen);
 void tc_obj_close(struct tc_obj *o);
+
+/* Can the client programs' maps hold conf's vips and ports?  When not,
+ * why says so. */
+bool tc_conf_fits(const struct sp_conf *conf, char *why, size_t len);
 
 /* Write the configuration maps from conf (identity: seg1 for "identity
  * random" or a literal).  Returns 0 or -1. */
@@ -141,6 +148,8 @@ void tc_fast_tick(struct lbspd *d);
 /* lbspctl stats: add the flows of the kernel's maps (at the last
  * sweep) to *flows and their size to *max.  d->admin held. */
 void tc_flows_count(struct lbspd *d, uint64_t *flows, uint64_t *max);
+/* The same for the client programs' cache rows (at the last tick). */
+void tc_cache_count(struct lbspd *d, uint64_t *rows, uint64_t *max);
 
 /* lbspctl: the datapath of each role and the kernel counters; the
  * flows and cache entries of the maps.  d->admin held. */

@@ -70,6 +70,15 @@ stats_like(struct pr *p)
 	pr_u64(p, "probes_total", 6);
 	pr_close_object(p);
 	pr_str(p, "datapath", "tc");
+	pr_open_object(p, "kernel");		/* the tc programs' counters */
+	pr_open_object(p, "client");
+	pr_u64(p, "inserted", 9);
+	pr_u64(p, "not-vip", 2);
+	pr_close_object(p);
+	pr_open_object(p, "server");
+	pr_u64(p, "inserted", 8);
+	pr_close_object(p);
+	pr_close_object(p);
 	pr_close_object(p);
 }
 
@@ -119,7 +128,16 @@ START_TEST(stats_render)
 	    "lbsp_fallback_probes_all 6\n"
 	    "# HELP lbsp_datapath lbspctl stats: datapath\n"
 	    "# TYPE lbsp_datapath gauge\n"
-	    "lbsp_datapath{datapath=\"tc\"} 1\n";
+	    "lbsp_datapath{datapath=\"tc\"} 1\n"
+	    "# HELP lbsp_kernel_inserted_total lbspctl stats: "
+	    "kernel.client.inserted\n"
+	    "# TYPE lbsp_kernel_inserted_total counter\n"
+	    "lbsp_kernel_inserted_total{role=\"client\"} 9\n"
+	    "lbsp_kernel_inserted_total{role=\"server\"} 8\n"
+	    "# HELP lbsp_kernel_not_vip_total lbspctl stats: "
+	    "kernel.client.not-vip\n"
+	    "# TYPE lbsp_kernel_not_vip_total counter\n"
+	    "lbsp_kernel_not_vip_total{role=\"client\"} 2\n";
 
 	ck_assert_str_eq(t, want);
 	free(t);

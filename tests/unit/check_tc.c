@@ -6,6 +6,7 @@
  * libsp makes of the same packet (the NFQUEUE path's code).  Loading
  * them is the verifier check of this kernel.  Root only (exit 77).
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,7 +54,7 @@ setup_role(enum tc_role role)
 	memcpy(conf->vips[0].allow[0].addr, tp_server, 8);
 	conf->vips[0].allow[0].len = 64;
 	conf->max_flows = obj_flows != 0 ? obj_flows : conf->max_flows;
-	ck_assert_msg(tc_obj_open(&obj, role, NULL, obj_flows, err,
+	ck_assert_msg(tc_obj_open(&obj, role, NULL, obj_flows, 0, err,
 	    sizeof(err)) == 0,
 	    "%s", err);
 	ck_assert_int_eq(tc_obj_configure(&obj, conf, tp_src), 0);
@@ -550,6 +551,109 @@ START_TEST(client_ingress_checks)
 	want_len = alen;
 	assert_out(run(obj.ingress_fd, ack, alen));
 	ck_assert_uint_eq(counter(LBSP_TC_C_SRC_REWRITTEN), 0);
+}
+END_TEST
+
+/* Rows of a hash map of keys ksize bytes. */
+static unsigned
+rows_in(int fd, size_t ksize)
+{
+	uint8_t key[64], next[64];
+	unsigned n = 0;
+
+	ck_assert_uint_le(ksize, sizeof(key));
+	while (n < 100000 && bpf_map_get_next_key(fd, n == 0 ? NULL : key,
+	    next) == 0) {
+		memcpy(key, next, ksize);
+		n++;
+	}
+	return n;
+}
+
+static bool
+has_port(const char *vip_s, uint16_t port)
+{
+	struct lbsp_tc_vip_port vp;
+	uint8_t one;
+
+	memset(&vp, 0, sizeof(vp));
+	ck_assert_int_eq(inet_pton(AF_INET6, vip_s, vp.addr), 1);
+	vp.port = port;
+	return bpf_map_lookup_elem(obj.vip_ports_fd, &vp, &one) == 0;
+}
+
+static struct sp_conf *
+conf_of(const char *text)
+{
+	struct sp_conf *c = sp_conf_new();
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(sp_conf_parse(text, strlen(text), "test", c, NULL,
+	    NULL), 0);
+	return c;
+}
+
+/* A reload changes the vip maps in place: what stays is never taken
+ * out, what goes is; a configuration the map cannot hold changes
+ * nothing. */
+START_TEST(client_reconfigure)
+{
+	struct sp_conf *a, *b, *big;
+	struct lbsp_tc_vip_key vk;
+	struct lbsp_tc_vip v;
+	char *text;
+	size_t len, cap = 1 << 20;
+	unsigned i;
+
+	a = conf_of("role client\nvip 2001:db8:f::1 {\n ports 80 443\n}\n"
+	    "vip 2001:db8:f::2 {\n ports 22\n}\n");
+	b = conf_of("role client\nvip 2001:db8:f::1 {\n ports 443 8080\n}\n"
+	    "vip 2001:db8:f::3 {\n}\n");
+	ck_assert_int_eq(tc_obj_configure(&obj, a, tp_src), 0);
+	ck_assert_uint_eq(rows_in(obj.vips_fd, sizeof(vk)), 2);
+	ck_assert_uint_eq(rows_in(obj.vip_ports_fd,
+	    sizeof(struct lbsp_tc_vip_port)), 3);
+	ck_assert_int_eq(tc_obj_configure(&obj, b, tp_src), 0);
+	ck_assert_uint_eq(rows_in(obj.vips_fd, sizeof(vk)), 2);
+	ck_assert(!has_port("2001:db8:f::1", 80));
+	ck_assert(has_port("2001:db8:f::1", 443));
+	ck_assert(has_port("2001:db8:f::1", 8080));
+	ck_assert(!has_port("2001:db8:f::2", 22));
+	ck_assert_uint_eq(rows_in(obj.vip_ports_fd,
+	    sizeof(struct lbsp_tc_vip_port)), 2);
+	ck_assert_int_eq(inet_pton(AF_INET6, "2001:db8:f::3", vk.addr), 1);
+	ck_assert_int_eq(bpf_map_lookup_elem(obj.vips_fd, &vk, &v), 0);
+	ck_assert_uint_eq(v.nports, 0);		/* every port */
+
+	/* 2 vips of 40,000 ports: more than the map's 65,536. */
+	text = malloc(cap);
+	ck_assert_ptr_nonnull(text);
+	len = (size_t)snprintf(text, cap, "role client\n");
+	for (i = 0; i < 2; i++) {
+		unsigned p;
+
+		len += (size_t)snprintf(text + len, cap - len,
+		    "vip 2001:db8:f::%u {\n", i + 5);
+		for (p = 1; p <= 40000; p += 10) {
+			unsigned q;
+
+			len += (size_t)snprintf(text + len, cap - len, " ports");
+			for (q = p; q < p + 10; q++)
+				len += (size_t)snprintf(text + len, cap - len,
+				    " %u", q);
+			len += (size_t)snprintf(text + len, cap - len, "\n");
+		}
+		len += (size_t)snprintf(text + len, cap - len, "}\n");
+	}
+	ck_assert_uint_lt(len, cap);
+	big = conf_of(text);
+	free(text);
+	ck_assert_int_eq(tc_obj_configure(&obj, big, tp_src), -1);
+	ck_assert(has_port("2001:db8:f::1", 8080));
+	ck_assert_uint_eq(rows_in(obj.vips_fd, sizeof(vk)), 2);
+	sp_conf_free(big);
+	sp_conf_free(a);
+	sp_conf_free(b);
 }
 END_TEST
 
@@ -1066,6 +1170,7 @@ tc_suite(void)
 	tcase_add_test(c, client_blackhole);
 	tcase_add_test(c, client_icmp_errors);
 	tcase_add_test(c, client_flows_expire);
+	tcase_add_test(c, client_reconfigure);
 	tcase_add_test(c, client_port_reused);
 	tcase_add_test(c, counter_names);
 	suite_add_tcase(s, c);
