@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * client.bpf.c -- the client role in tc (lbspd/client.c is the
+ * client.bpf.c -- the client role in tc (lbspd/path/client.c is the
  * specification; its steps are numbered the same here).
  *
  * lbsp_client_egress, on packets to a vip (and one of its ports):
@@ -20,7 +20,7 @@
  *   4. the MSS of a SYN-ACK clamped;
  *   5. the slides' rule: a server answering without the option is no
  *      longer followed by new connections (its cache entry goes).
- * Paths that drop the option (lbspd/client.c, "Paths that drop the
+ * Paths that drop the option (lbspd/path/client.c, "Paths that drop the
  * option"): a SYN that went to the vip with the option and is sent
  * again unanswered leaves without it and marks the vip in tc_blackholes;
  * new connections to a marked vip go without it, but one probe once the
@@ -115,7 +115,7 @@ count_fallback(__u8 reason)
 }
 
 /*
- * Give up on server, for reason (lbspd/client.c, client_fallback()):
+ * Give up on server, for reason (lbspd/path/client.c, client_fallback()):
  * every OK cache row naming it becomes suspect (no new connection is
  * redirected to it until an answer names it again); flow f (may be
  * NULL) goes back to the vip for the rest of its life.  Rare: a walk of

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * lbsp_tc.h -- what the tc programs (bpf/client.bpf.c, bpf/server.bpf.c) and lbspd (lbspd/tc.c)
+ * lbsp_tc.h -- what the tc programs (bpf/client.bpf.c, bpf/server.bpf.c) and lbspd (lbspd/path/tc.c)
  * agree on: the layout of every map key and value, and the kernel
  * counters with their names.  Plain fixed-size types only: the same
  * bytes are read by the BPF target and by the daemon.
@@ -148,11 +148,11 @@ struct lbsp_tc_cache_key {
  * left a redirected connection unanswered, or sent an ICMPv6
  * unreachable, or answered without the option.  A suspect row is kept
  * (lbspctl cache says why) but not followed until an answer names its
- * server in seg2 again (lbspd/client.c, client_fallback()).
+ * server in seg2 again (lbspd/path/client.c, client_fallback()).
  */
 #define LBSP_TC_CACHE_OK	0
 #define LBSP_TC_CACHE_SUSPECT	1
-/* Why, in lbspd/lbspd.h's enum lbspd_suspect numbers (lbspd/tc.c
+/* Why, in lbspd/lbspd.h's enum lbspd_suspect numbers (lbspd/path/tc.c
  * checks they agree). */
 #define LBSP_TC_SUSPECT_SYN_RETRANSMIT	1	/* redirected SYN sent again */
 #define LBSP_TC_SUSPECT_TIMER		2	/* fallback-timeout ran out */
@@ -170,7 +170,7 @@ struct lbsp_tc_cache {
 
 /*
  * tc_blackholes: vip (struct lbsp_tc_vip_key) -> its option-blackhole
- * mark (lbspd/client.c's struct lbspd_blackhole): the client programs
+ * mark (lbspd/lbspd.h's struct lbspd_blackhole): the client programs
  * set, double and clear it; the daemon only reads it (lbspctl cache).
  */
 struct lbsp_tc_blackhole {
@@ -194,7 +194,7 @@ struct lbsp_tc_blackhole {
  * Kernel counters (a per-CPU array).  Where one means what a counter or
  * a pass reason of the NFQUEUE path means, it is that one, by its id in
  * lbspd/lbspd.h's lists (LBSPD_COUNTERS, LBSPD_PASSES), whose names
- * lbspd/tc.c prints: one list of names, a compile error if an id goes.
+ * lbspd/path/tc.c prints: one list of names, a compile error if an id goes.
  * What the kernel counts on its own:
  *   hop-by-hop       passed: a Hop-by-Hop header is there
  *   dstopts-present  passed: another Destination Options header is there

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * server.bpf.c -- the server role in tc (lbspd/server.c is the
+ * server.bpf.c -- the server role in tc (lbspd/path/server.c is the
  * specification).
  *
  * lbsp_server_ingress, on packets carrying the option:

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * checks.h -- the health checks of the balancer role (after relayd's
- * hce.c and check_*.c): one thread that sends the active probes (TCP
+ * checks.h -- the health checks of the balancer role (engine.c, and
+ * one file per probe: tcp.c, http.c, icmp.c): one thread that sends the active probes (TCP
  * connect, ICMPv6 echo, HTTP GET) from this host to the real servers'
  * own addresses, never to a vip, and runs the passive clock of every
  * server (LSNAT §6).  The state machine itself is libsp's sp/health.h;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * nfq.c -- NFQUEUE I/O on libmnl + libnetfilter_queue: one queue, one
- * thread, after libnetfilter_queue's examples/nf-queue.c.
+ * thread.
  *
  * A thread receives up to NFQ_BATCH packets with one recvmmsg(), runs
  * each through the roles, and answers them all with one sendto():

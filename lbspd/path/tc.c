@@ -63,7 +63,7 @@ _Static_assert(LBSP_TC_MAX_VIPS == SP_CONF_MAX_VIPS,
 /*
  * The kernel counters' names: lbspd's own where a kernel counter is one
  * of its counters or pass reasons (bpf/lbsp_tc.h), from the lists of
- * lbspd/lbspd.h that control.c prints too.
+ * lbspd/lbspd.h that control/names.c prints too.
  */
 static const char *const lbspd_c_names[LBSPD_C__COUNT] = {
 #define TC_NAME(id, name) [LBSPD_C_##id] = name,

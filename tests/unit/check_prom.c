@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * check_prom.c -- lbspd's Prometheus renderer (lbspd/prom.c behind
+ * check_prom.c -- lbspd's Prometheus renderer (lbspd/control/prom.c behind
  * lbspd/control/print.c): answers described through pr come out in the text
  * exposition format, named by the rules, and what no rule names still
  * comes out -- so a counter added to lbspctl stats is a metric with no

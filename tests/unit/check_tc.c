@@ -364,7 +364,7 @@ syn_of(uint8_t *pkt, uint32_t seed)
 }
 
 /*
- * lbspd/client.c's stranded-client rule: a redirected SYN sent again
+ * lbspd/path/client.c's stranded-client rule: a redirected SYN sent again
  * unanswered goes to the vip and its server becomes suspect (the row
  * kept, with why); new connections avoid it; an answer naming it in
  * seg2 revives it.
