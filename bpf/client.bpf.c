@@ -319,7 +319,7 @@ lbsp_client_egress(struct __sk_buff *skb)
 		unanswered = (f->flags & (LBSP_TC_CF_REDIRECTED |
 		    LBSP_TC_CF_ANSWERED)) == LBSP_TC_CF_REDIRECTED;
 		resyn = syn && unanswered;
-		if (flow_tcp_ends(f, &p, true))
+		if (flow_note_state(f, &p, true))
 			f = flow_promote(&key, f);
 		touch(&f->last_ns, now);
 		f->packets_orig++;
@@ -628,7 +628,7 @@ lbsp_client_ingress(struct __sk_buff *skb)
 	}
 	if (f != NULL) {
 		flags_set(&f->flags, LBSP_TC_CF_ANSWERED);
-		if (flow_tcp_ends(f, &p, false))
+		if (flow_note_state(f, &p, false))
 			f = flow_promote(&key, f);
 		touch(&f->last_ns, now);
 		f->packets_reply++;

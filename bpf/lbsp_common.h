@@ -475,7 +475,7 @@ flow_promote(const struct lbsp_tc_flow_key *key, struct lbsp_tc_flow *f)
  * moves it: flow_promote()).
  */
 static __always_inline bool
-flow_tcp_ends(struct lbsp_tc_flow *f, const struct lbsp_pkt *p, bool orig)
+flow_note_state(struct lbsp_tc_flow *f, const struct lbsp_pkt *p, bool orig)
 {
 	__u32 add = 0;
 

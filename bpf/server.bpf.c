@@ -53,7 +53,7 @@ lbsp_server_ingress(struct __sk_buff *skb)
 		count(LBSP_TC_C_SEG1_LEARNED);
 	}
 	flow_reopen(f, &p, now);
-	if (flow_tcp_ends(f, &p, true))
+	if (flow_note_state(f, &p, true))
 		f = flow_promote(&key, f);
 	/* seg2 neither zero nor us: the vip, from a balancer. */
 	via_vip = !addr_zero(p.seg2) && !addr_eq(p.seg2, p.dst);
@@ -98,7 +98,7 @@ lbsp_server_egress(struct __sk_buff *skb)
 	f = flow_find(&key);
 	if (f == NULL)
 		return TC_ACT_OK;
-	if (flow_tcp_ends(f, &p, false))
+	if (flow_note_state(f, &p, false))
 		f = flow_promote(&key, f);
 	touch(&f->last_ns, clock_ns());
 	f->packets_reply++;

@@ -492,7 +492,7 @@ key_kept(const void *k, const void *v, void *arg)
 	return 0;
 }
 
-/* Every key of map fd (at most max of them), or NULL out of memory. */
+/* Every key of map fd (at most max of them); false out of memory. */
 static bool
 keys_read(int fd, size_t ksize, size_t vsize, size_t max, struct keys *ks)
 {
@@ -512,12 +512,6 @@ vip_port_cmp(const void *a, const void *b)
 	int c = memcmp(x->addr, y->addr, 16);
 
 	return c != 0 ? c : (int)x->port - (int)y->port;
-}
-
-static int
-port_cmp(const void *a, const void *b)
-{
-	return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
 }
 
 /* Remove the rows of vip-keyed map fd (values vsize bytes) whose vip
@@ -540,19 +534,18 @@ vips_prune(int fd, size_t vsize, const struct sp_conf *conf,
 }
 
 /*
- * After tc_obj_configure() wrote conf's vips and ports, remove those it
- * no longer lists (and the blackhole marks of vips it dropped): the
- * maps are changed in place, so that a reload never leaves a packet
- * without its vip.  The ports are compared sorted: a vip may list all
- * 65535.
+ * After tc_obj_configure() wrote conf's vips and ports (want[0..nwant),
+ * sorted), remove those it no longer lists (and the blackhole marks of
+ * vips it dropped): the maps are changed in place, so that a reload
+ * never leaves a packet without its vip.
  */
 static void
-stale_remove(struct tc_obj *o, const struct sp_conf *conf)
+stale_remove(struct tc_obj *o, const struct sp_conf *conf,
+    const struct lbsp_tc_vip_port *want, size_t nwant)
 {
-	struct lbsp_tc_vip_port *vp;
+	const struct lbsp_tc_vip_port *vp;
 	struct keys ks;
-	uint16_t *ports = NULL;
-	size_t i, j, k, np;
+	size_t i;
 
 	vips_prune(o->vips_fd, sizeof(struct lbsp_tc_vip), conf, client_vip);
 	vips_prune(o->blackholes_fd, sizeof(struct lbsp_tc_blackhole), conf,
@@ -560,40 +553,17 @@ stale_remove(struct tc_obj *o, const struct sp_conf *conf)
 	if (!keys_read(o->vip_ports_fd, sizeof(*vp), sizeof(uint8_t),
 	    LBSP_TC_MAX_PORTS, &ks))
 		return;
-	vp = (struct lbsp_tc_vip_port *)(void *)ks.k;
-	qsort(vp, ks.n, sizeof(*vp), vip_port_cmp);
-	for (i = 0; i < ks.n; i = j) {
-		const struct sp_conf_vip *v = client_vip(conf, vp[i].addr);
-
-		for (j = i; j < ks.n && memcmp(vp[j].addr, vp[i].addr, 16) == 0;
-		    j++)
-			;
-		np = 0;
-		free(ports);
-		ports = NULL;
-		if (v != NULL && v->nports != 0 &&
-		    (ports = malloc(v->nports * sizeof(*ports))) != NULL) {
-			memcpy(ports, v->ports, v->nports * sizeof(*ports));
-			qsort(ports, v->nports, sizeof(*ports), port_cmp);
-			np = v->nports;
-		} else if (v != NULL && v->nports != 0) {
-			continue;	/* out of memory: the next reload */
-		}
-		/* vp[i..j) and ports[0..np) both sorted: merge. */
-		for (k = 0; i < j; i++) {
-			while (k < np && ports[k] < vp[i].port)
-				k++;
-			if (k == np || ports[k] != vp[i].port)
-				(void)bpf_map_delete_elem(o->vip_ports_fd,
-				    &vp[i]);
-		}
-	}
-	free(ports);
+	vp = (const struct lbsp_tc_vip_port *)(void *)ks.k;
+	for (i = 0; i < ks.n; i++)
+		if (bsearch(&vp[i], want, nwant, sizeof(*want),
+		    vip_port_cmp) == NULL)
+			(void)bpf_map_delete_elem(o->vip_ports_fd, &vp[i]);
 	free(ks.k);
 }
 
-bool
-tc_conf_fits(const struct sp_conf *conf, char *why, size_t len)
+/* The (vip, port) rows conf gives the client programs. */
+static size_t
+client_ports(const struct sp_conf *conf)
 {
 	size_t ports = 0;
 	unsigned i;
@@ -601,6 +571,14 @@ tc_conf_fits(const struct sp_conf *conf, char *why, size_t len)
 	for (i = 0; i < conf->nvips; i++)
 		if (client_vip(conf, conf->vips[i].addr) != NULL)
 			ports += conf->vips[i].nports;
+	return ports;
+}
+
+bool
+tc_conf_fits(const struct sp_conf *conf, char *why, size_t len)
+{
+	size_t ports = client_ports(conf);
+
 	if (ports <= LBSP_TC_MAX_PORTS)
 		return true;
 	snprintf(why, len, "the client's vips list %zu ports; the tc "
@@ -612,10 +590,13 @@ int
 tc_obj_configure(struct tc_obj *o, const struct sp_conf *conf,
     const uint8_t identity[16])
 {
+	struct lbsp_tc_vip_port *want;
 	struct lbsp_tc_conf c;
 	uint32_t zero = 0;
 	unsigned i, k;
+	size_t nwant = 0;
 	char why[128];
+	int rc = -1;
 
 	/* Nothing is changed for a configuration the maps cannot hold. */
 	if (o->role == TC_CLIENT && !tc_conf_fits(conf, why, sizeof(why))) {
@@ -644,6 +625,10 @@ tc_obj_configure(struct tc_obj *o, const struct sp_conf *conf,
 	if (o->role != TC_CLIENT)
 		return 0;
 
+	/* The (vip, port) rows written: what stale_remove() keeps. */
+	want = calloc(client_ports(conf) + 1, sizeof(*want));
+	if (want == NULL)
+		return -1;
 	for (i = 0; i < conf->nvips; i++) {
 		const struct sp_conf_vip *v = &conf->vips[i];
 		struct lbsp_tc_vip_key vk;
@@ -663,43 +648,36 @@ tc_obj_configure(struct tc_obj *o, const struct sp_conf *conf,
 			vv.allow[k].len = v->allow[k].len;
 		}
 		if (bpf_map_update_elem(o->vips_fd, &vk, &vv, BPF_ANY) != 0)
-			return -1;
+			goto out;
 		for (k = 0; k < v->nports; k++) {
-			struct lbsp_tc_vip_port vp;
+			struct lbsp_tc_vip_port *vp = &want[nwant];
 
-			memset(&vp, 0, sizeof(vp));
-			memcpy(vp.addr, v->addr, 16);
-			vp.port = v->ports[k];
-			if (bpf_map_update_elem(o->vip_ports_fd, &vp, &one,
+			memcpy(vp->addr, v->addr, 16);
+			vp->port = v->ports[k];
+			if (bpf_map_update_elem(o->vip_ports_fd, vp, &one,
 			    BPF_ANY) != 0)
-				return -1;
+				goto out;
+			nwant++;
 		}
 	}
-	stale_remove(o, conf);
-	return 0;
+	qsort(want, nwant, sizeof(*want), vip_port_cmp);
+	stale_remove(o, conf, want, nwant);
+	rc = 0;
+out:
+	free(want);
+	return rc;
 }
 
 int
 tc_obj_counters(const struct tc_obj *o, uint64_t out[LBSP_TC_C__COUNT])
 {
-	int ncpu = libbpf_num_possible_cpus();
-	uint64_t *v;
 	uint32_t i;
-	int c;
 
 	memset(out, 0, sizeof(uint64_t) * LBSP_TC_C__COUNT);
-	if (ncpu <= 0)
+	if (libbpf_num_possible_cpus() <= 0)
 		return -1;
-	v = calloc((size_t)ncpu, sizeof(*v));
-	if (v == NULL)
-		return -1;
-	for (i = 0; i < LBSP_TC_C__COUNT; i++) {
-		if (bpf_map_lookup_elem(o->counters_fd, &i, v) != 0)
-			continue;
-		for (c = 0; c < ncpu; c++)
-			out[i] += v[c];
-	}
-	free(v);
+	for (i = 0; i < LBSP_TC_C__COUNT; i++)
+		out[i] = counter_sum(o, i);
 	return 0;
 }
 
@@ -1447,13 +1425,10 @@ tc_configure(struct lbspd *d)
 
 	if (d->tc == NULL)
 		return;
-	for (r = 0; r < TC__ROLES; r++) {
-		if (!d->tc->loaded[r])
-			continue;
-		if (tc_obj_configure(&d->tc->obj[r], d->conf,
-		    lbspd_identity(d)->addr) == -1)
+	for (r = 0; r < TC__ROLES; r++)
+		if (d->tc->loaded[r] && tc_obj_configure(&d->tc->obj[r],
+		    d->conf, lbspd_identity(d)->addr) == -1)
 			log_warn("tc: rewriting the %s maps", tc_role_names[r]);
-	}
 }
 
 void
