@@ -28,12 +28,7 @@ role server
 queue 2-3
 CONF
 
-addrs=""
-for i in 11 12 13 14 15 16 17 18; do
-	nsx C ip -6 addr add 2001:db8:1::$i/64 dev $C_IF nodad ||
-		fail "cannot add 2001:db8:1::$i"
-	addrs="$addrs 2001:db8:1::$i"
-done
+pair_addrs
 mkdir "$T/www"
 echo S >"$T/www/name"
 http_server S $S_ADDR 80 "$T/www"
@@ -41,7 +36,7 @@ lbspd_start S "$T/server.conf"
 lbspd_start C "$T/client.conf"
 
 capture S $S_IF "$T/link.pcap"
-for a in $addrs; do
+for a in $PAIR_ADDRS; do
 	out=$(nsx C curl -gsS --max-time 10 --interface "$a" \
 	    "http://[$S_ADDR]/name" 2>&1) || fail "curl from $a: $out"
 	[ "$out" = S ] || fail "curl from $a: got '$out'"

@@ -40,12 +40,7 @@ role server
 queue 2-3
 CONF
 
-addrs=""
-for i in 11 12 13 14 15 16 17 18; do
-	nsx C ip -6 addr add 2001:db8:1::$i/64 dev $C_IF nodad ||
-		fail "cannot add 2001:db8:1::$i"
-	addrs="$addrs 2001:db8:1::$i"
-done
+pair_addrs
 mkdir "$T/www"
 echo S >"$T/www/name"
 http_server S $S_ADDR 80 "$T/www"
@@ -58,7 +53,7 @@ lbspd_start C "$T/client.conf"
 bg C iperf3 -c $S_ADDR -p 5201 -B 2001:db8:1::11 -P 2 -t 8 -J
 IPERF_PID=$BG_PID
 IPERF_LOG=$BG_LOG
-for a in $addrs; do
+for a in $PAIR_ADDRS; do
 	(
 		n=0
 		while [ $n -lt 12 ]; do
@@ -93,7 +88,7 @@ wait_for "iperf3 to finish" 60 sh -c "! kill -0 $IPERF_PID 2>/dev/null"
 wait "$IPERF_PID" || { dump "$IPERF_LOG"; fail "iperf3 failed"; }
 sent=$(json_get "$IPERF_LOG" "j['end']['sum_received']['bytes']")
 [ "$sent" -gt 0 ] || fail "iperf3 moved nothing"
-for a in $addrs; do
+for a in $PAIR_ADDRS; do
 	wait_for "curl loop from $a" 120 grep -q '^done$' "$T/curl-$a.out"
 	if grep -v '^done$' "$T/curl-$a.out" | grep -q .; then
 		dump "$T/curl-$a.out"

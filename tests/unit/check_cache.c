@@ -9,6 +9,7 @@
 #include <sp/cache.h>
 
 #include "suites.h"
+#include "testpkt.h"
 
 static const uint8_t secret[16] = {
 	0xca, 0xc4, 0xe0, 0x01, 0x10, 0x20, 0x30, 0x40,
@@ -17,23 +18,6 @@ static const uint8_t secret[16] = {
 
 #define SEC	1000ULL		/* ms per second */
 #define TTL_S	10		/* s: the tables' TTL */
-
-/* 2001:db8:<net>::<n>. */
-static void
-addr(uint8_t a[16], uint16_t net, uint32_t n)
-{
-	memset(a, 0, 16);
-	a[0] = 0x20;
-	a[1] = 0x01;
-	a[2] = 0x0d;
-	a[3] = 0xb8;
-	a[4] = (uint8_t)(net >> 8);
-	a[5] = (uint8_t)net;
-	a[12] = (uint8_t)(n >> 24);
-	a[13] = (uint8_t)(n >> 16);
-	a[14] = (uint8_t)(n >> 8);
-	a[15] = (uint8_t)n;
-}
 
 static struct sp_cache_table *
 new_table(size_t capacity)
@@ -51,9 +35,9 @@ START_TEST(test_ttl)
 	uint8_t vip[16], me[16], s1[16], got[16];
 	uint64_t set = 500;
 
-	addr(vip, 0xf, 0x100);
-	addr(me, 1, 1);
-	addr(s1, 5, 1);
+	tp_addr(vip, 0xf, 0x100);
+	tp_addr(me, 1, 1);
+	tp_addr(s1, 5, 1);
 	ck_assert(!sp_cache_lookup(t, vip, me, set, got));
 	ck_assert(!sp_cache_set(t, vip, me, s1, set));
 	ck_assert_uint_eq(sp_cache_count(t), 1);
@@ -79,10 +63,10 @@ START_TEST(test_refresh)
 	struct sp_cache_table *t = new_table(16);
 	uint8_t vip[16], me[16], s1[16], s2[16], got[16];
 
-	addr(vip, 0xf, 0x100);
-	addr(me, 1, 1);
-	addr(s1, 5, 1);
-	addr(s2, 5, 2);
+	tp_addr(vip, 0xf, 0x100);
+	tp_addr(me, 1, 1);
+	tp_addr(s1, 5, 1);
+	tp_addr(s2, 5, 2);
 	sp_cache_set(t, vip, me, s1, 0);
 	sp_cache_set(t, vip, me, s1, 6 * SEC);
 	ck_assert_uint_eq(sp_cache_count(t), 1);
@@ -101,11 +85,11 @@ START_TEST(test_forget)
 	struct sp_cache_table *t = new_table(16);
 	uint8_t vip[16], vip2[16], a[16], b[16], s1[16], got[16];
 
-	addr(vip, 0xf, 0x100);
-	addr(vip2, 0xf, 0x200);
-	addr(a, 1, 1);
-	addr(b, 1, 2);
-	addr(s1, 5, 1);
+	tp_addr(vip, 0xf, 0x100);
+	tp_addr(vip2, 0xf, 0x200);
+	tp_addr(a, 1, 1);
+	tp_addr(b, 1, 2);
+	tp_addr(s1, 5, 1);
 	sp_cache_set(t, vip, a, s1, 0);
 	sp_cache_set(t, vip, b, s1, 0);
 	sp_cache_set(t, vip2, a, s1, 0);
@@ -125,17 +109,17 @@ START_TEST(test_forget_server)
 	uint8_t vip[16], me[16], s1[16], s2[16], got[16];
 	uint32_t i;
 
-	addr(me, 1, 1);
-	addr(s1, 5, 1);
-	addr(s2, 5, 2);
+	tp_addr(me, 1, 1);
+	tp_addr(s1, 5, 1);
+	tp_addr(s2, 5, 2);
 	for (i = 0; i < 10; i++) {
-		addr(vip, 0xf, 0x100 + i);
+		tp_addr(vip, 0xf, 0x100 + i);
 		sp_cache_set(t, vip, me, i % 3 == 0 ? s1 : s2, i);
 	}
 	ck_assert_uint_eq(sp_cache_forget_server(t, s1), 4);	/* 0 3 6 9 */
 	ck_assert_uint_eq(sp_cache_count(t), 6);
 	for (i = 0; i < 10; i++) {
-		addr(vip, 0xf, 0x100 + i);
+		tp_addr(vip, 0xf, 0x100 + i);
 		ck_assert(sp_cache_lookup(t, vip, me, 20, got) ==
 		    (i % 3 != 0));
 	}
@@ -151,19 +135,19 @@ START_TEST(test_retire)
 	uint8_t vip[16], me[16], s1[16], got[16];
 	uint32_t i;
 
-	addr(vip, 0xf, 0x100);
-	addr(s1, 5, 1);
+	tp_addr(vip, 0xf, 0x100);
+	tp_addr(s1, 5, 1);
 	for (i = 0; i < 3; i++) {
-		addr(me, 1, i);
+		tp_addr(me, 1, i);
 		ck_assert(!sp_cache_set(t, vip, me, s1, i));
 	}
-	addr(me, 1, 0);
+	tp_addr(me, 1, 0);
 	sp_cache_set(t, vip, me, s1, 5);	/* 0 confirmed again */
-	addr(me, 1, 3);
+	tp_addr(me, 1, 3);
 	ck_assert(sp_cache_set(t, vip, me, s1, 6));
 	ck_assert_uint_eq(sp_cache_count(t), 3);
 	for (i = 0; i < 4; i++) {
-		addr(me, 1, i);
+		tp_addr(me, 1, i);
 		ck_assert(sp_cache_lookup(t, vip, me, 7, got) == (i != 1));
 	}
 	sp_cache_table_free(t);
@@ -186,10 +170,10 @@ START_TEST(test_foreach)
 	uint64_t sum = 0;
 	uint32_t i;
 
-	addr(vip, 0xf, 0x100);
-	addr(s1, 5, 1);
+	tp_addr(vip, 0xf, 0x100);
+	tp_addr(s1, 5, 1);
 	for (i = 1; i <= 4; i++) {
-		addr(me, 1, i);
+		tp_addr(me, 1, i);
 		sp_cache_set(t, vip, me, s1, i);
 	}
 	sp_cache_foreach(t, collect, &sum);
@@ -223,12 +207,12 @@ START_TEST(test_suspect)
 	uint8_t vip[16], a[16], b[16], c[16], s1[16], s2[16], got[16];
 	struct sp_cache_entry e;
 
-	addr(vip, 0xf, 0x100);
-	addr(a, 1, 1);
-	addr(b, 1, 2);
-	addr(c, 1, 3);
-	addr(s1, 5, 1);
-	addr(s2, 5, 2);
+	tp_addr(vip, 0xf, 0x100);
+	tp_addr(a, 1, 1);
+	tp_addr(b, 1, 2);
+	tp_addr(c, 1, 3);
+	tp_addr(s1, 5, 1);
+	tp_addr(s2, 5, 2);
 	sp_cache_set(t, vip, a, s1, 0);
 	sp_cache_set(t, vip, b, s1, 0);
 	sp_cache_set(t, vip, c, s2, 0);

@@ -18,6 +18,7 @@
 
 #include "control/names.h"
 #include "path/fallback.h"
+#include "testpkt.h"
 
 static const uint8_t secret[16] = {
 	0xfb, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,
@@ -39,20 +40,6 @@ static const struct fb_conf conf = {
 static struct lbspd_stats st;
 static uint8_t vip[16], vip2[16], srv[16], srv2[16], id[16], client[16];
 
-/* 2001:db8:<net>::<n>. */
-static void
-addr(uint8_t a[16], uint16_t net, uint8_t n)
-{
-	memset(a, 0, 16);
-	a[0] = 0x20;
-	a[1] = 0x01;
-	a[2] = 0x0d;
-	a[3] = 0xb8;
-	a[4] = (uint8_t)(net >> 8);
-	a[5] = (uint8_t)net;
-	a[15] = n;
-}
-
 static uint64_t
 ctr(enum lbspd_counter c)
 {
@@ -63,12 +50,12 @@ static void
 setup(void)
 {
 	memset(&st, 0, sizeof(st));
-	addr(vip, 0xf, 0x10);
-	addr(vip2, 0xf, 0x20);
-	addr(srv, 5, 1);
-	addr(srv2, 5, 2);
-	addr(id, 1, 1);
-	addr(client, 1, 1);
+	tp_addr(vip, 0xf, 0x10);
+	tp_addr(vip2, 0xf, 0x20);
+	tp_addr(srv, 5, 1);
+	tp_addr(srv2, 5, 2);
+	tp_addr(id, 1, 1);
+	tp_addr(client, 1, 1);
 }
 
 /* A flow of the client to vip, created at created_ms, sport given. */
@@ -275,7 +262,7 @@ START_TEST(no_option_answer)
 
 	/* Our entry follows srv2 (another identity's follows srv): srv
 	 * answering without is counted only. */
-	addr(other, 1, 2);
+	tp_addr(other, 1, 2);
 	(void)sp_cache_set(c, vip, other, srv, T0);
 	(void)sp_cache_set(c, vip, id, srv2, T0);
 	fb_no_option_answer(c, vip, id, srv, T0, &st);

@@ -12,6 +12,7 @@
 #include <sp/tcp.h>
 
 #include "suites.h"
+#include "testpkt.h"
 
 static const uint8_t secret[16] = {
 	0x5e, 0xc2, 0xe7, 0x01, 0x02, 0x03, 0x04, 0x05,
@@ -29,28 +30,13 @@ static const struct sp_flow_timeouts test_to = {
 
 #define SEC	1000ULL		/* ms per second */
 
-/* 2001:db8::<n> with n in the last four bytes. */
-static void
-addr(uint8_t a[16], uint32_t n)
-{
-	memset(a, 0, 16);
-	a[0] = 0x20;
-	a[1] = 0x01;
-	a[2] = 0x0d;
-	a[3] = 0xb8;
-	a[12] = (uint8_t)(n >> 24);
-	a[13] = (uint8_t)(n >> 16);
-	a[14] = (uint8_t)(n >> 8);
-	a[15] = (uint8_t)n;
-}
-
 static struct sp_flow_key
 key_n(uint8_t proto, uint32_t n)
 {
 	uint8_t c[16], s[16];
 
-	addr(c, n);
-	addr(s, 0xf100);
+	tp_addr(c, 0, n);
+	tp_addr(s, 0, 0xf100);
 	return sp_flow_key_5tuple(c, s, proto, (uint16_t)(1024 + n % 60000),
 	    80);
 }
@@ -72,8 +58,8 @@ START_TEST(test_key_constructors)
 	uint8_t c[16], s[16];
 
 	ck_assert_uint_eq(sizeof(struct sp_flow_key), 44);
-	addr(c, 1);
-	addr(s, 2);
+	tp_addr(c, 0, 1);
+	tp_addr(s, 0, 2);
 	memset(&k, 0xee, sizeof(k));
 	k = sp_flow_key_5tuple(c, s, SP_NH_TCP, 40000, 443);
 	ck_assert_mem_eq(k.src, c, 16);
@@ -99,8 +85,8 @@ START_TEST(test_reverse)
 	struct sp_flow_key k, r, rr;
 	uint8_t c[16], s[16];
 
-	addr(c, 1);
-	addr(s, 2);
+	tp_addr(c, 0, 1);
+	tp_addr(s, 0, 2);
 	k = sp_flow_key_5tuple(c, s, SP_NH_UDP, 5353, 53);
 	r = sp_flow_key_reverse(&k);
 	ck_assert_mem_eq(r.src, s, 16);
@@ -213,8 +199,8 @@ START_TEST(test_3tuple_distinct)
 	struct sp_flow *f3, *f5;
 	uint8_t c[16], s[16];
 
-	addr(c, 1);
-	addr(s, 2);
+	tp_addr(c, 0, 1);
+	tp_addr(s, 0, 2);
 	k3 = sp_flow_key_3tuple(c, s, 0);
 	k5 = sp_flow_key_5tuple(c, s, 0, 0, 0);
 	ck_assert(memcmp(&k3, &k5, sizeof(k3)) != 0);
@@ -260,8 +246,8 @@ START_TEST(test_idle_boundary)
 	uint8_t c[16], s[16];
 
 	if (idle_cases[_i].three) {
-		addr(c, 1);
-		addr(s, 2);
+		tp_addr(c, 0, 1);
+		tp_addr(s, 0, 2);
 		k = sp_flow_key_3tuple(c, s, 9);
 	} else
 		k = key_n(idle_cases[_i].proto, 1);
@@ -632,9 +618,9 @@ START_TEST(test_source_limit)
 	uint8_t c[16], s[16], o[16];
 	bool retired = true;
 
-	addr(c, 1);
-	addr(o, 2);
-	addr(s, 0xf100);
+	tp_addr(c, 0, 1);
+	tp_addr(o, 0, 2);
+	tp_addr(s, 0, 0xf100);
 	k1 = sp_flow_key_5tuple(c, s, SP_NH_TCP, 1001, 80);
 	k2 = sp_flow_key_5tuple(c, s, SP_NH_TCP, 1002, 80);
 	k3 = sp_flow_key_5tuple(c, s, SP_NH_UDP, 1003, 53);
@@ -692,8 +678,8 @@ START_TEST(test_source_limit_late)
 	uint8_t c[16], s[16];
 	unsigned i;
 
-	addr(c, 1);
-	addr(s, 0xf100);
+	tp_addr(c, 0, 1);
+	tp_addr(s, 0, 0xf100);
 	for (i = 0; i < 3; i++) {
 		k = sp_flow_key_5tuple(c, s, SP_NH_TCP, (uint16_t)(1000 + i),
 		    80);

@@ -16,6 +16,7 @@
 
 #include "sched_ops.h"
 #include "suites.h"
+#include "testpkt.h"
 
 #define NCLIENTS	3000	/* hash: "random" clients */
 #define NMAGLEV		10000	/* maglev: clients */
@@ -38,23 +39,6 @@ static const struct sp_sched_ops *const all_ops[] = {
 };
 #define NALL	(sizeof(all_ops) / sizeof(all_ops[0]))
 
-/* 2001:db8:<net>::<n>. */
-static void
-addr(uint8_t a[16], uint16_t net, uint32_t n)
-{
-	memset(a, 0, 16);
-	a[0] = 0x20;
-	a[1] = 0x01;
-	a[2] = 0x0d;
-	a[3] = 0xb8;
-	a[4] = (uint8_t)(net >> 8);
-	a[5] = (uint8_t)net;
-	a[12] = (uint8_t)(n >> 24);
-	a[13] = (uint8_t)(n >> 16);
-	a[14] = (uint8_t)(n >> 8);
-	a[15] = (uint8_t)n;
-}
-
 /* n idle, eligible, reachable servers 2001:db8:5::1.., weight 1, no
  * rtt or agent figure yet. */
 static void
@@ -64,7 +48,7 @@ servers(struct sp_sched_server *srv, size_t n)
 
 	memset(srv, 0, n * sizeof(*srv));
 	for (i = 0; i < n; i++) {
-		addr(srv[i].addr, 5, (uint32_t)i + 1);
+		tp_addr(srv[i].addr, 5, (uint32_t)i + 1);
 		srv[i].eligible = true;
 		srv[i].weight = 1;
 		srv[i].reachable = true;
@@ -79,7 +63,7 @@ request(uint8_t src[16], uint32_t n, uint32_t label, uint16_t sw)
 {
 	struct sp_sched_req r;
 
-	addr(src, 0xc, n * 2654435761u);
+	tp_addr(src, 0xc, n * 2654435761u);
 	src[6] = (uint8_t)(n >> 8);
 	src[7] = (uint8_t)n;
 	memset(&r, 0, sizeof(r));
@@ -1031,7 +1015,7 @@ START_TEST(test_hash_identity)
 	a = new_sched(ops, key1, srv, 3);
 	b = new_sched(ops, key1, srv, 3);
 	for (n = 0; n < 300; n++) {
-		addr(id, 0xd, n * 40503u + 7);
+		tp_addr(id, 0xd, n * 40503u + 7);
 		req = request(src, n, 1, 1);
 		req.identity = id;
 		first = sp_sched_pick(a, srv, 3, &req);

@@ -17,6 +17,7 @@
 #include <sp/flow.h>
 
 #include "lbspd.h"
+#include "testpkt.h"
 
 #define MAGIC	0x5eed5eedu
 #define DEAD	0xdeaddeadu
@@ -201,18 +202,6 @@ daemon_new(const char *text)
 	return d;
 }
 
-static void
-src_of(uint8_t a[16], unsigned n)
-{
-	memset(a, 0, 16);
-	a[0] = 0x20;
-	a[1] = 0x01;
-	a[2] = 0x0d;
-	a[3] = 0xb8;
-	a[14] = (uint8_t)(n >> 8);
-	a[15] = (uint8_t)n;
-}
-
 static int
 count_flow(const struct sp_flow *f, void *arg)
 {
@@ -244,11 +233,11 @@ START_TEST(flow_shards)
 
 	ck_assert_uint_eq(d->nflows, 2);
 	ck_assert_int_eq(lbspd_flows_set_source_limit(d, 1000), 0);
-	src_of(dst, 0xffff);
+	tp_addr(dst, 0, 0xffff);
 	for (i = 0; i < 1000; i++) {
 		struct sp_flow_key k;
 
-		src_of(src, i % 50);
+		tp_addr(src, 0, i % 50);
 		k = sp_flow_key_5tuple(src, dst, 6, (uint16_t)i, 80);
 		fs = lbspd_flows_lock(d, src);
 		ck_assert_ptr_eq(fs, lbspd_flows_of(d, src));
@@ -261,7 +250,7 @@ START_TEST(flow_shards)
 	ck_assert_uint_gt(used[0], 0);
 	ck_assert_uint_gt(used[1], 0);
 	ck_assert_uint_eq(lbspd_flows_count(d), 1000);
-	src_of(src, 7);
+	tp_addr(src, 0, 7);
 	ck_assert_uint_eq(lbspd_flows_source_count(d, src), 20);
 
 	memset(seen, 0, sizeof(seen));
@@ -296,8 +285,8 @@ START_TEST(flow_one_shard)
 	uint8_t a[16], b[16];
 
 	ck_assert_uint_eq(d->nflows, 1);
-	src_of(a, 1);
-	src_of(b, 2);
+	tp_addr(a, 0, 1);
+	tp_addr(b, 0, 2);
 	ck_assert_ptr_eq(lbspd_flows_of(d, a), lbspd_flows_of(d, b));
 	ck_assert_ptr_nonnull(lbspd_identity(d));
 	ck_assert_ptr_nonnull(lbspd_conf(d));

@@ -10,6 +10,7 @@
 #include <sp/stick.h>
 
 #include "suites.h"
+#include "testpkt.h"
 
 static const uint8_t secret[16] = {
 	0x51, 0x1c, 0x4b, 0x00, 0x11, 0x22, 0x33, 0x44,
@@ -18,23 +19,6 @@ static const uint8_t secret[16] = {
 
 #define SEC	1000ULL		/* ms per second */
 #define TTL_S	30		/* s: the tables' TTL */
-
-/* 2001:db8:<net>::<n>: net picks the /64, n the interface id. */
-static void
-addr(uint8_t a[16], uint16_t net, uint32_t n)
-{
-	memset(a, 0, 16);
-	a[0] = 0x20;
-	a[1] = 0x01;
-	a[2] = 0x0d;
-	a[3] = 0xb8;
-	a[4] = (uint8_t)(net >> 8);
-	a[5] = (uint8_t)net;
-	a[12] = (uint8_t)(n >> 24);
-	a[13] = (uint8_t)(n >> 16);
-	a[14] = (uint8_t)(n >> 8);
-	a[15] = (uint8_t)n;
-}
 
 static struct sp_stick_table *
 new_table(size_t capacity)
@@ -51,8 +35,8 @@ START_TEST(test_key_constructors)
 	struct sp_stick_key k;
 
 	ck_assert_uint_eq(sizeof(struct sp_stick_key), 40);
-	addr(vip, 0xf, 0x100);
-	addr(id, 1, 7);
+	tp_addr(vip, 0xf, 0x100);
+	tp_addr(id, 1, 7);
 	memset(&k, 0xee, sizeof(k));
 	k = sp_stick_key_seg1(vip, id);
 	ck_assert_mem_eq(k.vip, vip, 16);
@@ -74,7 +58,7 @@ START_TEST(test_prefix_mask)
 	uint8_t vip[16], src[16], want[16];
 	struct sp_stick_key k;
 
-	addr(vip, 0xf, 0x100);
+	tp_addr(vip, 0xf, 0x100);
 	memset(src, 0xff, sizeof(src));
 
 	k = sp_stick_key_src(vip, src, 64);
@@ -111,11 +95,11 @@ START_TEST(test_prefix_shares_entry)
 	uint8_t vip[16], a[16], b[16], c[16], s1[16], got[16];
 	struct sp_stick_key ka, kb, kc;
 
-	addr(vip, 0xf, 0x100);
-	addr(a, 1, 0x1111);
-	addr(b, 1, 0x2222);
-	addr(c, 2, 0x1111);
-	addr(s1, 5, 1);
+	tp_addr(vip, 0xf, 0x100);
+	tp_addr(a, 1, 0x1111);
+	tp_addr(b, 1, 0x2222);
+	tp_addr(c, 2, 0x1111);
+	tp_addr(s1, 5, 1);
 	ka = sp_stick_key_src(vip, a, 64);
 	kb = sp_stick_key_src(vip, b, 64);
 	kc = sp_stick_key_src(vip, c, 64);
@@ -143,10 +127,10 @@ START_TEST(test_kinds_distinct)
 	uint8_t vip[16], vip2[16], id[16], s1[16], got[16];
 	struct sp_stick_key k1, k2, k3, k4;
 
-	addr(vip, 0xf, 0x100);
-	addr(vip2, 0xf, 0x200);
-	addr(id, 1, 9);
-	addr(s1, 5, 1);
+	tp_addr(vip, 0xf, 0x100);
+	tp_addr(vip2, 0xf, 0x200);
+	tp_addr(id, 1, 9);
+	tp_addr(s1, 5, 1);
 	k1 = sp_stick_key_seg1(vip, id);
 	k2 = sp_stick_key_src(vip, id, 128);
 	k3 = sp_stick_key_src_label(vip, id, 0);
@@ -168,9 +152,9 @@ START_TEST(test_ttl)
 	struct sp_stick_key k;
 	uint64_t set = 1000;
 
-	addr(vip, 0xf, 0x100);
-	addr(id, 1, 9);
-	addr(s1, 5, 1);
+	tp_addr(vip, 0xf, 0x100);
+	tp_addr(id, 1, 9);
+	tp_addr(s1, 5, 1);
 	k = sp_stick_key_seg1(vip, id);
 	sp_stick_set(t, &k, s1, set);
 
@@ -197,9 +181,9 @@ START_TEST(test_touch_on_hit)
 	uint8_t vip[16], id[16], s1[16], got[16];
 	struct sp_stick_key k;
 
-	addr(vip, 0xf, 0x100);
-	addr(id, 1, 9);
-	addr(s1, 5, 1);
+	tp_addr(vip, 0xf, 0x100);
+	tp_addr(id, 1, 9);
+	tp_addr(s1, 5, 1);
 	k = sp_stick_key_seg1(vip, id);
 	sp_stick_set(t, &k, s1, 0);
 	ck_assert(sp_stick_lookup(t, &k, 20 * SEC, got));
@@ -219,10 +203,10 @@ START_TEST(test_set_updates)
 	uint8_t vip[16], id[16], s1[16], s2[16], got[16];
 	struct sp_stick_key k;
 
-	addr(vip, 0xf, 0x100);
-	addr(id, 1, 9);
-	addr(s1, 5, 1);
-	addr(s2, 5, 2);
+	tp_addr(vip, 0xf, 0x100);
+	tp_addr(id, 1, 9);
+	tp_addr(s1, 5, 1);
+	tp_addr(s2, 5, 2);
 	k = sp_stick_key_seg1(vip, id);
 	sp_stick_set(t, &k, s1, 0);
 	ck_assert(!sp_stick_set(t, &k, s2, 10 * SEC));
@@ -241,18 +225,18 @@ START_TEST(test_forget_server)
 	struct sp_stick_key k;
 	uint32_t i;
 
-	addr(vip, 0xf, 0x100);
-	addr(s1, 5, 1);
-	addr(s2, 5, 2);
+	tp_addr(vip, 0xf, 0x100);
+	tp_addr(s1, 5, 1);
+	tp_addr(s2, 5, 2);
 	for (i = 0; i < 8; i++) {
-		addr(id, 1, i);
+		tp_addr(id, 1, i);
 		k = sp_stick_key_seg1(vip, id);
 		sp_stick_set(t, &k, i < 5 ? s1 : s2, i);
 	}
 	ck_assert_uint_eq(sp_stick_forget_server(t, s1), 5);
 	ck_assert_uint_eq(sp_stick_count(t), 3);
 	for (i = 0; i < 8; i++) {
-		addr(id, 1, i);
+		tp_addr(id, 1, i);
 		k = sp_stick_key_seg1(vip, id);
 		ck_assert(sp_stick_lookup(t, &k, 10, got) == (i >= 5));
 		if (i >= 5)
@@ -273,22 +257,22 @@ START_TEST(test_retire)
 	struct sp_stick_key k;
 	uint32_t i;
 
-	addr(vip, 0xf, 0x100);
-	addr(s1, 5, 1);
+	tp_addr(vip, 0xf, 0x100);
+	tp_addr(s1, 5, 1);
 	for (i = 0; i < 4; i++) {
-		addr(id, 1, i);
+		tp_addr(id, 1, i);
 		k = sp_stick_key_seg1(vip, id);
 		ck_assert(!sp_stick_set(t, &k, s1, i));
 	}
-	addr(id, 1, 0);
+	tp_addr(id, 1, 0);
 	k = sp_stick_key_seg1(vip, id);
 	ck_assert(sp_stick_lookup(t, &k, 10, got));	/* 0 used again */
-	addr(id, 1, 4);
+	tp_addr(id, 1, 4);
 	k = sp_stick_key_seg1(vip, id);
 	ck_assert(sp_stick_set(t, &k, s1, 11));
 	ck_assert_uint_eq(sp_stick_count(t), 4);
 	for (i = 0; i < 5; i++) {
-		addr(id, 1, i);
+		tp_addr(id, 1, i);
 		k = sp_stick_key_seg1(vip, id);
 		ck_assert(sp_stick_lookup(t, &k, 12, got) == (i != 1));
 	}
@@ -320,10 +304,10 @@ START_TEST(test_foreach)
 	struct walk w = { 0, 0 };
 	uint32_t i;
 
-	addr(vip, 0xf, 0x100);
-	addr(s1, 5, 1);
+	tp_addr(vip, 0xf, 0x100);
+	tp_addr(s1, 5, 1);
 	for (i = 0; i < 20; i++) {
-		addr(id, 1, i);
+		tp_addr(id, 1, i);
 		k = sp_stick_key_src_label(vip, id, i);
 		sp_stick_set(t, &k, s1, i * SEC);
 	}
@@ -371,10 +355,10 @@ START_TEST(test_hashed)
 	struct sp_stick_key k;
 	uint64_t h;
 
-	addr(vip, 0xf, 0x100);
-	addr(id, 1, 7);
-	addr(s1, 5, 1);
-	addr(s2, 5, 2);
+	tp_addr(vip, 0xf, 0x100);
+	tp_addr(id, 1, 7);
+	tp_addr(s1, 5, 1);
+	tp_addr(s2, 5, 2);
 	k = sp_stick_key_seg1(vip, id);
 	h = sp_stick_hash(t, &k);
 	ck_assert_uint_eq(h, sp_stick_hash(u, &k));

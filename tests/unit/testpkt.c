@@ -10,6 +10,22 @@ const uint8_t tp_dst[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0xf, [14] = 1 };
 const uint8_t tp_seg1[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 1 };
 const uint8_t tp_server[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 5, [15] = 1 };
 
+void
+tp_addr(uint8_t a[16], uint16_t net, uint32_t n)
+{
+	memset(a, 0, 16);
+	a[0] = 0x20;
+	a[1] = 0x01;
+	a[2] = 0x0d;
+	a[3] = 0xb8;
+	a[4] = (uint8_t)(net >> 8);
+	a[5] = (uint8_t)net;
+	a[12] = (uint8_t)(n >> 24);
+	a[13] = (uint8_t)(n >> 16);
+	a[14] = (uint8_t)(n >> 8);
+	a[15] = (uint8_t)n;
+}
+
 uint32_t
 tp_rand(uint32_t *s)
 {

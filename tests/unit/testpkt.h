@@ -54,6 +54,9 @@ uint16_t tp_ref_csum(const uint8_t *pkt, size_t len, size_t l4_off,
 /* Offset of the upper layer tp_build() produced for spec. */
 size_t tp_l4_off(const struct tp_spec *spec);
 
+/* a = 2001:db8:<net>::<n>, n in the last four bytes. */
+void tp_addr(uint8_t a[16], uint16_t net, uint32_t n);
+
 /* A small deterministic PRNG (xorshift32) for random packets. */
 uint32_t tp_rand(uint32_t *state);
 

@@ -195,6 +195,20 @@ topo_megaproxy()
 	topo_lb_servers
 }
 
+# pair_addrs - eight more addresses on topo_pair's client C,
+# 2001:db8:1::11 to ::18 (nodad: usable at once), listed in PAIR_ADDRS:
+# flows from several sources, which the kernel spreads over queues.
+pair_addrs()
+{
+	local i
+	PAIR_ADDRS=
+	for i in 11 12 13 14 15 16 17 18; do
+		nsx C ip -6 addr add 2001:db8:1::$i/64 dev $C_IF nodad ||
+			fail "cannot add 2001:db8:1::$i"
+		PAIR_ADDRS="$PAIR_ADDRS 2001:db8:1::$i"
+	done
+}
+
 # legacy_addr N - the N-th extra legacy client address on c2:
 # 2001:db8:1::100 + N, N from 0 (hexadecimal: ::100 ... ::13b for 60).
 legacy_addr()
