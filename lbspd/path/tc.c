@@ -1476,11 +1476,6 @@ tc_tick(struct lbspd *d)
 		if (!d->tc->loaded[r])
 			continue;
 		(void)tc_obj_expire(o, now, d->conf, 4096);
-		if (r == TC_CLIENT)
-			o->cache_rows = map_walk(o->cache_fd,
-			    sizeof(struct lbsp_tc_cache_key),
-			    sizeof(struct lbsp_tc_cache), o->max_cache,
-			    row_seen, NULL);
 		/* Flows the kernel retired to make room: flows_retired, as
 		 * the NFQUEUE path's table counts them. */
 		lbspd_count_n(d, LBSPD_C_FLOWS_RETIRED,
@@ -1499,25 +1494,37 @@ tc_tick(struct lbspd *d)
 
 /* ------------------------------------------------------------ lbspctl */
 
+/* The maps' rows as they are now: a figure read between two sweeps
+ * must not lag what the kernel holds. */
 void
 tc_cache_count(struct lbspd *d, uint64_t *rows, uint64_t *max)
 {
+	const struct tc_obj *o;
+	uint64_t n;
+
 	if (d->tc == NULL || !d->tc->loaded[TC_CLIENT])
 		return;
-	*rows += d->tc->obj[TC_CLIENT].cache_rows;
-	*max += d->tc->obj[TC_CLIENT].max_cache;
+	o = &d->tc->obj[TC_CLIENT];
+	n = map_walk(o->cache_fd, sizeof(struct lbsp_tc_cache_key),
+	    sizeof(struct lbsp_tc_cache), o->max_cache, row_seen, NULL);
+	*rows += n < o->max_cache ? n : o->max_cache;
+	*max += o->max_cache;
 }
 
 void
 tc_flows_count(struct lbspd *d, uint64_t *flows, uint64_t *max)
 {
+	const struct tc_obj *o;
+	uint64_t n;
 	int r;
 
 	for (r = 0; d->tc != NULL && r < TC__ROLES; r++) {
 		if (!d->tc->loaded[r])
 			continue;
-		*flows += d->tc->obj[r].flows;
-		*max += d->tc->obj[r].max_flows;
+		o = &d->tc->obj[r];
+		n = flows_walk(o, row_counted, NULL);
+		*flows += n < o->max_flows ? n : o->max_flows;
+		*max += o->max_flows;
 	}
 }
 

@@ -48,7 +48,6 @@ struct tc_obj {
 	uint32_t max_flows;	/* max-flows at load: the flow maps' sizes
 				   together (lbsp_common.h) */
 	uint32_t max_cache;	/* client: max-cache at load, its size */
-	uint64_t cache_rows;	/* client: cache rows at the last tick */
 	/* What the sweep of tc_flows (tc_obj_expire()) found: */
 	uint64_t gone_before;	/* flows made and gone before the load (maps
 				   taken over from an earlier daemon) */

@@ -12,6 +12,8 @@
 #   malformed, tables, queue) with the same value, and
 #   lbsp_build_info{version=...} with the daemon's version: the page is
 #   made from lbspctl's own answer, not from a second list;
+# - tables.flows counts a new session's flow at once (on tc, the maps
+#   are counted when asked, not at the daemon's last sweep);
 # - another path is 404, another method 405, both counted in
 #   "lbspctl stats" under "metrics";
 # - a Prometheus server started in the client's namespace (its own
@@ -21,7 +23,8 @@
 #   the tc datapath the programs' lbsp_kernel_inserted_total{role}, and
 #   every kernel counter of lbspctl stats is a metric too).
 # How it fails: drop a counter from the rendering (prom.c rules), break
-# the exposition format, or answer on another port.
+# the exposition format, answer on another port, or report the tc
+# tables as the last sweep found them.
 . "$(dirname "$0")/lib.sh"
 
 need_root
@@ -51,7 +54,7 @@ lbspd_start S "$T/server.conf"
 lbspd_start C "$T/client.conf"
 wait_listen C tcp $C_ADDR $MPORT
 
-# Traffic, then none: the counters stand still from here on.
+# Traffic, then none: the counters stand still until curl 4.
 for i in 1 2 3; do
 	nsx C curl -gsS --max-time 20 -o "$T/big.got" "http://[$S_ADDR]/big" ||
 		fail "curl $i through lbspd"
@@ -136,6 +139,17 @@ if packets == 0:
     sys.exit("no packet counted: the traffic did not go through lbspd")
 sys.exit(1 if bad else 0)
 EOF
+
+# The tables as they are when asked (on tc, the kernel's maps): a new
+# session's flow is there at once, not at the daemon's next sweep.
+flows0=$(json_get "$T/stats.json" "j['tables']['flows']")
+nsx C curl -gsS --max-time 20 -o "$T/big.got" "http://[$S_ADDR]/big" ||
+	fail "curl 4 through lbspd"
+stats_json C "$T/stats1.json"
+flows1=$(json_get "$T/stats1.json" "j['tables']['flows']")
+[ "$flows1" -gt "$flows0" ] ||
+	fail "tables.flows $flows0 before a new session and $flows1 just after"
+info "tables.flows $flows0, then $flows1 with a new session"
 
 # Junk paths and methods: answered and counted.
 code=$(nsx C curl -gs -o /dev/null -w '%{http_code}' "http://[$C_ADDR]:$MPORT/nope")
