@@ -214,6 +214,19 @@ stats_json()
 	}
 }
 
+# queues_used NAME FILE N - fail unless each of the N queues in FILE
+# ("lbspctl stats --json" of the daemon called NAME) got a packet.
+queues_used()
+{
+	local q=0 n
+	while [ "$q" -lt "$3" ]; do
+		n=$(json_get "$2" "j['queue'][$q]['packets']")
+		info "$1 queue $q: $n packets"
+		[ "$n" -gt 0 ] || fail "$1: queue $q got no packet"
+		q=$((q + 1))
+	done
+}
+
 # counter_at_least NS NAME MIN - true when the daemon of NS has counted
 # at least MIN as NAME (lbsp_counter: its own count and its tc
 # programs'), e.g. "wait_for WHAT 10 counter_at_least lb packets 40".
