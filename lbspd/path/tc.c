@@ -688,6 +688,33 @@ _Static_assert(LBSP_TC_SUSPECT_SYN_RETRANSMIT == LBSPD_SUSPECT_SYN_RETRANSMIT &&
     LBSP_TC_SUSPECT_NO_OPTION == LBSPD_SUSPECT_NO_OPTION,
     "bpf/lbsp_tc.h's suspect reasons are enum lbspd_suspect's");
 
+/* What cache_suspect_server() marks, and with what. */
+struct cache_suspect {
+	int fd;
+	const uint8_t *server;
+	uint8_t reason;
+	uint64_t now_ns;
+	unsigned marked;
+};
+
+static int
+cache_row_suspect(const void *k, const void *v, void *arg)
+{
+	struct cache_suspect *cs = arg;
+	struct lbsp_tc_cache e;
+
+	memcpy(&e, v, sizeof(e));
+	if (e.state != LBSP_TC_CACHE_OK ||
+	    memcmp(e.server, cs->server, 16) != 0)
+		return 0;
+	e.state = LBSP_TC_CACHE_SUSPECT;
+	e.reason = cs->reason;
+	e.suspect_ns = cs->now_ns;
+	if (bpf_map_update_elem(cs->fd, k, &e, BPF_EXIST) == 0)
+		cs->marked++;
+	return 0;
+}
+
 /*
  * Every OK cache row of o naming server becomes suspect, for reason
  * (what the programs' client_fallback() does).  Returns the rows.
@@ -696,28 +723,12 @@ static unsigned
 cache_suspect_server(struct tc_obj *o, const uint8_t server[16],
     uint8_t reason, uint64_t now_ns)
 {
-	struct lbsp_tc_cache_key key, next;
-	struct lbsp_tc_cache e;
-	unsigned n, marked = 0;
-	bool first = true;
+	struct cache_suspect cs = { .fd = o->cache_fd, .server = server,
+	    .reason = reason, .now_ns = now_ns };
 
-	for (n = 0; n < LBSP_TC_MAX_CACHE; n++) {
-		if (bpf_map_get_next_key(o->cache_fd, first ? NULL : &key,
-		    &next) != 0)
-			break;
-		first = false;
-		key = next;
-		if (bpf_map_lookup_elem(o->cache_fd, &key, &e) != 0 ||
-		    e.state != LBSP_TC_CACHE_OK ||
-		    memcmp(e.server, server, 16) != 0)
-			continue;
-		e.state = LBSP_TC_CACHE_SUSPECT;
-		e.reason = reason;
-		e.suspect_ns = now_ns;
-		if (bpf_map_update_elem(o->cache_fd, &key, &e, BPF_EXIST) == 0)
-			marked++;
-	}
-	return marked;
+	(void)map_walk(o->cache_fd, sizeof(struct lbsp_tc_cache_key),
+	    sizeof(struct lbsp_tc_cache), o->max_cache, cache_row_suspect, &cs);
+	return cs.marked;
 }
 
 /* One sweep of the client's flows for fallback (tc_obj_fallback()). */
@@ -1625,81 +1636,94 @@ tc_flows_print(struct pr *p, struct lbspd *d, uint64_t now_ms)
 			(void)flows_walk(&d->tc->obj[r], flow_printed, &fp);
 }
 
+/* What tc_cache_foreach() gives its caller's function. */
+struct cache_given {
+	uint64_t ns, ttl_ns, now_ms;
+	int (*fn)(const struct sp_cache_entry *, void *);
+	void *arg;
+};
+
+static int
+cache_row_given(const void *k, const void *v, void *arg)
+{
+	const struct lbsp_tc_cache_key *key = k;
+	const struct lbsp_tc_cache *e = v;
+	struct cache_given *cg = arg;
+	struct sp_cache_entry ce;
+	uint64_t age = cg->ns > e->updated_ns ? cg->ns - e->updated_ns : 0;
+
+	if (age >= cg->ttl_ns)
+		return 0;	/* expired: the programs ignore it */
+	/* The row on the caller's clock (lbspd_now_ms(), the same
+	 * CLOCK_MONOTONIC in ms). */
+	memset(&ce, 0, sizeof(ce));
+	memcpy(ce.vip, key->vip, 16);
+	memcpy(ce.identity, key->identity, 16);
+	memcpy(ce.server, e->server, 16);
+	ce.expire_ms = cg->now_ms + (cg->ttl_ns - age) / 1000000;
+	if (e->state == LBSP_TC_CACHE_SUSPECT) {
+		ce.state = SP_CACHE_SUSPECT;
+		ce.reason = e->reason;
+		ce.suspect_ms = e->suspect_ns / 1000000;
+	}
+	return cg->fn(&ce, cg->arg);
+}
+
 void
 tc_cache_foreach(struct lbspd *d, uint64_t now_ms,
     int (*fn)(const struct sp_cache_entry *, void *), void *arg)
 {
-	struct lbsp_tc_cache_key key, next;
-	struct lbsp_tc_cache e;
-	struct sp_cache_entry ce;
-	uint64_t ns = sp_now_ns(), ttl, age;
-	bool first = true;
-	unsigned n;
-	int fd;
+	struct cache_given cg = { .ns = sp_now_ns(), .now_ms = now_ms,
+	    .fn = fn, .arg = arg };
+	const struct tc_obj *o;
 
 	if (d->tc == NULL || !d->tc->loaded[TC_CLIENT])
 		return;
-	fd = d->tc->obj[TC_CLIENT].cache_fd;
-	ttl = (uint64_t)d->conf->cache_ttl_ms * 1000000;
-	for (n = 0; n < LBSP_TC_MAX_CACHE; n++) {
-		if (bpf_map_get_next_key(fd, first ? NULL : &key, &next) != 0)
-			break;
-		first = false;
-		key = next;
-		if (bpf_map_lookup_elem(fd, &key, &e) != 0)
-			continue;
-		age = ns > e.updated_ns ? ns - e.updated_ns : 0;
-		if (age >= ttl)
-			continue;	/* expired: the programs ignore it */
-		/* The row on the caller's clock (lbspd_now_ms(), the same
-		 * CLOCK_MONOTONIC in ms). */
-		memset(&ce, 0, sizeof(ce));
-		memcpy(ce.vip, key.vip, 16);
-		memcpy(ce.identity, key.identity, 16);
-		memcpy(ce.server, e.server, 16);
-		ce.expire_ms = now_ms + (ttl - age) / 1000000;
-		if (e.state == LBSP_TC_CACHE_SUSPECT) {
-			ce.state = SP_CACHE_SUSPECT;
-			ce.reason = e.reason;
-			ce.suspect_ms = e.suspect_ns / 1000000;
-		}
-		if (fn(&ce, arg) != 0)
-			break;
-	}
+	o = &d->tc->obj[TC_CLIENT];
+	cg.ttl_ns = (uint64_t)d->conf->cache_ttl_ms * 1000000;
+	(void)map_walk(o->cache_fd, sizeof(struct lbsp_tc_cache_key),
+	    sizeof(struct lbsp_tc_cache), o->max_cache, cache_row_given, &cg);
+}
+
+/* What tc_blackholes_print() prints on. */
+struct blackholes_print {
+	struct pr *p;
+	uint64_t ns;
+};
+
+static int
+blackhole_printed(const void *k, const void *v, void *arg)
+{
+	const struct lbsp_tc_vip_key *key = k;
+	const struct lbsp_tc_blackhole *b = v;
+	struct blackholes_print *bp = arg;
+	struct pr *p = bp->p;
+	uint64_t ns = bp->ns;
+
+	/* The same row as answer_blackhole() (control/answers.c). */
+	pr_open_object(p, NULL);
+	pr_addr(p, "vip", key->addr);
+	pr_u64(p, "ttl_s", b->until_ns > ns ?
+	    (b->until_ns - ns + 999999999u) / 1000000000u : 0);
+	pr_str(p, "state", b->until_ns > ns ? "option-blackholed" :
+	    "option-probe");
+	pr_str(p, "reason", "syn-retransmit");
+	pr_u64(p, "period_s", b->period_ms / 1000);
+	pr_u64(p, "detections", b->detections);
+	pr_u64(p, "blackholed_s", ns > b->since_ns ?
+	    (ns - b->since_ns) / 1000000000u : 0);
+	pr_close_object(p);
+	return 0;
 }
 
 void
 tc_blackholes_print(struct pr *p, struct lbspd *d)
 {
-	struct lbsp_tc_vip_key key, next;
-	struct lbsp_tc_blackhole b;
-	uint64_t ns = sp_now_ns();
-	bool first = true;
-	unsigned n;
-	int fd;
+	struct blackholes_print bp = { .p = p, .ns = sp_now_ns() };
 
 	if (d->tc == NULL || !d->tc->loaded[TC_CLIENT])
 		return;
-	fd = d->tc->obj[TC_CLIENT].blackholes_fd;
-	for (n = 0; n < LBSP_TC_MAX_VIPS; n++) {
-		if (bpf_map_get_next_key(fd, first ? NULL : &key, &next) != 0)
-			break;
-		first = false;
-		key = next;
-		if (bpf_map_lookup_elem(fd, &key, &b) != 0)
-			continue;
-		/* The same row as answer_blackhole() (control/answers.c). */
-		pr_open_object(p, NULL);
-		pr_addr(p, "vip", key.addr);
-		pr_u64(p, "ttl_s", b.until_ns > ns ?
-		    (b.until_ns - ns + 999999999u) / 1000000000u : 0);
-		pr_str(p, "state", b.until_ns > ns ? "option-blackholed" :
-		    "option-probe");
-		pr_str(p, "reason", "syn-retransmit");
-		pr_u64(p, "period_s", b.period_ms / 1000);
-		pr_u64(p, "detections", b.detections);
-		pr_u64(p, "blackholed_s", ns > b.since_ns ?
-		    (ns - b.since_ns) / 1000000000u : 0);
-		pr_close_object(p);
-	}
+	(void)map_walk(d->tc->obj[TC_CLIENT].blackholes_fd,
+	    sizeof(struct lbsp_tc_vip_key), sizeof(struct lbsp_tc_blackhole),
+	    LBSP_TC_MAX_VIPS, blackhole_printed, &bp);
 }

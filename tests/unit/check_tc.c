@@ -35,6 +35,7 @@ static const uint8_t outside[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 6, [15] = 1 };
 static struct sp_conf *conf;
 static struct tc_obj obj;
 static uint32_t obj_flows;	/* the flow maps' size; 0: the default */
+static uint32_t obj_cache;	/* the client's cache size; 0: the default */
 static uint8_t in[TP_MAX + ETH], out[TP_MAX + ETH + 64], want[TP_MAX];
 static size_t want_len;
 
@@ -54,7 +55,7 @@ setup_role(enum tc_role role)
 	memcpy(conf->vips[0].allow[0].addr, tp_server, 8);
 	conf->vips[0].allow[0].len = 64;
 	conf->max_flows = obj_flows != 0 ? obj_flows : conf->max_flows;
-	ck_assert_msg(tc_obj_open(&obj, role, NULL, obj_flows, 0, err,
+	ck_assert_msg(tc_obj_open(&obj, role, NULL, obj_flows, obj_cache, err,
 	    sizeof(err)) == 0,
 	    "%s", err);
 	ck_assert_int_eq(tc_obj_configure(&obj, conf, tp_src), 0);
@@ -81,6 +82,16 @@ setup_small_server(void)
 	setup_role(TC_SERVER);
 	obj_flows = 0;
 	ck_assert_uint_eq(obj.max_flows, 16);
+}
+
+/* The client with max-cache 6000, more than LBSP_TC_MAX_CACHE. */
+static void
+setup_big_client(void)
+{
+	obj_cache = 6000;
+	setup_role(TC_CLIENT);
+	obj_cache = 0;
+	ck_assert_uint_eq(obj.max_cache, 6000);
 }
 
 static void
@@ -842,6 +853,54 @@ server_in(const uint8_t *pkt, size_t len, const uint8_t *seg2)
 	(void)run(obj.ingress_fd, b, len);
 }
 
+/*
+ * A cache larger than the default: the fallback timer makes every row
+ * naming the flow's server suspect, not only the first 4096 the daemon
+ * met (lbspd/path/tc.c's cache_suspect_server()).
+ */
+START_TEST(client_big_cache_fallback)
+{
+	uint8_t pkt[TP_MAX];
+	struct lbsp_tc_cache_key ck;
+	struct lbsp_tc_cache ce;
+	unsigned i, rows = 0, suspect = 0;
+	size_t len;
+
+	/* A UDP flow redirected by its identity's row, never answered. */
+	memset(&ce, 0, sizeof(ce));
+	memcpy(ck.vip, vip, 16);
+	memcpy(ck.identity, tp_src, 16);
+	memcpy(ce.server, tp_server, 16);
+	ce.updated_ns = sp_now_ns();
+	ck_assert_int_eq(bpf_map_update_elem(obj.cache_fd, &ck, &ce, 0), 0);
+	len = build(pkt, NULL, 17, 0, 30);
+	(void)run(obj.egress_fd, pkt, len);
+	ck_assert_uint_eq(counter(LBSP_TC_C_REDIRECTED), 1);
+	/* 5000 other identities learned the same server. */
+	for (i = 1; i <= 5000; i++) {
+		tp_addr(ck.identity, 1, 0x10000 + i);
+		ck_assert_int_eq(bpf_map_update_elem(obj.cache_fd, &ck, &ce,
+		    0), 0);
+	}
+
+	ck_assert_uint_eq(tc_obj_fallback(&obj, UINT64_MAX / 2, 1000), 1);
+	for (i = 0; i <= 5000; i++) {
+		if (i == 0)
+			memcpy(ck.identity, tp_src, 16);
+		else
+			tp_addr(ck.identity, 1, 0x10000 + i);
+		if (bpf_map_lookup_elem(obj.cache_fd, &ck, &ce) != 0)
+			continue;	/* retired by the LRU map */
+		rows++;
+		if (ce.state == LBSP_TC_CACHE_SUSPECT &&
+		    ce.reason == LBSP_TC_SUSPECT_TIMER)
+			suspect++;
+	}
+	ck_assert_uint_gt(rows, 4096);
+	ck_assert_uint_eq(suspect, rows);
+}
+END_TEST
+
 START_TEST(server_echoes)
 {
 	uint8_t syn[TP_MAX], ack[TP_MAX], pkt[TP_MAX];
@@ -1150,7 +1209,7 @@ tc_suite(void)
 {
 	Suite *s = suite_create("tc");
 	TCase *c = tcase_create("client"), *v = tcase_create("server");
-	TCase *l = tcase_create("limits");
+	TCase *l = tcase_create("limits"), *b = tcase_create("big cache");
 
 	/*
 	 * Each test loads the programs afresh, and the verifier takes
@@ -1179,6 +1238,10 @@ tc_suite(void)
 	tcase_add_test(v, server_answers_from_vip);
 	tcase_add_test(v, server_flow_states);
 	suite_add_tcase(s, v);
+	tcase_set_timeout(b, 120);
+	tcase_add_checked_fixture(b, setup_big_client, teardown);
+	tcase_add_test(b, client_big_cache_fallback);
+	suite_add_tcase(s, b);
 	tcase_set_timeout(l, 120);
 	tcase_add_checked_fixture(l, setup_small_server, teardown);
 	tcase_add_test(l, server_source_limit);
