@@ -772,6 +772,7 @@ START_TEST(client_icmp_errors)
 
 	/* A redirected TCP flow (its server cached) and its packet as
 	 * it left, to the server. */
+	memset(&ce, 0, sizeof(ce));
 	memcpy(ck.vip, vip, 16);
 	memcpy(ck.identity, tp_src, 16);
 	memcpy(ce.server, tp_server, 16);
