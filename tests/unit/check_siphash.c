@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * check_siphash.c -- SipHash-2-4 against the 64 test vectors published
- * with the reference implementation (vectors.h of the SipHash paper's
- * code): key 00 01 .. 0f, message i = the i bytes 00 01 .. (i-1), each
+ * with the SipHash paper's reference implementation: key 00 01 .. 0f, message i = the i bytes 00 01 .. (i-1), each
  * tag printed as its eight little-endian bytes.
  */
 #include <string.h>
