@@ -155,76 +155,43 @@ sp_exthdr_walk(const uint8_t *pkt, size_t len, unsigned flags,
 	return SP_OK;
 }
 
+/* The fields of two walks that the writers act on; frag_id is not
+ * one of them. */
+static bool
+walks_same(const struct sp_exthdr_info *a, const struct sp_exthdr_info *b)
+{
+	unsigned i;
+
+	if (a->nhdr != b->nhdr || a->ip_len != b->ip_len ||
+	    a->l4_proto != b->l4_proto || a->l4_off != b->l4_off ||
+	    a->insert_off != b->insert_off ||
+	    a->insert_nh_off != b->insert_nh_off ||
+	    a->dopt_idx != b->dopt_idx || a->frag_idx != b->frag_idx ||
+	    a->has_ah != b->has_ah || a->has_esp != b->has_esp ||
+	    a->has_routing != b->has_routing ||
+	    a->nonfirst_frag != b->nonfirst_frag)
+		return false;
+	if (a->frag_idx >= 0 && (a->frag_offset != b->frag_offset ||
+	    a->frag_more != b->frag_more))
+		return false;
+	for (i = 0; i < a->nhdr; i++)
+		if (a->hdr[i].type != b->hdr[i].type ||
+		    a->hdr[i].off != b->hdr[i].off ||
+		    a->hdr[i].len != b->hdr[i].len)
+			return false;
+	return true;
+}
+
 bool
 sp_exthdr_matches(const uint8_t *pkt, size_t len,
     const struct sp_exthdr_info *info)
 {
-	size_t off = SP_IP6_HLEN, hlen, insert_off = SP_IP6_HLEN;
-	size_t insert_nh_off = SP_IP6_OFF_NH;
-	bool ah = false, routing = false, nonfirst = false;
-	uint16_t fo = 0;
-	int dopt_idx = -1, frag_idx = -1;
-	unsigned i;
-	uint8_t nh;
+	struct sp_exthdr_info now;
 
-	/* A walk of this very buffer (not a quote): its length and the
-	 * Payload Length agree, as sp_exthdr_walk() required. */
-	if (pkt == NULL || info == NULL || info->ip_len != len ||
-	    !sp_pkt_has(len, 0, SP_IP6_HLEN) || (pkt[0] >> 4) != 6 ||
-	    sp_get16(&pkt[SP_IP6_OFF_PLEN]) != len - SP_IP6_HLEN ||
-	    info->nhdr > SP_EXTHDR_MAX)
-		return false;
-	/* The header chain as the bytes say it, entry by entry: every
-	 * offset a writer will use is then inside the buffer. */
-	nh = pkt[SP_IP6_OFF_NH];
-	for (i = 0; i < info->nhdr; i++) {
-		const struct sp_exthdr *h = &info->hdr[i];
-
-		if (nonfirst || h->type != nh || h->off != off ||
-		    exthdr_len(pkt, len, off, nh, &hlen) != SP_OK ||
-		    h->len != hlen || !sp_pkt_has(len, off, hlen))
-			return false;
-		switch (nh) {
-		case SP_NH_HOPOPTS:
-			if (i != 0)
-				return false;
-			insert_off = off + hlen;
-			insert_nh_off = off;
-			break;
-		case SP_NH_DSTOPTS:
-			if (off == insert_off)
-				dopt_idx = (int)i;
-			break;
-		case SP_NH_ROUTING:
-			routing |= pkt[off + 3] != 0;
-			break;
-		case SP_NH_FRAGMENT:
-			if (frag_idx >= 0)
-				return false;
-			frag_idx = (int)i;
-			fo = sp_get16(&pkt[off + 2]);
-			nonfirst = (fo >> 3) != 0;
-			break;
-		case SP_NH_AH:
-			ah = true;
-			break;
-		default:
-			return false;
-		}
-		nh = pkt[off];
-		off += hlen;
-	}
-	/* The walk went on while it met extension headers (up to a
-	 * non-first fragment's data, or SP_EXTHDR_MAX of them). */
-	return !(is_exthdr(nh) && !nonfirst) && info->l4_off == off &&
-	    info->l4_proto == nh && info->insert_off == insert_off &&
-	    info->insert_nh_off == insert_nh_off &&
-	    info->dopt_idx == dopt_idx && info->frag_idx == frag_idx &&
-	    info->has_ah == ah && info->has_routing == routing &&
-	    info->nonfirst_frag == nonfirst &&
-	    info->has_esp == (nh == SP_NH_ESP) &&
-	    (frag_idx < 0 || (info->frag_offset == (fo >> 3) &&
-	    info->frag_more == ((fo & 1) != 0)));
+	/* A walk of this very buffer (not a quote), as it is now. */
+	return info != NULL && info->nhdr <= SP_EXTHDR_MAX &&
+	    sp_exthdr_walk(pkt, len, 0, &now) == SP_OK &&
+	    walks_same(&now, info);
 }
 
 enum sp_err
