@@ -639,7 +639,7 @@ daemon_new(const char *name, const char *text)
 	d->paths.nfqueue = true;
 	if (lbspd_state_init(d, c) == -1 ||
 	    lbspd_flows_set_source_limit(d, c->max_flows_per_source) == -1 ||
-	    balancer_configure(d) == -1) {
+	    balancer_configure(d, c) == -1) {
 		fprintf(stderr, "pktpath: cannot set up the tables\n");
 		exit(1);
 	}

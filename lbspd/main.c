@@ -299,14 +299,21 @@ reload(struct lbspd *d)
 	    old->has_nat_source != nc->has_nat_source ||
 	    memcmp(old->nat_source, nc->nat_source, 16) != 0 ||
 	    !sp_conf_vips_equal(old, nc);
+	/* The balancer's state made from nc first: the old one holds old,
+	 * which must then stay the running configuration. */
+	if (balancer_configure(d, nc) == -1) {
+		pthread_mutex_unlock(&d->admin);
+		log_warnx("reload: balancer state: out of memory; keeping the "
+		    "running configuration");
+		sp_conf_free(nc);
+		return;
+	}
 	/* The queue threads see nc from their next packet on; old is
 	 * freed once none of them can still hold it (lbspd_retire()). */
 	(void)lbspd_conf_publish(d, nc);
 	if (lbspd_flows_set_source_limit(d, nc->max_flows_per_source) == -1)
 		log_warnx("reload: max-flows-per-source: out of memory; "
 		    "not applied");
-	if (balancer_configure(d) == -1)
-		log_warnx("reload: balancer state could not be rebuilt");
 	(void)cluster_check(nc, cluster_warn_log, NULL);
 	if ((old->identity != nc->identity ||
 	    memcmp(old->identity_addr, nc->identity_addr, 16) != 0) &&
@@ -523,7 +530,7 @@ main(int argc, char *argv[])
 	if (lbspd_flows_set_source_limit(d, conf->max_flows_per_source) == -1)
 		fatalx("cannot allocate the per-source figures "
 		    "(max-flows-per-source %u)", conf->max_flows_per_source);
-	if (balancer_configure(d) == -1)
+	if (balancer_configure(d, conf) == -1)
 		fatalx("cannot set up the balancer (max-stick %u)",
 		    conf->max_stick);
 

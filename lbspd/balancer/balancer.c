@@ -52,9 +52,8 @@ state_free(void *lb)
 }
 
 int
-balancer_configure(struct lbspd *d)
+balancer_configure(struct lbspd *d, const struct sp_conf *c)
 {
-	const struct sp_conf *c = lbspd_conf(d);
 	struct lb_state *old = atomic_load_explicit(&d->lb,
 	    memory_order_relaxed), *lb = NULL;
 	bool err;

@@ -274,10 +274,12 @@ void balancer_tick(struct lbspd *d, uint64_t now_ms);
 
 void balancer_free(struct lbspd *d);
 
-/* (Re)build d->lb from the running configuration (d->admin held),
- * keeping the state of servers that stay; publish it and retire the
- * old one (freed after a grace period).  0, or -1 when out of memory
- * (the old state stays). */
-int balancer_configure(struct lbspd *d);
+/* (Re)build d->lb from configuration c (d->admin held), keeping the
+ * state of servers that stay; publish it and retire the old one (freed
+ * after a grace period).  0, or -1 when out of memory: the old state
+ * stays, and with it the configuration it was made from, which the
+ * caller must then keep running.  A reload calls it before publishing
+ * c. */
+int balancer_configure(struct lbspd *d, const struct sp_conf *c);
 
 #endif /* LBSPD_BALANCER_H */

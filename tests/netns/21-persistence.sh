@@ -6,7 +6,8 @@
 #   80, 443 and 21; again after its daemon restarts between the three
 #   connections (its server cache lost: each SYN carries seg2 = ::, so
 #   only the balancer's stick table by seg1 keeps them together:
-#   counters.by_stick, a "seg1" stick entry);
+#   counters.by_stick, a "seg1" stick entry); again after the
+#   balancer reloads a changed file (its stick table kept);
 # - the legacy client c2 (no lbspd), flow labels off, sticks by its
 #   source address on 80, 443 and 21 ("src" stick entry), while a second
 #   source address is scheduled elsewhere;
@@ -114,6 +115,27 @@ n=$(($(lb_counter "$T/st1.json" by_scheduler) - $(lb_counter "$T/st0.json" by_sc
 st=$(lb_stick_server seg1 $C1_ADDR)
 [ "$st" = "2001:db8:5::${S_C1#s}" ] ||
 	fail "stick table: seg1 $C1_ADDR -> $st, the client reached $S_C1"
+
+# ---- a reload of the balancer (another weight: a new state made from
+# the new file) keeps its stick table: the client, its cache lost once
+# more, is still taken to its server by seg1.
+sed 's/server 2001:db8:5::3$/server 2001:db8:5::3 weight 2/' "$T/lb.conf" \
+    >"$T/lb2.conf"
+! cmp -s "$T/lb.conf" "$T/lb2.conf" || fail "lb2.conf: no weight changed"
+lbspctl lb reload >/dev/null || fail "lbspctl reload in lb"
+wait_for "lb reload logged" 10 grep -q "configuration reloaded" "$T/lbspd-lb.log"
+lbspd_stop c1
+mv "$T/lbspd-c1.log" "$T/lbspd-c1.log.reload"
+lbspd_start c1 "$T/client.conf"
+vip_get c1 - name 80 >"$T/c1-c"
+same_server "lbsp client after the balancer's reload" "$T/c1-c"
+[ "$SAME" = "$S_C1" ] ||
+	fail "lbsp client: $S_C1 before the balancer's reload, $SAME after"
+stats_json lb "$T/st2.json"
+n=$(($(lb_counter "$T/st2.json" by_stick) - $(lb_counter "$T/st1.json" by_stick)))
+[ $n -ge 1 ] || fail "after the balancer's reload: counters.by_stick grew by $n"
+[ "$(json_get "$T/st2.json" "j['balancer']['servers_total']")" -eq 3 ] ||
+	fail "after the balancer's reload: not 3 servers"
 
 # ---- the legacy client by source (labels off)
 flowlabels c2 off
