@@ -700,11 +700,17 @@ struct cache_suspect {
 static int
 cache_row_suspect(const void *k, const void *v, void *arg)
 {
+	const struct lbsp_tc_cache *seen = v;
 	struct cache_suspect *cs = arg;
 	struct lbsp_tc_cache e;
 
-	memcpy(&e, v, sizeof(e));
-	if (e.state != LBSP_TC_CACHE_OK ||
+	if (seen->state != LBSP_TC_CACHE_OK ||
+	    memcmp(seen->server, cs->server, 16) != 0)
+		return 0;
+	/* The walk's copy may be old: the row as it is now, written back
+	 * whole, so that nothing the programs wrote since is undone. */
+	if (bpf_map_lookup_elem(cs->fd, k, &e) != 0 ||
+	    e.state != LBSP_TC_CACHE_OK ||
 	    memcmp(e.server, cs->server, 16) != 0)
 		return 0;
 	e.state = LBSP_TC_CACHE_SUSPECT;
@@ -738,17 +744,27 @@ struct fallback_scan {
 	unsigned fell;
 };
 
+/* Redirected and unanswered for fallback-timeout. */
+static bool
+falls_back(const struct lbsp_tc_flow *f, const struct fallback_scan *sc)
+{
+	return (f->flags & (LBSP_TC_CF_REDIRECTED | LBSP_TC_CF_ANSWERED |
+	    LBSP_TC_CF_FELL_BACK)) == LBSP_TC_CF_REDIRECTED &&
+	    sc->now_ns >= f->created_ns &&
+	    sc->now_ns - f->created_ns >= sc->fallback_ns;
+}
+
 static int
 fallback_flow(int fd, const struct lbsp_tc_flow_key *k,
     const struct lbsp_tc_flow *v, void *arg)
 {
 	struct fallback_scan *sc = arg;
-	struct lbsp_tc_flow f = *v;
+	struct lbsp_tc_flow f;
 
-	if ((f.flags & (LBSP_TC_CF_REDIRECTED | LBSP_TC_CF_ANSWERED |
-	    LBSP_TC_CF_FELL_BACK)) != LBSP_TC_CF_REDIRECTED ||
-	    sc->now_ns < f.created_ns ||
-	    sc->now_ns - f.created_ns < sc->fallback_ns)
+	/* The walk's copy may be old (an answer came since): the row as
+	 * it is now, written back whole. */
+	if (!falls_back(v, sc) || bpf_map_lookup_elem(fd, k, &f) != 0 ||
+	    !falls_back(&f, sc))
 		return 0;
 	(void)cache_suspect_server(sc->o, f.server, LBSP_TC_SUSPECT_TIMER,
 	    sc->now_ns);
