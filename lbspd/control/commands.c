@@ -228,7 +228,7 @@ cmd_flows(struct ctl_req *r)
 	pthread_mutex_lock(&r->d->admin);
 	pr_open_array(r->pr, NULL);
 	rc = lbspd_flows_foreach(r->d, flow_row, &w);
-	tc_flows_print(r->pr, r->d, w.now_ms);
+	tc_flows_foreach(r->d, flow_row, &w);
 	pr_close_array(r->pr);
 	pthread_mutex_unlock(&r->d->admin);
 	if (rc == -1)
@@ -244,6 +244,15 @@ cache_row(const struct sp_cache_entry *e, void *arg)
 	struct walk *w = arg;
 
 	answer_cache(w->pr, e, w->now_ms);
+	return 0;
+}
+
+static int
+blackhole_row(const struct lbspd_blackhole *b, void *arg)
+{
+	struct walk *w = arg;
+
+	answer_blackhole(w->pr, b, w->now_ms);
 	return 0;
 }
 
@@ -273,7 +282,7 @@ cmd_cache(struct ctl_req *r)
 	rc = lbspd_cache_foreach(r->d, cache_row, &w);
 	tc_cache_foreach(r->d, w.now_ms, cache_row, &w);
 	blackhole_rows(r->pr, r->d, w.now_ms);
-	tc_blackholes_print(r->pr, r->d);
+	tc_blackholes_foreach(r->d, blackhole_row, &w);
 	pr_close_array(r->pr);
 	pthread_mutex_unlock(&r->d->admin);
 	if (rc == -1)

@@ -788,6 +788,18 @@ tc_obj_fallback(struct tc_obj *o, uint64_t now_ns, uint64_t fallback_ns)
 	return sc.fell;
 }
 
+enum sp_flow_state
+tc_flow_state(const struct lbsp_tc_flow *f)
+{
+	if ((f->flags & LBSP_TC_F_RST) ||
+	    (f->flags & (LBSP_TC_F_FIN_ORIG | LBSP_TC_F_FIN_REPLY)) ==
+	    (LBSP_TC_F_FIN_ORIG | LBSP_TC_F_FIN_REPLY))
+		return SP_FLOW_CLOSING;
+	if (f->flags & LBSP_TC_F_ESTABLISHED)
+		return SP_FLOW_ESTABLISHED;
+	return SP_FLOW_NEW;
+}
+
 /* Idle limit of flow f, ns. */
 static uint64_t
 flow_timeout_ns(const struct lbsp_tc_flow_key *k, const struct lbsp_tc_flow *f,
@@ -796,14 +808,17 @@ flow_timeout_ns(const struct lbsp_tc_flow_key *k, const struct lbsp_tc_flow *f,
 	uint32_t ms;
 
 	if (k->proto == 6) {
-		if ((f->flags & LBSP_TC_F_RST) ||
-		    (f->flags & (LBSP_TC_F_FIN_ORIG | LBSP_TC_F_FIN_REPLY)) ==
-		    (LBSP_TC_F_FIN_ORIG | LBSP_TC_F_FIN_REPLY))
+		switch (tc_flow_state(f)) {
+		case SP_FLOW_CLOSING:
 			ms = conf->timeout_linger_ms;
-		else if (f->flags & LBSP_TC_F_ESTABLISHED)
+			break;
+		case SP_FLOW_ESTABLISHED:
 			ms = conf->timeout_tcp_established_ms;
-		else
+			break;
+		default:
 			ms = conf->timeout_tcp_ms;
+			break;
+		}
 	} else if (k->proto == 17) {
 		ms = conf->timeout_udp_ms;
 	} else {
@@ -1590,66 +1605,47 @@ tc_stats_print(struct pr *p, struct lbspd *d)
 	pr_close_object(p);
 }
 
-static const char *
-proto_str(uint8_t proto, char *buf, size_t size)
-{
-	if (proto == 6)
-		return "tcp";
-	if (proto == 17)
-		return "udp";
-	if (proto == 58)
-		return "icmpv6";
-	snprintf(buf, size, "%u", proto);
-	return buf;
-}
-
-struct flows_print {
-	struct pr *p;
-	uint64_t now_ns;
+/* What tc_flows_foreach() gives its caller's function. */
+struct flows_given {
+	int (*fn)(const struct sp_flow *, void *);
+	void *arg;
 };
 
 static int
-flow_printed(int fd, const struct lbsp_tc_flow_key *k,
+flow_given_as_sp(int fd, const struct lbsp_tc_flow_key *k,
     const struct lbsp_tc_flow *f, void *arg)
 {
-	struct flows_print *fp = arg;
-	struct pr *p = fp->p;
-	char pb[8];
+	struct flows_given *fg = arg;
+	struct sp_flow sf;
 
 	(void)fd;
-	pr_open_object(p, NULL);
-	pr_str(p, "proto", proto_str(k->proto, pb, sizeof(pb)));
-	pr_addr(p, "src", k->src);
-	pr_u64(p, "sport", k->sport);
-	pr_addr(p, "dst", k->dst);
-	pr_u64(p, "dport", k->dport);
-	pr_u64(p, "label", 0);
-	pr_addr(p, "identity", f->identity);
-	pr_addr(p, "server", f->server);
-	pr_str(p, "state", sp_flow_state_name(
-	    f->flags & LBSP_TC_F_CLOSING ? SP_FLOW_CLOSING :
-	    f->flags & LBSP_TC_F_ESTABLISHED ? SP_FLOW_ESTABLISHED :
-	    SP_FLOW_NEW));
-	pr_u64(p, "packets_orig", f->packets_orig);
-	pr_u64(p, "packets_reply", f->packets_reply);
-	pr_u64(p, "bytes_orig", 0);
-	pr_u64(p, "bytes_reply", 0);
-	pr_u64(p, "idle_s", fp->now_ns > f->last_ns ?
-	    (fp->now_ns - f->last_ns) / 1000000000u : 0);
-	pr_close_object(p);
-	return 0;
+	memset(&sf, 0, sizeof(sf));
+	memcpy(sf.key.src, k->src, 16);
+	memcpy(sf.key.dst, k->dst, 16);
+	sf.key.sport = k->sport;
+	sf.key.dport = k->dport;
+	sf.key.proto = k->proto;
+	sf.key.kind = SP_FLOW_5TUPLE;
+	memcpy(sf.identity, f->identity, 16);
+	memcpy(sf.server, f->server, 16);
+	/* The programs' clock is CLOCK_MONOTONIC(_COARSE), sp_now_ms()'s. */
+	sf.last_ms = f->last_ns / 1000000;
+	sf.packets[SP_FLOW_ORIG] = f->packets_orig;
+	sf.packets[SP_FLOW_REPLY] = f->packets_reply;
+	sf.state = (uint8_t)tc_flow_state(f);
+	return fg->fn(&sf, fg->arg);
 }
 
 void
-tc_flows_print(struct pr *p, struct lbspd *d, uint64_t now_ms)
+tc_flows_foreach(struct lbspd *d,
+    int (*fn)(const struct sp_flow *, void *), void *arg)
 {
-	struct flows_print fp = { .p = p, .now_ns = sp_now_ns() };
+	struct flows_given fg = { .fn = fn, .arg = arg };
 	int r;
 
-	(void)now_ms;
 	for (r = 0; d->tc != NULL && r < TC__ROLES; r++)
 		if (d->tc->loaded[r])
-			(void)flows_walk(&d->tc->obj[r], flow_printed, &fp);
+			(void)flows_walk(&d->tc->obj[r], flow_given_as_sp, &fg);
 }
 
 /* What tc_cache_foreach() gives its caller's function. */
@@ -1701,45 +1697,39 @@ tc_cache_foreach(struct lbspd *d, uint64_t now_ms,
 	    sizeof(struct lbsp_tc_cache), o->max_cache, cache_row_given, &cg);
 }
 
-/* What tc_blackholes_print() prints on. */
-struct blackholes_print {
-	struct pr *p;
-	uint64_t ns;
+/* What tc_blackholes_foreach() gives its caller's function. */
+struct blackholes_given {
+	int (*fn)(const struct lbspd_blackhole *, void *);
+	void *arg;
 };
 
 static int
-blackhole_printed(const void *k, const void *v, void *arg)
+blackhole_given(const void *k, const void *v, void *arg)
 {
 	const struct lbsp_tc_vip_key *key = k;
 	const struct lbsp_tc_blackhole *b = v;
-	struct blackholes_print *bp = arg;
-	struct pr *p = bp->p;
-	uint64_t ns = bp->ns;
+	struct blackholes_given *bg = arg;
+	struct lbspd_blackhole mark;
 
-	/* The same row as answer_blackhole() (control/answers.c). */
-	pr_open_object(p, NULL);
-	pr_addr(p, "vip", key->addr);
-	pr_u64(p, "ttl_s", b->until_ns > ns ?
-	    (b->until_ns - ns + 999999999u) / 1000000000u : 0);
-	pr_str(p, "state", b->until_ns > ns ? "option-blackholed" :
-	    "option-probe");
-	pr_str(p, "reason", "syn-retransmit");
-	pr_u64(p, "period_s", b->period_ms / 1000);
-	pr_u64(p, "detections", b->detections);
-	pr_u64(p, "blackholed_s", ns > b->since_ns ?
-	    (ns - b->since_ns) / 1000000000u : 0);
-	pr_close_object(p);
-	return 0;
+	memset(&mark, 0, sizeof(mark));
+	memcpy(mark.vip, key->addr, 16);
+	/* The programs' clock is CLOCK_MONOTONIC(_COARSE), sp_now_ms()'s. */
+	mark.since_ms = b->since_ns / 1000000;
+	mark.until_ms = b->until_ns / 1000000;
+	mark.period_ms = b->period_ms;
+	mark.detections = b->detections;
+	return bg->fn(&mark, bg->arg);
 }
 
 void
-tc_blackholes_print(struct pr *p, struct lbspd *d)
+tc_blackholes_foreach(struct lbspd *d,
+    int (*fn)(const struct lbspd_blackhole *, void *), void *arg)
 {
-	struct blackholes_print bp = { .p = p, .ns = sp_now_ns() };
+	struct blackholes_given bg = { .fn = fn, .arg = arg };
 
 	if (d->tc == NULL || !d->tc->loaded[TC_CLIENT])
 		return;
 	(void)map_walk(d->tc->obj[TC_CLIENT].blackholes_fd,
 	    sizeof(struct lbsp_tc_vip_key), sizeof(struct lbsp_tc_blackhole),
-	    LBSP_TC_MAX_VIPS, blackhole_printed, &bp);
+	    LBSP_TC_MAX_VIPS, blackhole_given, &bg);
 }

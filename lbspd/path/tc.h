@@ -144,22 +144,30 @@ void tc_tick(struct lbspd *d);
  * d->admin held. */
 void tc_fast_tick(struct lbspd *d);
 
-/* lbspctl stats: add the flows of the kernel's maps (at the last
- * sweep) to *flows and their size to *max.  d->admin held. */
+/* lbspctl stats: add the flows of the kernel's maps, counted now, to
+ * *flows and their size to *max.  d->admin held. */
 void tc_flows_count(struct lbspd *d, uint64_t *flows, uint64_t *max);
-/* The same for the client programs' cache rows (at the last tick). */
+/* The same for the client programs' cache rows. */
 void tc_cache_count(struct lbspd *d, uint64_t *rows, uint64_t *max);
 
 /* lbspctl: the datapath of each role and the kernel counters; the
  * flows and cache entries of the maps.  d->admin held. */
 void tc_stats_print(struct pr *p, struct lbspd *d);
-void tc_flows_print(struct pr *p, struct lbspd *d, uint64_t now_ms);
+/* lbspctl flows: the flows of the maps, as sp_flow rows on the
+ * sp_now_ms() clock, to fn until it returns non-zero. */
+void tc_flows_foreach(struct lbspd *d,
+    int (*fn)(const struct sp_flow *, void *), void *arg);
+/* A flow's state as the NFQUEUE path names it: closing after an RST or
+ * a FIN both ways, established after the handshake, else new. */
+enum sp_flow_state tc_flow_state(const struct lbsp_tc_flow *f);
 /* lbspctl cache: the client's cache rows of the maps, as sp_cache
  * entries on the sp_now_ms() clock (now_ms), to fn until it
  * returns non-zero. */
 void tc_cache_foreach(struct lbspd *d, uint64_t now_ms,
     int (*fn)(const struct sp_cache_entry *, void *), void *arg);
-/* lbspctl cache: the vips the programs marked option-blackholed. */
-void tc_blackholes_print(struct pr *p, struct lbspd *d);
+/* lbspctl cache: the vips the programs marked option-blackholed, on
+ * the sp_now_ms() clock, to fn until it returns non-zero. */
+void tc_blackholes_foreach(struct lbspd *d,
+    int (*fn)(const struct lbspd_blackhole *, void *), void *arg);
 
 #endif /* LBSPD_TC_H */

@@ -1193,6 +1193,7 @@ START_TEST(server_flow_states)
 	ck_assert_uint_eq(f.packets_orig, 2);
 	ck_assert_uint_eq(f.packets_reply, 1);
 	ck_assert_mem_eq(f.identity, tp_src, 16);
+	ck_assert_int_eq(tc_flow_state(&f), SP_FLOW_ESTABLISHED);
 	/* Its answers still carry the option. */
 	alen = answer(ack, syn, slen, tp_server, SP_TCP_ACK);
 	expect_option(ack, alen, tp_src, tp_server);
@@ -1202,6 +1203,43 @@ START_TEST(server_flow_states)
 	    conf, 100), 0);
 	ck_assert_uint_eq(tc_obj_expire(&obj, f.last_ns + 7201000000000ull,
 	    conf, 100), 1);
+}
+END_TEST
+
+/* A flow's state as lbspctl flows names it and the sweep times it:
+ * closing only after a FIN both ways (or an RST), as on NFQUEUE. */
+START_TEST(server_flow_closing)
+{
+	uint8_t syn[TP_MAX], pkt[TP_MAX];
+	struct lbsp_tc_flow_key key;
+	struct lbsp_tc_flow f;
+	size_t len, slen;
+
+	ck_assert_int_eq(tc_flow_state(&(struct lbsp_tc_flow){ 0 }),
+	    SP_FLOW_NEW);
+	slen = to_server(syn, SP_TCP_SYN, 0);
+	server_in(syn, slen, zero16);
+	ck_assert_int_eq(bpf_map_get_next_key(obj.flows_fd, NULL, &key), 0);
+	len = answer(pkt, syn, slen, tp_server, SP_TCP_SYN | SP_TCP_ACK);
+	(void)run(obj.egress_fd, pkt, len);
+	len = to_server(pkt, SP_TCP_ACK, 0);
+	server_in(pkt, len, zero16);
+	/* The client's FIN: half closed, still established. */
+	len = to_server(pkt, SP_TCP_FIN | SP_TCP_ACK, 0);
+	server_in(pkt, len, zero16);
+	ck_assert_int_eq(bpf_map_lookup_elem(obj.flows_est_fd, &key, &f), 0);
+	ck_assert_uint_ne(f.flags & LBSP_TC_F_FIN_ORIG, 0);
+	ck_assert_int_eq(tc_flow_state(&f), SP_FLOW_ESTABLISHED);
+	/* The server's FIN too: closing, timed by linger (10 s). */
+	len = answer(pkt, syn, slen, tp_server, SP_TCP_FIN | SP_TCP_ACK);
+	(void)run(obj.egress_fd, pkt, len);
+	ck_assert_int_eq(bpf_map_lookup_elem(obj.flows_est_fd, &key, &f), 0);
+	ck_assert_int_eq(tc_flow_state(&f), SP_FLOW_CLOSING);
+	ck_assert_uint_eq(tc_obj_expire(&obj, f.last_ns + 11000000000ull,
+	    conf, 100), 1);
+	/* An RST alone closes. */
+	f.flags = LBSP_TC_F_ESTABLISHED | LBSP_TC_F_RST;
+	ck_assert_int_eq(tc_flow_state(&f), SP_FLOW_CLOSING);
 }
 END_TEST
 
@@ -1238,6 +1276,7 @@ tc_suite(void)
 	tcase_add_test(v, server_echoes);
 	tcase_add_test(v, server_answers_from_vip);
 	tcase_add_test(v, server_flow_states);
+	tcase_add_test(v, server_flow_closing);
 	suite_add_tcase(s, v);
 	tcase_set_timeout(b, 120);
 	tcase_add_checked_fixture(b, setup_big_client, teardown);
