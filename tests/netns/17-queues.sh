@@ -28,11 +28,7 @@ queue 2-3
 CONF
 
 pair_addrs
-mkdir "$T/www"
-echo S >"$T/www/name"
-http_server S $S_ADDR 80 "$T/www"
-lbspd_start S "$T/server.conf"
-lbspd_start C "$T/client.conf"
+pair_start "$T/server.conf" "$T/client.conf"
 
 capture S $S_IF "$T/link.pcap"
 for a in $PAIR_ADDRS; do

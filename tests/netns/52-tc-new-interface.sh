@@ -40,11 +40,7 @@ queue 0
 datapath tc
 CONF
 
-mkdir "$T/www"
-echo S >"$T/www/name"
-http_server S $S_ADDR 80 "$T/www"
-lbspd_start S "$T/server.conf"
-lbspd_start C "$T/client.conf"
+pair_start "$T/server.conf" "$T/client.conf"
 
 dp() { json_get "$1" "j['datapath']['$2']"; }
 

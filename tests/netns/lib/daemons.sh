@@ -214,6 +214,18 @@ stats_json()
 	}
 }
 
+# pair_start SERVER-CONF CLIENT-CONF - on topo_pair: the page "name"
+# (answering S) served on [$S_ADDR]:80, then lbspd in S and in C with
+# these files.
+pair_start()
+{
+	mkdir "$T/www"
+	echo S >"$T/www/name"
+	http_server S $S_ADDR 80 "$T/www"
+	lbspd_start S "$1"
+	lbspd_start C "$2"
+}
+
 # queues_used NAME FILE N - fail unless each of the N queues in FILE
 # ("lbspctl stats --json" of the daemon called NAME) got a packet.
 queues_used()
