@@ -282,16 +282,6 @@ map_walk(int fd, size_t ksize, size_t vsize, uint32_t max_calls,
 	return given;
 }
 
-/* map_walk()'s function for counting rows only. */
-static int
-row_seen(const void *k, const void *v, void *arg)
-{
-	(void)k;
-	(void)v;
-	(void)arg;
-	return 0;
-}
-
 /* What flows_walk() gives: a flow, its row and the map it is in. */
 typedef int (*flow_fn)(int fd, const struct lbsp_tc_flow_key *key,
     const struct lbsp_tc_flow *f, void *arg);
@@ -343,15 +333,24 @@ row_counted(int fd, const struct lbsp_tc_flow_key *k,
 	return 0;
 }
 
+/* The rows of o's flow maps, held to their size (a walk during a
+ * flood may meet a row moved from one map to the other twice). */
+static uint64_t
+flows_count(const struct tc_obj *o)
+{
+	uint64_t n = flows_walk(o, row_counted, NULL);
+
+	return n < o->max_flows ? n : o->max_flows;
+}
+
 /* Flows that maps taken over from an earlier daemon created and no
  * longer hold went before this one: o->retired counts from here. */
 static void
 retired_baseline(struct tc_obj *o)
 {
-	uint64_t created = counter_sum(o, LBSP_TC_C_FLOWS_CREATED), n;
+	uint64_t created = counter_sum(o, LBSP_TC_C_FLOWS_CREATED);
 
-	n = flows_walk(o, row_counted, NULL);
-	o->flows = n < o->max_flows ? n : o->max_flows;
+	o->flows = flows_count(o);
 	o->gone_before = created > o->flows ? created - o->flows : 0;
 	o->expired = 0;
 	o->retired = 0;
@@ -687,6 +686,13 @@ _Static_assert(LBSP_TC_SUSPECT_SYN_RETRANSMIT == LBSPD_SUSPECT_SYN_RETRANSMIT &&
     LBSP_TC_SUSPECT_ICMP == LBSPD_SUSPECT_ICMP &&
     LBSP_TC_SUSPECT_NO_OPTION == LBSPD_SUSPECT_NO_OPTION,
     "bpf/lbsp_tc.h's suspect reasons are enum lbspd_suspect's");
+
+/* How long ago row e was learned or confirmed, at ns. */
+static uint64_t
+cache_age_ns(const struct lbsp_tc_cache *e, uint64_t ns)
+{
+	return ns > e->updated_ns ? ns - e->updated_ns : 0;
+}
 
 /* What cache_suspect_server() marks, and with what. */
 struct cache_suspect {
@@ -1473,12 +1479,20 @@ tc_configure(struct lbspd *d)
 			log_warn("tc: rewriting the %s maps", tc_role_names[r]);
 }
 
+/* n flows fell back on the fallback timer: counted as the NFQUEUE
+ * path's timer counts them. */
+static void
+fallback_count(struct lbspd *d, unsigned n)
+{
+	lbspd_count_n(d, LBSPD_C_FALLBACKS, n);
+	lbspd_count_n(d, LBSPD_C_FALLBACK_TIMER, n);
+}
+
 void
 tc_fast_tick(struct lbspd *d)
 {
 	struct tc_state *t = d->tc;
 	uint64_t now = sp_now_ns(), fb, r;
-	unsigned n, i;
 
 	if (t == NULL || !t->loaded[TC_CLIENT])
 		return;
@@ -1495,18 +1509,13 @@ tc_fast_tick(struct lbspd *d)
 	    now - t->fallback_scan_ns < TC_FALLBACK_SCAN_NS)
 		return;
 	t->fallback_scan_ns = now;
-	n = tc_obj_fallback(&t->obj[TC_CLIENT], now, fb);
-	for (i = 0; i < n; i++) {
-		lbspd_count(d, LBSPD_C_FALLBACKS);
-		lbspd_count(d, LBSPD_C_FALLBACK_TIMER);
-	}
+	fallback_count(d, tc_obj_fallback(&t->obj[TC_CLIENT], now, fb));
 }
 
 void
 tc_tick(struct lbspd *d)
 {
 	uint64_t now = sp_now_ns();
-	unsigned n, i;
 	int r;
 
 	if (d->tc == NULL)
@@ -1526,47 +1535,58 @@ tc_tick(struct lbspd *d)
 	}
 	if (!d->tc->loaded[TC_CLIENT])
 		return;
-	n = tc_obj_fallback(&d->tc->obj[TC_CLIENT], now,
-	    (uint64_t)d->conf->fallback_timeout_ms * 1000000);
-	for (i = 0; i < n; i++) {
-		lbspd_count(d, LBSPD_C_FALLBACKS);
-		lbspd_count(d, LBSPD_C_FALLBACK_TIMER);
-	}
+	fallback_count(d, tc_obj_fallback(&d->tc->obj[TC_CLIENT], now,
+	    (uint64_t)d->conf->fallback_timeout_ms * 1000000));
 }
 
 /* ------------------------------------------------------------ lbspctl */
 
+/* The cache rows not expired, counted by cache_row_live(). */
+struct cache_live {
+	uint64_t ns, ttl_ns, n;
+};
+
+static int
+cache_row_live(const void *k, const void *v, void *arg)
+{
+	struct cache_live *cl = arg;
+
+	(void)k;
+	if (cache_age_ns(v, cl->ns) < cl->ttl_ns)
+		cl->n++;
+	return 0;
+}
+
 /* The maps' rows as they are now: a figure read between two sweeps
- * must not lag what the kernel holds. */
+ * must not lag what the kernel holds.  The cache's expired rows, which
+ * the programs ignore and lbspctl cache does not list, are not
+ * counted: nothing removes them but the LRU. */
 void
 tc_cache_count(struct lbspd *d, uint64_t *rows, uint64_t *max)
 {
 	const struct tc_obj *o;
-	uint64_t n;
+	struct cache_live cl = { .ns = sp_now_ns() };
 
 	if (d->tc == NULL || !d->tc->loaded[TC_CLIENT])
 		return;
 	o = &d->tc->obj[TC_CLIENT];
-	n = map_walk(o->cache_fd, sizeof(struct lbsp_tc_cache_key),
-	    sizeof(struct lbsp_tc_cache), o->max_cache, row_seen, NULL);
-	*rows += n < o->max_cache ? n : o->max_cache;
+	cl.ttl_ns = (uint64_t)d->conf->cache_ttl_ms * 1000000;
+	(void)map_walk(o->cache_fd, sizeof(struct lbsp_tc_cache_key),
+	    sizeof(struct lbsp_tc_cache), o->max_cache, cache_row_live, &cl);
+	*rows += cl.n < o->max_cache ? cl.n : o->max_cache;
 	*max += o->max_cache;
 }
 
 void
 tc_flows_count(struct lbspd *d, uint64_t *flows, uint64_t *max)
 {
-	const struct tc_obj *o;
-	uint64_t n;
 	int r;
 
 	for (r = 0; d->tc != NULL && r < TC__ROLES; r++) {
 		if (!d->tc->loaded[r])
 			continue;
-		o = &d->tc->obj[r];
-		n = flows_walk(o, row_counted, NULL);
-		*flows += n < o->max_flows ? n : o->max_flows;
-		*max += o->max_flows;
+		*flows += flows_count(&d->tc->obj[r]);
+		*max += d->tc->obj[r].max_flows;
 	}
 }
 
@@ -1662,7 +1682,7 @@ cache_row_given(const void *k, const void *v, void *arg)
 	const struct lbsp_tc_cache *e = v;
 	struct cache_given *cg = arg;
 	struct sp_cache_entry ce;
-	uint64_t age = cg->ns > e->updated_ns ? cg->ns - e->updated_ns : 0;
+	uint64_t age = cache_age_ns(e, cg->ns);
 
 	if (age >= cg->ttl_ns)
 		return 0;	/* expired: the programs ignore it */
