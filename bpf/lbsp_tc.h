@@ -80,11 +80,12 @@ struct lbsp_tc_flow_key {
 	__u8 pad[3];
 };
 
-/* tc_sources: a source address -> the flows it holds in tc_flows, kept
- * while max-flows-per-source is set: the programs add one for every
- * flow they create; lbspd takes one off for every flow it removes and
- * sets the figures right from its sweep of tc_flows every second (the
- * kernel retires flows of a full map without telling anyone). */
+/* tc_sources: a source address -> the flows it holds in the two flow
+ * maps, kept while max-flows-per-source is set: the programs add one for
+ * every flow they create; lbspd sets each figure to what its sweep of
+ * the flow maps found, every second, for the flows it removed and those
+ * the kernel retired from a full map without telling anyone (a figure
+ * the programs moved during the sweep waits for the next one). */
 struct lbsp_tc_source_key {
 	__u8 addr[16];
 };
