@@ -174,7 +174,7 @@ client_egress(struct lbspd *d, struct lbspd_pkt *p,
 	struct sp_flow *f;
 	struct sp_lbsp opt;
 	uint64_t now = pkt_now_ms(p);
-	bool syn, resyn = false, unanswered = false, to_vip, hit, timed;
+	bool syn, resyn = false, unanswered = false, to_vip, hit;
 	uint32_t marked_ms = 0;
 	char a[INET6_ADDRSTRLEN];
 
@@ -186,9 +186,7 @@ client_egress(struct lbspd *d, struct lbspd_pkt *p,
 	key = sp_flow_key_5tuple(src, vip->addr, p->walk.l4_proto, p->sport,
 	    p->dport);
 	fs = lbspd_flows_lock(d, key.src);
-	f = sp_flow_lookup(fs->table, &key);
-	if (f == NULL)
-		f = flow_new(d, &key, now);
+	f = flow_new(d, fs, &key, now);	/* found, or made */
 	if (f != NULL) {
 		unanswered = (f->flags & CF_REDIRECTED) &&
 		    !(f->flags & CF_ANSWERED);
@@ -250,10 +248,11 @@ client_egress(struct lbspd *d, struct lbspd_pkt *p,
 
 		if (sp_pkt_set_addr_at(b, p->buf_len, &p->walk, SP_ADDR_DST,
 		    opt.seg2) == SP_OK && fb_redirected(f, syn, &d->stats)) {
+			/* Not timed when the ring is full: the packet path
+			 * alone then sees its SYN sent again. */
 			pthread_mutex_lock(&d->pending_lock);
-			timed = fb_pending_push(&d->pending, &fc, f, &d->stats);
+			(void)fb_pending_push(&d->pending, &fc, f, &d->stats);
 			pthread_mutex_unlock(&d->pending_lock);
-			(void)timed;	/* else the packet path alone */
 		}
 		break;
 	}
@@ -477,7 +476,7 @@ client_icmp_error(struct lbspd *d, struct lbspd_pkt *p)
 		 * a flow its server never answered is dropped. */
 		if (p->data[p->walk.l4_off] == 1) {
 			pthread_mutex_lock(&d->cache_lock);
-			if (fb_icmp_unreachable(d->cache, f, sp_now_ms(),
+			if (fb_icmp_unreachable(d->cache, f, pkt_now_ms(p),
 			    &d->stats))
 				p->drop = true;
 			pthread_mutex_unlock(&d->cache_lock);

@@ -125,13 +125,13 @@ pkt_now_ms(struct lbspd_pkt *p)
 }
 
 struct sp_flow *
-flow_new(struct lbspd *d, const struct sp_flow_key *key, uint64_t now_ms)
+flow_new(struct lbspd *d, struct lbspd_flows *fs,
+    const struct sp_flow_key *key, uint64_t now_ms)
 {
 	struct sp_flow *f;
 	bool retired = false;
 
-	f = sp_flow_insert(lbspd_flows_of(d, key->src)->table, key, now_ms,
-	    &retired);
+	f = sp_flow_insert(fs->table, key, now_ms, &retired);
 	if (f == NULL)
 		lbspd_count(d, LBSPD_C_SOURCE_LIMITED);
 	if (retired)

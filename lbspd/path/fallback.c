@@ -34,7 +34,6 @@ count(struct lbspd_stats *st, enum lbspd_counter c)
 
 /* The counter of each reason to fall back. */
 static const enum lbspd_counter suspect_counter[LBSPD_SUSPECT__COUNT] = {
-	[LBSPD_SUSPECT_NONE] = LBSPD_C_FALLBACKS,
 	[LBSPD_SUSPECT_SYN_RETRANSMIT] = LBSPD_C_FALLBACK_SYN_RETRANSMIT,
 	[LBSPD_SUSPECT_TIMER] = LBSPD_C_FALLBACK_TIMER,
 	[LBSPD_SUSPECT_ICMP] = LBSPD_C_FALLBACK_ICMP,
@@ -221,6 +220,16 @@ fb_route(const struct fb_conf *c, const struct sp_flow *f,
 	return FB_ROUTE_SERVER;
 }
 
+/* One fallback, for reason. */
+static void
+count_fallback(struct lbspd_stats *st, enum lbspd_suspect reason)
+{
+	count(st, LBSPD_C_FALLBACKS);
+	if ((unsigned)reason < LBSPD_SUSPECT__COUNT &&
+	    reason != LBSPD_SUSPECT_NONE)
+		count(st, suspect_counter[reason]);
+}
+
 void
 fb_fallback(struct sp_cache_table *cache, struct sp_flow *f,
     const uint8_t server[16], enum lbspd_suspect reason, uint64_t now_ms,
@@ -237,10 +246,7 @@ fb_fallback(struct sp_cache_table *cache, struct sp_flow *f,
 		f->flags = (f->flags & ~(uint32_t)CF_REDIRECTED) |
 		    CF_FELL_BACK;
 	}
-	count(st, LBSPD_C_FALLBACKS);
-	if ((unsigned)reason < LBSPD_SUSPECT__COUNT &&
-	    reason != LBSPD_SUSPECT_NONE)
-		count(st, suspect_counter[reason]);
+	count_fallback(st, reason);
 }
 
 bool
@@ -348,10 +354,8 @@ fb_no_option_answer(struct sp_cache_table *cache, const uint8_t vip[16],
 	if (cache != NULL && sp_cache_get(cache, vip, identity, now_ms, &ce) &&
 	    ce.state == SP_CACHE_OK && memcmp(ce.server, server, 16) == 0 &&
 	    sp_cache_suspect_server(cache, server, LBSPD_SUSPECT_NO_OPTION,
-	    now_ms) > 0) {
-		count(st, LBSPD_C_FALLBACKS);
-		count(st, LBSPD_C_FALLBACK_NO_OPTION);
-	}
+	    now_ms) > 0)
+		count_fallback(st, LBSPD_SUSPECT_NO_OPTION);
 }
 
 bool

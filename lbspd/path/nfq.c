@@ -96,10 +96,10 @@ queue_open(struct lbspd *d, unsigned idx, uint16_t num, bool gso)
 	uint32_t flags;
 	unsigned i;
 
+	if (idx >= SP_CONF_MAX_QUEUES)
+		return NULL;
 	q = calloc(1, sizeof(*q));
 	if (q == NULL)
-		return NULL;
-	if (idx >= SP_CONF_MAX_QUEUES)
 		return NULL;
 	q->d = d;
 	q->idx = idx;

@@ -92,13 +92,13 @@ bool pkt_put_option(struct lbspd *d, struct lbspd_pkt *p,
 void pkt_clamp_mss(struct lbspd *d, struct lbspd_pkt *p);
 
 /*
- * The flow of key, made at now_ms when new: a live flow retired for it
- * is counted (flows_retired); NULL, counted (source_limited), when its
- * source already holds max-flows-per-source flows.  The shard of
- * key->src locked (lbspd_flows_lock()).
+ * The flow of key in fs, the shard of key->src the caller locked
+ * (lbspd_flows_lock()), made at now_ms when new: a live flow retired
+ * for it is counted (flows_retired); NULL, counted (source_limited),
+ * when its source already holds max-flows-per-source flows.
  */
-struct sp_flow *flow_new(struct lbspd *d, const struct sp_flow_key *key,
-    uint64_t now_ms);
+struct sp_flow *flow_new(struct lbspd *d, struct lbspd_flows *fs,
+    const struct sp_flow_key *key, uint64_t now_ms);
 
 /* Route one packet through the roles of the daemon (nfq.c calls it). */
 void roles_process(struct lbspd *d, struct lbspd_pkt *p);

@@ -60,7 +60,7 @@ server_ingress(struct lbspd *d, struct lbspd_pkt *p)
 	if (f == NULL) {
 		/* Refused (max-flows-per-source): not remembered, not
 		 * marked -- the session goes on without the option. */
-		if ((f = flow_new(d, &key, now)) == NULL) {
+		if ((f = flow_new(d, fs, &key, now)) == NULL) {
 			lbspd_flows_unlock(fs);
 			return;
 		}
