@@ -112,6 +112,9 @@ struct lb_vip {
 	struct sp_sched_server *view;	/* nservers: what sched reads */
 	bool view_figures;		/* sched reads the figures: copied
 					   into view before each pick */
+	bool probed_changed;		/* checks thread: a probe changed a
+					   server's health, sched not yet
+					   refreshed (checks_post()) */
 	unsigned nservers;
 	struct lb_server *servers;	/* nservers, in file order */
 	unsigned ntargets;

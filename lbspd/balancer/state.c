@@ -426,7 +426,6 @@ server_keep(struct lb_server *s, struct lb_server *os)
 {
 	s->health = os->health;
 	s->probing = os->probing;
-	s->s.rtt_us = os->s.rtt_us;
 #define KEEP(f) atomic_store_explicit(&s->f, atomic_load_explicit(&os->f, \
     memory_order_relaxed), memory_order_relaxed)
 	KEEP(packets);
@@ -512,7 +511,6 @@ vip_build(struct lb_vip *v, const struct sp_conf_vip *cv, unsigned index,
 		memcpy(s->s.addr, cs->addr, 16);
 		s->s.weight = cs->weight;
 		s->s.cost = cs->cost;
-		s->s.rtt_us = SP_SCHED_UNKNOWN;
 		atomic_init(&s->agent_load, SP_SCHED_UNKNOWN);
 		os = ov != NULL ? balancer_server(ov, cs->addr) : NULL;
 		if (os != NULL) {

@@ -493,7 +493,7 @@ event_add(struct checks *h, const struct lb_vip *v, const struct lb_server *s)
 
 /*
  * Under d->admin: post the results of the probes done, run every
- * server's passive clock, refresh the vips that changed.
+ * server's passive clock, refresh each vip that changed once.
  */
 static void
 checks_post(struct checks *h, uint64_t now_ms)
@@ -520,17 +520,16 @@ checks_post(struct checks *h, uint64_t now_ms)
 			if (sp_health_probe_result(&s->health, p->ok,
 			    p->rtt_us, now_ms)) {
 				event_add(h, v, s);
-				balancer_refresh(v);
+				v->probed_changed = true;
 			}
-			/* The response-time scheduler reads it there. */
-			s->s.rtt_us = s->health.rtt_us;
 		}
 		pthread_mutex_unlock(&v->lock);
 	}
 	for (vi = 0; vi < lb->nvips; vi++) {
 		v = &lb->vips[vi];
-		dirty = false;
 		pthread_mutex_lock(&v->lock);
+		dirty = v->probed_changed;
+		v->probed_changed = false;
 		for (si = 0; si < v->nservers; si++) {
 			s = &v->servers[si];
 			if (sp_health_tick(&s->health, now_ms)) {
