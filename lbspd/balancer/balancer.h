@@ -228,6 +228,17 @@ balancer_traffic(const struct lb_server *s)
 	    atomic_load_explicit(&s->traffic_base, memory_order_relaxed);
 }
 
+/*
+ * The one rule for where a new (or stuck, or seg2-following) session
+ * of server s goes: s itself when up and not draining; else its backup
+ * when it has one that is up and not draining (a standby backup outside
+ * the pool has no check: trusted up), *to_backup then set when not
+ * NULL; else nowhere (NULL).  The scheduler's view calls a server
+ * eligible when this is not NULL.
+ */
+const uint8_t *balancer_target_for_new(const struct lb_vip *v,
+    const struct lb_server *s, bool *to_backup);
+
 /* The vip / server / target with these addresses, or NULL. */
 struct lb_vip *balancer_vip(const struct lb_state *lb,
     const uint8_t addr[16]);

@@ -35,29 +35,6 @@ draining(const struct lb_server *s)
 	return atomic_load_explicit(&s->drain, memory_order_relaxed);
 }
 
-/*
- * The one rule for where a new (or stuck, or seg2-following) session
- * of server s goes: s itself when up and not draining; else its backup
- * when it has one that is up and not draining (a standby backup outside
- * the pool has no check: trusted up); else nowhere (NULL).
- */
-static const uint8_t *
-target_for_new(const struct lb_vip *v, const struct lb_server *s,
-    struct lb_decision *out)
-{
-	const struct lb_server *b;
-
-	if (up(s) && !draining(s))
-		return s->s.addr;
-	if (!s->has_backup)
-		return NULL;
-	b = balancer_server(v, s->backup);
-	if (b != NULL && !(up(b) && !draining(b)))
-		return NULL;
-	out->to_backup = true;
-	return s->backup;
-}
-
 /* The stick key of a client: seg1, else {src, label}, else src/N. */
 static struct sp_stick_key
 stick_key(const struct lb_state *lb, const struct lb_vip *v,
@@ -72,8 +49,8 @@ stick_key(const struct lb_state *lb, const struct lb_vip *v,
 
 /*
  * The scheduler's choice for a new session, in *chosen, and where its
- * session goes (itself or its backup: target_for_new()); NULL when no
- * server can take it.  The vip's lock is held around the pick and that
+ * session goes (itself or its backup: balancer_target_for_new());
+ * NULL when no server can take it.  The vip's lock is held around the pick and that
  * rule, so that both see one state of drain and health (lbspctl drain
  * and the checks change them under that lock).
  */
@@ -120,7 +97,7 @@ schedule(const struct lb_ctx *ctx, struct lb_vip *v, const struct lb_pkt *p,
 	k = sp_sched_pick(v->sched, v->view, v->nservers, &req);
 	if (k >= 0 && (unsigned)k < v->nservers) {
 		*chosen = &v->servers[k];
-		to = target_for_new(v, *chosen, out);
+		to = balancer_target_for_new(v, *chosen, &out->to_backup);
 	}
 	pthread_mutex_unlock(&v->lock);
 	return to;
@@ -198,7 +175,7 @@ choose(const struct lb_ctx *ctx, struct lb_vip *v, const struct lb_pkt *p,
 	if (balancer_stick_lookup(ctx->lb->stick, &sk, sh, ctx->now_ms,
 	    stuck) &&
 	    (s = balancer_server(v, stuck)) != NULL &&
-	    (to = target_for_new(v, s, out)) != NULL) {
+	    (to = balancer_target_for_new(v, s, &out->to_backup)) != NULL) {
 		out->by = LB_BY_STICK;
 		return to;
 	}

@@ -164,19 +164,22 @@ server_up_open(const struct lb_server *s)
 	    !atomic_load_explicit(&s->drain, memory_order_relaxed);
 }
 
-/* decide.c's rule for new sessions, for the scheduler's eligibility:
- * the server itself, or its backup, takes them. */
-static bool
-server_takes_new(const struct lb_vip *v, const struct lb_server *s)
+const uint8_t *
+balancer_target_for_new(const struct lb_vip *v, const struct lb_server *s,
+    bool *to_backup)
 {
 	const struct lb_server *b;
 
 	if (server_up_open(s))
-		return true;
+		return s->s.addr;
 	if (!s->has_backup)
-		return false;
+		return NULL;
 	b = balancer_server(v, s->backup);
-	return b == NULL || server_up_open(b);
+	if (b != NULL && !server_up_open(b))
+		return NULL;
+	if (to_backup != NULL)
+		*to_backup = true;
+	return s->backup;
 }
 
 void
@@ -193,7 +196,8 @@ balancer_refresh(struct lb_vip *v)
 		struct sp_sched_server *w = &v->view[i];
 
 		*w = s->s;
-		w->eligible = server_takes_new(v, s);
+		/* The server itself, or its backup, takes new sessions. */
+		w->eligible = balancer_target_for_new(v, s, NULL) != NULL;
 		w->reachable = sp_health_up(&s->health);
 		w->rtt_us = s->health.rtt_us;
 		w->sessions = atomic_load_explicit(&s->sessions,
