@@ -394,9 +394,9 @@ server_row(struct answer_server *row, const struct lb_vip *v, unsigned i)
 int
 control_servers(struct lbspd *d, struct pr *p)
 {
-	struct answer_server row;
+	struct answer_server rows[64];
 	struct lb_vip *v;
-	unsigned i, j;
+	unsigned i, j, k, n;
 
 	pthread_mutex_lock(&d->admin);
 	if (d->lb == NULL) {
@@ -407,12 +407,16 @@ control_servers(struct lbspd *d, struct pr *p)
 	for (i = 0; i < d->lb->nvips; i++) {
 		v = &d->lb->vips[i];
 		answer_vip_open(p, v->addr, sp_conf_scheduler_name(v->kind));
-		pthread_mutex_lock(&v->lock);
-		for (j = 0; j < v->nservers; j++) {
-			server_row(&row, v, j);
-			answer_server(p, &row);
+		/* Copied under the vip's lock, which new sessions take,
+		 * a few rows at a time; formatted without it. */
+		for (j = 0; j < v->nservers; j += n) {
+			pthread_mutex_lock(&v->lock);
+			for (n = 0; n < 64 && j + n < v->nservers; n++)
+				server_row(&rows[n], v, j + n);
+			pthread_mutex_unlock(&v->lock);
+			for (k = 0; k < n; k++)
+				answer_server(p, &rows[k]);
 		}
-		pthread_mutex_unlock(&v->lock);
 		answer_vip_close(p);
 	}
 	answer_servers_close(p);
