@@ -371,31 +371,24 @@ rules_print(const struct sp_conf *conf, FILE *out)
 	fprintf(out, "COMMIT\n");
 }
 
-/* Run argv, its stdin fed from in (may be NULL); stderr to errbuf. */
-static int
-run(const char *const argv[], const char *in, char *errbuf, size_t errsize)
+/*
+ * Start argv[0] (an absolute path) with argv, its standard input,
+ * output and error on the descriptors given (-1: /dev/null).  Returns
+ * the child, or -1.
+ */
+static pid_t
+spawn(const char *const argv[], int in, int out, int err)
 {
-	int inp[2] = { -1, -1 }, errp[2], status;
-	ssize_t n;
-	size_t got = 0;
-	pid_t pid;
+	pid_t pid = fork();
 
-	errbuf[0] = '\0';
-	if ((in != NULL && pipe2(inp, O_CLOEXEC) == -1) ||
-	    pipe2(errp, O_CLOEXEC) == -1)
-		return -1;
-	pid = fork();
-	if (pid == -1)
-		return -1;
 	if (pid == 0) {
 		int devnull = open("/dev/null", O_RDWR);
-
-		dup2(in != NULL ? inp[0] : devnull, 0);
-		dup2(devnull, 1);
 		char *args[16];
 		unsigned i;
 
-		dup2(errp[1], 2);
+		dup2(in != -1 ? in : devnull, 0);
+		dup2(out != -1 ? out : devnull, 1);
+		dup2(err != -1 ? err : devnull, 2);
 		/* execv() wants writable strings: give it copies. */
 		for (i = 0; i < 15 && argv[i] != NULL; i++)
 			args[i] = strdup(argv[i]);
@@ -403,11 +396,47 @@ run(const char *const argv[], const char *in, char *errbuf, size_t errsize)
 		execv(args[0], args);
 		_exit(127);
 	}
+	return pid;
+}
+
+/* Wait for the child pid: 0 when it exited with 0, else -1. */
+static int
+reaped(pid_t pid)
+{
+	int status;
+
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+/* Run argv, its stdin fed from in (may be NULL); stderr to errbuf. */
+static int
+run(const char *const argv[], const char *in, char *errbuf, size_t errsize)
+{
+	int inp[2] = { -1, -1 }, errp[2];
+	ssize_t n;
+	size_t got = 0;
+	pid_t pid;
+
+	errbuf[0] = '\0';
+	if (in != NULL && pipe2(inp, O_CLOEXEC) == -1)
+		return -1;
+	if (pipe2(errp, O_CLOEXEC) == -1) {
+		if (in != NULL) {
+			close(inp[0]);
+			close(inp[1]);
+		}
+		return -1;
+	}
+	pid = spawn(argv, inp[0], -1, errp[1]);
 	close(errp[1]);
-	if (in != NULL) {
+	if (in != NULL)
+		close(inp[0]);
+	if (pid != -1 && in != NULL) {
 		size_t len = strlen(in), off = 0;
 
-		close(inp[0]);
 		while (off < len) {
 			n = write(inp[1], in + off, len - off);
 			if (n <= 0 && errno != EINTR)
@@ -415,16 +444,15 @@ run(const char *const argv[], const char *in, char *errbuf, size_t errsize)
 			if (n > 0)
 				off += (size_t)n;
 		}
-		close(inp[1]);
 	}
-	while (got + 1 < errsize &&
+	if (in != NULL)
+		close(inp[1]);
+	while (pid != -1 && got + 1 < errsize &&
 	    (n = read(errp[0], errbuf + got, errsize - 1 - got)) > 0)
 		got += (size_t)n;
 	errbuf[got] = '\0';
 	close(errp[0]);
-	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
-		;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+	return pid != -1 ? reaped(pid) : -1;
 }
 
 /* Run argv (no stdin) and return its standard output in *out
@@ -433,7 +461,7 @@ static int
 run_capture(const char *const argv[], char **out)
 {
 	char buf[4096];
-	int outp[2], status;
+	int outp[2];
 	size_t len = 0;
 	ssize_t n;
 	FILE *f;
@@ -442,27 +470,12 @@ run_capture(const char *const argv[], char **out)
 	*out = NULL;
 	if (pipe2(outp, O_CLOEXEC) == -1)
 		return -1;
-	pid = fork();
+	pid = spawn(argv, -1, outp[1], -1);
+	close(outp[1]);
 	if (pid == -1) {
 		close(outp[0]);
-		close(outp[1]);
 		return -1;
 	}
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDWR);
-		char *args[16];
-		unsigned i;
-
-		dup2(devnull, 0);
-		dup2(outp[1], 1);
-		dup2(devnull, 2);
-		for (i = 0; i < 15 && argv[i] != NULL; i++)
-			args[i] = strdup(argv[i]);
-		args[i] = NULL;
-		execv(args[0], args);
-		_exit(127);
-	}
-	close(outp[1]);
 	f = open_memstream(out, &len);
 	while ((n = read(outp[0], buf, sizeof(buf))) > 0 ||
 	    (n == -1 && errno == EINTR))
@@ -471,9 +484,7 @@ run_capture(const char *const argv[], char **out)
 	close(outp[0]);
 	if (f != NULL)
 		fclose(f);
-	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
-		;
-	if (f == NULL || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+	if (reaped(pid) == -1 || f == NULL) {
 		free(*out);
 		*out = NULL;
 		return -1;
