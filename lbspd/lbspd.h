@@ -464,6 +464,9 @@ size_t lbspd_flows_source_count(struct lbspd *d, const uint8_t src[16]);
 int lbspd_cache_foreach(struct lbspd *d,
     int (*fn)(const struct sp_cache_entry *, void *), void *arg);
 
+/* As lbspd_flows_expire(), for the client cache. */
+size_t lbspd_cache_expire(struct lbspd *d, uint64_t now_ms, size_t max);
+
 /* ---------------------------------------------------------------- life */
 
 /*

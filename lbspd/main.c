@@ -341,8 +341,6 @@ tick(struct lbspd *d)
 	static uint64_t last_slow;
 	uint64_t now = sp_now_ms();
 	const struct sp_conf *c;
-	unsigned i;
-	size_t n;
 
 	pthread_mutex_lock(&d->admin);
 	c = d->conf;
@@ -357,13 +355,7 @@ tick(struct lbspd *d)
 	}
 	last_slow = now;
 	(void)lbspd_flows_expire(d, now, 4096);
-	for (i = 0; i < 4096 / LBSPD_BATCH; i++) {
-		pthread_mutex_lock(&d->cache_lock);
-		n = sp_cache_expire(d->cache, now, LBSPD_BATCH);
-		pthread_mutex_unlock(&d->cache_lock);
-		if (n < LBSPD_BATCH)
-			break;
-	}
+	(void)lbspd_cache_expire(d, now, 4096);
 	balancer_tick(d, now);
 	tc_tick(d);
 	if (c->identity == SP_CONF_IDENTITY_RANDOM &&

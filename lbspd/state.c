@@ -331,6 +331,22 @@ out:
 	return 0;
 }
 
+size_t
+lbspd_cache_expire(struct lbspd *d, uint64_t now_ms, size_t max)
+{
+	size_t n = 0, got;
+
+	if (d->cache == NULL)
+		return 0;
+	do {
+		pthread_mutex_lock(&d->cache_lock);
+		got = sp_cache_expire(d->cache, now_ms, LBSPD_BATCH);
+		pthread_mutex_unlock(&d->cache_lock);
+		n += got;
+	} while (got == LBSPD_BATCH && n < max);
+	return n;
+}
+
 /* ---------------------------------------------------------------- life */
 
 static struct sp_flow_timeouts
