@@ -285,8 +285,7 @@ struct lbspd {
 	 * Serialises every thread but the queue threads: control
 	 * commands, health checks, agent reports, fd passing, metrics,
 	 * the main thread's tick and reload.  Never taken by a queue
-	 * thread (but, for now, the balancer's packets:
-	 * path/dispatch.c).  It serialises the changes those threads make
+	 * thread.  It serialises the changes those threads make
 	 * (configuration, identity, lb's and tc's state) and guards the
 	 * retired list.
 	 */
@@ -395,9 +394,7 @@ int lbspd_identity_set(struct lbspd *d, const uint8_t addr[16],
  * call: then no thread holds a pointer read before it (an old snapshot
  * can be freed).  Waits at most timeout_ms; returns false, logged, when
  * some thread did not pass in time (free nothing then).  Must not be
- * called by a queue thread, nor with d->admin held while a queue thread
- * may wait for it (the balancer's packets, for now): lbspd_retire()
- * does not wait.
+ * called by a queue thread; lbspd_retire() does not wait.
  */
 bool lbspd_synchronize(struct lbspd *d, unsigned timeout_ms);
 
