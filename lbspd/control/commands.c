@@ -265,7 +265,8 @@ blackhole_rows(struct pr *p, struct lbspd *d, uint64_t now_ms)
 	unsigned i;
 
 	pthread_mutex_lock(&d->blackhole_lock);
-	marks = d->blackholes;
+	marks.n = d->blackholes.n;	/* the marks in use only */
+	memcpy(marks.mark, d->blackholes.mark, marks.n * sizeof(marks.mark[0]));
 	pthread_mutex_unlock(&d->blackhole_lock);
 	for (i = 0; i < marks.n; i++)
 		answer_blackhole(p, &marks.mark[i], now_ms);
