@@ -207,10 +207,44 @@ l4_locate(const uint8_t *pkt, size_t len, struct l4_span *sp)
 	return l4_span_get(pkt, &in, sp);
 }
 
+/* The checksum of the walk info's upper layer, and the offset of its
+ * field, for a walk of pkt as it is (sp_exthdr_walk() just now, or
+ * checked by sp_exthdr_matches()). */
+static enum sp_err
+l4_check(const uint8_t *pkt, const struct sp_exthdr_info *info,
+    uint16_t *check, size_t *field)
+{
+	struct l4_span sp;
+	enum sp_err err;
+
+	err = l4_span_get(pkt, info, &sp);
+	if (err != SP_OK)
+		return err;
+	*check = l4_compute(pkt, &pkt[SP_IP6_OFF_SRC], &pkt[SP_IP6_OFF_DST],
+	    &sp);
+	*field = sp.field;
+	return SP_OK;
+}
+
+/* l4_check()'s checksum written into its field. */
+static enum sp_err
+l4_fill(uint8_t *pkt, const struct sp_exthdr_info *info)
+{
+	uint16_t check;
+	size_t field;
+	enum sp_err err;
+
+	err = l4_check(pkt, info, &check, &field);
+	if (err == SP_OK)
+		sp_put16(&pkt[field], check);
+	return err;
+}
+
 enum sp_err
 sp_csum_l4(const uint8_t *pkt, size_t len, uint16_t *check)
 {
 	struct sp_exthdr_info in;
+	size_t field;
 	enum sp_err err;
 
 	if (pkt == NULL || check == NULL)
@@ -218,24 +252,18 @@ sp_csum_l4(const uint8_t *pkt, size_t len, uint16_t *check)
 	err = sp_exthdr_walk(pkt, len, 0, &in);
 	if (err != SP_OK)
 		return err;
-	return sp_csum_l4_at(pkt, len, &in, check);
+	return l4_check(pkt, &in, check, &field);
 }
 
 enum sp_err
 sp_csum_l4_at(const uint8_t *pkt, size_t len,
     const struct sp_exthdr_info *info, uint16_t *check)
 {
-	struct l4_span sp;
-	enum sp_err err;
+	size_t field;
 
 	if (check == NULL || !sp_exthdr_matches(pkt, len, info))
 		return SP_ERR_INVALID;
-	err = l4_span_get(pkt, info, &sp);
-	if (err != SP_OK)
-		return err;
-	*check = l4_compute(pkt, &pkt[SP_IP6_OFF_SRC], &pkt[SP_IP6_OFF_DST],
-	    &sp);
-	return SP_OK;
+	return l4_check(pkt, info, check, &field);
 }
 
 enum sp_err
@@ -249,24 +277,16 @@ sp_csum_l4_fill(uint8_t *pkt, size_t len)
 	err = sp_exthdr_walk(pkt, len, 0, &in);
 	if (err != SP_OK)
 		return err;
-	return sp_csum_l4_fill_at(pkt, len, &in);
+	return l4_fill(pkt, &in);
 }
 
 enum sp_err
 sp_csum_l4_fill_at(uint8_t *pkt, size_t len,
     const struct sp_exthdr_info *info)
 {
-	struct l4_span sp;
-	enum sp_err err;
-
 	if (!sp_exthdr_matches(pkt, len, info))
 		return SP_ERR_INVALID;
-	err = l4_span_get(pkt, info, &sp);
-	if (err != SP_OK)
-		return err;
-	sp_put16(&pkt[sp.field], l4_compute(pkt, &pkt[SP_IP6_OFF_SRC],
-	    &pkt[SP_IP6_OFF_DST], &sp));
-	return SP_OK;
+	return l4_fill(pkt, info);
 }
 
 bool
