@@ -585,6 +585,23 @@ tc_conf_fits(const struct sp_conf *conf, char *why, size_t len)
 	return false;
 }
 
+/* tc_sources' rows, each removed (no limit any more: the programs
+ * keep none). */
+static int
+source_removed(const void *k, const void *v, void *arg)
+{
+	(void)v;
+	(void)bpf_map_delete_elem(*(const int *)arg, k);
+	return 0;
+}
+
+static void
+sources_clear(struct tc_obj *o)
+{
+	(void)map_walk(o->sources_fd, sizeof(struct lbsp_tc_source_key),
+	    sizeof(uint32_t), o->max_flows, source_removed, &o->sources_fd);
+}
+
 int
 tc_obj_configure(struct tc_obj *o, const struct sp_conf *conf,
     const uint8_t identity[16])
@@ -621,6 +638,8 @@ tc_obj_configure(struct tc_obj *o, const struct sp_conf *conf,
 	c.per_source = conf->max_flows_per_source;
 	if (bpf_map_update_elem(o->conf_fd, &zero, &c, BPF_ANY) != 0)
 		return -1;
+	if (c.per_source == 0)
+		sources_clear(o);
 	if (o->role != TC_CLIENT)
 		return 0;
 
@@ -967,19 +986,6 @@ sources_set(struct tc_obj *o, const struct src_count *before, size_t nb,
 	}
 }
 
-/* Remove every row of tc_sources (no limit any more). */
-static void
-sources_clear(struct tc_obj *o)
-{
-	struct lbsp_tc_source_key key;
-	uint32_t n;
-
-	for (n = 0; n <= o->max_flows; n++)
-		if (bpf_map_get_next_key(o->sources_fd, NULL, &key) != 0 ||
-		    bpf_map_delete_elem(o->sources_fd, &key) != 0)
-			break;
-}
-
 unsigned
 tc_obj_expire(struct tc_obj *o, uint64_t now_ns, const struct sp_conf *conf,
     unsigned max)
@@ -1011,8 +1017,6 @@ tc_obj_expire(struct tc_obj *o, uint64_t now_ns, const struct sp_conf *conf,
 		} else {
 			nb = sources_read(o, before, o->max_flows);
 		}
-	} else {
-		sources_clear(o);
 	}
 	/* Collect first, delete after the walk. */
 	(void)flows_walk(o, sweep_flow, &w);

@@ -1121,12 +1121,16 @@ START_TEST(server_source_limit)
 	ck_assert_uint_eq(source_row(tp_src), 0);
 	ck_assert_uint_eq(source_row(other), 0);
 
-	/* No limit: the rows are not kept. */
+	/* No limit: the rows go with it (at once, not at a sweep), and
+	 * none is kept. */
+	syn_from(tp_src, 1999);
+	ck_assert_uint_eq(source_row(tp_src), 1);
 	conf->max_flows_per_source = 0;
 	ck_assert_int_eq(tc_obj_configure(&obj, conf, tp_src), 0);
+	ck_assert_uint_eq(source_row(tp_src), 0);
 	for (i = 0; i < 3; i++)
 		syn_from(tp_src, (uint16_t)(2000 + i));
-	ck_assert_uint_eq(flows_of(tp_src), 3);
+	ck_assert_uint_eq(flows_of(tp_src), 4);
 	ck_assert_uint_eq(source_row(tp_src), 0);
 }
 END_TEST
