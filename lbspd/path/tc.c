@@ -713,14 +713,27 @@ cache_age_ns(const struct lbsp_tc_cache *e, uint64_t ns)
 	return ns > e->updated_ns ? ns - e->updated_ns : 0;
 }
 
-/* What cache_suspect_server() marks, and with what. */
+/* What cache_suspect_servers() marks, and with what. */
 struct cache_suspect {
 	int fd;
-	const uint8_t *server;
+	uint8_t (*servers)[16];
+	size_t nservers;
 	uint8_t reason;
 	uint64_t now_ns;
 	unsigned marked;
 };
+
+/* Whether server is one of servers[0..n). */
+static bool
+server_in(uint8_t (*servers)[16], size_t n, const uint8_t server[16])
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (memcmp(servers[i], server, 16) == 0)
+			return true;
+	return false;
+}
 
 static int
 cache_row_suspect(const void *k, const void *v, void *arg)
@@ -730,13 +743,13 @@ cache_row_suspect(const void *k, const void *v, void *arg)
 	struct lbsp_tc_cache e;
 
 	if (seen->state != LBSP_TC_CACHE_OK ||
-	    memcmp(seen->server, cs->server, 16) != 0)
+	    !server_in(cs->servers, cs->nservers, seen->server))
 		return 0;
 	/* The walk's copy may be old: the row as it is now, written back
 	 * whole, so that nothing the programs wrote since is undone. */
 	if (bpf_map_lookup_elem(cs->fd, k, &e) != 0 ||
 	    e.state != LBSP_TC_CACHE_OK ||
-	    memcmp(e.server, cs->server, 16) != 0)
+	    !server_in(cs->servers, cs->nservers, e.server))
 		return 0;
 	e.state = LBSP_TC_CACHE_SUSPECT;
 	e.reason = cs->reason;
@@ -747,18 +760,21 @@ cache_row_suspect(const void *k, const void *v, void *arg)
 }
 
 /*
- * Every OK cache row of o naming server becomes suspect, for reason
- * (what the programs' client_fallback() does).  Returns the rows.
+ * Every OK cache row of o naming one of servers[0..n) becomes suspect,
+ * for reason (what the programs' client_fallback() does), in one walk
+ * of the cache.  Returns the rows.
  */
 static unsigned
-cache_suspect_server(struct tc_obj *o, const uint8_t server[16],
+cache_suspect_servers(struct tc_obj *o, uint8_t (*servers)[16], size_t n,
     uint8_t reason, uint64_t now_ns)
 {
-	struct cache_suspect cs = { .fd = o->cache_fd, .server = server,
-	    .reason = reason, .now_ns = now_ns };
+	struct cache_suspect cs = { .fd = o->cache_fd, .servers = servers,
+	    .nservers = n, .reason = reason, .now_ns = now_ns };
 
-	(void)map_walk(o->cache_fd, sizeof(struct lbsp_tc_cache_key),
-	    sizeof(struct lbsp_tc_cache), o->max_cache, cache_row_suspect, &cs);
+	if (n != 0)
+		(void)map_walk(o->cache_fd, sizeof(struct lbsp_tc_cache_key),
+		    sizeof(struct lbsp_tc_cache), o->max_cache,
+		    cache_row_suspect, &cs);
 	return cs.marked;
 }
 
@@ -767,6 +783,8 @@ struct fallback_scan {
 	struct tc_obj *o;
 	uint64_t now_ns, fallback_ns;
 	unsigned fell;
+	uint8_t (*servers)[16];	/* of the flows that fell back, once each */
+	size_t nservers, cap;
 };
 
 /* Redirected and unanswered for fallback-timeout. */
@@ -791,8 +809,24 @@ fallback_flow(int fd, const struct lbsp_tc_flow_key *k,
 	if (!falls_back(v, sc) || bpf_map_lookup_elem(fd, k, &f) != 0 ||
 	    !falls_back(&f, sc))
 		return 0;
-	(void)cache_suspect_server(sc->o, f.server, LBSP_TC_SUSPECT_TIMER,
-	    sc->now_ns);
+	/* Its server becomes suspect in the cache after the walk, with
+	 * the others' (one walk of the cache), or now when out of memory. */
+	if (!server_in(sc->servers, sc->nservers, f.server)) {
+		if (sc->nservers == sc->cap) {
+			size_t cap = sc->cap != 0 ? sc->cap * 2 : 8;
+			void *p = realloc(sc->servers, cap * 16);
+
+			if (p != NULL) {
+				sc->servers = p;
+				sc->cap = cap;
+			}
+		}
+		if (sc->nservers < sc->cap)
+			memcpy(sc->servers[sc->nservers++], f.server, 16);
+		else
+			(void)cache_suspect_servers(sc->o, &f.server, 1,
+			    LBSP_TC_SUSPECT_TIMER, sc->now_ns);
+	}
 	memset(f.server, 0, 16);
 	f.flags = (f.flags & ~(uint32_t)LBSP_TC_CF_REDIRECTED) |
 	    LBSP_TC_CF_FELL_BACK;
@@ -810,6 +844,9 @@ tc_obj_fallback(struct tc_obj *o, uint64_t now_ns, uint64_t fallback_ns)
 	if (o->role != TC_CLIENT)
 		return 0;
 	(void)flows_walk(o, fallback_flow, &sc);
+	(void)cache_suspect_servers(o, sc.servers, sc.nservers,
+	    LBSP_TC_SUSPECT_TIMER, now_ns);
+	free(sc.servers);
 	return sc.fell;
 }
 
