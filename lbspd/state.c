@@ -377,8 +377,12 @@ lbspd_state_init(struct lbspd *d, struct sp_conf *conf)
 	atomic_store_explicit(&d->conf, conf, memory_order_release);
 	if (lbspd_identity_set(d, zero, sp_now_ms()) == -1)
 		return -1;
-	/* One shard per queue; max-flows is shared out between them. */
-	d->nflows = conf->queue_count > 1 ? conf->queue_count : 1;
+	/* One shard per queue; max-flows is shared out between them.
+	 * The client role's flows are all keyed from this host's own
+	 * address, so all in one shard: with that role one shard holds
+	 * them all, or they would get max-flows / queues. */
+	d->nflows = conf->queue_count > 1 &&
+	    !(conf->roles & SP_CONF_ROLE_CLIENT) ? conf->queue_count : 1;
 	d->flows = calloc(d->nflows, sizeof(*d->flows));
 	if (d->flows == NULL) {
 		d->nflows = 0;

@@ -4,7 +4,10 @@
 # eight client addresses the kernel spreads the flows over both queues
 # of each daemon, and every flow still gets the option both ways and
 # its server learned, whichever queue each of its directions took
-# (the flow state is shared between the queue threads).
+# (the flow state is shared between the queue threads).  Then twenty
+# connections from the one address C_ADDR: with max-flows 32 the client
+# holds them all (its flows all have its own source: they must not be
+# held to max-flows shared out between the queues), none retired.
 . "$(dirname "$0")/lib.sh"
 
 need_root
@@ -18,6 +21,7 @@ learned() { json_get "$1" "j['counters']['learned']"; }
 cat >"$T/client.conf" <<CONF
 role client
 queue 0-1
+max-flows 32
 vip $S_ADDR {
 	ports 80
 }
@@ -55,4 +59,16 @@ awk -v s=$S_ADDR '
 	$2 == s && $7 != $1 { print "client: " $0; bad = 1 }
 	END { exit bad }' "$T/packets" || fail "a packet without the right option"
 
-pass "8 clients over 2+2 queues: option on all $(wc -l <"$T/packets") packets, 8 servers learned"
+# One source: every flow held (they linger 10 s after their end).
+for i in $(seq 20); do
+	out=$(nsx C curl -gsS --max-time 10 "http://[$S_ADDR]/name" 2>&1) ||
+		fail "curl $i from $C_ADDR: $out"
+done
+stats_json C "$T/client2.json"
+flows=$(json_get "$T/client2.json" "j['tables']['flows']")
+retired=$(lbsp_counter "$T/client2.json" flows_retired)
+info "client after 20 connections from $C_ADDR: $flows flows, $retired retired"
+[ "$retired" -eq 0 ] && [ "$flows" -ge 20 ] ||
+	fail "client with max-flows 32: $flows flows held, $retired retired after 20 connections from one source"
+
+pass "8 clients over 2+2 queues: option on all $(wc -l <"$T/packets") packets, 8 servers learned; 20 flows of one source held"

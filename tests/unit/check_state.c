@@ -292,6 +292,13 @@ START_TEST(flow_one_shard)
 	ck_assert_ptr_nonnull(lbspd_conf(d));
 	lbspd_state_free(d);
 	free(d);
+	/* The client role's flows all come from this host's address: one
+	 * shard, whatever the queues (max-flows not shared out). */
+	d = daemon_new("role client\nrole server\nqueue 0-3\n"
+	    "vip 2001:db8:f::1 {\n}\n");
+	ck_assert_uint_eq(d->nflows, 1);
+	lbspd_state_free(d);
+	free(d);
 }
 END_TEST
 
