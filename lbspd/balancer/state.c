@@ -74,13 +74,6 @@ balancer_conf_check(const struct sp_conf *c,
 	return 0;
 }
 
-static int
-target_cmp(const void *a, const void *b)
-{
-	return memcmp(((const struct lb_target *)a)->addr,
-	    ((const struct lb_target *)b)->addr, 16);
-}
-
 /* A binary search over the sorted targets, written out: bsearch()'s
  * comparison through a pointer costs more than the search here, made
  * several times a packet. */
@@ -443,7 +436,18 @@ server_keep(struct lb_server *s, struct lb_server *os)
 #undef KEEP
 }
 
-/* The vip's targets: servers, then standby backups; sorted; marked. */
+/* By address, a server before a standby host of the same address. */
+static int
+target_cmp(const void *a, const void *b)
+{
+	const struct lb_target *x = a, *y = b;
+	int c = memcmp(x->addr, y->addr, 16);
+
+	return c != 0 ? c : (x->server < 0) - (y->server < 0);
+}
+
+/* The vip's targets: servers, and backups that are none of them
+ * (standby hosts), each address once; sorted; marked. */
 static int
 vip_targets(struct lb_vip *v, const struct sp_conf_vip *cv,
     uint8_t (*tab)[16], size_t ntab)
@@ -456,20 +460,17 @@ vip_targets(struct lb_vip *v, const struct sp_conf_vip *cv,
 	for (i = 0; i < cv->nservers; i++) {
 		memcpy(v->targets[n].addr, cv->servers[i].addr, 16);
 		v->targets[n++].server = (int)i;
+		if (cv->servers[i].has_backup) {
+			memcpy(v->targets[n].addr, cv->servers[i].backup, 16);
+			v->targets[n++].server = -1;
+		}
 	}
 	qsort(v->targets, n, sizeof(*v->targets), target_cmp);
-	v->ntargets = n;
-	for (i = 0; i < cv->nservers; i++) {
-		if (!cv->servers[i].has_backup ||
-		    balancer_target(v, cv->servers[i].backup) != NULL)
-			continue;
-		/* A standby host: appended, then sorted in. */
-		memcpy(v->targets[v->ntargets].addr, cv->servers[i].backup,
-		    16);
-		v->targets[v->ntargets++].server = -1;
-		qsort(v->targets, v->ntargets, sizeof(*v->targets),
-		    target_cmp);
-	}
+	v->ntargets = 0;
+	for (i = 0; i < n; i++)
+		if (v->ntargets == 0 || memcmp(v->targets[v->ntargets - 1].addr,
+		    v->targets[i].addr, 16) != 0)
+			v->targets[v->ntargets++] = v->targets[i];
 	for (i = 0; i < v->ntargets; i++) {
 		const uint8_t (*at)[16] = bsearch(v->targets[i].addr, tab, ntab,
 		    sizeof(*tab), addr_cmp);

@@ -483,6 +483,41 @@ START_TEST(legacy_mark)
 }
 END_TEST
 
+/* A vip's targets: its servers, and backups that are none of them
+ * (standby hosts), each address once, sorted. */
+START_TEST(vip_targets)
+{
+	static const char text[] =
+	    "role balancer\n"
+	    "vip 2001:db8:f::100 {\n"
+	    "  server 2001:db8:5::4 backup 2001:db8:5::9\n"
+	    "  server 2001:db8:5::1 backup 2001:db8:5::4\n"
+	    "  server 2001:db8:5::3 backup 2001:db8:5::9\n"
+	    "  server 2001:db8:5::2 backup 2001:db8:5::8\n"
+	    "}\n";
+	static const char *const want[] = { "2001:db8:5::1", "2001:db8:5::2",
+	    "2001:db8:5::3", "2001:db8:5::4", "2001:db8:5::8",
+	    "2001:db8:5::9" };
+	static const int server[] = { 1, 3, 2, 0, -1, -1 };
+	const struct lb_vip *v;
+	struct fix f;
+	uint8_t a[16];
+	unsigned i;
+
+	fix_open(&f, text);
+	addr(a, VIP);
+	v = balancer_vip(f.lb, a);
+	ck_assert_ptr_nonnull(v);
+	ck_assert_uint_eq(v->ntargets, 6);
+	for (i = 0; i < 6; i++) {
+		ck_assert(is(v->targets[i].addr, want[i]));
+		ck_assert_int_eq(v->targets[i].server, server[i]);
+		ck_assert_uint_ne(v->targets[i].mark, 0);
+	}
+	fix_close(&f);
+}
+END_TEST
+
 /* 0: max-flows-per-source refuses a new flow before deciding. */
 START_TEST(source_limited)
 {
@@ -837,6 +872,7 @@ decide_suite(void)
 	tcase_add_test(o, backup_takes_over);
 	tcase_add_test(o, no_server);
 	tcase_add_test(o, legacy_mark);
+	tcase_add_test(o, vip_targets);
 	tcase_add_test(o, source_limited);
 	tcase_add_test(o, label_changed);
 	tcase_add_test(o, reload_keeps_state);
