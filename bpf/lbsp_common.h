@@ -21,6 +21,7 @@
 
 #include <stdbool.h>
 #include <linux/bpf.h>
+#include <linux/errno.h>
 #include <linux/if_ether.h>
 #include <linux/in6.h>
 #include <linux/pkt_cls.h>
@@ -96,6 +97,19 @@ struct {
 	__type(key, struct lbsp_tc_source_key);
 	__type(value, __u32);
 } tc_sources SEC(".maps");
+
+/*
+ * A flow row being made, one per CPU (nothing else runs on a CPU while
+ * a program does): lbsp_flow_create()'s row lives here, not on a stack
+ * that the programs share with it up to the verifier's 512 bytes.
+ * Scratch only: never pinned, never read by lbspd.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lbsp_tc_flow);
+} tc_scratch SEC(".maps");
 
 static __always_inline void
 count(enum lbsp_tc_counter c)
@@ -503,22 +517,33 @@ flow_note_state(struct lbsp_tc_flow *f, const struct lbsp_pkt *p, bool orig)
  * path does).  A full map retires its least recently used flow to make
  * room (the kernel's LRU); lbspd counts those from flows-created.
  * Returns 0 when the flow is there (also made by another CPU at the same
- * time), else -1.  A global function: its row on the stack is not the
- * caller's (whose stack is near the limit).
+ * time), else -1.  A global function, verified once; the row it makes
+ * is built in tc_scratch (the callers' stack is near the limit).  The
+ * key is copied to this function's stack first: before Linux 6.2 a map
+ * helper takes no key from a global function's argument memory (Debian
+ * 12's 6.1 verifier: "R2 type=mem expected=fp, pkt, pkt_meta, map_key,
+ * map_value").
  */
 __attribute__((noinline)) int
-lbsp_flow_create(const struct lbsp_tc_conf *c, struct lbsp_tc_flow_key *key,
-    __u64 now)
+lbsp_flow_create(const struct lbsp_tc_conf *c,
+    const struct lbsp_tc_flow_key *arg, __u64 now)
 {
-	struct lbsp_tc_flow nf = { .created_ns = now };
+	struct lbsp_tc_flow_key key;
 	struct lbsp_tc_source_key sk;
+	struct lbsp_tc_flow *nf;
 	__u32 *held = NULL, zero = 0;
 	long rc;
 
-	if (c == NULL || key == NULL)
+	if (c == NULL || arg == NULL)
 		return -1;
+	nf = bpf_map_lookup_elem(&tc_scratch, &zero);
+	if (nf == NULL)
+		return -1;
+	__builtin_memset(nf, 0, sizeof(*nf));
+	nf->created_ns = now;
+	__builtin_memcpy(&key, arg, sizeof(key));
 	if (c->per_source != 0) {
-		addr_copy(sk.addr, key->src);
+		addr_copy(sk.addr, key.src);
 		held = bpf_map_lookup_elem(&tc_sources, &sk);
 		if (held == NULL) {
 			(void)bpf_map_update_elem(&tc_sources, &sk, &zero,
@@ -534,14 +559,14 @@ lbsp_flow_create(const struct lbsp_tc_conf *c, struct lbsp_tc_flow_key *key,
 			return -1;
 		}
 	}
-	rc = bpf_map_update_elem(&tc_flows, key, &nf, BPF_NOEXIST);
+	rc = bpf_map_update_elem(&tc_flows, &key, nf, BPF_NOEXIST);
 	if (rc == 0) {
 		count(LBSP_TC_C_FLOWS_CREATED);
 		return 0;
 	}
 	if (held != NULL)
 		__sync_fetch_and_sub(held, 1);
-	if (rc == -17)		/* EEXIST: another CPU made it */
+	if (rc == -EEXIST)	/* another CPU made it */
 		return 0;
 	count(LBSP_TC_C_FLOWS_FULL);
 	return -1;
@@ -627,31 +652,33 @@ failed:
 }
 
 /*
- * Clamp the MSS option of a TCP SYN (or SYN-ACK) to the configured
- * value, as sp_tcp_mss_clamp() does; the checksum follows.
+ * Clamp the MSS option of the TCP SYN (or SYN-ACK) whose header is at
+ * l4_off to mss, as sp_tcp_mss_clamp() does; the checksum follows.  A
+ * global function: the verifier walks its option loop once, not once
+ * for every path of the program that reaches it (on Debian 12's 6.1 the
+ * client's egress program then passed the verifier's limit of a million
+ * instructions).  Returns 1 when it clamped, else 0.
  */
-static __always_inline void
-clamp_mss(struct __sk_buff *skb, const struct lbsp_pkt *p,
-    const struct lbsp_tc_conf *c)
+__attribute__((noinline)) int
+lbsp_mss_clamp(struct __sk_buff *skb, __u32 l4_off, __u32 mss)
 {
 	__u8 opts[40], doff;
 	__u32 olen, i;
 
-	if (!c->mss_clamp || p->l4_proto != NH_TCP ||
-	    !(p->tcp_flags & TCP_SYN))
-		return;
-	if (bpf_skb_load_bytes(skb, p->l4_off + 12, &doff, 1) < 0)
-		return;
+	if (skb == NULL)
+		return 0;
+	if (bpf_skb_load_bytes(skb, l4_off + 12, &doff, 1) < 0)
+		return 0;
 	olen = (__u32)(doff >> 4) * 4;
 	if (olen <= 20)
-		return;
+		return 0;
 	olen -= 20;
 	if (olen > sizeof(opts))	/* a constant bound for the verifier */
-		return;
-	if (bpf_skb_load_bytes(skb, p->l4_off + 20, opts, olen) < 0)
-		return;
+		return 0;
+	if (bpf_skb_load_bytes(skb, l4_off + 20, opts, olen) < 0)
+		return 0;
 	for (i = 0; i < sizeof(opts); i++) {
-		__u16 mss, want;
+		__u16 have;
 		__u8 kind, len;
 
 		if (i >= olen)
@@ -668,22 +695,36 @@ clamp_mss(struct __sk_buff *skb, const struct lbsp_pkt *p,
 			break;
 		if (kind == 2 && len == 4 && i + 3 < olen &&
 		    i + 3 < sizeof(opts)) {
-			mss = (__u16)(opts[i + 2] << 8 | opts[i + 3]);
-			want = c->mss;
-			if (mss > want) {
-				__be16 o = bpf_htons(mss), n = bpf_htons(want);
+			have = (__u16)(opts[i + 2] << 8 | opts[i + 3]);
+			if (have > mss) {
+				__be16 o = bpf_htons(have);
+				__be16 n = bpf_htons((__u16)mss);
 
 				if (bpf_skb_store_bytes(skb,
-				    p->l4_off + 20 + i + 2, &n, 2, 0) < 0 ||
-				    bpf_l4_csum_replace(skb, p->l4_off + 16,
-				    o, n, 2) < 0)
+				    l4_off + 20 + i + 2, &n, 2, 0) < 0 ||
+				    bpf_l4_csum_replace(skb, l4_off + 16,
+				    o, n, 2) < 0) {
 					count(LBSP_TC_C_HELPER_FAILED);
-				else
-					count(LBSP_TC_C_MSS_CLAMPED);
+					return 0;
+				}
+				count(LBSP_TC_C_MSS_CLAMPED);
+				return 1;
 			}
 		}
 		i += len - 1;	/* the loop adds the last one */
 	}
+	return 0;
+}
+
+/* Clamp the MSS of a TCP SYN or SYN-ACK when mss-clamp is on. */
+static __always_inline void
+clamp_mss(struct __sk_buff *skb, const struct lbsp_pkt *p,
+    const struct lbsp_tc_conf *c)
+{
+	if (!c->mss_clamp || p->l4_proto != NH_TCP ||
+	    !(p->tcp_flags & TCP_SYN))
+		return;
+	(void)lbsp_mss_clamp(skb, p->l4_off, c->mss);
 }
 
 /*
