@@ -120,7 +120,14 @@ struct tc_state {
 	bool loaded[TC__ROLES];
 	struct tc_link links[TC_MAX_LINKS];
 	unsigned nlinks;
-	char pindir[96];
+	/* The pins' directory, reached through descriptors opened while
+	 * root: bpffs as systemd mounts it (mode 0700, or 1700) lets only
+	 * root through /sys/fs/bpf, so the daemon, once it is its user,
+	 * names pins through its own descriptors, never by that path. */
+	char pindir[96];	/* "/proc/self/fd/N": the directory */
+	char pinname[96];	/* its real name, for the log */
+	int pindir_fd;		/* O_PATH: the directory, or -1 */
+	int pinroot_fd;		/* O_PATH: TC_PIN_ROOT, or -1 */
 	uint64_t fallbacks_seen;
 	uint64_t redirected_seen;	/* the kernel's redirected counter */
 	uint64_t redirect_ns;		/* when it last moved */
@@ -1187,8 +1194,19 @@ tc_roles_wanted(const struct sp_conf *conf, const struct lbspd_paths *paths)
 
 /* ------------------------------------------------------------ attach */
 
-/* Mount bpffs on /sys/fs/bpf when nothing is there, and make
- * /sys/fs/bpf/lbsp/ns<netns inode>. */
+/*
+ * Mount bpffs on /sys/fs/bpf when nothing is there, make
+ * /sys/fs/bpf/lbsp/ns<netns inode>, and open both directories.
+ *
+ * The root directory root's, group the daemon's, 0770; ours the daemon
+ * user's, group root, 0770: root (maybe without CAP_DAC_OVERRIDE, as
+ * under systemd) pins there through the group.  Once the daemon is its
+ * user it cannot walk /sys/fs/bpf (mode 0700 as systemd mounts it, and
+ * as this function does), so every later pin, look-up and removal goes
+ * through the descriptors opened here: "/proc/self/fd/N/name" is
+ * resolved from the directory itself, and removing our directory is an
+ * unlinkat() in TC_PIN_ROOT, which the daemon's group may write.
+ */
 static int
 pindir_make(struct tc_state *t, uid_t uid, gid_t gid)
 {
@@ -1206,22 +1224,42 @@ pindir_make(struct tc_state *t, uid_t uid, gid_t gid)
 		log_warn("/proc/self/ns/net");
 		return -1;
 	}
-	/* The root directory root's, group the daemon's, 0770; ours the
-	 * daemon user's, group root, 0770: root (maybe without
-	 * CAP_DAC_OVERRIDE, as under systemd) pins there through the
-	 * group, and the daemon, once it is its user, removes the pins
-	 * and, as the owner, its directory at exit (even should the root
-	 * directory be sticky). */
-	snprintf(t->pindir, sizeof(t->pindir), "%s/ns%llu", TC_PIN_ROOT,
+	snprintf(t->pinname, sizeof(t->pinname), "%s/ns%llu", TC_PIN_ROOT,
 	    (unsigned long long)st.st_ino);
 	if ((mkdir(TC_PIN_ROOT, 0770) == -1 && errno != EEXIST) ||
 	    chown(TC_PIN_ROOT, 0, gid) == -1 || chmod(TC_PIN_ROOT, 0770) == -1 ||
-	    (mkdir(t->pindir, 0770) == -1 && errno != EEXIST) ||
-	    chown(t->pindir, uid, 0) == -1 || chmod(t->pindir, 0770) == -1) {
-		log_warn("preparing %s", t->pindir);
+	    (mkdir(t->pinname, 0770) == -1 && errno != EEXIST) ||
+	    chown(t->pinname, uid, 0) == -1 || chmod(t->pinname, 0770) == -1) {
+		log_warn("preparing %s", t->pinname);
 		return -1;
 	}
+	t->pinroot_fd = open(TC_PIN_ROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	t->pindir_fd = open(t->pinname, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (t->pinroot_fd == -1 || t->pindir_fd == -1) {
+		log_warn("opening %s", t->pinname);
+		return -1;
+	}
+	snprintf(t->pindir, sizeof(t->pindir), "/proc/self/fd/%d",
+	    t->pindir_fd);
 	return 0;
+}
+
+/* Remove our pin directory (empty by now) and close both descriptors. */
+static void
+pindir_remove(struct tc_state *t)
+{
+	const char *name = strrchr(t->pinname, '/');
+
+	if (t->pinroot_fd >= 0 && name != NULL &&
+	    unlinkat(t->pinroot_fd, name + 1, AT_REMOVEDIR) == -1 &&
+	    errno != ENOENT)
+		log_warn("removing %s", t->pinname);
+	if (t->pindir_fd >= 0)
+		close(t->pindir_fd);
+	if (t->pinroot_fd >= 0)
+		close(t->pinroot_fd);
+	t->pindir_fd = t->pinroot_fd = -1;
+	t->pindir[0] = '\0';
 }
 
 /* Is ifname an Ethernet link (ARPHRD_ETHER)?  Asked of this network
@@ -1445,6 +1483,7 @@ tc_start(struct lbspd *d, uid_t uid, gid_t gid)
 	if (t == NULL)
 		return -1;
 	d->tc = t;
+	t->pindir_fd = t->pinroot_fd = -1;
 	if (pindir_make(t, uid, gid) == -1)
 		return -1;
 	for (r = 0; r < TC__ROLES; r++) {
@@ -1498,8 +1537,7 @@ tc_stop(struct lbspd *d)
 		unpin_maps(&t->obj[r]);
 		tc_obj_close(&t->obj[r]);
 	}
-	if (t->pindir[0] != '\0' && rmdir(t->pindir) == -1 && errno != ENOENT)
-		log_warn("removing %s", t->pindir);
+	pindir_remove(t);
 	/* TC_PIN_ROOT stays, as /run/lbsp would: it is shared by the
 	 * daemons of every namespace, and removing it would race another
 	 * daemon making its directory in it. */
