@@ -134,6 +134,7 @@ struct tc_state {
 	uint64_t fallback_scan_ns;	/* the last fast fallback scan */
 	bool started;		/* the first attach_all() ran */
 	bool full_logged;
+	const char *attach;	/* "tcx" or "clsact": how hooks attach */
 	uint64_t hooks_added;	/* attached after start (new interfaces) */
 	uint64_t hooks_gone;	/* forgotten with their interface */
 	uint64_t retired_counted[TC__ROLES];	/* of obj[].retired */
@@ -1332,6 +1333,7 @@ attach_one(struct tc_state *t, struct tc_link *l, int prog_fd)
 	if (fd >= 0) {
 		if (bpf_link_update(fd, prog_fd, NULL) == 0) {
 			l->fd = fd;
+			t->attach = "tcx";
 			return 0;
 		}
 		close(fd);
@@ -1343,6 +1345,7 @@ attach_one(struct tc_state *t, struct tc_link *l, int prog_fd)
 		if (bpf_obj_pin(fd, l->pin) != 0)
 			log_warn("pinning %s", l->pin);
 		l->fd = fd;
+		t->attach = "tcx";
 		return 0;
 	}
 	e = errno;
@@ -1350,8 +1353,15 @@ clsact:
 	/* No tcx on this kernel (before 6.6): the clsact qdisc. */
 	l->fd = -1;
 	l->pin[0] = '\0';
-	if (attach_clsact(l, prog_fd) == 0)
+	if (attach_clsact(l, prog_fd) == 0) {
+		if (t->attach == NULL || strcmp(t->attach, "clsact") != 0)
+			log_info("tc: no tcx links here (%s; Linux 6.6 has "
+			    "them): the programs go on clsact filters, which "
+			    "a kill -9 leaves running and the next lbspd "
+			    "replaces", strerror(e));
+		t->attach = "clsact";
 		return 0;
+	}
 	errno = e;
 	return -1;
 }
@@ -1686,6 +1696,8 @@ tc_stats_print(struct pr *p, struct lbspd *d)
 	if (d->conf->roles & SP_CONF_ROLE_BALANCER)
 		pr_str(p, "balancer", "nfqueue");
 	if (d->tc != NULL) {
+		if (d->tc->attach != NULL)
+			pr_str(p, "tc_attach", d->tc->attach);
 		pr_u64(p, "tc_hooks", d->tc->nlinks);
 		pr_u64(p, "tc_hooks_added", d->tc->hooks_added);
 		pr_u64(p, "tc_hooks_gone", d->tc->hooks_gone);
