@@ -12,7 +12,8 @@ TOOLS="clang libclang-rt-dev mandoc prometheus
        iproute2 iptables nftables conntrack ethtool procps
        tshark tcpdump iperf3 socat curl nginx-light python3 python3-scapy
        haproxy libcap2-bin kmod bird2 conntrackd
-       debhelper dpkg-dev fakeroot lintian systemd util-linux adduser"
+       debhelper dpkg-dev fakeroot lintian systemd util-linux adduser
+       qemu-system-x86 busybox-static cpio xz-utils"
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "deps.sh: run as root (it installs Debian packages)" >&2
@@ -26,4 +27,7 @@ echo "wireshark-common wireshark-common/install-setuid boolean false" |
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $BUILD $TOOLS >/dev/null
+# The kernel matrix's kernels: Debian's own packages, unpacked for qemu
+# (tests/vm/kernels.sh; in /var/cache/lbsp-vm).
+sh "$(dirname "$0")/../tests/vm/kernels.sh" fetch >/dev/null
 echo "deps.sh: build and test dependencies installed"

@@ -78,6 +78,26 @@ stats_json S "$T/stats-S.json"
 	fail "stats: tc path not reported as working"
 [ "$(datapath "$T/stats-C.json" client)" = tc ] || fail "client not on tc"
 [ "$(datapath "$T/stats-S.json" server)" = tc ] || fail "server not on tc"
+# Attached by tcx links from Linux 6.6 on, by clsact filters before
+# (Debian 12's 6.1: the kernel matrix runs this test there), said once
+# in the log and in lbspctl stats.
+kv=$(uname -r)
+major=${kv%%.*} minor=${kv#*.}
+minor=${minor%%[!0-9]*}
+attach=tcx
+[ "$major" -gt 6 ] || { [ "$major" -eq 6 ] && [ "$minor" -ge 6 ]; } ||
+	attach=clsact
+for ns in C S; do
+	got=$(datapath "$T/stats-$ns.json" tc_attach)
+	[ "$got" = $attach ] || fail "$ns: tc_attach '$got' on Linux $kv, want $attach"
+	n=$(grep -c "tc: no tcx links here" "$T/lbspd-$ns.log")
+	if [ $attach = clsact ]; then
+		[ "$n" -eq 1 ] || fail "$ns: clsact said $n times in the log, want once"
+	else
+		[ "$n" -eq 0 ] || fail "$ns: clsact said in the log on a kernel with tcx"
+	fi
+done
+info "attached as $attach on Linux $kv"
 [ "$(kernel "$T/stats-C.json" client inserted)" -ge "$VERIFY_CS" ] ||
 	fail "client kernel counter inserted < $VERIFY_CS packets on the wire"
 [ "$(kernel "$T/stats-S.json" server seg2_filled)" -ge 1 ] ||
@@ -104,8 +124,15 @@ lbsp_verify "$T/again.pcap.txt" $C_ADDR $C_ADDR $S_ADDR
 stats_json C "$T/stats-C2.json"
 [ "$(kernel "$T/stats-C2.json" client inserted)" -gt 0 ] ||
 	fail "restarted client: no insertion counted"
-grep -q "tc: client egress program on $C_IF (tcx)" "$T/lbspd-C.log" ||
-	{ dump "$T/lbspd-C.log"; fail "restarted client: no tcx link on $C_IF"; }
+grep -q "tc: client egress program on $C_IF ($attach)" "$T/lbspd-C.log" ||
+	{ dump "$T/lbspd-C.log"; fail "restarted client: no $attach hook on $C_IF"; }
+# On clsact the new daemon's filter replaced the killed one's: one each way.
+if [ $attach = clsact ]; then
+	for dir in ingress egress; do
+		n=$(nsx C tc filter show dev $C_IF $dir | grep -c "lbsp_client_")
+		[ "$n" -eq 1 ] || fail "restarted client: $n $dir filters on $C_IF, want 1"
+	done
+fi
 # 3 + 2 curls before, 2 now: the maps were taken over.
 created=$(kernel "$T/stats-C2.json" client flows-created)
 [ "$created" -ge 7 ] ||
@@ -152,6 +179,9 @@ grep -q "tc: client egress program on $C_IF (clsact)" "$T/lbspd-C.log" ||
 # (the kernel keeps 15 characters of a program's name)
 nsx C tc filter show dev $C_IF egress | grep -q lbsp_client_egr ||
 	fail "no lbsp_client_egress filter on $C_IF"
+stats_json C "$T/stats-C4.json"
+[ "$(datapath "$T/stats-C4.json" tc_attach)" = clsact ] ||
+	fail "tc_attach is not clsact under LBSPD_TC_ATTACH=clsact"
 requests 2 "$T/clsact.pcap"
 lbsp_verify "$T/clsact.pcap.txt" $C_ADDR $C_ADDR $S_ADDR
 lbspd_stop C

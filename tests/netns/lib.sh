@@ -23,9 +23,10 @@
 #   lib/balancer.sh  the balancer and single-pass tests' setups
 #   lib/ecmp.sh      several balancers behind a router's ECMP (50, 51)
 #
-# Exit codes: 0 pass, 77 skip (not root, no network namespaces), 1 fail
-# with a "FAIL: reason" line.  A root test that can create a namespace
-# never skips.
+# Exit codes: 0 pass, 77 skip (not root, no network namespaces, or
+# skip_kernel: the kernel lacks a feature), 1 fail with a "FAIL: reason"
+# line.  A root test skips only through skip_kernel: scripts/test fails
+# any other skip of a root run.
 #
 # Namespaces are named by the test with short logical names (C, S, c1,
 # r, lb...: shell identifiers); the real name is random
@@ -92,10 +93,22 @@ fail()
 	exit 1
 }
 
-# skip MSG - print "SKIP: MSG" and exit 77.
+# skip MSG - print "SKIP: MSG" and exit 77.  As root, scripts/test
+# counts it as a failure: use skip_kernel for what the kernel lacks.
 skip()
 {
 	echo "SKIP: $TEST_NAME: $*"
+	exit 77
+}
+
+# skip_kernel FEATURE MSG - the running kernel lacks FEATURE (a module,
+# a BPF feature): "SKIP: kernel lacks FEATURE: MSG", exit 77, the one
+# skip that scripts/test accepts from a root test.
+skip_kernel()
+{
+	local feature=$1
+	shift
+	echo "SKIP: kernel lacks $feature: $TEST_NAME: $*"
 	exit 77
 }
 
