@@ -237,8 +237,11 @@ flow_key(struct lbsp_tc_flow_key *k, const __u8 *src, const __u8 *dst,
 
 /*
  * Look for the LBSP option in the Destination Options header at off,
- * hdr_len bytes.  Returns 0, or -1 when the header is malformed (an
- * LBSP option of the wrong length, or a second one).
+ * hdr_len bytes.  Returns 0, or -1 when the header is malformed as
+ * libsp's sp_opt_walk() and sp_dopt_find() say (an option whose length
+ * byte or data passes the end of the header, an LBSP option of the
+ * wrong length, or a second one) or holds more than MAX_TLVS options
+ * (not looked at, so not passed as without the option).
  */
 static __always_inline int
 walk_dstopts(struct __sk_buff *skb, struct lbsp_pkt *p, __u32 off,
@@ -271,11 +274,11 @@ walk_dstopts(struct __sk_buff *skb, struct lbsp_pkt *p, __u32 off,
 			o++;
 			continue;
 		}
-		if (bpf_skb_load_bytes(skb, o, tl, 2) < 0)
+		if (o + 2 > end || bpf_skb_load_bytes(skb, o, tl, 2) < 0 ||
+		    o + 2 + tl[1] > end)
 			return -1;
 		if (tl[0] == type) {
-			if (tl[1] != LBSP_DATA_LEN || p->has_opt ||
-			    o + 2 + LBSP_DATA_LEN > end)
+			if (tl[1] != LBSP_DATA_LEN || p->has_opt)
 				return -1;
 			if (bpf_skb_load_bytes(skb, o + 2, p->seg1, 16) < 0 ||
 			    bpf_skb_load_bytes(skb, o + 18, p->seg2, 16) < 0)
@@ -287,7 +290,7 @@ walk_dstopts(struct __sk_buff *skb, struct lbsp_pkt *p, __u32 off,
 		}
 		o += 2 + tl[1];
 	}
-	return 0;
+	return o < end ? -1 : 0;
 }
 
 /*

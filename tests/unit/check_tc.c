@@ -533,6 +533,26 @@ START_TEST(client_blackhole)
 }
 END_TEST
 
+/*
+ * An option TLV that passes the end of its Destination Options header:
+ * libsp calls the header malformed (sp_opt_walk(), SP_ERR_BAD_OPTION)
+ * and the NFQUEUE path passes the packet; the programs once skipped the
+ * TLV and clamped the SYN's MSS (found by tests/fuzz/fuzz_tc.c).
+ */
+START_TEST(client_bad_option_tlv)
+{
+	uint8_t pkt[TP_MAX];
+	size_t len = build(pkt, "D", 6, SP_TCP_SYN, 0);
+
+	pkt[43] = 5;		/* option 0x1f: 2 + 5 bytes in 6 */
+	ck_assert_int_eq(sp_dopt_find(pkt, len, 0x1e, NULL, NULL),
+	    SP_ERR_BAD_OPTION);
+	assert_unchanged(obj.egress_fd, pkt, len);
+	ck_assert_uint_eq(counter(LBSP_TC_C_MALFORMED), 1);
+	ck_assert_uint_eq(counter(LBSP_TC_C_MSS_CLAMPED), 0);
+}
+END_TEST
+
 START_TEST(client_ingress_checks)
 {
 	uint8_t syn[TP_MAX], ack[TP_MAX];
@@ -1266,6 +1286,7 @@ tc_suite(void)
 	tcase_add_test(c, client_inserts);
 	tcase_add_test(c, client_mss_value);
 	tcase_add_test(c, client_refusals);
+	tcase_add_test(c, client_bad_option_tlv);
 	tcase_add_test(c, client_learns_and_redirects);
 	tcase_add_test(c, client_suspect);
 	tcase_add_test(c, client_ingress_checks);
