@@ -621,10 +621,28 @@ l4_csum_off(const struct lbsp_pkt *p)
 	return 0;
 }
 
+/* Bytes of the upper layer's fixed header whose checksum covers the
+ * addresses, as libsp's l4_layout_get(); 0: no such checksum. */
+static __always_inline __u32
+l4_min_len(const struct lbsp_pkt *p)
+{
+	switch (p->l4_proto) {
+	case NH_TCP:
+		return 20;
+	case NH_UDP:
+		return 8;
+	case NH_ICMPV6:
+		return 4;	/* type, code, checksum */
+	}
+	return 0;
+}
+
 /*
  * Rewrite the source (addr_off 8) or destination (24) address to to[],
  * fixing the L4 checksum, which covers both through the pseudo-header
  * (UDP: a computed 0 is sent as 0xffff).  p keeps the new address.
+ * An upper layer cut inside its fixed header is not touched (libsp's
+ * sp_pkt_set_addr(): SP_ERR_TRUNCATED): counted malformed.
  */
 static __always_inline int
 set_addr(struct __sk_buff *skb, struct lbsp_pkt *p, __u32 addr_off,
@@ -635,6 +653,10 @@ set_addr(struct __sk_buff *skb, struct lbsp_pkt *p, __u32 addr_off,
 	__s64 diff;
 	__u64 flags = BPF_F_PSEUDO_HDR;
 
+	if (csum_off != 0 && p->l4_off + l4_min_len(p) > skb->len) {
+		count(LBSP_TC_C_MALFORMED);
+		return -1;
+	}
 	diff = bpf_csum_diff((__be32 *)from, 16, (__be32 *)to, 16, 0);
 	if (diff < 0)
 		goto failed;

@@ -553,6 +553,36 @@ START_TEST(client_bad_option_tlv)
 }
 END_TEST
 
+/*
+ * A redirected UDP datagram cut inside its 8-byte header: libsp's
+ * sp_pkt_set_addr() refuses (SP_ERR_TRUNCATED) and the packet leaves to
+ * the vip; the programs once wrote the server's address and then failed
+ * to fix a checksum that is not there (found by tests/fuzz/fuzz_tc.c).
+ */
+START_TEST(client_redirect_short_udp)
+{
+	uint8_t pkt[TP_MAX];
+	struct lbsp_tc_cache_key ck;
+	struct lbsp_tc_cache ce;
+	size_t len = build(pkt, NULL, 17, 0, 0) - 2;
+
+	memset(&ce, 0, sizeof(ce));
+	memcpy(ck.vip, vip, 16);
+	memcpy(ck.identity, tp_src, 16);
+	memcpy(ce.server, tp_server, 16);
+	ce.updated_ns = sp_now_ns();
+	ck_assert_int_eq(bpf_map_update_elem(obj.cache_fd, &ck, &ce, 0), 0);
+	sp_put16(&pkt[4], (uint16_t)(len - 40));
+	memcpy(want, pkt, len);
+	want_len = len;
+	ck_assert_int_eq(sp_pkt_set_addr(want, want_len, SP_ADDR_DST,
+	    tp_server), SP_ERR_TRUNCATED);
+	with_option(want, &want_len, tp_src, tp_server);
+	assert_out(run(obj.egress_fd, pkt, len));
+	ck_assert_uint_eq(counter(LBSP_TC_C_REDIRECTED), 0);
+}
+END_TEST
+
 START_TEST(client_ingress_checks)
 {
 	uint8_t syn[TP_MAX], ack[TP_MAX];
@@ -1287,6 +1317,7 @@ tc_suite(void)
 	tcase_add_test(c, client_mss_value);
 	tcase_add_test(c, client_refusals);
 	tcase_add_test(c, client_bad_option_tlv);
+	tcase_add_test(c, client_redirect_short_udp);
 	tcase_add_test(c, client_learns_and_redirects);
 	tcase_add_test(c, client_suspect);
 	tcase_add_test(c, client_ingress_checks);
