@@ -23,6 +23,8 @@
  *
  * At exit: "fuzz_tc: N executions, M compared, K by policy" on stderr
  * (tests/fuzz/run.sh prints it), then the policies one by one.
+ * FUZZ_TC_ROWS set in the environment: each input's flow rows, as the
+ * program left them, on stderr (replaying a crash: the row it found).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -552,6 +554,45 @@ prepare(enum scenario s, const uint8_t *pkt, const struct view *v,
 	}
 }
 
+static void
+hexdump(const char *what, const uint8_t *p, size_t len)
+{
+	size_t i;
+
+	fprintf(stderr, "%s (%zu bytes):", what, len);
+	for (i = 0; i < len; i++)
+		fprintf(stderr, "%s%02x", i % 16 == 0 ? "\n  " : " ", p[i]);
+	fprintf(stderr, "\n");
+}
+
+/* FUZZ_TC_ROWS set: the flow rows after the program ran (a row it
+ * found shows a packet count the harness did not set). */
+static void
+rows_dump(const struct tc_obj *o)
+{
+	const int fds[2] = { o->flows_fd, o->flows_est_fd };
+	struct lbsp_tc_flow_key k;
+	struct lbsp_tc_flow f;
+	unsigned m;
+
+	for (m = 0; m < 2; m++) {
+		if (fds[m] < 0 || bpf_map_get_next_key(fds[m], NULL, &k) != 0)
+			continue;
+		do {
+			if (bpf_map_lookup_elem(fds[m], &k, &f) != 0)
+				continue;
+			fprintf(stderr, "fuzz_tc: %s row: proto %u sport %u "
+			    "dport %u flags %#x orig %llu reply %llu\n",
+			    m == 0 ? "new" : "est", k.proto, k.sport, k.dport,
+			    f.flags, (unsigned long long)f.packets_orig,
+			    (unsigned long long)f.packets_reply);
+			hexdump("  key src", k.src, 16);
+			hexdump("  key dst", k.dst, 16);
+			hexdump("  server", f.server, 16);
+		} while (bpf_map_get_next_key(fds[m], &k, &k) == 0);
+	}
+}
+
 static uint8_t frame[PKT_MAX + ETH], out[OUT_MAX];
 
 /* Run program fd on pkt[0..len) behind an Ethernet header: its IPv6
@@ -579,17 +620,6 @@ run(int fd, const uint8_t *pkt, size_t len, size_t *olen)
 	}
 	*olen = o.data_size_out - ETH;
 	return o.retval;
-}
-
-static void
-hexdump(const char *what, const uint8_t *p, size_t len)
-{
-	size_t i;
-
-	fprintf(stderr, "%s (%zu bytes):", what, len);
-	for (i = 0; i < len; i++)
-		fprintf(stderr, "%s%02x", i % 16 == 0 ? "\n  " : " ", p[i]);
-	fprintf(stderr, "\n");
 }
 
 /* ------------------------------------------------------------ one input */
@@ -683,6 +713,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fd = s == S_CLIENT_EGRESS || s == S_CLIENT_REDIRECT ||
 	    s == S_SERVER_EGRESS ? o->egress_fd : o->ingress_fd;
 	verdict = run(fd, pkt, len, &olen);
+	if (getenv("FUZZ_TC_ROWS") != NULL)
+		rows_dump(o);
 	maps_clear(o);
 
 	n_policy[e.policy]++;
