@@ -479,9 +479,13 @@ prepare(enum scenario s, const uint8_t *pkt, const struct view *v,
 	struct lbsp_tc_flow f;
 	uint8_t proto = v->walk_err == SP_OK ? v->w.l4_proto : 0;
 
-	/* Unwalkable: no row the programs could have made matches it (a
-	 * flow of protocol 0 and ports 0 would). */
-	if (v->walk_err != SP_OK)
+	/* Unwalkable, or refused (AH, a non-first fragment, an option
+	 * unread): the programs key such a packet by protocol 0 and ports
+	 * 0, and no flow they make has that key (protocol 0 is Hop-by-Hop,
+	 * never an upper layer).  A row made from libsp's walk (a non-first
+	 * fragment's next header, ports 0) would be found by a packet the
+	 * programs then rewrite: a state they never reach. */
+	if (v->walk_err != SP_OK || refused(v))
 		return;
 	memset(&fk, 0, sizeof(fk));
 	memset(&f, 0, sizeof(f));
