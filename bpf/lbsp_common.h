@@ -6,8 +6,9 @@
  * option, rewrite an address with its L4 checksum, clamp the MSS.
  *
  * The walk follows libsp's (libsp/exthdr.c): at most 8 extension
- * headers; AH, jumbograms (Payload Length 0) and non-first fragments
- * refused; counted under the NFQUEUE path's names (bpf/lbsp_tc.h).
+ * headers; AH, jumbograms (Payload Length 0, bytes after the header)
+ * and non-first fragments refused; counted under the NFQUEUE path's
+ * names (bpf/lbsp_tc.h).
  * The common packet (IPv6, at most the canonical LBSP header, TCP or
  * UDP, in the skb's linear part) is read in place through skb->data at
  * constant offsets (walk_fast()); any other is read with
@@ -378,7 +379,9 @@ lbsp_walk(struct __sk_buff *skb, struct lbsp_pkt *p, __u8 type)
 	p->nexthdr = ip6[6];
 	__builtin_memcpy(p->src, &ip6[8], 16);
 	__builtin_memcpy(p->dst, &ip6[24], 16);
-	if (p->payload_len == 0) {
+	/* A jumbogram has bytes past the IPv6 header; Payload Length 0 on
+	 * 40 bytes is an empty payload (libsp's sp_exthdr_walk()). */
+	if (p->payload_len == 0 && skb->len > L3_OFF + IP6_HLEN) {
 		p->refused = LBSP_TC_C_JUMBO;
 		return true;
 	}

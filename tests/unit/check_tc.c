@@ -539,6 +539,29 @@ END_TEST
  * and the NFQUEUE path passes the packet; the programs once skipped the
  * TLV and clamped the SYN's MSS (found by tests/fuzz/fuzz_tc.c).
  */
+/*
+ * Payload Length 0 on a packet of 40 bytes: an empty payload (No Next
+ * Header), not a jumbogram, which carries bytes past the header (libsp's
+ * sp_exthdr_walk()); the option goes on.  The programs once refused it
+ * as a jumbogram (found by tests/fuzz/fuzz_tc.c).
+ */
+START_TEST(client_empty_payload)
+{
+	uint8_t pkt[TP_MAX];
+	struct sp_exthdr_info w;
+	size_t len = SP_IP6_HLEN;
+
+	(void)build(pkt, NULL, 17, 0, 0);
+	pkt[SP_IP6_OFF_NH] = 59;	/* No Next Header */
+	sp_put16(&pkt[SP_IP6_OFF_PLEN], 0);
+	ck_assert_int_eq(sp_exthdr_walk(pkt, len, 0, &w), SP_OK);
+	expect_option(pkt, len, tp_src, zero16);
+	assert_out(run(obj.egress_fd, pkt, len));
+	ck_assert_uint_eq(counter(LBSP_TC_C_JUMBO), 0);
+	ck_assert_uint_eq(counter(LBSP_TC_C_INSERTED), 1);
+}
+END_TEST
+
 START_TEST(client_bad_option_tlv)
 {
 	uint8_t pkt[TP_MAX];
@@ -1317,6 +1340,7 @@ tc_suite(void)
 	tcase_add_test(c, client_mss_value);
 	tcase_add_test(c, client_refusals);
 	tcase_add_test(c, client_bad_option_tlv);
+	tcase_add_test(c, client_empty_payload);
 	tcase_add_test(c, client_redirect_short_udp);
 	tcase_add_test(c, client_learns_and_redirects);
 	tcase_add_test(c, client_suspect);
