@@ -562,6 +562,31 @@ START_TEST(client_empty_payload)
 }
 END_TEST
 
+/*
+ * From the unspecified address: seg1 would be all zero, which no option
+ * may carry (libsp's sp_dopt_set(): SP_ERR_ZERO_IDENTITY; the NFQUEUE
+ * path counts it malformed and the packet leaves without the option).
+ * The programs once inserted it (found by tests/fuzz/fuzz_tc.c).
+ */
+START_TEST(client_zero_identity)
+{
+	uint8_t pkt[TP_MAX];
+	struct sp_lbsp o;
+	size_t len = build(pkt, NULL, 17, 0, 20);
+
+	memset(&pkt[SP_IP6_OFF_SRC], 0, 16);
+	sp_put16(&pkt[40 + 6], tp_ref_csum(pkt, len, 40, 17));
+	memcpy(want, pkt, len);
+	want_len = len;
+	memset(&o, 0, sizeof(o));
+	ck_assert_int_eq(sp_dopt_set(want, &want_len, TP_MAX, 0x1e, &o, NULL),
+	    SP_ERR_ZERO_IDENTITY);
+	assert_out(run(obj.egress_fd, pkt, len));
+	ck_assert_uint_eq(counter(LBSP_TC_C_MALFORMED), 1);
+	ck_assert_uint_eq(counter(LBSP_TC_C_INSERTED), 0);
+}
+END_TEST
+
 START_TEST(client_bad_option_tlv)
 {
 	uint8_t pkt[TP_MAX];
@@ -1341,6 +1366,7 @@ tc_suite(void)
 	tcase_add_test(c, client_refusals);
 	tcase_add_test(c, client_bad_option_tlv);
 	tcase_add_test(c, client_empty_payload);
+	tcase_add_test(c, client_zero_identity);
 	tcase_add_test(c, client_redirect_short_udp);
 	tcase_add_test(c, client_learns_and_redirects);
 	tcase_add_test(c, client_suspect);
