@@ -422,6 +422,9 @@ lbsp_walk(struct __sk_buff *skb, struct lbsp_pkt *p, __u8 type)
 		if (bpf_skb_load_bytes(skb, off, eh, 2) < 0)
 			goto malformed;
 		hlen = ((__u32)eh[1] + 1) * 8;
+		/* The whole header in the packet, as libsp's walk wants. */
+		if (off + hlen > skb->len)
+			goto malformed;
 		if (nh == NH_DSTOPTS &&
 		    walk_dstopts(skb, p, off, hlen, type) < 0)
 			goto malformed;

@@ -587,6 +587,27 @@ START_TEST(client_zero_identity)
 }
 END_TEST
 
+/*
+ * A Routing header whose length runs past the end of the packet: libsp's
+ * walk says SP_ERR_TRUNCATED and the NFQUEUE path passes the packet; the
+ * programs once took the byte after the header's claimed end for the
+ * upper layer (here ICMPv6, no bytes read) and put the option on (found
+ * by tests/fuzz/fuzz_tc.c).
+ */
+START_TEST(client_header_past_end)
+{
+	uint8_t pkt[TP_MAX];
+	struct sp_exthdr_info w;
+	size_t len = build(pkt, "R", 58, 0, 8);
+
+	pkt[SP_IP6_HLEN + 1] = 200;	/* 1608 bytes */
+	ck_assert_int_eq(sp_exthdr_walk(pkt, len, 0, &w), SP_ERR_TRUNCATED);
+	assert_unchanged(obj.egress_fd, pkt, len);
+	ck_assert_uint_eq(counter(LBSP_TC_C_MALFORMED), 1);
+	ck_assert_uint_eq(counter(LBSP_TC_C_INSERTED), 0);
+}
+END_TEST
+
 START_TEST(client_bad_option_tlv)
 {
 	uint8_t pkt[TP_MAX];
@@ -1367,6 +1388,7 @@ tc_suite(void)
 	tcase_add_test(c, client_bad_option_tlv);
 	tcase_add_test(c, client_empty_payload);
 	tcase_add_test(c, client_zero_identity);
+	tcase_add_test(c, client_header_past_end);
 	tcase_add_test(c, client_redirect_short_udp);
 	tcase_add_test(c, client_learns_and_redirects);
 	tcase_add_test(c, client_suspect);
