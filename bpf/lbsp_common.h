@@ -185,8 +185,11 @@ struct lbsp_pkt {
 				   after the IPv6 header */
 	__u8 has_opt;		/* an LBSP option was found */
 	__u32 opt_off;		/* its type byte, from the frame start */
-	int refused;		/* -1, or the counter of why the packet
+	__s16 refused;		/* -1, or the counter of why the packet
 				   must not be touched */
+	__u8 has_routing;	/* a Routing header with Segments Left > 0:
+				   the destination is not the final one */
+	__u8 pad;
 } __attribute__((aligned(8)));
 
 /*
@@ -419,9 +422,12 @@ lbsp_walk(struct __sk_buff *skb, struct lbsp_pkt *p, __u8 type)
 		default:	/* upper layer, ESP or No Next Header */
 			goto upper;
 		}
-		if (bpf_skb_load_bytes(skb, off, eh, 2) < 0)
+		/* 4 bytes: Segments Left too; every header has 8. */
+		if (bpf_skb_load_bytes(skb, off, eh, 4) < 0)
 			goto malformed;
 		hlen = ((__u32)eh[1] + 1) * 8;
+		if (nh == NH_ROUTING && eh[3] != 0)
+			p->has_routing = 1;
 		/* The whole header in the packet, as libsp's walk wants. */
 		if (off + hlen > skb->len)
 			goto malformed;
@@ -648,7 +654,10 @@ l4_min_len(const struct lbsp_pkt *p)
  * fixing the L4 checksum, which covers both through the pseudo-header
  * (UDP: a computed 0 is sent as 0xffff).  p keeps the new address.
  * An upper layer cut inside its fixed header is not touched (libsp's
- * sp_pkt_set_addr(): SP_ERR_TRUNCATED): counted malformed.
+ * sp_pkt_set_addr(): SP_ERR_TRUNCATED): counted malformed.  Nor is a
+ * packet with a Routing header still to follow (SP_ERR_ROUTING: the
+ * checksum covers the final destination, not ours), uncounted as on
+ * the NFQUEUE path.
  */
 static __always_inline int
 set_addr(struct __sk_buff *skb, struct lbsp_pkt *p, __u32 addr_off,
@@ -659,6 +668,8 @@ set_addr(struct __sk_buff *skb, struct lbsp_pkt *p, __u32 addr_off,
 	__s64 diff;
 	__u64 flags = BPF_F_PSEUDO_HDR;
 
+	if (p->has_routing)
+		return -1;
 	if (csum_off != 0 && p->l4_off + l4_min_len(p) > skb->len) {
 		count(LBSP_TC_C_MALFORMED);
 		return -1;

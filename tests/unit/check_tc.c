@@ -652,6 +652,37 @@ START_TEST(client_redirect_short_udp)
 }
 END_TEST
 
+/*
+ * A redirect of a packet whose Routing header has segments left: the
+ * destination is the next segment's and the checksum covers the final
+ * one, so libsp's sp_pkt_set_addr() refuses (SP_ERR_ROUTING) and the
+ * packet leaves to the vip with the option; the programs once rewrote
+ * it (found by tests/fuzz/fuzz_tc.c).
+ */
+START_TEST(client_redirect_routing)
+{
+	uint8_t pkt[TP_MAX];
+	struct lbsp_tc_cache_key ck;
+	struct lbsp_tc_cache ce;
+	size_t len = build(pkt, "R", 17, 0, 20);
+
+	pkt[SP_IP6_HLEN + 3] = 1;	/* Segments Left */
+	memset(&ce, 0, sizeof(ce));
+	memcpy(ck.vip, vip, 16);
+	memcpy(ck.identity, tp_src, 16);
+	memcpy(ce.server, tp_server, 16);
+	ce.updated_ns = sp_now_ns();
+	ck_assert_int_eq(bpf_map_update_elem(obj.cache_fd, &ck, &ce, 0), 0);
+	memcpy(want, pkt, len);
+	want_len = len;
+	ck_assert_int_eq(sp_pkt_set_addr(want, want_len, SP_ADDR_DST,
+	    tp_server), SP_ERR_ROUTING);
+	with_option(want, &want_len, tp_src, tp_server);
+	assert_out(run(obj.egress_fd, pkt, len));
+	ck_assert_uint_eq(counter(LBSP_TC_C_REDIRECTED), 0);
+}
+END_TEST
+
 START_TEST(client_ingress_checks)
 {
 	uint8_t syn[TP_MAX], ack[TP_MAX];
@@ -1390,6 +1421,7 @@ tc_suite(void)
 	tcase_add_test(c, client_zero_identity);
 	tcase_add_test(c, client_header_past_end);
 	tcase_add_test(c, client_redirect_short_udp);
+	tcase_add_test(c, client_redirect_routing);
 	tcase_add_test(c, client_learns_and_redirects);
 	tcase_add_test(c, client_suspect);
 	tcase_add_test(c, client_ingress_checks);
