@@ -694,18 +694,26 @@ failed:
 }
 
 /*
- * Clamp the MSS option of the TCP SYN (or SYN-ACK) whose header is at
- * l4_off to mss, as sp_tcp_mss_clamp() does; the checksum follows.  A
- * global function: the verifier walks its option loop once, not once
- * for every path of the program that reaches it (on Debian 12's 6.1 the
- * client's egress program then passed the verifier's limit of a million
- * instructions).  Returns 1 when it clamped, else 0.
+ * Clamp the MSS options of the TCP SYN (or SYN-ACK) whose header is at
+ * l4_off to mss, as sp_tcp_mss_clamp() does: the whole option list is
+ * checked first (an option without its length byte, shorter than 2 or
+ * past the header's end, an MSS option not 4 bytes long: nothing
+ * changes), then every MSS above mss is lowered.  The options are
+ * lowered in a copy, written back at once, and the checksum follows by
+ * the difference of the copy's sums (an MSS after a NOP sits at an odd
+ * offset: bpf_csum_diff() sums it where it is).  A global function: the
+ * verifier walks its option loop once, not once for every path of the
+ * program that reaches it (on Debian 12's 6.1 the client's egress
+ * program then passed the verifier's limit of a million instructions).
+ * Returns 1 when it clamped, else 0.
  */
 __attribute__((noinline)) int
 lbsp_mss_clamp(struct __sk_buff *skb, __u32 l4_off, __u32 mss)
 {
 	__u8 opts[40], doff;
 	__u32 olen, i;
+	__s64 diff;
+	bool lowered = false;
 
 	if (skb == NULL)
 		return 0;
@@ -719,6 +727,11 @@ lbsp_mss_clamp(struct __sk_buff *skb, __u32 l4_off, __u32 mss)
 		return 0;
 	if (bpf_skb_load_bytes(skb, l4_off + 20, opts, olen) < 0)
 		return 0;
+	/* The sum of the options as they are: the difference starts there
+	 * (olen is a multiple of 4, as bpf_csum_diff() wants). */
+	diff = bpf_csum_diff((__be32 *)opts, olen, NULL, 0, 0);
+	if (diff < 0)
+		goto failed;
 	for (i = 0; i < sizeof(opts); i++) {
 		__u16 have;
 		__u8 kind, len;
@@ -730,31 +743,35 @@ lbsp_mss_clamp(struct __sk_buff *skb, __u32 l4_off, __u32 mss)
 			break;
 		if (kind == 1)		/* NOP */
 			continue;
+		/* i + 1 < sizeof(opts): for the verifier, as below. */
 		if (i + 1 >= olen || i + 1 >= sizeof(opts))
-			break;
+			return 0;	/* no length byte */
 		len = opts[i + 1];
-		if (len < 2)
-			break;
-		if (kind == 2 && len == 4 && i + 3 < olen &&
-		    i + 3 < sizeof(opts)) {
+		if (len < 2 || i + len > olen)
+			return 0;	/* malformed: nothing changes */
+		if (kind == 2) {
+			if (len != 4 || i + 3 >= sizeof(opts))
+				return 0;
 			have = (__u16)(opts[i + 2] << 8 | opts[i + 3]);
 			if (have > mss) {
-				__be16 o = bpf_htons(have);
-				__be16 n = bpf_htons((__u16)mss);
-
-				if (bpf_skb_store_bytes(skb,
-				    l4_off + 20 + i + 2, &n, 2, 0) < 0 ||
-				    bpf_l4_csum_replace(skb, l4_off + 16,
-				    o, n, 2) < 0) {
-					count(LBSP_TC_C_HELPER_FAILED);
-					return 0;
-				}
-				count(LBSP_TC_C_MSS_CLAMPED);
-				return 1;
+				opts[i + 2] = (__u8)(mss >> 8);
+				opts[i + 3] = (__u8)mss;
+				lowered = true;
 			}
 		}
 		i += len - 1;	/* the loop adds the last one */
 	}
+	if (!lowered)
+		return 0;
+	diff = bpf_csum_diff(NULL, 0, (__be32 *)opts, olen, (__wsum)diff);
+	if (diff < 0 ||
+	    bpf_skb_store_bytes(skb, l4_off + 20, opts, olen, 0) < 0 ||
+	    bpf_l4_csum_replace(skb, l4_off + 16, 0, (__u32)diff, 0) < 0)
+		goto failed;
+	count(LBSP_TC_C_MSS_CLAMPED);
+	return 1;
+failed:
+	count(LBSP_TC_C_HELPER_FAILED);
 	return 0;
 }
 

@@ -608,6 +608,48 @@ START_TEST(client_header_past_end)
 }
 END_TEST
 
+/*
+ * The MSS clamp as libsp's sp_tcp_mss_clamp(): every MSS option lowered
+ * (one after a NOP, its value at an odd offset for the checksum), and
+ * none when an option further on is malformed (SP_ERR_BAD_OPTION).  The
+ * programs once lowered the first MSS alone, and did not look past it
+ * (found by tests/fuzz/fuzz_tc.c).
+ */
+START_TEST(client_mss_options)
+{
+	static const uint8_t two_mss[12] = {
+		2, 4, 0x05, 0xa0,		/* 1440 */
+		1, 2, 4, 0x05, 0xb4,		/* NOP, 1460 at offset 7 */
+		0, 0, 0,			/* EOL */
+	};
+	static const uint8_t bad_after[12] = {
+		2, 4, 0x05, 0xa0,		/* 1440 */
+		34, 12, 0, 0, 0, 0, 0, 0,	/* 12 bytes in 8 */
+	};
+	const uint8_t *v[2] = { two_mss, bad_after };
+	uint8_t pkt[TP_MAX];
+	bool changed;
+	unsigned i;
+
+	for (i = 0; i < 2; i++) {
+		size_t len = build(pkt, NULL, 6, SP_TCP_SYN, 8);
+
+		pkt[40 + 1] = (uint8_t)(pkt[40 + 1] + i);	/* a new flow */
+		pkt[40 + 12] = 8 << 4;		/* 32 bytes: 12 of options */
+		memcpy(&pkt[40 + 20], v[i], 12);
+		sp_put16(&pkt[40 + 16], 0);
+		sp_put16(&pkt[40 + 16], tp_ref_csum(pkt, len, 40, 6));
+		memcpy(want, pkt, len);
+		ck_assert_int_eq(sp_tcp_mss_clamp(want, len,
+		    sp_tcp_mss_for_mtu(1500), &changed),
+		    i == 0 ? SP_OK : SP_ERR_BAD_OPTION);
+		expect_option(pkt, len, tp_src, zero16);
+		assert_out(run(obj.egress_fd, pkt, len));
+	}
+	ck_assert_uint_eq(counter(LBSP_TC_C_MSS_CLAMPED), 1);
+}
+END_TEST
+
 START_TEST(client_bad_option_tlv)
 {
 	uint8_t pkt[TP_MAX];
@@ -1415,6 +1457,7 @@ tc_suite(void)
 	tcase_add_checked_fixture(c, setup_client, teardown);
 	tcase_add_test(c, client_inserts);
 	tcase_add_test(c, client_mss_value);
+	tcase_add_test(c, client_mss_options);
 	tcase_add_test(c, client_refusals);
 	tcase_add_test(c, client_bad_option_tlv);
 	tcase_add_test(c, client_empty_payload);
