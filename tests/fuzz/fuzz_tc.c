@@ -360,16 +360,18 @@ clamp(struct expect *e, const struct view *v)
 		    sp_tcp_mss_for_mtu(1500), &changed);
 }
 
-/* Rewrite an address with its checksum (sp_pkt_set_addr()). */
+/* Rewrite an address with its checksum (sp_pkt_set_addr()).  The
+ * packet is walked as it is now: an option put on before has moved
+ * its upper layer (struct view is the walk of the packet as it came). */
 static void
-set_addr(struct expect *e, const struct view *v, enum sp_addr which,
-    const uint8_t *to)
+set_addr(struct expect *e, enum sp_addr which, const uint8_t *to)
 {
-	const struct sp_exthdr_info *w = &v->w;
+	struct sp_exthdr_info w;
 
-	if (w->l4_proto == SP_NH_UDP && !w->nonfirst_frag &&
-	    sp_pkt_has(e->len, w->l4_off, 8) &&
-	    sp_get16(&e->pkt[w->l4_off + 6]) == 0) {
+	if (sp_exthdr_walk(e->pkt, e->len, 0, &w) == SP_OK &&
+	    w.l4_proto == SP_NH_UDP && !w.nonfirst_frag && !w.has_routing &&
+	    sp_pkt_has(e->len, w.l4_off, 8) &&
+	    sp_get16(&e->pkt[w.l4_off + 6]) == 0) {
 		e->policy = P_UDP_ZERO_CSUM;
 		memcpy(&e->pkt[which == SP_ADDR_SRC ? SP_IP6_OFF_SRC :
 		    SP_IP6_OFF_DST], to, 16);
@@ -413,7 +415,7 @@ expect_client_egress(struct expect *e, const struct view *v, bool redirect)
 		return;		/* not to the vip, or passed */
 	memcpy(seg1, &e->pkt[SP_IP6_OFF_SRC], 16);
 	if (redirect)
-		set_addr(e, v, SP_ADDR_DST, server);
+		set_addr(e, SP_ADDR_DST, server);
 	clamp(e, v);
 	put_option(e, v, seg1, redirect ? server : zero16);
 }
@@ -438,7 +440,7 @@ expect_server_egress(struct expect *e, const struct view *v, bool via_vip)
 	clamp(e, v);
 	put_option(e, v, ident, seg2);
 	if (via_vip)
-		set_addr(e, v, SP_ADDR_SRC, vip);
+		set_addr(e, SP_ADDR_SRC, vip);
 }
 
 static void
@@ -462,7 +464,7 @@ expect_client_ingress(struct expect *e, const struct view *v)
 	if (!from_vip) {
 		if (memcmp(follow, src, 16) != 0)
 			return;	/* not the server we follow */
-		set_addr(e, v, SP_ADDR_SRC, vip);
+		set_addr(e, SP_ADDR_SRC, vip);
 	}
 	if (v->tcp_flags & SP_TCP_ACK)
 		clamp(e, v);
