@@ -185,10 +185,14 @@ struct lbsp_pkt {
 				   after the IPv6 header */
 	__u8 has_opt;		/* an LBSP option was found */
 	__u32 opt_off;		/* its type byte, from the frame start */
-	__s16 refused;		/* -1, or the counter of why the packet
+	__s8 refused;		/* -1, or the counter of why the packet
 				   must not be touched */
 	__u8 has_routing;	/* a Routing header with Segments Left > 0:
 				   the destination is not the final one */
+	__u8 has_frag;		/* a Fragment header was walked (kept in
+				   *p, not in a register: the verifier
+				   then walks lbsp_walk()'s loop once, not
+				   once with and once without) */
 	__u8 pad;
 } __attribute__((aligned(8)));
 
@@ -407,8 +411,11 @@ lbsp_walk(struct __sk_buff *skb, struct lbsp_pkt *p, __u8 type)
 		case NH_ROUTING:
 			break;
 		case NH_FRAGMENT:
-			if (bpf_skb_load_bytes(skb, off, eh, 8) < 0)
+			/* A second one: libsp says SP_ERR_HDR_ORDER. */
+			if (p->has_frag ||
+			    bpf_skb_load_bytes(skb, off, eh, 8) < 0)
 				goto malformed;
+			p->has_frag = 1;
 			if (((eh[2] << 8 | eh[3]) & 0xfff8) != 0) {
 				p->refused = LBSP_TC_C_FRAGMENT;
 				return true;

@@ -650,6 +650,24 @@ START_TEST(client_mss_options)
 }
 END_TEST
 
+/*
+ * Two Fragment headers: libsp's walk refuses them (SP_ERR_HDR_ORDER) and
+ * the NFQUEUE path passes the packet; the programs once walked both and
+ * put the option on (noted with tests/fuzz/fuzz_tc.c).
+ */
+START_TEST(client_two_fragment_headers)
+{
+	uint8_t pkt[TP_MAX];
+	struct sp_exthdr_info w;
+	size_t len = build(pkt, "FF", 17, 0, 20);
+
+	ck_assert_int_eq(sp_exthdr_walk(pkt, len, 0, &w), SP_ERR_HDR_ORDER);
+	assert_unchanged(obj.egress_fd, pkt, len);
+	ck_assert_uint_eq(counter(LBSP_TC_C_MALFORMED), 1);
+	ck_assert_uint_eq(counter(LBSP_TC_C_INSERTED), 0);
+}
+END_TEST
+
 START_TEST(client_bad_option_tlv)
 {
 	uint8_t pkt[TP_MAX];
@@ -1463,6 +1481,7 @@ tc_suite(void)
 	tcase_add_test(c, client_empty_payload);
 	tcase_add_test(c, client_zero_identity);
 	tcase_add_test(c, client_header_past_end);
+	tcase_add_test(c, client_two_fragment_headers);
 	tcase_add_test(c, client_redirect_short_udp);
 	tcase_add_test(c, client_redirect_routing);
 	tcase_add_test(c, client_learns_and_redirects);
