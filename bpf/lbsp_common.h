@@ -193,7 +193,7 @@ struct lbsp_pkt {
 				   *p, not in a register: the verifier
 				   then walks lbsp_walk()'s loop once, not
 				   once with and once without) */
-	__u8 pad;
+	__u8 nhdr;		/* extension headers walked */
 } __attribute__((aligned(8)));
 
 /*
@@ -339,6 +339,7 @@ walk_fast(struct __sk_buff *skb, struct lbsp_pkt *p, __u8 type)
 		p->dstopts_first = 1;
 		p->has_opt = 1;
 		p->opt_off = L3_OFF + IP6_HLEN + 6;
+		p->nhdr = 1;
 		nh = h[0];
 		l4 = h + LBSP_HLEN;
 	}
@@ -444,10 +445,14 @@ lbsp_walk(struct __sk_buff *skb, struct lbsp_pkt *p, __u8 type)
 		nh = eh[0];
 		off += hlen;
 	}
-	/* More than MAX_EXTHDRS headers: libsp refuses them too. */
-	goto malformed;
+	/* MAX_EXTHDRS headers walked: one more is too many, as libsp says
+	 * (SP_ERR_TOO_MANY_HDRS); an upper layer is fine. */
+	if (nh == NH_HOPOPTS || nh == NH_ROUTING || nh == NH_FRAGMENT ||
+	    nh == NH_AH || nh == NH_DSTOPTS)
+		goto malformed;
 
 upper:
+	p->nhdr = (__u8)i;
 	p->l4_proto = nh;
 	p->l4_off = off;
 	if (nh == NH_TCP) {
@@ -828,6 +833,12 @@ put_option(struct __sk_buff *skb, struct lbsp_pkt *p,
 	}
 	if (p->dstopts_first) {
 		count(LBSP_TC_C_DSTOPTS);
+		return -1;
+	}
+	/* A ninth header: libsp's sp_dopt_set() refuses it
+	 * (SP_ERR_TOO_MANY_HDRS), the NFQUEUE path counts it malformed. */
+	if (p->nhdr >= MAX_EXTHDRS) {
+		count(LBSP_TC_C_MALFORMED);
 		return -1;
 	}
 	if ((__u32)p->payload_len + LBSP_HLEN > 0xffff ||

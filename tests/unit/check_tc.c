@@ -668,6 +668,36 @@ START_TEST(client_two_fragment_headers)
 }
 END_TEST
 
+/*
+ * Eight extension headers, then TCP: libsp walks them (eight is its
+ * limit), clamps the SYN's MSS, and refuses a ninth header for the
+ * option (SP_ERR_TOO_MANY_HDRS; the NFQUEUE path counts it malformed).
+ * The programs once called the packet malformed and did not clamp
+ * (noted with tests/fuzz/fuzz_tc.c).
+ */
+START_TEST(client_eight_headers)
+{
+	uint8_t pkt[TP_MAX];
+	struct sp_lbsp o;
+	bool changed;
+	size_t len = build(pkt, "RRRRRRRR", 6, SP_TCP_SYN, 0);
+
+	memcpy(want, pkt, len);
+	want_len = len;
+	ck_assert_int_eq(sp_tcp_mss_clamp(want, want_len,
+	    sp_tcp_mss_for_mtu(1500), &changed), SP_OK);
+	ck_assert(changed);
+	memcpy(o.seg1, tp_src, 16);
+	memset(o.seg2, 0, 16);
+	ck_assert_int_eq(sp_dopt_set(want, &want_len, TP_MAX, 0x1e, &o, NULL),
+	    SP_ERR_TOO_MANY_HDRS);
+	assert_out(run(obj.egress_fd, pkt, len));
+	ck_assert_uint_eq(counter(LBSP_TC_C_MSS_CLAMPED), 1);
+	ck_assert_uint_eq(counter(LBSP_TC_C_MALFORMED), 1);
+	ck_assert_uint_eq(counter(LBSP_TC_C_INSERTED), 0);
+}
+END_TEST
+
 START_TEST(client_bad_option_tlv)
 {
 	uint8_t pkt[TP_MAX];
@@ -1482,6 +1512,7 @@ tc_suite(void)
 	tcase_add_test(c, client_zero_identity);
 	tcase_add_test(c, client_header_past_end);
 	tcase_add_test(c, client_two_fragment_headers);
+	tcase_add_test(c, client_eight_headers);
 	tcase_add_test(c, client_redirect_short_udp);
 	tcase_add_test(c, client_redirect_routing);
 	tcase_add_test(c, client_learns_and_redirects);
