@@ -345,8 +345,14 @@ lbsp_client_egress(struct __sk_buff *skb)
 	if (f != NULL && (f->flags & LBSP_TC_CF_NO_OPTION))
 		return TC_ACT_OK;	/* as a legacy client's */
 
-	/* 2. Who we are. */
+	/* 2. Who we are.  Never all zero (a packet from ::): libsp's
+	 * sp_dopt_set() refuses such a seg1 and the NFQUEUE path counts it
+	 * malformed; the packet is still redirected and clamped, and
+	 * put_option() counts and passes it. */
 	const __u8 *seg1 = identity(c, p.src);
+
+	if (addr_zero(seg1))
+		p.refused = LBSP_TC_C_MALFORMED;
 
 	if (f != NULL && !addr_eq(f->identity, seg1))
 		addr_copy(f->identity, seg1);

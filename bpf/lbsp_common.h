@@ -6,8 +6,9 @@
  * option, rewrite an address with its L4 checksum, clamp the MSS.
  *
  * The walk follows libsp's (libsp/exthdr.c): at most 8 extension
- * headers; AH, jumbograms (Payload Length 0) and non-first fragments
- * refused; counted under the NFQUEUE path's names (bpf/lbsp_tc.h).
+ * headers; AH, jumbograms (Payload Length 0, bytes after the header)
+ * and non-first fragments refused; counted under the NFQUEUE path's
+ * names (bpf/lbsp_tc.h).
  * The common packet (IPv6, at most the canonical LBSP header, TCP or
  * UDP, in the skb's linear part) is read in place through skb->data at
  * constant offsets (walk_fast()); any other is read with
@@ -184,8 +185,15 @@ struct lbsp_pkt {
 				   after the IPv6 header */
 	__u8 has_opt;		/* an LBSP option was found */
 	__u32 opt_off;		/* its type byte, from the frame start */
-	int refused;		/* -1, or the counter of why the packet
+	__s8 refused;		/* -1, or the counter of why the packet
 				   must not be touched */
+	__u8 has_routing;	/* a Routing header with Segments Left > 0:
+				   the destination is not the final one */
+	__u8 has_frag;		/* a Fragment header was walked (kept in
+				   *p, not in a register: the verifier
+				   then walks lbsp_walk()'s loop once, not
+				   once with and once without) */
+	__u8 nhdr;		/* extension headers walked */
 } __attribute__((aligned(8)));
 
 /*
@@ -237,8 +245,11 @@ flow_key(struct lbsp_tc_flow_key *k, const __u8 *src, const __u8 *dst,
 
 /*
  * Look for the LBSP option in the Destination Options header at off,
- * hdr_len bytes.  Returns 0, or -1 when the header is malformed (an
- * LBSP option of the wrong length, or a second one).
+ * hdr_len bytes.  Returns 0, or -1 when the header is malformed as
+ * libsp's sp_opt_walk() and sp_dopt_find() say (an option whose length
+ * byte or data passes the end of the header, an LBSP option of the
+ * wrong length, or a second one) or holds more than MAX_TLVS options
+ * (not looked at, so not passed as without the option).
  */
 static __always_inline int
 walk_dstopts(struct __sk_buff *skb, struct lbsp_pkt *p, __u32 off,
@@ -271,11 +282,11 @@ walk_dstopts(struct __sk_buff *skb, struct lbsp_pkt *p, __u32 off,
 			o++;
 			continue;
 		}
-		if (bpf_skb_load_bytes(skb, o, tl, 2) < 0)
+		if (o + 2 > end || bpf_skb_load_bytes(skb, o, tl, 2) < 0 ||
+		    o + 2 + tl[1] > end)
 			return -1;
 		if (tl[0] == type) {
-			if (tl[1] != LBSP_DATA_LEN || p->has_opt ||
-			    o + 2 + LBSP_DATA_LEN > end)
+			if (tl[1] != LBSP_DATA_LEN || p->has_opt)
 				return -1;
 			if (bpf_skb_load_bytes(skb, o + 2, p->seg1, 16) < 0 ||
 			    bpf_skb_load_bytes(skb, o + 18, p->seg2, 16) < 0)
@@ -287,7 +298,7 @@ walk_dstopts(struct __sk_buff *skb, struct lbsp_pkt *p, __u32 off,
 		}
 		o += 2 + tl[1];
 	}
-	return 0;
+	return o < end ? -1 : 0;
 }
 
 /*
@@ -328,6 +339,7 @@ walk_fast(struct __sk_buff *skb, struct lbsp_pkt *p, __u8 type)
 		p->dstopts_first = 1;
 		p->has_opt = 1;
 		p->opt_off = L3_OFF + IP6_HLEN + 6;
+		p->nhdr = 1;
 		nh = h[0];
 		l4 = h + LBSP_HLEN;
 	}
@@ -375,7 +387,9 @@ lbsp_walk(struct __sk_buff *skb, struct lbsp_pkt *p, __u8 type)
 	p->nexthdr = ip6[6];
 	__builtin_memcpy(p->src, &ip6[8], 16);
 	__builtin_memcpy(p->dst, &ip6[24], 16);
-	if (p->payload_len == 0) {
+	/* A jumbogram has bytes past the IPv6 header; Payload Length 0 on
+	 * 40 bytes is an empty payload (libsp's sp_exthdr_walk()). */
+	if (p->payload_len == 0 && skb->len > L3_OFF + IP6_HLEN) {
 		p->refused = LBSP_TC_C_JUMBO;
 		return true;
 	}
@@ -398,8 +412,11 @@ lbsp_walk(struct __sk_buff *skb, struct lbsp_pkt *p, __u8 type)
 		case NH_ROUTING:
 			break;
 		case NH_FRAGMENT:
-			if (bpf_skb_load_bytes(skb, off, eh, 8) < 0)
+			/* A second one: libsp says SP_ERR_HDR_ORDER. */
+			if (p->has_frag ||
+			    bpf_skb_load_bytes(skb, off, eh, 8) < 0)
 				goto malformed;
+			p->has_frag = 1;
 			if (((eh[2] << 8 | eh[3]) & 0xfff8) != 0) {
 				p->refused = LBSP_TC_C_FRAGMENT;
 				return true;
@@ -413,19 +430,29 @@ lbsp_walk(struct __sk_buff *skb, struct lbsp_pkt *p, __u8 type)
 		default:	/* upper layer, ESP or No Next Header */
 			goto upper;
 		}
-		if (bpf_skb_load_bytes(skb, off, eh, 2) < 0)
+		/* 4 bytes: Segments Left too; every header has 8. */
+		if (bpf_skb_load_bytes(skb, off, eh, 4) < 0)
 			goto malformed;
 		hlen = ((__u32)eh[1] + 1) * 8;
+		if (nh == NH_ROUTING && eh[3] != 0)
+			p->has_routing = 1;
+		/* The whole header in the packet, as libsp's walk wants. */
+		if (off + hlen > skb->len)
+			goto malformed;
 		if (nh == NH_DSTOPTS &&
 		    walk_dstopts(skb, p, off, hlen, type) < 0)
 			goto malformed;
 		nh = eh[0];
 		off += hlen;
 	}
-	/* More than MAX_EXTHDRS headers: libsp refuses them too. */
-	goto malformed;
+	/* MAX_EXTHDRS headers walked: one more is too many, as libsp says
+	 * (SP_ERR_TOO_MANY_HDRS); an upper layer is fine. */
+	if (nh == NH_HOPOPTS || nh == NH_ROUTING || nh == NH_FRAGMENT ||
+	    nh == NH_AH || nh == NH_DSTOPTS)
+		goto malformed;
 
 upper:
+	p->nhdr = (__u8)i;
 	p->l4_proto = nh;
 	p->l4_off = off;
 	if (nh == NH_TCP) {
@@ -618,10 +645,31 @@ l4_csum_off(const struct lbsp_pkt *p)
 	return 0;
 }
 
+/* Bytes of the upper layer's fixed header whose checksum covers the
+ * addresses, as libsp's l4_layout_get(); 0: no such checksum. */
+static __always_inline __u32
+l4_min_len(const struct lbsp_pkt *p)
+{
+	switch (p->l4_proto) {
+	case NH_TCP:
+		return 20;
+	case NH_UDP:
+		return 8;
+	case NH_ICMPV6:
+		return 4;	/* type, code, checksum */
+	}
+	return 0;
+}
+
 /*
  * Rewrite the source (addr_off 8) or destination (24) address to to[],
  * fixing the L4 checksum, which covers both through the pseudo-header
  * (UDP: a computed 0 is sent as 0xffff).  p keeps the new address.
+ * An upper layer cut inside its fixed header is not touched (libsp's
+ * sp_pkt_set_addr(): SP_ERR_TRUNCATED): counted malformed.  Nor is a
+ * packet with a Routing header still to follow (SP_ERR_ROUTING: the
+ * checksum covers the final destination, not ours), uncounted as on
+ * the NFQUEUE path.
  */
 static __always_inline int
 set_addr(struct __sk_buff *skb, struct lbsp_pkt *p, __u32 addr_off,
@@ -632,6 +680,12 @@ set_addr(struct __sk_buff *skb, struct lbsp_pkt *p, __u32 addr_off,
 	__s64 diff;
 	__u64 flags = BPF_F_PSEUDO_HDR;
 
+	if (p->has_routing)
+		return -1;
+	if (csum_off != 0 && p->l4_off + l4_min_len(p) > skb->len) {
+		count(LBSP_TC_C_MALFORMED);
+		return -1;
+	}
 	diff = bpf_csum_diff((__be32 *)from, 16, (__be32 *)to, 16, 0);
 	if (diff < 0)
 		goto failed;
@@ -652,18 +706,26 @@ failed:
 }
 
 /*
- * Clamp the MSS option of the TCP SYN (or SYN-ACK) whose header is at
- * l4_off to mss, as sp_tcp_mss_clamp() does; the checksum follows.  A
- * global function: the verifier walks its option loop once, not once
- * for every path of the program that reaches it (on Debian 12's 6.1 the
- * client's egress program then passed the verifier's limit of a million
- * instructions).  Returns 1 when it clamped, else 0.
+ * Clamp the MSS options of the TCP SYN (or SYN-ACK) whose header is at
+ * l4_off to mss, as sp_tcp_mss_clamp() does: the whole option list is
+ * checked first (an option without its length byte, shorter than 2 or
+ * past the header's end, an MSS option not 4 bytes long: nothing
+ * changes), then every MSS above mss is lowered.  The options are
+ * lowered in a copy, written back at once, and the checksum follows by
+ * the difference of the copy's sums (an MSS after a NOP sits at an odd
+ * offset: bpf_csum_diff() sums it where it is).  A global function: the
+ * verifier walks its option loop once, not once for every path of the
+ * program that reaches it (on Debian 12's 6.1 the client's egress
+ * program then passed the verifier's limit of a million instructions).
+ * Returns 1 when it clamped, else 0.
  */
 __attribute__((noinline)) int
 lbsp_mss_clamp(struct __sk_buff *skb, __u32 l4_off, __u32 mss)
 {
 	__u8 opts[40], doff;
 	__u32 olen, i;
+	__s64 diff;
+	bool lowered = false;
 
 	if (skb == NULL)
 		return 0;
@@ -677,6 +739,11 @@ lbsp_mss_clamp(struct __sk_buff *skb, __u32 l4_off, __u32 mss)
 		return 0;
 	if (bpf_skb_load_bytes(skb, l4_off + 20, opts, olen) < 0)
 		return 0;
+	/* The sum of the options as they are: the difference starts there
+	 * (olen is a multiple of 4, as bpf_csum_diff() wants). */
+	diff = bpf_csum_diff((__be32 *)opts, olen, NULL, 0, 0);
+	if (diff < 0)
+		goto failed;
 	for (i = 0; i < sizeof(opts); i++) {
 		__u16 have;
 		__u8 kind, len;
@@ -688,31 +755,35 @@ lbsp_mss_clamp(struct __sk_buff *skb, __u32 l4_off, __u32 mss)
 			break;
 		if (kind == 1)		/* NOP */
 			continue;
+		/* i + 1 < sizeof(opts): for the verifier, as below. */
 		if (i + 1 >= olen || i + 1 >= sizeof(opts))
-			break;
+			return 0;	/* no length byte */
 		len = opts[i + 1];
-		if (len < 2)
-			break;
-		if (kind == 2 && len == 4 && i + 3 < olen &&
-		    i + 3 < sizeof(opts)) {
+		if (len < 2 || i + len > olen)
+			return 0;	/* malformed: nothing changes */
+		if (kind == 2) {
+			if (len != 4 || i + 3 >= sizeof(opts))
+				return 0;
 			have = (__u16)(opts[i + 2] << 8 | opts[i + 3]);
 			if (have > mss) {
-				__be16 o = bpf_htons(have);
-				__be16 n = bpf_htons((__u16)mss);
-
-				if (bpf_skb_store_bytes(skb,
-				    l4_off + 20 + i + 2, &n, 2, 0) < 0 ||
-				    bpf_l4_csum_replace(skb, l4_off + 16,
-				    o, n, 2) < 0) {
-					count(LBSP_TC_C_HELPER_FAILED);
-					return 0;
-				}
-				count(LBSP_TC_C_MSS_CLAMPED);
-				return 1;
+				opts[i + 2] = (__u8)(mss >> 8);
+				opts[i + 3] = (__u8)mss;
+				lowered = true;
 			}
 		}
 		i += len - 1;	/* the loop adds the last one */
 	}
+	if (!lowered)
+		return 0;
+	diff = bpf_csum_diff(NULL, 0, (__be32 *)opts, olen, (__wsum)diff);
+	if (diff < 0 ||
+	    bpf_skb_store_bytes(skb, l4_off + 20, opts, olen, 0) < 0 ||
+	    bpf_l4_csum_replace(skb, l4_off + 16, 0, (__u32)diff, 0) < 0)
+		goto failed;
+	count(LBSP_TC_C_MSS_CLAMPED);
+	return 1;
+failed:
+	count(LBSP_TC_C_HELPER_FAILED);
 	return 0;
 }
 
@@ -762,6 +833,12 @@ put_option(struct __sk_buff *skb, struct lbsp_pkt *p,
 	}
 	if (p->dstopts_first) {
 		count(LBSP_TC_C_DSTOPTS);
+		return -1;
+	}
+	/* A ninth header: libsp's sp_dopt_set() refuses it
+	 * (SP_ERR_TOO_MANY_HDRS), the NFQUEUE path counts it malformed. */
+	if (p->nhdr >= MAX_EXTHDRS) {
+		count(LBSP_TC_C_MALFORMED);
 		return -1;
 	}
 	if ((__u32)p->payload_len + LBSP_HLEN > 0xffff ||

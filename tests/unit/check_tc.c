@@ -533,6 +533,246 @@ START_TEST(client_blackhole)
 }
 END_TEST
 
+/*
+ * An option TLV that passes the end of its Destination Options header:
+ * libsp calls the header malformed (sp_opt_walk(), SP_ERR_BAD_OPTION)
+ * and the NFQUEUE path passes the packet; the programs once skipped the
+ * TLV and clamped the SYN's MSS (found by tests/fuzz/fuzz_tc.c).
+ */
+/*
+ * Payload Length 0 on a packet of 40 bytes: an empty payload (No Next
+ * Header), not a jumbogram, which carries bytes past the header (libsp's
+ * sp_exthdr_walk()); the option goes on.  The programs once refused it
+ * as a jumbogram (found by tests/fuzz/fuzz_tc.c).
+ */
+START_TEST(client_empty_payload)
+{
+	uint8_t pkt[TP_MAX];
+	struct sp_exthdr_info w;
+	size_t len = SP_IP6_HLEN;
+
+	(void)build(pkt, NULL, 17, 0, 0);
+	pkt[SP_IP6_OFF_NH] = 59;	/* No Next Header */
+	sp_put16(&pkt[SP_IP6_OFF_PLEN], 0);
+	ck_assert_int_eq(sp_exthdr_walk(pkt, len, 0, &w), SP_OK);
+	expect_option(pkt, len, tp_src, zero16);
+	assert_out(run(obj.egress_fd, pkt, len));
+	ck_assert_uint_eq(counter(LBSP_TC_C_JUMBO), 0);
+	ck_assert_uint_eq(counter(LBSP_TC_C_INSERTED), 1);
+}
+END_TEST
+
+/*
+ * From the unspecified address: seg1 would be all zero, which no option
+ * may carry (libsp's sp_dopt_set(): SP_ERR_ZERO_IDENTITY; the NFQUEUE
+ * path counts it malformed and the packet leaves without the option).
+ * The programs once inserted it (found by tests/fuzz/fuzz_tc.c).
+ */
+START_TEST(client_zero_identity)
+{
+	uint8_t pkt[TP_MAX];
+	struct sp_lbsp o;
+	size_t len = build(pkt, NULL, 17, 0, 20);
+
+	memset(&pkt[SP_IP6_OFF_SRC], 0, 16);
+	sp_put16(&pkt[40 + 6], tp_ref_csum(pkt, len, 40, 17));
+	memcpy(want, pkt, len);
+	want_len = len;
+	memset(&o, 0, sizeof(o));
+	ck_assert_int_eq(sp_dopt_set(want, &want_len, TP_MAX, 0x1e, &o, NULL),
+	    SP_ERR_ZERO_IDENTITY);
+	assert_out(run(obj.egress_fd, pkt, len));
+	ck_assert_uint_eq(counter(LBSP_TC_C_MALFORMED), 1);
+	ck_assert_uint_eq(counter(LBSP_TC_C_INSERTED), 0);
+}
+END_TEST
+
+/*
+ * A Routing header whose length runs past the end of the packet: libsp's
+ * walk says SP_ERR_TRUNCATED and the NFQUEUE path passes the packet; the
+ * programs once took the byte after the header's claimed end for the
+ * upper layer (here ICMPv6, no bytes read) and put the option on (found
+ * by tests/fuzz/fuzz_tc.c).
+ */
+START_TEST(client_header_past_end)
+{
+	uint8_t pkt[TP_MAX];
+	struct sp_exthdr_info w;
+	size_t len = build(pkt, "R", 58, 0, 8);
+
+	pkt[SP_IP6_HLEN + 1] = 200;	/* 1608 bytes */
+	ck_assert_int_eq(sp_exthdr_walk(pkt, len, 0, &w), SP_ERR_TRUNCATED);
+	assert_unchanged(obj.egress_fd, pkt, len);
+	ck_assert_uint_eq(counter(LBSP_TC_C_MALFORMED), 1);
+	ck_assert_uint_eq(counter(LBSP_TC_C_INSERTED), 0);
+}
+END_TEST
+
+/*
+ * The MSS clamp as libsp's sp_tcp_mss_clamp(): every MSS option lowered
+ * (one after a NOP, its value at an odd offset for the checksum), and
+ * none when an option further on is malformed (SP_ERR_BAD_OPTION).  The
+ * programs once lowered the first MSS alone, and did not look past it
+ * (found by tests/fuzz/fuzz_tc.c).
+ */
+START_TEST(client_mss_options)
+{
+	static const uint8_t two_mss[12] = {
+		2, 4, 0x05, 0xa0,		/* 1440 */
+		1, 2, 4, 0x05, 0xb4,		/* NOP, 1460 at offset 7 */
+		0, 0, 0,			/* EOL */
+	};
+	static const uint8_t bad_after[12] = {
+		2, 4, 0x05, 0xa0,		/* 1440 */
+		34, 12, 0, 0, 0, 0, 0, 0,	/* 12 bytes in 8 */
+	};
+	const uint8_t *v[2] = { two_mss, bad_after };
+	uint8_t pkt[TP_MAX];
+	bool changed;
+	unsigned i;
+
+	for (i = 0; i < 2; i++) {
+		size_t len = build(pkt, NULL, 6, SP_TCP_SYN, 8);
+
+		pkt[40 + 1] = (uint8_t)(pkt[40 + 1] + i);	/* a new flow */
+		pkt[40 + 12] = 8 << 4;		/* 32 bytes: 12 of options */
+		memcpy(&pkt[40 + 20], v[i], 12);
+		sp_put16(&pkt[40 + 16], 0);
+		sp_put16(&pkt[40 + 16], tp_ref_csum(pkt, len, 40, 6));
+		memcpy(want, pkt, len);
+		ck_assert_int_eq(sp_tcp_mss_clamp(want, len,
+		    sp_tcp_mss_for_mtu(1500), &changed),
+		    i == 0 ? SP_OK : SP_ERR_BAD_OPTION);
+		expect_option(pkt, len, tp_src, zero16);
+		assert_out(run(obj.egress_fd, pkt, len));
+	}
+	ck_assert_uint_eq(counter(LBSP_TC_C_MSS_CLAMPED), 1);
+}
+END_TEST
+
+/*
+ * Two Fragment headers: libsp's walk refuses them (SP_ERR_HDR_ORDER) and
+ * the NFQUEUE path passes the packet; the programs once walked both and
+ * put the option on (noted with tests/fuzz/fuzz_tc.c).
+ */
+START_TEST(client_two_fragment_headers)
+{
+	uint8_t pkt[TP_MAX];
+	struct sp_exthdr_info w;
+	size_t len = build(pkt, "FF", 17, 0, 20);
+
+	ck_assert_int_eq(sp_exthdr_walk(pkt, len, 0, &w), SP_ERR_HDR_ORDER);
+	assert_unchanged(obj.egress_fd, pkt, len);
+	ck_assert_uint_eq(counter(LBSP_TC_C_MALFORMED), 1);
+	ck_assert_uint_eq(counter(LBSP_TC_C_INSERTED), 0);
+}
+END_TEST
+
+/*
+ * Eight extension headers, then TCP: libsp walks them (eight is its
+ * limit), clamps the SYN's MSS, and refuses a ninth header for the
+ * option (SP_ERR_TOO_MANY_HDRS; the NFQUEUE path counts it malformed).
+ * The programs once called the packet malformed and did not clamp
+ * (noted with tests/fuzz/fuzz_tc.c).
+ */
+START_TEST(client_eight_headers)
+{
+	uint8_t pkt[TP_MAX];
+	struct sp_lbsp o;
+	bool changed;
+	size_t len = build(pkt, "RRRRRRRR", 6, SP_TCP_SYN, 0);
+
+	memcpy(want, pkt, len);
+	want_len = len;
+	ck_assert_int_eq(sp_tcp_mss_clamp(want, want_len,
+	    sp_tcp_mss_for_mtu(1500), &changed), SP_OK);
+	ck_assert(changed);
+	memcpy(o.seg1, tp_src, 16);
+	memset(o.seg2, 0, 16);
+	ck_assert_int_eq(sp_dopt_set(want, &want_len, TP_MAX, 0x1e, &o, NULL),
+	    SP_ERR_TOO_MANY_HDRS);
+	assert_out(run(obj.egress_fd, pkt, len));
+	ck_assert_uint_eq(counter(LBSP_TC_C_MSS_CLAMPED), 1);
+	ck_assert_uint_eq(counter(LBSP_TC_C_MALFORMED), 1);
+	ck_assert_uint_eq(counter(LBSP_TC_C_INSERTED), 0);
+}
+END_TEST
+
+START_TEST(client_bad_option_tlv)
+{
+	uint8_t pkt[TP_MAX];
+	size_t len = build(pkt, "D", 6, SP_TCP_SYN, 0);
+
+	pkt[43] = 5;		/* option 0x1f: 2 + 5 bytes in 6 */
+	ck_assert_int_eq(sp_dopt_find(pkt, len, 0x1e, NULL, NULL),
+	    SP_ERR_BAD_OPTION);
+	assert_unchanged(obj.egress_fd, pkt, len);
+	ck_assert_uint_eq(counter(LBSP_TC_C_MALFORMED), 1);
+	ck_assert_uint_eq(counter(LBSP_TC_C_MSS_CLAMPED), 0);
+}
+END_TEST
+
+/*
+ * A redirected UDP datagram cut inside its 8-byte header: libsp's
+ * sp_pkt_set_addr() refuses (SP_ERR_TRUNCATED) and the packet leaves to
+ * the vip; the programs once wrote the server's address and then failed
+ * to fix a checksum that is not there (found by tests/fuzz/fuzz_tc.c).
+ */
+START_TEST(client_redirect_short_udp)
+{
+	uint8_t pkt[TP_MAX];
+	struct lbsp_tc_cache_key ck;
+	struct lbsp_tc_cache ce;
+	size_t len = build(pkt, NULL, 17, 0, 0) - 2;
+
+	memset(&ce, 0, sizeof(ce));
+	memcpy(ck.vip, vip, 16);
+	memcpy(ck.identity, tp_src, 16);
+	memcpy(ce.server, tp_server, 16);
+	ce.updated_ns = sp_now_ns();
+	ck_assert_int_eq(bpf_map_update_elem(obj.cache_fd, &ck, &ce, 0), 0);
+	sp_put16(&pkt[4], (uint16_t)(len - 40));
+	memcpy(want, pkt, len);
+	want_len = len;
+	ck_assert_int_eq(sp_pkt_set_addr(want, want_len, SP_ADDR_DST,
+	    tp_server), SP_ERR_TRUNCATED);
+	with_option(want, &want_len, tp_src, tp_server);
+	assert_out(run(obj.egress_fd, pkt, len));
+	ck_assert_uint_eq(counter(LBSP_TC_C_REDIRECTED), 0);
+}
+END_TEST
+
+/*
+ * A redirect of a packet whose Routing header has segments left: the
+ * destination is the next segment's and the checksum covers the final
+ * one, so libsp's sp_pkt_set_addr() refuses (SP_ERR_ROUTING) and the
+ * packet leaves to the vip with the option; the programs once rewrote
+ * it (found by tests/fuzz/fuzz_tc.c).
+ */
+START_TEST(client_redirect_routing)
+{
+	uint8_t pkt[TP_MAX];
+	struct lbsp_tc_cache_key ck;
+	struct lbsp_tc_cache ce;
+	size_t len = build(pkt, "R", 17, 0, 20);
+
+	pkt[SP_IP6_HLEN + 3] = 1;	/* Segments Left */
+	memset(&ce, 0, sizeof(ce));
+	memcpy(ck.vip, vip, 16);
+	memcpy(ck.identity, tp_src, 16);
+	memcpy(ce.server, tp_server, 16);
+	ce.updated_ns = sp_now_ns();
+	ck_assert_int_eq(bpf_map_update_elem(obj.cache_fd, &ck, &ce, 0), 0);
+	memcpy(want, pkt, len);
+	want_len = len;
+	ck_assert_int_eq(sp_pkt_set_addr(want, want_len, SP_ADDR_DST,
+	    tp_server), SP_ERR_ROUTING);
+	with_option(want, &want_len, tp_src, tp_server);
+	assert_out(run(obj.egress_fd, pkt, len));
+	ck_assert_uint_eq(counter(LBSP_TC_C_REDIRECTED), 0);
+}
+END_TEST
+
 START_TEST(client_ingress_checks)
 {
 	uint8_t syn[TP_MAX], ack[TP_MAX];
@@ -1265,7 +1505,16 @@ tc_suite(void)
 	tcase_add_checked_fixture(c, setup_client, teardown);
 	tcase_add_test(c, client_inserts);
 	tcase_add_test(c, client_mss_value);
+	tcase_add_test(c, client_mss_options);
 	tcase_add_test(c, client_refusals);
+	tcase_add_test(c, client_bad_option_tlv);
+	tcase_add_test(c, client_empty_payload);
+	tcase_add_test(c, client_zero_identity);
+	tcase_add_test(c, client_header_past_end);
+	tcase_add_test(c, client_two_fragment_headers);
+	tcase_add_test(c, client_eight_headers);
+	tcase_add_test(c, client_redirect_short_udp);
+	tcase_add_test(c, client_redirect_routing);
 	tcase_add_test(c, client_learns_and_redirects);
 	tcase_add_test(c, client_suspect);
 	tcase_add_test(c, client_ingress_checks);
