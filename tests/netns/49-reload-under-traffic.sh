@@ -12,9 +12,10 @@
 # both daemons (built with the sanitizers in CI: a configuration freed
 # under a queue thread is a use after free) stop cleanly with exit 0.
 # A capture at the server (all but iperf3, which would drown it) shows
-# the option on each request to port 8080 made after each reload: on
-# every packet while 8080 is listed, on none while it is not (a port
-# outside the vip's is not the client's to touch); all answered.
+# the option right on every packet of the 96 requests to port 80, and
+# on each request to port 8080 made after each reload: on every packet
+# while 8080 is listed, on none while it is not (a port outside the
+# vip's is not the client's to touch); all answered.
 . "$(dirname "$0")/lib.sh"
 
 need_root
@@ -118,8 +119,18 @@ done
 capture_quiet 3
 capture_stop
 
-# The wire.  Port 8080: each request, by its local port, with the
-# option right on every packet while listed, on none while not.
+# The wire.  Port 80: every packet of the 96 requests, from each
+# client address, with the option right (seg1 the client's address).
+lbsp_packets "$T/link.pcap" "tcp.port == 80" >"$T/p80"
+syns=$(awk '$5 == 80 && $10 == "0x0002"' "$T/p80" | awk '!seen[$1 " " $4]++' | wc -l)
+[ "$syns" -eq 96 ] || fail "capture: $syns connections to port 80, want 96"
+n80=0
+for a in $PAIR_ADDRS; do
+	lbsp_verify "$T/p80" $a $a $S_ADDR
+	n80=$((n80 + VERIFY_CS + VERIFY_SC))
+done
+# Port 8080: each request, by its local port, with the option right on
+# every packet while listed, on none while not.
 lbsp_packets "$T/link.pcap" "tcp.port == 8080" >"$T/p8080"
 while read -r lport listed; do
 	awk -v p=$lport '$4 == p || $5 == p' "$T/p8080" >"$T/p8080-$lport"
@@ -138,7 +149,7 @@ while read -r lport listed; do
 		}
 	fi
 done <"$T/probes"
-info "captured: $(wc -l <"$T/p8080") packets of port 8080 over $RELOADS reloads"
+info "captured: $n80 packets of port 80 with the option, $(wc -l <"$T/p8080") of port 8080 over $RELOADS reloads"
 
 stats_json C "$T/client.json"
 stats_json S "$T/server.json"
@@ -164,4 +175,4 @@ for ns in C S; do
 	fi
 done
 
-pass "$RELOADS reloads of both daemons under iperf3 ($sent bytes) and 96 requests over 2+2 queues, port 8080 with the option when listed, without when not"
+pass "$RELOADS reloads of both daemons under iperf3 ($sent bytes) and 96 requests over 2+2 queues, option right on $n80 packets, port 8080 with it when listed, without when not"
