@@ -7,11 +7,14 @@
 #    2 s after the fall count (3 x 500 ms), after which 12 new legacy
 #    clients all land on s1 and s3; once s2's server is back it rises
 #    (rise 2) and takes new sessions again.
-# 2. Drain: two slow downloads in progress (an LBSP client with
-#    redirect off, so its packets keep crossing the balancer, and a
-#    legacy client, through NAT) on two servers; both servers are
-#    drained (lbspctl drain): the downloads complete intact, 12 new
-#    clients all go to the third server; "enable" brings them back.
+# 2. Drain: two slow downloads (an LBSP client with redirect off, so
+#    its packets keep crossing the balancer, and a legacy client) on
+#    two servers, held in progress (some bytes in, not all; lb's flows
+#    on those servers) while both servers are drained (lbspctl drain);
+#    then the downloads complete intact on them (lb goes on forwarding
+#    their clients' packets there; they send 1 MB and more after the
+#    drain), 12 new clients all go to the third server; "enable" brings
+#    them back.
 # 3. Backup: s2 has backup s3, a standby outside the rotation (rr over
 #    s1 and s2): s3 gets nothing while s2 takes sessions; once s2 is
 #    drained (an upgrade), its share of 12 new clients goes to s3
@@ -110,10 +113,12 @@ clients 12 back
 # ---- 2. drain keeps existing sessions, takes no new ones
 restart_lb() { lb_restart "$T/lb.conf"; wait_for "all three servers up" 10 all_up; }
 restart_lb		# rr from the first server again, stick table empty
-nsx c1 timeout 30 curl -gsS --limit-rate 400k -o "$T/dl-c1" "http://[$VIP]/big" \
-    >"$T/dl-c1.log" 2>&1 &
-DL1=$!
-LIB_PIDS="$LIB_PIDS $DL1"
+# size FILE - the bytes in FILE so far (0 while it does not exist).
+size() { stat -c %s "$1" 2>/dev/null || echo 0; }
+BIG=$(size "$T/big")
+# under_way PID FILE - curl PID runs and has written some of big, not
+# all, to FILE.
+under_way() { alive $1 && [ "$(size "$2")" -gt 0 ] && [ "$(size "$2")" -lt $BIG ]; }
 # stuck KIND KEY - lb holds a stick entry KIND KEY on a server.
 stuck() {
 	case $(lb_stick_server "$1" "$2") in
@@ -121,11 +126,37 @@ stuck() {
 	esac
 	return 1
 }
+# Each download is stopped (SIGSTOP) as soon as it has bytes, so that
+# it is still in progress when the servers are drained, however slow
+# the machine; SIGCONT lets both go on after the drain.
+# hold PID FILE - stop curl PID once FILE has bytes (5 s at most).
+hold() {
+	local i=0
+	while [ "$(size "$2")" -eq 0 ] && alive $1 && [ $i -lt 250 ]; do
+		sleep 0.02
+		i=$((i + 1))
+	done
+	kill -STOP $1
+	under_way $1 "$2" || fail "$(basename "$2") not under way: $(size "$2") of $BIG bytes"
+	# Stopped early, so most of it crosses after the drain.
+	[ "$(size "$2")" -le $((BIG / 2)) ] ||
+		fail "$(basename "$2") stopped late: $(size "$2") of $BIG bytes"
+}
+# The clients' TCP receive buffers at most 256 KB (their namespaces'
+# own sysctl): a stopped download cannot take the rest of big into its
+# buffer, so most of it crosses after the drain.
+for h in c1 c2; do
+	nsx $h sysctl -qw net.ipv4.tcp_rmem="4096 131072 262144" ||
+		fail "tcp_rmem in $h"
+done
+bg c1 curl -gsS --max-time 30 --limit-rate 400k -o "$T/dl-c1" "http://[$VIP]/big"
+DL1=$BG_PID DL1_LOG=$BG_LOG
+hold $DL1 "$T/dl-c1"
 wait_for "the lbsp client's download to stick" 5 stuck seg1 $C1_ADDR
-nsx c2 timeout 30 curl -gsS --limit-rate 400k --interface $C2_ADDR \
-    -o "$T/dl-c2" "http://[$VIP]/big" >"$T/dl-c2.log" 2>&1 &
-DL2=$!
-LIB_PIDS="$LIB_PIDS $DL2"
+bg c2 curl -gsS --max-time 30 --limit-rate 400k --interface $C2_ADDR \
+    -o "$T/dl-c2" "http://[$VIP]/big"
+DL2=$BG_PID DL2_LOG=$BG_LOG
+hold $DL2 "$T/dl-c2"
 wait_for "the legacy client's download to stick" 5 stuck src $C2_ADDR
 A=$(lb_stick_server seg1 $C1_ADDR)
 B=$(lb_stick_server src $C2_ADDR)
@@ -135,6 +166,48 @@ case "$A $B" in
 *) fail "no stick entries for the two downloads: '$A' '$B'" ;;
 esac
 [ "$A" != "$B" ] || fail "rr put both first sessions on $A"
+# lb's flows of the downloads go to A and B.
+lbspctl lb flows --json >"$T/flows-drain.json" 2>&1 ||
+	fail "lbspctl flows --json: $(cat "$T/flows-drain.json")"
+flow_server() {
+	json_get "$T/flows-drain.json" "[f['server'] for f in j if f['src'] == '$1' and f['dst'] == '$VIP' and f['dport'] == 80] + ['none']"
+}
+[ "$(flow_server $C1_ADDR)" = "[\"$A\", \"none\"]" ] ||
+	fail "lb's flows of the lbsp client's download: $(flow_server $C1_ADDR), want $A"
+[ "$(flow_server $C2_ADDR)" = "[\"$B\", \"none\"]" ] ||
+	fail "lb's flows of the legacy client's download: $(flow_server $C2_ADDR), want $B"
+# nft counters from now on (the downloads are stopped): in lb's
+# forward hook, the downloads' client packets lb forwards to A and B
+# (after its rewrite or DNAT, before the masquerade that hides the
+# legacy client) and the bytes B sends back through lb (before they
+# leave as the vip's); in A's output hook, the bytes A's web server
+# sends to c1 (they go straight back, from the vip, not through lb).
+nsx lb nft -f - <<EOF || fail "nft counters in lb"
+table ip6 lbsp_t24 {
+	counter up1 { }
+	counter up2 { }
+	counter down2 { }
+	chain through {
+		type filter hook forward priority 0;
+		ip6 saddr $C1_ADDR ip6 daddr $A tcp dport 80 counter name up1
+		ip6 saddr $C2_ADDR ip6 daddr $B tcp dport 80 counter name up2
+		ip6 saddr $B ip6 daddr $C2_ADDR tcp sport 80 counter name down2
+	}
+}
+EOF
+nsx s${A##*:} nft -f - <<EOF || fail "nft counter in $A"
+table ip6 lbsp_t24 {
+	counter down1 { }
+	chain out {
+		type filter hook output priority -350;
+		ip6 daddr $C1_ADDR tcp sport 80 counter name down1
+	}
+}
+EOF
+# t24_count NS NAME packets|bytes - what counter NAME of NS counted.
+t24_count() {
+	nsx $1 nft list counter ip6 lbsp_t24 $2 | sed -n "s/.*$3 \\([0-9]*\\).*/\\1/p"
+}
 for s in $A $B; do
 	out=$(lbspctl lb drain $VIP $s --json 2>&1) || fail "lbspctl drain $s: $out"
 	[ "$(json_get "$out" "j['drain']")" = true ] ||
@@ -142,6 +215,14 @@ for s in $A $B; do
 	[ "$(lb_server_field $s eligible)" = false ] ||
 		fail "$s drained but still eligible"
 done
+# Both downloads were under way when the drains took effect.
+for d in "$DL1 dl-c1" "$DL2 dl-c2"; do
+	set -- $d
+	under_way $1 "$T/$2" ||
+		fail "$2 not under way once $A and $B were drained: $(size "$T/$2") of $BIG bytes"
+	info "$2: $(size "$T/$2") of $BIG bytes once $A and $B were drained"
+done
+kill -CONT $DL1 $DL2
 FREE=$(printf '%s\n' 2001:db8:5::1 2001:db8:5::2 2001:db8:5::3 | grep -v -x -e $A -e $B)
 clients 12 drain
 R_DRAIN=$COUNTS
@@ -151,8 +232,19 @@ for p in $DL1 $DL2; do
 	i=0
 	while alive $p && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
 	alive $p && fail "download still running after 15 s"
-	wait $p || fail "a download through a drained server failed: $(cat "$T/dl-c1.log" "$T/dl-c2.log")"
+	wait $p || fail "a download through a drained server failed: $(cat "$DL1_LOG" "$DL2_LOG")"
 done
+# They went on on the drained servers: lb kept forwarding the clients'
+# packets to A and B, which sent the rest of the downloads (all but the
+# bytes in before the stop and those the client's 256 KB buffer took
+# while it was stopped: 1 MB at least).
+set -- $(t24_count lb up1 packets) $(t24_count s${A##*:} down1 bytes) \
+    $(t24_count lb up2 packets) $(t24_count lb down2 bytes)
+info "after the drain: c1 -> $A $1 packets, $A -> c1 $2 bytes; c2 -> $B $3 packets, $B -> c2 $4 bytes"
+[ "$1" -gt 0 ] && [ "$3" -gt 0 ] ||
+	fail "after the drain lb forwarded $1 and $3 packets of the downloads to drained $A and $B"
+[ "$2" -ge 1000000 ] && [ "$4" -ge 1000000 ] ||
+	fail "after the drain drained $A and $B sent $2 and $4 bytes of the downloads, want >= 1000000 each"
 cmp -s "$T/big" "$T/dl-c1" || fail "lbsp client's download through drained $A: content differs"
 cmp -s "$T/big" "$T/dl-c2" || fail "legacy client's download through drained $B: content differs"
 for s in $A $B; do

@@ -4,7 +4,10 @@
 # Sourced by tests/netns/lib.sh, never on its own.
 
 # capture NS IF FILE [FILTER...] - start tcpdump on NS/IF writing FILE
-# (headers only: 256 bytes a packet), wait until it listens.  Beware:
+# (headers only: CAPTURE_SNAPLEN bytes a packet, default 256, in a
+# kernel buffer of CAPTURE_BUFFER_KB KiB, default 32768: a test that
+# must see every packet of a fast transfer sets a buffer that holds it
+# all), wait until it listens.  Beware:
 # the BPF primitives "tcp", "udp", "port N" look at the IPv6 header's
 # Next Header only and so miss every packet with the LBSP option (a
 # Destination Options header); filter afterwards with lbsp_packets.
@@ -13,7 +16,8 @@ capture()
 	local ns=$1 dev=$2 file=$3 log
 	shift 3
 	log=$file.log
-	ip netns exec "$(ns_real "$ns")" tcpdump -n -i "$dev" -U --immediate-mode -s 256 -B 32768 -Z root -w "$file" \
+	ip netns exec "$(ns_real "$ns")" tcpdump -n -i "$dev" -U --immediate-mode \
+	    -s "${CAPTURE_SNAPLEN:-256}" -B "${CAPTURE_BUFFER_KB:-32768}" -Z root -w "$file" \
 	    "$@" >"$log" 2>&1 </dev/null &
 	LIB_CAPS="$LIB_CAPS $!:$file"
 	LIB_PIDS="$LIB_PIDS $!"
