@@ -325,7 +325,7 @@ reload(struct lbspd *d)
 	/* nc stays: only this thread replaces it, on the next reload. */
 	if (rules_changed && nc->rules == SP_CONF_RULES_INSTALL &&
 	    (nc->roles & ~d->tc_roles) != 0 &&
-	    rules_install(nc) == -1)
+	    rules_replace(nc) == -1)
 		log_warnx("reload: steering rules could not be replaced");
 	log_info("configuration reloaded from %s", d->conffile);
 }

@@ -509,6 +509,25 @@ tool(const char *name, char *buf, size_t size)
 	return buf;
 }
 
+/* Does restore text declare chain name[0..len) (a line ":name ...")? */
+static bool
+declared(const char *text, const char *name, size_t len)
+{
+	char want[64];
+	const char *p;
+
+	if (len + 3 > sizeof(want))
+		return false;
+	want[0] = ':';
+	memcpy(want + 1, name, len);
+	want[len + 1] = ' ';
+	want[len + 2] = '\0';
+	for (p = text; (p = strstr(p, want)) != NULL; p++)
+		if (p == text || p[-1] == '\n')
+			return true;
+	return false;
+}
+
 /*
  * The DNAT group chains (dnat_rules()) of queue conf->queue_first, as
  * ip6tables-save lists them (a dead instance may have left more than
@@ -517,7 +536,7 @@ tool(const char *name, char *buf, size_t size)
  * already.
  */
 static void
-dnat_groups_remove(const struct sp_conf *conf)
+dnat_groups_remove(const struct sp_conf *conf, const char *keep)
 {
 	char save[64], restore[64], prefix[40], err[512];
 	char *text = NULL, *cmd = NULL, *line, *end;
@@ -547,6 +566,9 @@ dnat_groups_remove(const struct sp_conf *conf)
 			const char *sp = memchr(line, ' ', (size_t)(end - line));
 			int len = (int)((sp != NULL ? sp : end) - line - 1);
 
+			if (keep != NULL && declared(keep, line + 1,
+			    (size_t)len))
+				continue;
 			fprintf(f, "-F %.*s\n", len, line + 1);
 			fprintf(f, "-X %.*s\n", len, line + 1);
 			n++;
@@ -587,7 +609,54 @@ rules_remove(const struct sp_conf *conf)
 		(void)run(flush, NULL, err, sizeof(err));
 		(void)run(rm, NULL, err, sizeof(err));
 	}
-	dnat_groups_remove(conf);
+	dnat_groups_remove(conf, NULL);
+}
+
+int
+rules_replace(const struct sp_conf *conf)
+{
+	char prog[64], err[1024], c[32], jump[96], *text = NULL, *at;
+	bool balancer = conf->roles & SP_CONF_ROLE_BALANCER;
+	size_t len = 0;
+	unsigned i;
+	FILE *f;
+	int rc;
+
+	f = open_memstream(&text, &len);
+	if (f == NULL)
+		return -1;
+	rules_print(conf, f);
+	fclose(f);
+	tool("ip6tables", prog, sizeof(prog));
+	/* The jumps the running rules have already: not again. */
+	for (i = 0; i < sizeof(chains) / sizeof(chains[0]); i++) {
+		const char *check[] = { prog, "-w", "-t", chains[i].table,
+		    "-C", chains[i].builtin, "-j", c, NULL };
+
+		if (strcmp(chains[i].table, "nat") == 0 && !balancer)
+			continue;
+		chain_name(conf, chains[i].suffix, c, sizeof(c));
+		if (run(check, NULL, err, sizeof(err)) != 0)
+			continue;
+		snprintf(jump, sizeof(jump), "-I %s -j %s\n",
+		    chains[i].builtin, c);
+		if ((at = strstr(text, jump)) != NULL)
+			memmove(at, at + strlen(jump),
+			    strlen(at + strlen(jump)) + 1);
+	}
+	{
+		const char *argv[] = { tool("ip6tables-restore", prog,
+		    sizeof(prog)), "-w", "--noflush", NULL };
+
+		rc = run(argv, text, err, sizeof(err));
+	}
+	if (rc != 0)
+		log_warnx("replacing steering rules failed: %s",
+		    err[0] ? err : "ip6tables-restore failed");
+	else if (balancer)
+		dnat_groups_remove(conf, text);	/* the groups now unused */
+	free(text);
+	return rc != 0 ? -1 : 0;
 }
 
 int

@@ -26,6 +26,16 @@ void rules_print(const struct sp_conf *conf, FILE *out);
  */
 int rules_install(const struct sp_conf *conf);
 
+/*
+ * Replace the running rules with conf's (a reload): one
+ * "ip6tables-restore --noflush" declares every chain, which flushes it,
+ * and fills it in the same transaction, so no packet meets missing
+ * rules.  The jumps from the built-in chains stay as they are.  Returns
+ * 0, or -1 after logging the complaint (the rules then are the old ones,
+ * or in the tables whose transaction went through, the new ones).
+ */
+int rules_replace(const struct sp_conf *conf);
+
 /* Remove exactly our chains and the jumps to them; nothing else. */
 void rules_remove(const struct sp_conf *conf);
 
