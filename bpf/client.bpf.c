@@ -208,6 +208,19 @@ blackhole_detected(const struct lbsp_tc_conf *c,
 	count(LBSP_TC_C_BLACKHOLE_DETECTED);
 }
 
+/* Does vip v take proto on port k->port?  k: tc_vip_ports' key, the
+ * vip's address and the port in it, wherever the caller has room. */
+static __always_inline bool
+vip_port_listed(const struct lbsp_tc_vip *v,
+    const struct lbsp_tc_vip_port *k, __u8 proto)
+{
+	if (v->nports == 0)
+		return true;
+	if (proto != NH_TCP && proto != NH_UDP)
+		return false;
+	return bpf_map_lookup_elem(&tc_vip_ports, k) != NULL;
+}
+
 static __always_inline bool
 vip_has_port(const struct lbsp_tc_vip *v, const __u8 *vip, __u8 proto,
     __u16 port)
@@ -216,10 +229,8 @@ vip_has_port(const struct lbsp_tc_vip *v, const __u8 *vip, __u8 proto,
 
 	if (v->nports == 0)
 		return true;
-	if (proto != NH_TCP && proto != NH_UDP)
-		return false;
 	__builtin_memcpy(k.addr, vip, 16);
-	return bpf_map_lookup_elem(&tc_vip_ports, &k) != NULL;
+	return vip_port_listed(v, &k, proto);
 }
 
 static __always_inline bool
@@ -298,9 +309,20 @@ lbsp_answer_index(const struct lbsp_tc_flow_key *arg, __u64 server_hi,
 	return (int)bpf_map_update_elem(&tc_ports, &pk, &vk, BPF_ANY);
 }
 
-/* The search for the vip of a first answer (answer_row()). */
+/*
+ * The search for the vip of a first answer (lbsp_answer_vip()), one per
+ * CPU (nothing else runs on a CPU while a program does).  In a map, not
+ * on a stack: the ingress program, lbsp_answer_vip() and its callback
+ * answer_row() are one chain of frames, which the verifier holds to 512
+ * bytes, each frame rounded up to 32 before Linux 6.2 (Debian 12's 6.1
+ * refused 384 + 96 + 64).  The keys the walk looks up live here too: a
+ * map helper takes a key from a map value on every kernel.  Scratch
+ * only: never pinned, never read by lbspd.
+ */
 struct answer_walk {
+	struct lbsp_tc_port_key pk;	/* tc_ports: the answer's flow */
 	struct lbsp_tc_flow_key key;	/* ours; dst: each vip in turn */
+	struct lbsp_tc_vip_port vp;	/* tc_vip_ports: (vip, port) */
 	__u8 server[16] __attribute__((aligned(8)));	/* the source */
 	__u8 vip[16] __attribute__((aligned(8)));	/* found */
 	__u32 found;	/* 0: none; 1: a flow with another server; 2:
@@ -308,19 +330,33 @@ struct answer_walk {
 			   learned this server */
 };
 
-/* Has vip vk (v) a flow of ours on these ports that server may answer? */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct answer_walk);
+} tc_answer_scratch SEC(".maps");
+
+/* Has vip vk (v) a flow of ours on these ports that the server may
+ * answer?  (ctx: NULL; the walk is in tc_answer_scratch.) */
 static long
 answer_row(void *map, const struct lbsp_tc_vip_key *vk,
-    const struct lbsp_tc_vip *v, struct answer_walk *w)
+    const struct lbsp_tc_vip *v, void *ctx)
 {
 	struct lbsp_tc_flow *f;
+	struct answer_walk *w;
+	__u32 zero = 0;
 
 	(void)map;
+	(void)ctx;
+	w = bpf_map_lookup_elem(&tc_answer_scratch, &zero);
+	if (w == NULL)
+		return 1;
+	addr_copy(w->vp.addr, vk->addr);
+	w->vp.port = w->key.dport;
 	if (!server_allowed(v, vk->addr, w->server) ||
-	    !vip_has_port(v, vk->addr, w->key.proto, w->key.dport))
+	    !vip_port_listed(v, &w->vp, w->key.proto))
 		return 0;
-	/* The key on lbsp_answer_vip()'s stack (a callback's context is
-	 * its caller's stack, which map helpers take on 6.1). */
 	addr_copy(w->key.dst, vk->addr);
 	f = flow_find(&w->key);
 	if (f == NULL)
@@ -347,42 +383,43 @@ answer_row(void *map, const struct lbsp_tc_vip_key *vk,
  * allow-servers hold its source and which have a flow of ours on these
  * ports -- one, when every vip is served from addresses of its own
  * (lbsp.7); else the first; last, a flow that has another server (the
- * checks of the ingress program count it).  A walk of tc_vips, once per flow: the
- * answer teaches the flow its server, which indexes it.  A global
- * function (the ingress program's stack is near the verifier's limit).
+ * checks of the ingress program count it).  A walk of tc_vips, once per
+ * flow: the answer teaches the flow its server, which indexes it.  A
+ * global function (the ingress program's stack is near the verifier's
+ * limit), its state in tc_answer_scratch.
  * Returns 0 with *vk set, or -1: not an answer of ours.
  */
 __attribute__((noinline)) int
 lbsp_answer_vip(const struct lbsp_pkt *p, struct lbsp_tc_vip_key *vk)
 {
-	union {
-		struct lbsp_tc_port_key pk;
-		struct answer_walk w;
-	} u;
 	struct lbsp_tc_vip_key *pv;
+	struct answer_walk *w;
+	__u32 zero = 0;
 
 	if (p == NULL || vk == NULL)
 		return -1;
-	__builtin_memset(&u, 0, sizeof(u));
-	addr_copy(u.pk.local, p->dst);
-	addr_copy(u.pk.remote, p->src);
-	u.pk.lport = p->dport;
-	u.pk.rport = p->sport;
-	u.pk.proto = p->l4_proto;
-	pv = bpf_map_lookup_elem(&tc_ports, &u.pk);
+	w = bpf_map_lookup_elem(&tc_answer_scratch, &zero);
+	if (w == NULL)
+		return -1;
+	__builtin_memset(w, 0, sizeof(*w));
+	addr_copy(w->pk.local, p->dst);
+	addr_copy(w->pk.remote, p->src);
+	w->pk.lport = p->dport;
+	w->pk.rport = p->sport;
+	w->pk.proto = p->l4_proto;
+	pv = bpf_map_lookup_elem(&tc_ports, &w->pk);
 	if (pv != NULL) {
 		addr_copy(vk->addr, pv->addr);
 		return 0;
 	}
 	if (!p->has_opt)
 		return -1;
-	__builtin_memset(&u, 0, sizeof(u));
-	flow_key(&u.w.key, p->dst, p->src, p->l4_proto, p->dport, p->sport);
-	addr_copy(u.w.server, p->src);
-	(void)bpf_for_each_map_elem(&tc_vips, answer_row, &u.w, 0);
-	if (u.w.found == 0)
+	flow_key(&w->key, p->dst, p->src, p->l4_proto, p->dport, p->sport);
+	addr_copy(w->server, p->src);
+	(void)bpf_for_each_map_elem(&tc_vips, answer_row, NULL, 0);
+	if (w->found == 0)
 		return -1;
-	addr_copy(vk->addr, u.w.vip);
+	addr_copy(vk->addr, w->vip);
 	return 0;
 }
 
