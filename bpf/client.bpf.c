@@ -4,18 +4,20 @@
  * specification; its steps are numbered the same here).
  *
  * lbsp_client_egress, on packets to a vip (and one of its ports):
- *   1. the flow (5-tuple as the application sent it) found or created,
- *      and indexed by (source, ports) for the answers of a server;
+ *   1. the flow (5-tuple as the application sent it) found or created;
  *   2. seg1 = the source address, or the configured identity;
  *   3. seg2 = the flow's server, else the one cached for (vip, seg1)
  *      unless the flow fell back, else zero;
- *   4. single pass: with a server known, destination vip -> server;
+ *   4. single pass: with a server known, destination vip -> server
+ *      (the flow indexed by its server in tc_ports, for the answers);
  *   5. the MSS of a SYN clamped, the option put on.
  * lbsp_client_ingress, on packets from the vip or an allowed server:
  *   1. the flow found, from the vip by its reverse key, from a server
- *      through the (address, ports) index;
- *   2. seg2 inside allow-servers (or the vip) learned for the flow and
- *      cached for (vip, identity); anything else counted, not followed;
+ *      through the (server, ports) index, or for the first answer among
+ *      the vips that allow the server (lbsp_answer_vip());
+ *   2. seg2 inside allow-servers (or the vip) learned for the flow (and
+ *      indexed by it) and cached for (vip, identity); anything else
+ *      counted, not followed;
  *   3. from the server itself: source server -> vip;
  *   4. the MSS of a SYN-ACK clamped;
  *   5. the slides' rule: a server answering without the option is no
@@ -206,6 +208,19 @@ blackhole_detected(const struct lbsp_tc_conf *c,
 	count(LBSP_TC_C_BLACKHOLE_DETECTED);
 }
 
+/* Does vip v take proto on port k->port?  k: tc_vip_ports' key, the
+ * vip's address and the port in it, wherever the caller has room. */
+static __always_inline bool
+vip_port_listed(const struct lbsp_tc_vip *v,
+    const struct lbsp_tc_vip_port *k, __u8 proto)
+{
+	if (v->nports == 0)
+		return true;
+	if (proto != NH_TCP && proto != NH_UDP)
+		return false;
+	return bpf_map_lookup_elem(&tc_vip_ports, k) != NULL;
+}
+
 static __always_inline bool
 vip_has_port(const struct lbsp_tc_vip *v, const __u8 *vip, __u8 proto,
     __u16 port)
@@ -214,10 +229,8 @@ vip_has_port(const struct lbsp_tc_vip *v, const __u8 *vip, __u8 proto,
 
 	if (v->nports == 0)
 		return true;
-	if (proto != NH_TCP && proto != NH_UDP)
-		return false;
 	__builtin_memcpy(k.addr, vip, 16);
-	return bpf_map_lookup_elem(&tc_vip_ports, &k) != NULL;
+	return vip_port_listed(v, &k, proto);
 }
 
 static __always_inline bool
@@ -262,6 +275,154 @@ identity(const struct lbsp_tc_conf *c, const __u8 *src)
 	return c->identity_fixed ? c->identity : src;
 }
 
+/* ---------------------------------------------------------------- answers */
+
+/*
+ * Index the flow of key (ours -> the vip) by the server that answers it,
+ * server_hi:server_lo (the address as two words in memory order), so
+ * that its answers find their vip (tc_ports, bpf/lbsp_tc.h says why the
+ * server is in the key).  A global function: its keys live on its own
+ * stack, not on the egress program's, which is near the verifier's
+ * limit; the flow key is copied there before use (before Linux 6.2 a
+ * map helper takes no key from a global function's argument memory).
+ */
+__attribute__((noinline)) int
+lbsp_answer_index(const struct lbsp_tc_flow_key *arg, __u64 server_hi,
+    __u64 server_lo)
+{
+	struct lbsp_tc_flow_key key;
+	struct lbsp_tc_port_key pk;
+	struct lbsp_tc_vip_key vk;
+	__u64 *a = (__u64 *)pk.remote;
+
+	if (arg == NULL)
+		return -1;
+	__builtin_memcpy(&key, arg, sizeof(key));
+	__builtin_memset(&pk, 0, sizeof(pk));
+	addr_copy(pk.local, key.src);
+	a[0] = server_hi;
+	a[1] = server_lo;
+	pk.lport = key.sport;
+	pk.rport = key.dport;
+	pk.proto = key.proto;
+	addr_copy(vk.addr, key.dst);
+	return (int)bpf_map_update_elem(&tc_ports, &pk, &vk, BPF_ANY);
+}
+
+/*
+ * The search for the vip of a first answer (lbsp_answer_vip()), one per
+ * CPU (nothing else runs on a CPU while a program does).  In a map, not
+ * on a stack: the ingress program, lbsp_answer_vip() and its callback
+ * answer_row() are one chain of frames, which the verifier holds to 512
+ * bytes, each frame rounded up to 32 before Linux 6.2 (Debian 12's 6.1
+ * refused 384 + 96 + 64).  The keys the walk looks up live here too: a
+ * map helper takes a key from a map value on every kernel.  Scratch
+ * only: never pinned, never read by lbspd.
+ */
+struct answer_walk {
+	struct lbsp_tc_port_key pk;	/* tc_ports: the answer's flow */
+	struct lbsp_tc_flow_key key;	/* ours; dst: each vip in turn */
+	struct lbsp_tc_vip_port vp;	/* tc_vip_ports: (vip, port) */
+	__u8 server[16] __attribute__((aligned(8)));	/* the source */
+	__u8 vip[16] __attribute__((aligned(8)));	/* found */
+	__u32 found;	/* 0: none; 1: a flow with another server; 2:
+			   one with no server yet; 3: the flow that
+			   learned this server */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct answer_walk);
+} tc_answer_scratch SEC(".maps");
+
+/* Has vip vk (v) a flow of ours on these ports that the server may
+ * answer?  (ctx: NULL; the walk is in tc_answer_scratch.) */
+static long
+answer_row(void *map, const struct lbsp_tc_vip_key *vk,
+    const struct lbsp_tc_vip *v, void *ctx)
+{
+	struct lbsp_tc_flow *f;
+	struct answer_walk *w;
+	__u32 zero = 0;
+
+	(void)map;
+	(void)ctx;
+	w = bpf_map_lookup_elem(&tc_answer_scratch, &zero);
+	if (w == NULL)
+		return 1;
+	addr_copy(w->vp.addr, vk->addr);
+	w->vp.port = w->key.dport;
+	if (!server_allowed(v, vk->addr, w->server) ||
+	    !vip_port_listed(v, &w->vp, w->key.proto))
+		return 0;
+	addr_copy(w->key.dst, vk->addr);
+	f = flow_find(&w->key);
+	if (f == NULL)
+		return 0;
+	if (addr_eq(f->server, w->server)) {
+		addr_copy(w->vip, vk->addr);
+		w->found = 3;
+		return 1;	/* this one: stop */
+	}
+	if (w->found < (addr_zero(f->server) ? 2u : 1u)) {
+		addr_copy(w->vip, vk->addr);
+		w->found = addr_zero(f->server) ? 2 : 1;
+	}
+	return 0;
+}
+
+/*
+ * The vip of packet p, from a server (not a vip) to us: the one its flow
+ * was opened to, put in *vk.  The flow is found by the whole of it as
+ * the answer carries it, (local, local port, server, remote port,
+ * proto), in tc_ports.  The first answer of a flow that went to the vip
+ * (with the option: only a server that took the option can teach us
+ * anything) is not there yet: it is matched among the vips whose
+ * allow-servers hold its source and which have a flow of ours on these
+ * ports -- one, when every vip is served from addresses of its own
+ * (lbsp.7); else the first; last, a flow that has another server (the
+ * checks of the ingress program count it).  A walk of tc_vips, once per
+ * flow: the answer teaches the flow its server, which indexes it.  A
+ * global function (the ingress program's stack is near the verifier's
+ * limit), its state in tc_answer_scratch.
+ * Returns 0 with *vk set, or -1: not an answer of ours.
+ */
+__attribute__((noinline)) int
+lbsp_answer_vip(const struct lbsp_pkt *p, struct lbsp_tc_vip_key *vk)
+{
+	struct lbsp_tc_vip_key *pv;
+	struct answer_walk *w;
+	__u32 zero = 0;
+
+	if (p == NULL || vk == NULL)
+		return -1;
+	w = bpf_map_lookup_elem(&tc_answer_scratch, &zero);
+	if (w == NULL)
+		return -1;
+	__builtin_memset(w, 0, sizeof(*w));
+	addr_copy(w->pk.local, p->dst);
+	addr_copy(w->pk.remote, p->src);
+	w->pk.lport = p->dport;
+	w->pk.rport = p->sport;
+	w->pk.proto = p->l4_proto;
+	pv = bpf_map_lookup_elem(&tc_ports, &w->pk);
+	if (pv != NULL) {
+		addr_copy(vk->addr, pv->addr);
+		return 0;
+	}
+	if (!p->has_opt)
+		return -1;
+	flow_key(&w->key, p->dst, p->src, p->l4_proto, p->dport, p->sport);
+	addr_copy(w->server, p->src);
+	(void)bpf_for_each_map_elem(&tc_vips, answer_row, NULL, 0);
+	if (w->found == 0)
+		return -1;
+	addr_copy(vk->addr, w->vip);
+	return 0;
+}
+
 SEC("tc")
 int
 lbsp_client_egress(struct __sk_buff *skb)
@@ -270,7 +431,6 @@ lbsp_client_egress(struct __sk_buff *skb)
 	const struct lbsp_tc_conf *c = conf_get();
 	const struct lbsp_tc_vip *v;
 	struct lbsp_tc_flow_key key;
-	struct lbsp_tc_port_key pk;
 	struct lbsp_tc_cache_key ck;
 	struct lbsp_tc_vip_key vk;
 	struct lbsp_tc_flow *f;
@@ -302,14 +462,8 @@ lbsp_client_egress(struct __sk_buff *skb)
 	f = flow_find(&key);
 	/* Refused (max-flows-per-source): the packet still leaves with
 	 * the option, to the vip. */
-	if (f == NULL && (f = flow_create(c, &key, now)) != NULL) {
-		__builtin_memset(&pk, 0, sizeof(pk));
-		addr_copy(pk.local, p.src);
-		pk.lport = p.sport;
-		pk.rport = p.dport;
-		pk.proto = p.l4_proto;
-		(void)bpf_map_update_elem(&tc_ports, &pk, &vk, BPF_ANY);
-	}
+	if (f == NULL)
+		f = flow_create(c, &key, now);
 	/* A SYN on a flow already redirected and not answered is a
 	 * retransmission. */
 	syn = p.l4_proto == NH_TCP &&
@@ -390,6 +544,12 @@ lbsp_client_egress(struct __sk_buff *skb)
 			client_fallback(seg2, f, LBSP_TC_SUSPECT_TIMER, now);
 			addr_copy(seg2, zero);
 		} else if (set_addr(skb, &p, 24, seg2) == 0) {
+			/* Its answers will come from the server. */
+			if (!(f->flags & LBSP_TC_CF_REDIRECTED)) {
+				const __u64 *s = (const __u64 *)seg2;
+
+				(void)lbsp_answer_index(&key, s[0], s[1]);
+			}
 			flags_set(&f->flags, LBSP_TC_CF_REDIRECTED);
 			count(LBSP_TC_C_REDIRECTED);
 		}
@@ -418,15 +578,20 @@ icmp_error(struct __sk_buff *skb, const struct lbsp_pkt *p)
 {
 	__u8 ih[IP6_HLEN] __attribute__((aligned(8)));
 	__u8 icmp[4], eh[2], ports[4];
-	struct lbsp_tc_flow_key key;
-	struct lbsp_tc_port_key pk;
+	/* One after the other: the index row's key, then the flow's. */
+	union {
+		struct lbsp_tc_port_key pk;
+		struct lbsp_tc_flow_key key;
+	} u;
 	struct lbsp_tc_vip_key *pv;
 	const struct lbsp_tc_vip *v;
 	struct lbsp_tc_flow *f;
-	ADDR16(isrc);
-	ADDR16(idst);
+	/* The quoted addresses, read in place (8-byte aligned in ih):
+	 * copies of them cost the ingress program 32 bytes of a stack
+	 * held to 512 with its global functions' (Linux 6.1). */
+	const __u8 *isrc = &ih[8], *idst = &ih[24];
 	__u32 in = p->l4_off + 8, off, field = 0, ocsum = p->l4_off + 2;
-	__u16 old = 0, new = 0;
+	__u16 old = 0, new = 0, lport = 0, rport = 0;
 	__u8 nh;
 	__s64 diff;
 
@@ -434,8 +599,6 @@ icmp_error(struct __sk_buff *skb, const struct lbsp_pkt *p)
 	    icmp[0] < 1 || icmp[0] > 4 ||
 	    bpf_skb_load_bytes(skb, in, ih, IP6_HLEN) < 0)
 		return -1;
-	__builtin_memcpy(isrc, &ih[8], 16);
-	__builtin_memcpy(idst, &ih[24], 16);
 	/* The quote: our IPv6 header, our option, the upper layer. */
 	nh = ih[6];
 	off = in + IP6_HLEN;
@@ -445,23 +608,26 @@ icmp_error(struct __sk_buff *skb, const struct lbsp_pkt *p)
 		nh = eh[0];
 		off += ((__u32)eh[1] + 1) * 8;
 	}
-	__builtin_memset(&pk, 0, sizeof(pk));
 	if ((nh == NH_TCP || nh == NH_UDP) &&
 	    bpf_skb_load_bytes(skb, off, ports, 4) == 0) {
-		pk.lport = (__u16)(ports[0] << 8 | ports[1]);
-		pk.rport = (__u16)(ports[2] << 8 | ports[3]);
+		lport = (__u16)(ports[0] << 8 | ports[1]);
+		rport = (__u16)(ports[2] << 8 | ports[3]);
 	}
-	addr_copy(pk.local, isrc);
-	pk.proto = nh;
-	pv = bpf_map_lookup_elem(&tc_ports, &pk);
+	__builtin_memset(&u.pk, 0, sizeof(u.pk));
+	addr_copy(u.pk.local, isrc);
+	addr_copy(u.pk.remote, idst);	/* only a flow that has a server */
+	u.pk.lport = lport;
+	u.pk.rport = rport;
+	u.pk.proto = nh;
+	pv = bpf_map_lookup_elem(&tc_ports, &u.pk);
 	if (pv == NULL)
 		return -1;
 	v = bpf_map_lookup_elem(&tc_vips, pv);
 	if (v == NULL || addr_eq(idst, pv->addr) ||
 	    !server_allowed(v, pv->addr, idst))
 		return -1;
-	flow_key(&key, isrc, pv->addr, nh, pk.lport, pk.rport);
-	f = flow_find(&key);
+	flow_key(&u.key, isrc, pv->addr, nh, lport, rport);
+	f = flow_find(&u.key);
 	if (f == NULL || !addr_eq(f->server, idst))
 		return -1;
 
@@ -546,18 +712,8 @@ lbsp_client_ingress(struct __sk_buff *skb)
 		flow_key(&key, p.dst, p.src, p.l4_proto, p.dport, p.sport);
 		f = flow_find(&key);
 	} else {
-		struct lbsp_tc_port_key pk;
-		struct lbsp_tc_vip_key *pv;
-
-		__builtin_memset(&pk, 0, sizeof(pk));
-		addr_copy(pk.local, p.dst);
-		pk.lport = p.dport;
-		pk.rport = p.sport;
-		pk.proto = p.l4_proto;
-		pv = bpf_map_lookup_elem(&tc_ports, &pk);
-		if (pv == NULL)
+		if (lbsp_answer_vip(&p, &vk) != 0)
 			return TC_ACT_OK;
-		addr_copy(vk.addr, pv->addr);
 		v = bpf_map_lookup_elem(&tc_vips, &vk);
 		if (v == NULL || !server_allowed(v, vk.addr, p.src) ||
 		    !vip_has_port(v, vk.addr, p.l4_proto, p.sport))
@@ -588,7 +744,12 @@ lbsp_client_ingress(struct __sk_buff *skb)
 				    !addr_eq(f->server, p.seg2);
 
 				if (f != NULL && learn) {
+					const __u64 *s =
+					    (const __u64 *)p.seg2;
+
 					addr_copy(f->server, p.seg2);
+					(void)lbsp_answer_index(&key, s[0],
+					    s[1]);
 					count(LBSP_TC_C_LEARNED);
 				}
 				/* Answers refresh the cache row: looked up

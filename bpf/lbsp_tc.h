@@ -128,11 +128,28 @@ struct lbsp_tc_flow {
 				   answer last refreshed the cache row */
 };
 
-/* Client: tc_ports finds, from an answer of a server, the vip its flow
- * was opened to: (local address, proto, local port, remote port). */
+/*
+ * Client: tc_ports maps the answers of a server back to the vip their
+ * flow was opened to.  The key is the flow as its answers carry it on
+ * the wire: (local address, local port, remote address, remote port,
+ * proto), the remote being the server that answers, whose address
+ * stands in for the vip both ways once the flow learned it.  The
+ * remote is part of the key because one local port holds flows to
+ * several vips at once (Linux picks ephemeral ports per destination,
+ * and a NAT66 proxy does so all the time): keyed without it, a second
+ * flow's row replaced the first's and the first one's answers went to
+ * the wrong vip.  A host that serves two vips does so from one address
+ * per vip (lbsp.7), so (server, ports) names one flow.  A row is
+ * written when a flow learns its server (an answer naming it in seg2)
+ * and when it is redirected to one from the cache; the first answer of
+ * a flow opened to the vip has none yet, and is matched among the vips
+ * whose allow-servers hold its source (bpf/client.bpf.c,
+ * lbsp_answer_vip()).
+ */
 struct lbsp_tc_port_key {
 	__u8 local[16];
-	__u16 lport;
+	__u8 remote[16];	/* the server */
+	__u16 lport;		/* host order */
 	__u16 rport;
 	__u8 proto;
 	__u8 pad[3];

@@ -191,6 +191,25 @@ cluster_warn_log(void *arg, const char *msg)
 }
 
 /*
+ * A sp_conf_warnings() warning, FILE:LINE: warning: message: to stderr
+ * for -n, else to the log.  The configuration is still used.
+ */
+static void
+conf_warn_stderr(void *arg, const char *file, unsigned line,
+    const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "%s:%u: warning: %s\n", file ? file : "-", line, msg);
+}
+
+static void
+conf_warn_log(void *arg, const char *file, unsigned line, const char *msg)
+{
+	(void)arg;
+	log_warnx("%s:%u: warning: %s", file ? file : "-", line, msg);
+}
+
+/*
  * The client identity for "identity random" or a literal (d->admin
  * held, or before the threads start).  Returns -1 out of memory: the
  * old identity stays.
@@ -314,6 +333,7 @@ reload(struct lbspd *d)
 	if (lbspd_flows_set_source_limit(d, nc->max_flows_per_source) == -1)
 		log_warnx("reload: max-flows-per-source: out of memory; "
 		    "not applied");
+	(void)sp_conf_warnings(nc, d->conffile, conf_warn_log, NULL);
 	(void)cluster_check(nc, cluster_warn_log, NULL);
 	if ((old->identity != nc->identity ||
 	    memcmp(old->identity_addr, nc->identity_addr, 16) != 0) &&
@@ -487,6 +507,7 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	if (check_only) {
+		(void)sp_conf_warnings(conf, conffile, conf_warn_stderr, NULL);
 		(void)cluster_check(conf, cluster_warn_stderr,
 		    (void *)(uintptr_t)conffile);
 		puts("configuration OK");
@@ -571,6 +592,7 @@ main(int argc, char *argv[])
 		goto out;
 	if ((d->lb != NULL && checks_init(d) == -1) || agent_init(d) == -1)
 		goto out_rules;
+	(void)sp_conf_warnings(conf, conffile, conf_warn_log, NULL);
 	(void)cluster_check(conf, cluster_warn_log, NULL);
 	if (cluster_announce_init(d) == -1)
 		goto out_rules;

@@ -210,9 +210,11 @@ vip_release(struct sp_conf_vip *vip)
 	free(vip->ports);
 	free(vip->allow);
 	free(vip->servers);
+	free(vip->server_lines);
 	vip->ports = NULL;
 	vip->allow = NULL;
 	vip->servers = NULL;
+	vip->server_lines = NULL;
 	vip->nports = 0;
 	vip->nallow = 0;
 	vip->nservers = 0;
@@ -989,8 +991,10 @@ vip_open(struct parser *p, int argc, char **argv)
 	p->servers_cap = 0;
 	p->ports_cap = 0;
 	p->allow_cap = 0;
-	if (ok)
+	if (ok) {
 		memcpy(p->vip->addr, addr, 16);
+		p->vip->line = p->line;
+	}
 	p->in_vip = true;
 	p->vip_line = p->line;
 	p->check_port_set = false;
@@ -1028,6 +1032,14 @@ vip_close(struct parser *p)
 	vip->allow = fit(vip->allow, vip->nallow, sizeof(*vip->allow));
 	vip->servers = fit(vip->servers, vip->nservers,
 	    sizeof(*vip->servers));
+	/* The servers' lines go with a vip that is kept (for
+	 * sp_conf_warnings()); the next block starts a new array. */
+	if (vip != &p->scratch && vip->nservers > 0) {
+		vip->server_lines = fit(p->server_line, vip->nservers,
+		    sizeof(*vip->server_lines));
+		p->server_line = NULL;
+		p->server_line_cap = 0;
+	}
 	p->in_vip = false;
 	p->vip = NULL;
 }
@@ -1964,6 +1976,9 @@ vip_equal(const struct sp_conf_vip *a, const struct sp_conf_vip *b)
 	x.ports = y.ports = NULL;
 	x.allow = y.allow = NULL;
 	x.servers = y.servers = NULL;
+	/* Where it is written is not what it says. */
+	x.line = y.line = 0;
+	x.server_lines = y.server_lines = NULL;
 	return memcmp(&x, &y, sizeof(x)) == 0;
 }
 
@@ -1980,6 +1995,123 @@ sp_conf_vips_equal(const struct sp_conf *a, const struct sp_conf *b)
 	return true;
 }
 
+/*
+ * One server line, for sp_conf_warnings(): its address, its vip and
+ * its place there.
+ */
+struct server_ref {
+	uint8_t addr[16];
+	unsigned vip;		/* index in conf->vips */
+	unsigned server;	/* index in that vip's servers */
+};
+
+/* By address, then in file order. */
+static int
+server_ref_cmp(const void *a, const void *b)
+{
+	const struct server_ref *x = a, *y = b;
+	int d = memcmp(x->addr, y->addr, 16);
+
+	if (d != 0)
+		return d;
+	if (x->vip != y->vip)
+		return x->vip < y->vip ? -1 : 1;
+	return x->server < y->server ? -1 : x->server > y->server;
+}
+
+/*
+ * The ports vips a and b both serve: how many (UINT_MAX: every port,
+ * neither has a "ports" line), the first of them in *port.
+ */
+static unsigned
+ports_shared(const struct sp_conf_vip *a, const struct sp_conf_vip *b,
+    uint16_t *port)
+{
+	const struct sp_conf_vip *listed = a->nports > 0 ? a : b;
+	const struct sp_conf_vip *other = listed == a ? b : a;
+	unsigned i, n = 0;
+
+	if (a->nports == 0 && b->nports == 0)
+		return UINT_MAX;
+	for (i = 0; i < listed->nports; i++)
+		if (sp_conf_vip_has_port(other, listed->ports[i]) &&
+		    n++ == 0)
+			*port = listed->ports[i];
+	return n;
+}
+
+unsigned
+sp_conf_warnings(const struct sp_conf *c, const char *file,
+    sp_conf_err_fn warn, void *arg)
+{
+	char msg[512], a[INET6_ADDRSTRLEN], v1[INET6_ADDRSTRLEN],
+	    v2[INET6_ADDRSTRLEN], on[48];
+	struct server_ref *r;
+	size_t n = 0, i, j, run;
+	unsigned v, s, shared, nwarn = 0;
+	uint16_t port = 0;
+
+	for (v = 0; v < c->nvips; v++)
+		n += c->vips[v].nservers;
+	if (n < 2 || (r = malloc(n * sizeof(*r))) == NULL)
+		return 0;
+	n = 0;
+	for (v = 0; v < c->nvips; v++)
+		for (s = 0; s < c->vips[v].nservers; s++) {
+			memcpy(r[n].addr, c->vips[v].servers[s].addr, 16);
+			r[n].vip = v;
+			r[n++].server = s;
+		}
+	qsort(r, n, sizeof(*r), server_ref_cmp);
+	/* In each run of one address, each line against the earlier
+	 * ones (a vip lists an address once: other vips). */
+	for (run = 0; run < n; run = i) {
+		for (i = run + 1; i < n &&
+		    memcmp(r[i].addr, r[run].addr, 16) == 0; i++) {
+			const struct sp_conf_vip *later = &c->vips[r[i].vip];
+
+			for (j = run; j < i; j++) {
+				const struct sp_conf_vip *first =
+				    &c->vips[r[j].vip];
+
+				shared = ports_shared(first, later, &port);
+				if (shared == 0)
+					continue;
+				if (shared == UINT_MAX)
+					snprintf(on, sizeof(on), "every port");
+				else if (shared == 1)
+					snprintf(on, sizeof(on), "port %u",
+					    port);
+				else
+					snprintf(on, sizeof(on), "port %u "
+					    "(and %u more)", port,
+					    shared - 1);
+				inet_ntop(AF_INET6, r[i].addr, a, sizeof(a));
+				inet_ntop(AF_INET6, first->addr, v1,
+				    sizeof(v1));
+				inet_ntop(AF_INET6, later->addr, v2,
+				    sizeof(v2));
+				snprintf(msg, sizeof(msg), "server %s is in "
+				    "vip %s (line %u) and vip %s, both on %s: "
+				    "a client's connections to the two from "
+				    "one local port would be one 4-tuple on "
+				    "that server; give it one address per vip "
+				    "(lbsp(7))", a, v1, first->server_lines ?
+				    first->server_lines[r[j].server] :
+				    first->line, v2, on);
+				if (warn != NULL)
+					warn(arg, file, later->server_lines ?
+					    later->server_lines[r[i].server] :
+					    later->line, msg);
+				nwarn++;
+				break;	/* once per server line */
+			}
+		}
+	}
+	free(r);
+	return nwarn;
+}
+
 /* ------------------------------------------------------- accessors */
 
 size_t
@@ -1992,7 +2124,9 @@ sp_conf_size(const struct sp_conf *c)
 	for (i = 0; i < c->nvips; i++)
 		n += c->vips[i].nports * sizeof(*c->vips[i].ports) +
 		    c->vips[i].nallow * sizeof(*c->vips[i].allow) +
-		    c->vips[i].nservers * sizeof(*c->vips[i].servers);
+		    c->vips[i].nservers * sizeof(*c->vips[i].servers) +
+		    (c->vips[i].server_lines != NULL ?
+		    c->vips[i].nservers * sizeof(unsigned) : 0);
 	return n;
 }
 

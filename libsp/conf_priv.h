@@ -70,6 +70,10 @@ struct sp_conf_vip {
 				   ms, default 60000 */
 	uint32_t window_ms;	/* least-traffic sliding window, ms,
 				   default 10000 */
+	unsigned line;		/* of its "vip" line; 0: not parsed */
+	unsigned *server_lines;	/* line of each server, nservers
+				   entries, NULL when not parsed (owned);
+				   for warnings, not compared */
 };
 
 /* A vip's address and its index in sp_conf.vips, kept sorted. */
@@ -174,6 +178,22 @@ struct sp_conf_vip *sp_conf_vip_add(struct sp_conf *conf,
  * made again.
  */
 bool sp_conf_vips_equal(const struct sp_conf *a, const struct sp_conf *b);
+
+/*
+ * sp_conf_warnings - report, through warn, what conf allows but will
+ * not work as meant, each at its line of file (the name given to
+ * sp_conf_parse()), and return how many.  Today: a server address
+ * listed in two vips that share a port (a vip with no "ports" line has
+ * them all).  The balancer's rewrite changes only the destination, so
+ * one client's connections to the two vips from one local port reach
+ * that server on one 4-tuple, which its TCP stack holds for one
+ * connection only; lbsp(7) says to give each server one address per
+ * vip.  One warning per server line at most (against the first vip it
+ * collides with).  Why not an error: a site may know that no client
+ * uses both vips.  Returns 0 too when out of memory (nothing checked).
+ */
+unsigned sp_conf_warnings(const struct sp_conf *conf, const char *file,
+    sp_conf_err_fn warn, void *arg);
 
 #ifdef __cplusplus
 }

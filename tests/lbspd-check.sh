@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # lbspd -n: the shipped example configurations pass with
 # "configuration OK"; a broken one prints every error as FILE:LINE:
-# message and exits 1; a missing file is a clear error; generated
+# message and exits 1; a server address in two vips on one port is a
+# FILE:LINE: warning; a missing file is a clear error; generated
 # configurations of 1,000 vips x 8 servers and of one 4,000-server vip
 # pass, for the balancer too; one server more than the limit is one
 # error; a file of over a million server lines is read, one over 64 MiB
@@ -37,6 +38,41 @@ for line in 2 3 5 6; do
 		fail "bad config: no error for line $line in: $(cat "$tmp/out")"
 done
 [ "$(wc -l <"$tmp/out")" -ge 4 ] || fail "bad config: errors missing"
+
+# A server address in two vips that share a port (lbsp(7): one address
+# per vip): valid, but warned about at the later server line, naming
+# the address, both vips and a shared port; a vip with no "ports" line
+# shares every port.  2001:db8:5::2 in f::300 shares no port.
+cat >"$tmp/shared.conf" <<'CONF'
+role balancer
+vip 2001:db8:f::100 {
+    ports 80 443
+    server 2001:db8:5::1
+    server 2001:db8:5::2
+}
+vip 2001:db8:f::200 {
+    ports 443 8443
+    server 2001:db8:5::2
+}
+vip 2001:db8:f::300 {
+    ports 25
+    server 2001:db8:5::2
+}
+vip 2001:db8:f::400 {
+    server 2001:db8:6::1
+}
+vip 2001:db8:f::500 {
+    server 2001:db8:6::1
+}
+CONF
+"$lbspd" -n -c "$tmp/shared.conf" >"$tmp/out" 2>&1 ||
+	fail "shared server: refused: $(cat "$tmp/out")"
+grep -q "^$tmp/shared.conf:9: warning: server 2001:db8:5::2 is in vip 2001:db8:f::100 (line 5) and vip 2001:db8:f::200, both on port 443: " "$tmp/out" ||
+	fail "shared server: no warning for line 9 in: $(cat "$tmp/out")"
+grep -q "^$tmp/shared.conf:19: warning: server 2001:db8:6::1 is in vip 2001:db8:f::400 (line 16) and vip 2001:db8:f::500, both on every port: " "$tmp/out" ||
+	fail "shared server: no warning for line 19 in: $(cat "$tmp/out")"
+[ "$(wc -l <"$tmp/out")" -eq 3 ] && [ "$(tail -n 1 "$tmp/out")" = "configuration OK" ] ||
+	fail "shared server: want 2 warnings and OK: $(cat "$tmp/out")"
 
 "$lbspd" -n -c "$tmp/missing.conf" >"$tmp/out" 2>&1 && fail "missing file accepted"
 grep -q "missing.conf" "$tmp/out" || fail "missing file: $(cat "$tmp/out")"

@@ -286,6 +286,18 @@ struct client_match {
  * Find the flow an ingress packet belongs to, and its vip.  Every key
  * tried has the packet's destination as source: fs, its shard, is
  * locked by the caller.
+ *
+ * A flow is the whole 5-tuple (ours, the vip, ports, proto), and one
+ * local port may hold flows to several vips at once (Linux picks
+ * ephemeral ports per destination; a NAT66 proxy does it all the
+ * time).  An answer from a server carries the server's address, not
+ * the vip's: it belongs to the flow that learned that server, looked
+ * for first among every vip that allows it; only else, being the first
+ * answer of a flow opened to the vip, to a flow that has no server yet
+ * -- one, when each vip is served from addresses of its own (lbsp.7);
+ * last, to any flow on these ports (whose checks then count it).
+ * Taking the first vip with a flow on these ports, as this did, gave
+ * the answers of one vip's server to the other vip's flow.
  */
 static bool
 client_find_flow(struct lbspd_flows *fs, const struct lbspd_pkt *p,
@@ -295,6 +307,8 @@ client_find_flow(struct lbspd_flows *fs, const struct lbspd_pkt *p,
 	const uint8_t *src = &p->data[SP_IP6_OFF_SRC];
 	const uint8_t *dst = &p->data[SP_IP6_OFF_DST];
 	struct sp_flow_key key;
+	struct sp_flow *f;
+	bool fresh = false;
 	unsigned i;
 
 	m->vip = NULL;
@@ -307,7 +321,7 @@ client_find_flow(struct lbspd_flows *fs, const struct lbspd_pkt *p,
 		m->flow = sp_flow_lookup(fs->table, &key);
 		return true;
 	}
-	/* From a server: one of the vips it may serve. */
+	/* From a server: the flow of one of the vips it may serve. */
 	for (i = 0; i < c->nvips; i++) {
 		const struct sp_conf_vip *vip = &c->vips[i];
 
@@ -316,13 +330,22 @@ client_find_flow(struct lbspd_flows *fs, const struct lbspd_pkt *p,
 			continue;
 		key = sp_flow_key_5tuple(dst, vip->addr, p->walk.l4_proto,
 		    p->dport, p->sport);
-		m->flow = sp_flow_lookup(fs->table, &key);
-		if (m->flow != NULL) {
+		f = sp_flow_lookup(fs->table, &key);
+		if (f == NULL)
+			continue;
+		if (memcmp(f->server, src, 16) == 0) {
 			m->vip = vip;
+			m->flow = f;
 			return true;
 		}
+		if (m->flow == NULL ||
+		    (!fresh && memcmp(f->server, zero16, 16) == 0)) {
+			m->vip = vip;
+			m->flow = f;
+			fresh = memcmp(f->server, zero16, 16) == 0;
+		}
 	}
-	return false;
+	return m->flow != NULL;
 }
 
 bool

@@ -903,6 +903,8 @@ struct src_count {
 	uint32_t n;
 };
 
+static const uint8_t zero16[16];
+
 /* One sweep of tc_flows. */
 struct sweep {
 	struct tc_obj *o;
@@ -910,6 +912,7 @@ struct sweep {
 	uint64_t now_ns;
 	struct {
 		struct lbsp_tc_flow_key key;
+		uint8_t server[16];	/* its server: its tc_ports row */
 		int fd;		/* its map */
 	} *dead;		/* to remove */
 	unsigned ndead, max;
@@ -928,6 +931,7 @@ sweep_flow(int fd, const struct lbsp_tc_flow_key *k,
 	if (w->ndead < w->max && w->now_ns >= f->last_ns &&
 	    w->now_ns - f->last_ns >= flow_timeout_ns(k, f, w->conf)) {
 		w->dead[w->ndead].key = *k;
+		memcpy(w->dead[w->ndead].server, f->server, 16);
 		w->dead[w->ndead++].fd = fd;
 		return 0;
 	}
@@ -1070,11 +1074,15 @@ tc_obj_expire(struct tc_obj *o, uint64_t now_ns, const struct sp_conf *conf,
 
 		if (bpf_map_delete_elem(w.dead[i].fd, k) == 0)
 			removed++;
-		if (o->role == TC_CLIENT) {
+		/* The row of its server (a server it fell back from keeps
+		 * one, until the map needs its place). */
+		if (o->role == TC_CLIENT &&
+		    memcmp(w.dead[i].server, zero16, 16) != 0) {
 			struct lbsp_tc_port_key pk;
 
 			memset(&pk, 0, sizeof(pk));
 			memcpy(pk.local, k->src, 16);
+			memcpy(pk.remote, w.dead[i].server, 16);
 			pk.lport = k->sport;
 			pk.rport = k->dport;
 			pk.proto = k->proto;

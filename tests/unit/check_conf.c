@@ -496,6 +496,44 @@ START_TEST(memcmp_stable)
 }
 END_TEST
 
+/*
+ * A server address in two vips that share a port: one warning, at the
+ * later server line (lbsp(7): one address per vip); none for vips with
+ * no port in common; where lines are is not what the vips hold.
+ */
+START_TEST(shared_server)
+{
+	static const char text[] =
+	    "role balancer\n"
+	    "vip 2001:db8:f::1 {\n ports 80 443\n server 2001:db8:5::1\n}\n"
+	    "vip 2001:db8:f::2 {\n ports 22\n server 2001:db8:5::1\n}\n"
+	    "vip 2001:db8:f::3 {\n server 2001:db8:5::2\n"
+	    " server 2001:db8:5::1\n}\n";
+	struct sp_conf *other = sp_conf_new();
+	char *moved;
+
+	ck_assert_ptr_nonnull(other);
+	ck_assert_int_eq(parse_str(text), 0);
+	errs_reset();
+	ck_assert_uint_eq(sp_conf_warnings(cf, "t", collect, &er), 1);
+	ck_assert_str_eq(errs_text(), "t:12: server 2001:db8:5::1 is in vip "
+	    "2001:db8:f::1 (line 4) and vip 2001:db8:f::3, both on port 80 "
+	    "(and 1 more): a client's connections to the two from one local "
+	    "port would be one 4-tuple on that server; give it one address "
+	    "per vip (lbsp(7))\n");
+	/* A comment line more: other lines, the same vips. */
+	moved = malloc(sizeof(text) + 2);
+	ck_assert_ptr_nonnull(moved);
+	memcpy(moved, "#\n", 2);
+	memcpy(moved + 2, text, sizeof(text));
+	ck_assert_int_eq(sp_conf_parse(moved, strlen(moved), "t", other,
+	    NULL, NULL), 0);
+	ck_assert(conf_equal(cf, other));
+	free(moved);
+	sp_conf_free(other);
+}
+END_TEST
+
 /* CR LF line ends give exactly the struct LF ones give. */
 START_TEST(crlf)
 {
@@ -1317,8 +1355,8 @@ START_TEST(scale_1000x8)
 
 	held = sizeof(*cf) + 1000 * (sizeof(struct sp_conf_vip) +
 	    2 * sizeof(uint16_t) + sizeof(struct sp_conf_vip_key)) +
-	    8000 * sizeof(struct sp_conf_server);
-	size = sp_conf_size(cf);
+	    8000 * (sizeof(struct sp_conf_server) + sizeof(unsigned));
+	size = sp_conf_size(cf);	/* servers: their lines too */
 	printf("conf: 1000 vips x 8 servers hold %zu bytes\n", size);
 	ck_assert_uint_eq(size, held);
 	ck_assert_uint_lt(size, 800 * 1000);
@@ -1500,6 +1538,7 @@ conf_suite(void)
 	tcase_add_test(tc, cluster_keywords);
 	tcase_add_test(tc, defaults);
 	tcase_add_test(tc, memcmp_stable);
+	tcase_add_test(tc, shared_server);
 	tcase_add_test(tc, crlf);
 	tcase_add_test(tc, duration);
 	tcase_add_test(tc, edges);

@@ -908,6 +908,24 @@ START_TEST(client_reconfigure)
 }
 END_TEST
 
+/* The tc_ports row of flow key with server (as the programs write it
+ * when the flow learns it). */
+static void
+index_row(const struct lbsp_tc_flow_key *key, const uint8_t *server)
+{
+	struct lbsp_tc_port_key pk;
+	struct lbsp_tc_vip_key vk;
+
+	memset(&pk, 0, sizeof(pk));
+	memcpy(pk.local, key->src, 16);
+	memcpy(pk.remote, server, 16);
+	pk.lport = key->sport;
+	pk.rport = key->dport;
+	pk.proto = key->proto;
+	memcpy(vk.addr, key->dst, 16);
+	ck_assert_int_eq(bpf_map_update_elem(obj.ports_fd, &pk, &vk, 0), 0);
+}
+
 START_TEST(client_flows_expire)
 {
 	uint8_t pkt[TP_MAX];
@@ -917,17 +935,28 @@ START_TEST(client_flows_expire)
 	uint64_t now;
 	size_t len;
 
-	/* A TCP flow closed (FIN both ways) and a UDP flow. */
+	/* A TCP flow closed (FIN both ways) and a UDP flow, each with a
+	 * server learned, so indexed by it. */
 	len = build(pkt, NULL, 6, SP_TCP_ACK | SP_TCP_FIN, 10);
 	(void)run(obj.egress_fd, pkt, len);
 	ck_assert_int_eq(bpf_map_get_next_key(obj.flows_fd, NULL, &key), 0);
 	ck_assert_int_eq(bpf_map_lookup_elem(obj.flows_fd, &key, &f), 0);
 	ck_assert_uint_eq(f.flags & LBSP_TC_F_CLOSING, LBSP_TC_F_FIN_ORIG);
 	f.flags |= LBSP_TC_F_FIN_REPLY;
+	memcpy(f.server, tp_server, 16);
 	ck_assert_int_eq(bpf_map_update_elem(obj.flows_fd, &key, &f, 0), 0);
+	index_row(&key, tp_server);
 	now = f.last_ns;
 	len = build(pkt, NULL, 17, 0, 10);
 	(void)run(obj.egress_fd, pkt, len);
+	ck_assert_int_eq(bpf_map_get_next_key(obj.flows_fd, NULL, &next), 0);
+	if (next.proto != 17)
+		ck_assert_int_eq(bpf_map_get_next_key(obj.flows_fd, &next,
+		    &next), 0);
+	ck_assert_int_eq(bpf_map_lookup_elem(obj.flows_fd, &next, &f), 0);
+	memcpy(f.server, tp_server, 16);
+	ck_assert_int_eq(bpf_map_update_elem(obj.flows_fd, &next, &f, 0), 0);
+	index_row(&next, tp_server);
 
 	/* Within every timeout: nothing goes.  After linger (10 s by
 	 * default) the closed TCP flow goes, with its port index entry;
@@ -941,6 +970,7 @@ START_TEST(client_flows_expire)
 	ck_assert_uint_eq(next.proto, 17);
 	ck_assert_int_eq(bpf_map_get_next_key(obj.ports_fd, NULL, &pk), 0);
 	ck_assert_uint_eq(pk.proto, 17);
+	ck_assert_mem_eq(pk.remote, tp_server, 16);
 	ck_assert_int_ne(bpf_map_get_next_key(obj.ports_fd, &pk, &pnext), 0);
 	ck_assert_uint_eq(tc_obj_expire(&obj, now + 61000000000ull, conf,
 	    100), 1);
@@ -972,6 +1002,111 @@ START_TEST(client_port_reused)
 	 * with the option, which the option blackhole watches. */
 	ck_assert_uint_eq(f.flags, LBSP_TC_CF_VIP_SYN);
 	ck_assert_mem_eq(f.server, zero16, 16);
+}
+END_TEST
+
+/* pkt[0..len), TCP without extension headers, sent to addr instead. */
+static void
+send_to(uint8_t *pkt, size_t len, const uint8_t *addr)
+{
+	memcpy(&pkt[SP_IP6_OFF_DST], addr, 16);
+	sp_put16(&pkt[40 + 16], 0);
+	sp_put16(&pkt[40 + 16], tp_ref_csum(pkt, len, 40, 6));
+}
+
+/* The answer of server to req (seg2 = server): what the client makes of
+ * it is the answer from the vip, MSS clamped. */
+static void
+answer_checked(const uint8_t *req, size_t len, const uint8_t *server,
+    const uint8_t *to_vip, uint8_t flags)
+{
+	uint8_t ans[TP_MAX];
+	size_t alen;
+	bool changed;
+
+	alen = answer(ans, req, len, server, flags);
+	with_option(ans, &alen, tp_src, server);
+	memcpy(want, ans, alen);
+	want_len = alen;
+	ck_assert_int_eq(sp_pkt_set_addr(want, want_len, SP_ADDR_SRC, to_vip),
+	    SP_OK);
+	(void)sp_tcp_mss_clamp(want, want_len, sp_tcp_mss_for_mtu(1500),
+	    &changed);
+	assert_out(run(obj.ingress_fd, ans, alen));
+}
+
+/*
+ * Two connections from one local port to two vips at once (Linux picks
+ * ephemeral ports per destination), the vips served by one host from an
+ * address each: every answer goes back to its own vip's connection, and
+ * each connection is then redirected to its own server.  Keyed without
+ * the remote, the second connection's index row took the first's place.
+ */
+START_TEST(client_two_vips_one_port)
+{
+	static const uint8_t vip2[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0xf,
+	    [14] = 2 };
+	static const uint8_t server2[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 6,
+	    [15] = 1 };
+	uint8_t syn1[TP_MAX], syn2[TP_MAX], pkt[TP_MAX];
+	struct lbsp_tc_cache_key ck;
+	struct lbsp_tc_cache ce;
+	struct sp_conf *two;
+	size_t len;
+
+	two = conf_of("role client\n"
+	    "vip 2001:db8:f::100 {\n allow-servers 2001:db8:5::/64\n}\n"
+	    "vip 2001:db8:f::200 {\n allow-servers 2001:db8:6::/64\n}\n");
+	ck_assert_int_eq(tc_obj_configure(&obj, two, tp_src), 0);
+
+	/* The SYNs, to vip then vip2, from one port. */
+	len = build(syn1, NULL, 6, SP_TCP_SYN, 0);
+	memcpy(syn2, syn1, len);
+	send_to(syn2, len, vip2);
+	expect_option(syn1, len, tp_src, zero16);
+	assert_out(run(obj.egress_fd, syn1, len));
+	expect_option(syn2, len, tp_src, zero16);
+	assert_out(run(obj.egress_fd, syn2, len));
+
+	/* The SYN-ACKs, vip2's server first: each to its own vip. */
+	answer_checked(syn2, len, server2, vip2, SP_TCP_SYN | SP_TCP_ACK);
+	answer_checked(syn1, len, tp_server, vip, SP_TCP_SYN | SP_TCP_ACK);
+	ck_assert_uint_eq(counter(LBSP_TC_C_LEARNED), 2);
+	ck_assert_uint_eq(counter(LBSP_TC_C_SRC_REWRITTEN), 2);
+	ck_assert_uint_eq(counter(LBSP_TC_C_SEG2_REJECTED), 0);
+	memcpy(ck.identity, tp_src, 16);
+	memcpy(ck.vip, vip, 16);
+	ck_assert_int_eq(bpf_map_lookup_elem(obj.cache_fd, &ck, &ce), 0);
+	ck_assert_mem_eq(ce.server, tp_server, 16);
+	memcpy(ck.vip, vip2, 16);
+	ck_assert_int_eq(bpf_map_lookup_elem(obj.cache_fd, &ck, &ce), 0);
+	ck_assert_mem_eq(ce.server, server2, 16);
+
+	/* Each connection goes on to its own server ... */
+	len = build(pkt, NULL, 6, SP_TCP_ACK, 100);
+	memcpy(want, pkt, len);
+	want_len = len;
+	ck_assert_int_eq(sp_pkt_set_addr(want, want_len, SP_ADDR_DST,
+	    tp_server), SP_OK);
+	with_option(want, &want_len, tp_src, tp_server);
+	assert_out(run(obj.egress_fd, pkt, len));
+	send_to(pkt, len, vip2);
+	memcpy(want, pkt, len);
+	want_len = len;
+	ck_assert_int_eq(sp_pkt_set_addr(want, want_len, SP_ADDR_DST,
+	    server2), SP_OK);
+	with_option(want, &want_len, tp_src, server2);
+	assert_out(run(obj.egress_fd, pkt, len));
+	ck_assert_uint_eq(counter(LBSP_TC_C_REDIRECTED), 2);
+	/* ... and its servers' answers to it, through the index. */
+	ck_assert_uint_eq(rows_in(obj.ports_fd,
+	    sizeof(struct lbsp_tc_port_key)), 2);
+	len = build(pkt, NULL, 6, SP_TCP_ACK, 100);
+	answer_checked(pkt, len, tp_server, vip, SP_TCP_ACK);
+	send_to(pkt, len, vip2);
+	answer_checked(pkt, len, server2, vip2, SP_TCP_ACK);
+	ck_assert_uint_eq(counter(LBSP_TC_C_SRC_REWRITTEN), 4);
+	sp_conf_free(two);
 }
 END_TEST
 
@@ -1523,6 +1658,7 @@ tc_suite(void)
 	tcase_add_test(c, client_flows_expire);
 	tcase_add_test(c, client_reconfigure);
 	tcase_add_test(c, client_port_reused);
+	tcase_add_test(c, client_two_vips_one_port);
 	tcase_add_test(c, counter_names);
 	suite_add_tcase(s, c);
 	tcase_add_checked_fixture(v, setup_server, teardown);
