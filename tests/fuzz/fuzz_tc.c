@@ -531,9 +531,11 @@ prepare(enum scenario s, const uint8_t *pkt, const struct view *v,
 		struct lbsp_tc_port_key pk;
 		struct lbsp_tc_vip_key vk;
 
-		/* A flow to the vip, redirected to the server. */
+		/* A flow to the vip, redirected to the server: its answers
+		 * are indexed by the whole flow, the server included. */
 		memset(&pk, 0, sizeof(pk));
 		memcpy(pk.local, &pkt[SP_IP6_OFF_DST], 16);
+		memcpy(pk.remote, server, 16);
 		pk.lport = v->dport;
 		pk.rport = v->sport;
 		pk.proto = proto;
