@@ -67,11 +67,12 @@ learn()
 after_stop()
 {
 	local how=$1 t0=$2 dt n
-	get 3
+	get "$(scaled 3)"
 	dt=$(($(ms) - t0))
 	[ "$NAME" != "$X" ] || fail "$how: answer from the stopped server $X"
 	[ "$VIA_LB" -ge 1 ] || fail "$how: the request after the stop did not go through the vip"
-	[ "$dt" -le 3000 ] || fail "$how: first success ${dt} ms after the stop (want <= 3000)"
+	[ "$dt" -le "$(scaled 3000)" ] ||
+		fail "$how: first success ${dt} ms after the stop (want <= $(scaled 3000))"
 	info "$how: first request answered by $NAME via the vip, ${dt} ms after the stop"
 	n=0
 	while [ $n -lt 5 ]; do

@@ -81,7 +81,7 @@ nsx r ip link set "$X" down || fail "link to $X down in r"
 first=
 suspect_seen=
 n=0
-while [ $n -lt 60 ]; do
+while [ $n -lt "$(scaled 60)" ]; do
 	n=$((n + 1))
 	if get 1; then
 		[ "$NAME" != "$X" ] || fail "answer from $X, whose link is down"
@@ -109,15 +109,15 @@ while [ $n -lt 60 ]; do
 		done
 		info "request $n failed at $(($(ms) - t0)) ms; cache for $X: ${r:-$suspect_seen}"
 	fi
-	[ $(($(ms) - t0)) -lt 10000 ] || break
+	[ $(($(ms) - t0)) -lt "$(scaled 10000)" ] || break
 	sleep 0.2	# pacing: one request every 0.2 s, timed from the loss
 done
 [ -n "$first" ] || {
 	dump "$(lbspd_log c3)"
 	fail "no answer within 10 s of the link going down (stranded)"
 }
-[ "$first" -le 3000 ] ||
-	fail "first success ${first} ms after the link went down (want <= 3000)"
+[ "$first" -le "$(scaled 3000)" ] ||
+	fail "first success ${first} ms after the link went down (want <= $(scaled 3000))"
 [ -n "$suspect_seen" ] ||
 	fail "lbspctl cache never showed $X suspect (timer or syn-retransmit) while failing"
 

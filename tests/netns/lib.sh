@@ -101,6 +101,15 @@ skip()
 	exit 77
 }
 
+# scaled N - N (a bound in wall-clock time) times LBSP_TIME_SCALE (default
+# 1).  The kernel matrix's guests run under emulation, several times
+# slower than a host (tests/vm/guest.sh sets it): a test's bounds on how
+# fast something happens are scaled, what must happen is not.
+scaled()
+{
+	echo $(($1 * ${LBSP_TIME_SCALE:-1}))
+}
+
 # skip_kernel FEATURE MSG - the running kernel lacks FEATURE (a module,
 # a BPF feature): "SKIP: kernel lacks FEATURE: MSG", exit 77, the one
 # skip that scripts/test accepts from a root test.
