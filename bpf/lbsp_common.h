@@ -264,6 +264,10 @@ walk_dstopts(struct __sk_buff *skb, struct lbsp_pkt *p, __u32 off,
 	if (hdr_len == LBSP_HLEN && bpf_skb_load_bytes(skb, off, h, 8) == 0 &&
 	    h[2] == 0x01 && h[3] == 0x02 && h[4] == 0 && h[5] == 0 &&
 	    h[6] == type && h[7] == LBSP_DATA_LEN) {
+		/* A second option (this header after another one that held
+		 * one): libsp's SP_ERR_DUPLICATE, as in the loop below. */
+		if (p->has_opt)
+			return -1;
 		/* seg1 and seg2 are adjacent in struct lbsp_pkt. */
 		if (bpf_skb_load_bytes(skb, off + 8, p->seg1, 32) < 0 ||
 		    addr_zero(p->seg1))

@@ -669,6 +669,27 @@ START_TEST(client_two_fragment_headers)
 END_TEST
 
 /*
+ * An LBSP option in two Destination Options headers, each the canonical
+ * one: libsp refuses the packet (SP_ERR_DUPLICATE) and the NFQUEUE path
+ * passes it; the programs once took the second option for the packet's
+ * and wrote seg2 over it (found by tests/fuzz/fuzz_tc.c).
+ */
+START_TEST(client_two_options)
+{
+	uint8_t pkt[TP_MAX];
+	size_t len = build(pkt, "LRL", 17, 0, 20);
+
+	/* The second option's seg2, at 40 + 40 + 24 + 8 + 16: not what
+	 * the program would write there. */
+	memcpy(&pkt[128], tp_server, 16);
+	ck_assert_int_eq(sp_dopt_find(pkt, len, 0x1e, NULL, NULL),
+	    SP_ERR_DUPLICATE);
+	assert_unchanged(obj.egress_fd, pkt, len);
+	ck_assert_uint_eq(counter(LBSP_TC_C_MALFORMED), 1);
+}
+END_TEST
+
+/*
  * Eight extension headers, then TCP: libsp walks them (eight is its
  * limit), clamps the SYN's MSS, and refuses a ninth header for the
  * option (SP_ERR_TOO_MANY_HDRS; the NFQUEUE path counts it malformed).
@@ -1647,6 +1668,7 @@ tc_suite(void)
 	tcase_add_test(c, client_zero_identity);
 	tcase_add_test(c, client_header_past_end);
 	tcase_add_test(c, client_two_fragment_headers);
+	tcase_add_test(c, client_two_options);
 	tcase_add_test(c, client_eight_headers);
 	tcase_add_test(c, client_redirect_short_udp);
 	tcase_add_test(c, client_redirect_routing);
