@@ -62,6 +62,7 @@ EOF
 sum=$(printf '%s' "$init_text" | cksum | cut -d' ' -f1)
 initrd=$LBSP_VM_DIR/initrd-$ver-$sum.gz
 if [ ! -f "$initrd" ]; then
+	rm -f "$LBSP_VM_DIR/initrd-$ver-"*.gz	# an older init's
 	d=$(mktemp -d)
 	mkdir -p "$d/bin" "$d/proc" "$d/sys" "$d/dev" "$d/newroot" "$d/mods"
 	cp /bin/busybox "$d/bin/busybox"
@@ -112,8 +113,10 @@ sync
 poweroff -f
 EOF
 
+# -cpu max: every instruction TCG can emulate (its default CPU has no
+# SSE4 or POPCNT, on which libFuzzer's runtime dies at its first input).
 accel=$LBSP_VM_ACCEL
-timeout "$LBSP_VM_TIMEOUT" qemu-system-x86_64 -accel "$accel" -smp 2 \
+timeout "$LBSP_VM_TIMEOUT" qemu-system-x86_64 -accel "$accel" -cpu max -smp 2 \
     -m "$LBSP_VM_MEM" -nographic -no-reboot -nodefaults -serial stdio \
     -kernel "$root/boot/vmlinuz-$ver" -initrd "$initrd" \
     -append "console=ttyS0 panic=-1 quiet lbsp.init=$out/init.sh" \
