@@ -9,8 +9,9 @@
 # guest caches what it reads and never looks again (cache=loose: without
 # it every program started in a test is read anew over 9p, and a test
 # takes four times as long): nothing may be rebuilt while a guest runs.  What
-# the guest may write: tmpfs on /tmp, /run, /var/lib, /var/log and
-# /root, and OUT, a host directory shared read-write,
+# the guest may write: tmpfs on /tmp, /run, /var/lib and /var/log (HOME
+# is /run/home: the tree may be under /root, as CI's is), and OUT, a host
+# directory shared read-write,
 # where SCRIPT's output goes (OUT/log, its exit status OUT/rc) and the
 # console (OUT/console).  bpffs is mounted as systemd mounts it on
 # Debian 12 (mode 0700).  Modules load from the unpacked package:
@@ -92,9 +93,9 @@ rm -f "$out/log" "$out/rc" "$out/console"
 cat >"$out/init.sh" <<EOF
 #!/bin/sh
 export PATH=/run/lbsp-vm/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-export HOME=/root LBSP_VM_GUEST=$series LBSP_VM_KERNEL=$ver
-for d in /tmp /run /var/lib /var/log /root; do mount -t tmpfs tmpfs \$d; done
-mkdir -p /run/lbsp-vm/out /run/lbsp-vm/bin /run/netns /run/lock
+export HOME=/run/home LBSP_VM_GUEST=$series LBSP_VM_KERNEL=$ver
+for d in /tmp /run /var/lib /var/log; do mount -t tmpfs tmpfs \$d; done
+mkdir -p /run/lbsp-vm/out /run/lbsp-vm/bin /run/netns /run/lock /run/home
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 out /run/lbsp-vm/out
 cat >/run/lbsp-vm/bin/modprobe <<'EOM'
 #!/bin/sh
