@@ -30,7 +30,10 @@ topo_full
 
 sp_www 0 80
 sp_lb_conf "$T/lb.conf" "check tcp port 80 interval 0.5 timeout 0.5 rise 2 fall 2"
-sp_client_conf "$T/client.conf" "blackhole-timeout 2s 8s"
+# The mark's periods scale with LBSP_TIME_SCALE (lib.sh, scaled): under
+# emulation a burst of ten curls outlasts a 2 s mark.
+P1=$(scaled 2) P2=$(scaled 4) PMAX=$(scaled 8)
+sp_client_conf "$T/client.conf" "blackhole-timeout ${P1}s ${PMAX}s"
 sp_daemons "$T/lb.conf" "$T/client.conf" c1
 
 ms()
@@ -115,7 +118,8 @@ first_request()
 	get "$v" 10 || fail "($what) first request to $v failed: $NAME"
 	dt=$(($(ms) - t0))
 	info "($what) first request answered by $NAME after $dt ms"
-	[ "$dt" -le 3000 ] || fail "($what) first request took $dt ms (want <= 3000)"
+	[ "$dt" -le "$(scaled 3000)" ] ||
+		fail "($what) first request took $dt ms (want <= $(scaled 3000))"
 	[ "$(mark "$v" state)" = option-blackholed ] ||
 		fail "($what) $v not marked option-blackholed: $(cat "$T/cache.json")"
 	FIRST_MS=$dt
@@ -152,14 +156,14 @@ first_request $VIP a
 A_MS=$FIRST_MS
 [ "$(counter blackhole_detected)" -gt "$d0" ] || fail "(a) blackhole_detected did not move"
 [ "$(counter blackhole_stripped)" -ge 1 ] || fail "(a) blackhole_stripped did not move"
-[ "$(mark $VIP period_s)" = 2 ] || fail "(a) period not 2 s: $(cat "$T/cache.json")"
+[ "$(mark $VIP period_s)" = $P1 ] || fail "(a) period not $P1 s: $(cat "$T/cache.json")"
 no_option_burst $VIP a
 
 # The mark runs out while r still drops: the probe fails, the request
 # still succeeds (its SYN sent again without the option), the period
 # doubles.
 i=0
-while [ "$(mark $VIP state)" != option-probe ] && [ $i -lt 50 ]; do
+while [ "$(mark $VIP state)" != option-probe ] && [ $i -lt "$(scaled 50)" ]; do
 	sleep 0.1
 	i=$((i + 1))
 done
@@ -167,15 +171,15 @@ done
 p0=$(counter blackhole_probes)
 get $VIP 10 || fail "(a) request with a failing probe failed: $NAME"
 [ "$(counter blackhole_probes)" -eq $((p0 + 1)) ] || fail "(a) blackhole_probes did not count one probe"
-[ "$(mark $VIP period_s)" = 4 ] || fail "(a) period did not double to 4 s: $(cat "$T/cache.json")"
+[ "$(mark $VIP period_s)" = $P2 ] || fail "(a) period did not double to $P2 s: $(cat "$T/cache.json")"
 [ "$(mark $VIP detections)" = 2 ] || fail "(a) detections not 2: $(cat "$T/cache.json")"
-info "(a) the failed probe doubled the period to 4 s"
+info "(a) the failed probe doubled the period to $P2 s"
 
 # -------------------------------------------------------------- (c)
 drop none
 r0=$(counter blackhole_recovered)
 i=0
-while [ "$(mark $VIP state)" != option-probe ] && [ $i -lt 60 ]; do
+while [ "$(mark $VIP state)" != option-probe ] && [ $i -lt "$(scaled 60)" ]; do
 	sleep 0.1
 	i=$((i + 1))
 done
