@@ -28,9 +28,10 @@
  * new connections to a marked vip go without it, but one probe once the
  * mark ran out; a probe sent again unanswered doubles the period; an
  * answer with the option clears the mark.
- * The timing rule of fallback (a redirected flow unanswered for
- * fallback-timeout) is the daemon's: it reads tc_flows on its clock,
- * marks the flow LBSP_TC_CF_FELL_BACK and drops the cache entry.
+ * The timing rule of fallback (a flow opened to its server,
+ * LBSP_TC_CF_TIMED, unanswered for fallback-timeout) is the daemon's:
+ * it reads tc_flows on its clock, marks the flow LBSP_TC_CF_FELL_BACK
+ * and drops the cache entry.
  */
 #include "lbsp_common.h"
 
@@ -549,6 +550,8 @@ lbsp_client_egress(struct __sk_buff *skb)
 				const __u64 *s = (const __u64 *)seg2;
 
 				(void)lbsp_answer_index(&key, s[0], s[1]);
+				if (syn || p.l4_proto != NH_TCP)
+					flags_set(&f->flags, LBSP_TC_CF_TIMED);
 			}
 			flags_set(&f->flags, LBSP_TC_CF_REDIRECTED);
 			count(LBSP_TC_C_REDIRECTED);

@@ -107,6 +107,12 @@ struct lbsp_tc_source_key {
 #define LBSP_TC_CF_NO_OPTION	0x80	/* the flow goes without the option */
 #define LBSP_TC_CF_PROBE	0x200	/* it probes a blackholed vip */
 #define LBSP_TC_CF_OPT_ANSWERED	0x400	/* an answer with the option came */
+/* The flow's first packet to the server opened it (a SYN; any packet
+ * of other protocols): the daemon's fallback-timeout sweep times it.
+ * Not a TCP flow whose first redirected packet was an RST answering a
+ * server's late SYN-ACK: nothing comes back for that, and the server
+ * is fine. */
+#define LBSP_TC_CF_TIMED	0x1000
 /* Server flow flags. */
 #define LBSP_TC_SF_VIA_VIP	0x100	/* came through a balancer for vip */
 /* Both roles: the originator acknowledged an answer (TCP handshake

@@ -795,12 +795,13 @@ struct fallback_scan {
 	size_t nservers, cap;
 };
 
-/* Redirected and unanswered for fallback-timeout. */
+/* Redirected by its SYN and unanswered for fallback-timeout. */
 static bool
 falls_back(const struct lbsp_tc_flow *f, const struct fallback_scan *sc)
 {
 	return (f->flags & (LBSP_TC_CF_REDIRECTED | LBSP_TC_CF_ANSWERED |
-	    LBSP_TC_CF_FELL_BACK)) == LBSP_TC_CF_REDIRECTED &&
+	    LBSP_TC_CF_FELL_BACK | LBSP_TC_CF_TIMED)) ==
+	    (LBSP_TC_CF_REDIRECTED | LBSP_TC_CF_TIMED) &&
 	    sc->now_ns >= f->created_ns &&
 	    sc->now_ns - f->created_ns >= sc->fallback_ns;
 }

@@ -149,6 +149,19 @@ assert_out(size_t got)
 	ck_assert_mem_eq(out + ETH, want, want_len);
 }
 
+/* The client's cache row of tp_src for vip: server S, fresh (the
+ * programs' clock is sp_now_ns()'s).  *ck and *ce are left as written. */
+static void
+cache_row_put(struct lbsp_tc_cache_key *ck, struct lbsp_tc_cache *ce)
+{
+	memset(ce, 0, sizeof(*ce));
+	memcpy(ck->vip, vip, 16);
+	memcpy(ck->identity, tp_src, 16);
+	memcpy(ce->server, tp_server, 16);
+	ce->updated_ns = sp_now_ns();
+	ck_assert_int_eq(bpf_map_update_elem(obj.cache_fd, ck, ce, 0), 0);
+}
+
 static size_t
 build(uint8_t *pkt, const char *ext, uint8_t proto, uint8_t flags,
     size_t payload)
@@ -746,12 +759,7 @@ START_TEST(client_redirect_short_udp)
 	struct lbsp_tc_cache ce;
 	size_t len = build(pkt, NULL, 17, 0, 0) - 2;
 
-	memset(&ce, 0, sizeof(ce));
-	memcpy(ck.vip, vip, 16);
-	memcpy(ck.identity, tp_src, 16);
-	memcpy(ce.server, tp_server, 16);
-	ce.updated_ns = sp_now_ns();
-	ck_assert_int_eq(bpf_map_update_elem(obj.cache_fd, &ck, &ce, 0), 0);
+	cache_row_put(&ck, &ce);
 	sp_put16(&pkt[4], (uint16_t)(len - 40));
 	memcpy(want, pkt, len);
 	want_len = len;
@@ -778,12 +786,7 @@ START_TEST(client_redirect_routing)
 	size_t len = build(pkt, "R", 17, 0, 20);
 
 	pkt[SP_IP6_HLEN + 3] = 1;	/* Segments Left */
-	memset(&ce, 0, sizeof(ce));
-	memcpy(ck.vip, vip, 16);
-	memcpy(ck.identity, tp_src, 16);
-	memcpy(ce.server, tp_server, 16);
-	ce.updated_ns = sp_now_ns();
-	ck_assert_int_eq(bpf_map_update_elem(obj.cache_fd, &ck, &ce, 0), 0);
+	cache_row_put(&ck, &ce);
 	memcpy(want, pkt, len);
 	want_len = len;
 	ck_assert_int_eq(sp_pkt_set_addr(want, want_len, SP_ADDR_DST,
@@ -1168,13 +1171,7 @@ START_TEST(client_icmp_errors)
 
 	/* A redirected TCP flow (its server cached) and its packet as
 	 * it left, to the server. */
-	memset(&ce, 0, sizeof(ce));
-	memcpy(ck.vip, vip, 16);
-	memcpy(ck.identity, tp_src, 16);
-	memcpy(ce.server, tp_server, 16);
-	/* A fresh entry: the programs' clock is sp_now_ns()'s. */
-	ce.updated_ns = sp_now_ns();
-	ck_assert_int_eq(bpf_map_update_elem(obj.cache_fd, &ck, &ce, 0), 0);
+	cache_row_put(&ck, &ce);
 	len = build(pkt, NULL, 6, SP_TCP_ACK, 1200);
 	slen = run(obj.egress_fd, pkt, len);
 	memcpy(sent, out + ETH, slen);
@@ -1264,12 +1261,7 @@ START_TEST(client_big_cache_fallback)
 	size_t len;
 
 	/* A UDP flow redirected by its identity's row, never answered. */
-	memset(&ce, 0, sizeof(ce));
-	memcpy(ck.vip, vip, 16);
-	memcpy(ck.identity, tp_src, 16);
-	memcpy(ce.server, tp_server, 16);
-	ce.updated_ns = sp_now_ns();
-	ck_assert_int_eq(bpf_map_update_elem(obj.cache_fd, &ck, &ce, 0), 0);
+	cache_row_put(&ck, &ce);
 	len = build(pkt, NULL, 17, 0, 30);
 	(void)run(obj.egress_fd, pkt, len);
 	ck_assert_uint_eq(counter(LBSP_TC_C_REDIRECTED), 1);
@@ -1295,6 +1287,37 @@ START_TEST(client_big_cache_fallback)
 	}
 	ck_assert_uint_gt(rows, 4096);
 	ck_assert_uint_eq(suspect, rows);
+}
+END_TEST
+
+/*
+ * The fallback sweep times a TCP flow only from the SYN that went to
+ * the server: an RST answering a server's late SYN-ACK (a connection
+ * the client gave up on) is redirected to that server and never
+ * answered, and the server is fine -- it must not become suspect.
+ */
+START_TEST(client_rst_not_timed)
+{
+	uint8_t pkt[TP_MAX];
+	struct lbsp_tc_cache_key ck;
+	struct lbsp_tc_cache ce;
+	size_t len;
+
+	cache_row_put(&ck, &ce);
+	len = build(pkt, NULL, 6, SP_TCP_RST, 0);
+	(void)run(obj.egress_fd, pkt, len);
+	ck_assert_uint_eq(counter(LBSP_TC_C_REDIRECTED), 1);
+	ck_assert_uint_eq(tc_obj_fallback(&obj, UINT64_MAX / 2, 1000), 0);
+	ck_assert_int_eq(bpf_map_lookup_elem(obj.cache_fd, &ck, &ce), 0);
+	ck_assert_uint_eq(ce.state, LBSP_TC_CACHE_OK);
+	/* The port used again: a SYN to the server, never answered, is. */
+	len = build(pkt, NULL, 6, SP_TCP_SYN, 0);
+	(void)run(obj.egress_fd, pkt, len);
+	ck_assert_uint_eq(counter(LBSP_TC_C_REDIRECTED), 2);
+	ck_assert_uint_eq(tc_obj_fallback(&obj, UINT64_MAX / 2, 1000), 1);
+	ck_assert_int_eq(bpf_map_lookup_elem(obj.cache_fd, &ck, &ce), 0);
+	ck_assert_uint_eq(ce.state, LBSP_TC_CACHE_SUSPECT);
+	ck_assert_uint_eq(ce.reason, LBSP_TC_SUSPECT_TIMER);
 }
 END_TEST
 
@@ -1671,6 +1694,7 @@ tc_suite(void)
 	tcase_add_test(c, client_two_options);
 	tcase_add_test(c, client_eight_headers);
 	tcase_add_test(c, client_redirect_short_udp);
+	tcase_add_test(c, client_rst_not_timed);
 	tcase_add_test(c, client_redirect_routing);
 	tcase_add_test(c, client_learns_and_redirects);
 	tcase_add_test(c, client_suspect);
