@@ -24,15 +24,6 @@ vm=$top_srcdir/tests/vm
 # program's lifetime (kill -9 takeover, SIGTERM, clsact) and the option
 # blackhole.
 : "${LBSP_VM_TESTS:=10-client-server 11-bulk 21-persistence 40-single-pass 42-fallback 45-retry-stranded 47-tc-datapath 48-option-blackhole}"
-# Not run on a series, with the reason, until it is understood and fixed:
-# 6.12: 48-option-blackhole sees one SYN of ten carry the option while
-# the vip is marked option-blackholed (twice of twice in the 6.12 guest,
-# with the mark's periods scaled; it passes on 6.1 and on the host).
-case $series in
-6.12)
-	LBSP_VM_TESTS=$(echo " $LBSP_VM_TESTS " | sed 's/ 48-option-blackhole / /')
-	echo "matrix: not run on $series: 48-option-blackhole (one SYN of ten with the option during the mark)" ;;
-esac
 
 unusable()
 {
