@@ -380,6 +380,10 @@ lbsp_walk(struct __sk_buff *skb, struct lbsp_pkt *p, __u8 type)
 
 	if (p == NULL || skb->protocol != bpf_htons(ETH_P_IPV6))
 		return false;
+	/* Tagged, on a VLAN's parent: the VLAN link's own hook handles it
+	 * (lbspd/path/links.h), once. */
+	if (skb->vlan_present)
+		return false;
 	if (walk_fast(skb, p, type))
 		return true;
 	if (bpf_skb_load_bytes(skb, L3_OFF, ip6, IP6_HLEN) < 0 ||

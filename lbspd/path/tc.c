@@ -34,6 +34,7 @@
 
 #include "system/log.h"
 #include "control/print.h"
+#include "path/links.h"
 #include "path/tc.h"
 
 /* Generated code (bpftool gen skeleton) casts its embedded object's
@@ -1272,25 +1273,6 @@ pindir_remove(struct tc_state *t)
 	t->pindir[0] = '\0';
 }
 
-/* Is ifname an Ethernet link (ARPHRD_ETHER)?  Asked of this network
- * namespace's stack (sysfs may belong to another namespace). */
-static bool
-if_ether(const char *ifname)
-{
-	struct ifreq ifr;
-	bool ok = false;
-	int s = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-	if (s == -1)
-		return false;
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	if (ioctl(s, SIOCGIFHWADDR, &ifr) == 0)
-		ok = ifr.ifr_hwaddr.sa_family == ARPHRD_ETHER;
-	close(s);
-	return ok;
-}
-
 static int
 attach_clsact(struct tc_link *l, int prog_fd)
 {
@@ -1375,58 +1357,107 @@ clsact:
 	return -1;
 }
 
-/* Forget link i, whose interface is gone (its hooks went with it). */
+/*
+ * Forget link i.  Its interface is gone (its hooks went with it), or
+ * became a port of a bridge, bond or team (detach: true), whose master
+ * carries the programs now.
+ */
 static void
-link_forget(struct tc_state *t, unsigned i)
+link_forget(struct tc_state *t, unsigned i, bool detach)
 {
 	struct tc_link *l = &t->links[i];
 
 	if (l->fd >= 0) {
-		/* A tcx link outlives its device while pinned: unpin it. */
+		/* A tcx link outlives its device while pinned: unpin it;
+		 * closed and unpinned, it is detached. */
 		if (l->pin[0] != '\0' && unlink(l->pin) == -1 &&
 		    errno != ENOENT)
 			log_warn("unpinning %s", l->pin);
 		close(l->fd);
+	} else if (detach) {
+		detach_clsact(l);
 	}
 	t->links[i] = t->links[--t->nlinks];
 }
 
 /*
- * Attach every loaded program to every Ethernet interface that has not
- * got it yet, and forget the links of interfaces that are gone: at
- * start, then on every tick (an interface an operator adds later, a
- * VLAN, a veth, gets the programs within a second).  Returns the hooks
- * attached, or -1 when the interfaces cannot be listed.
+ * At start: hooks an earlier daemon (killed without cleaning up) left
+ * on link ifindex, which no longer carries the programs -- its pinned
+ * tcx links and its clsact filters.
+ */
+static void
+link_leftovers_remove(struct tc_state *t, int ifindex)
+{
+	struct tc_link l = { .ifindex = ifindex };
+	int r, dir, fd;
+
+	for (r = 0; r < TC__ROLES; r++)
+		for (dir = 0; dir < 2; dir++) {
+			l.role = (enum tc_role)r;
+			l.ingress = dir == 1;
+			snprintf(l.pin, sizeof(l.pin), "%s/%s_link_%d_%s",
+			    t->pindir, tc_role_names[r], ifindex,
+			    l.ingress ? "ingress" : "egress");
+			fd = bpf_obj_get(l.pin);
+			if (fd >= 0) {
+				(void)unlink(l.pin);
+				close(fd);
+			}
+			detach_clsact(&l);
+		}
+}
+
+/*
+ * Attach every loaded program to every link that carries them
+ * (lbspd/path/links.h: Ethernet, not a port of a bridge, bond or team)
+ * and has not got them yet, and forget the links of interfaces that
+ * are gone or became such a port: at start, then on every tick (an
+ * interface an operator adds later, a VLAN, a veth, gets the programs
+ * within a second).  Returns the hooks attached, or -1 when the links
+ * cannot be listed.
  */
 static int
 attach_all(struct tc_state *t)
 {
-	struct if_nameindex *ifs, *i;
+	struct link_info *ls;
+	const struct link_info *li;
+	ssize_t nls;
+	size_t i;
 	unsigned k;
 	int r, added = 0;
 
-	ifs = if_nameindex();
-	if (ifs == NULL) {
-		log_warn("tc: listing interfaces");
+	nls = links_list(&ls);
+	if (nls < 0) {
+		log_warn("tc: listing links");
 		return -1;
 	}
 	for (k = 0; k < t->nlinks;) {
-		for (i = ifs; i->if_index != 0; i++)
-			if ((int)i->if_index == t->links[k].ifindex)
-				break;
-		if (i->if_index != 0) {
+		li = links_find(ls, (size_t)nls, t->links[k].ifindex);
+		if (li != NULL && links_hooked(ls, (size_t)nls, li)) {
 			k++;
 			continue;
 		}
-		log_info("tc: interface %d gone: its %s %s hook forgotten",
-		    t->links[k].ifindex, tc_role_names[t->links[k].role],
-		    t->links[k].ingress ? "ingress" : "egress");
+		if (li == NULL)
+			log_info("tc: interface %d gone: its %s %s hook "
+			    "forgotten", t->links[k].ifindex,
+			    tc_role_names[t->links[k].role],
+			    t->links[k].ingress ? "ingress" : "egress");
+		else
+			log_info("tc: %s is now a port of interface %d: its "
+			    "%s %s program removed (the master carries it)",
+			    li->name, li->master,
+			    tc_role_names[t->links[k].role],
+			    t->links[k].ingress ? "ingress" : "egress");
 		t->hooks_gone++;
-		link_forget(t, k);
+		link_forget(t, k, li != NULL);
 	}
-	for (i = ifs; i->if_index != 0; i++) {
-		bool ether = false, checked = false;
-
+	for (i = 0; i < (size_t)nls; i++) {
+		li = &ls[i];
+		if (!links_hooked(ls, (size_t)nls, li)) {
+			if (!t->started && li->type == ARPHRD_ETHER)
+				link_leftovers_remove(t, li->ifindex);
+			continue;
+		}
 		for (r = 0; r < TC__ROLES; r++) {
 			int dir;
 
@@ -1437,38 +1468,32 @@ attach_all(struct tc_state *t)
 
 				for (k = 0; k < t->nlinks; k++)
 					if (t->links[k].ifindex ==
-					    (int)i->if_index &&
+					    li->ifindex &&
 					    t->links[k].role ==
 					    (enum tc_role)r &&
 					    t->links[k].ingress == (dir == 1))
 						break;
 				if (k < t->nlinks)
 					continue;	/* attached */
-				if (!checked) {
-					ether = if_ether(i->if_name);
-					checked = true;
-				}
-				if (!ether)
-					break;
 				if (t->nlinks == TC_MAX_LINKS) {
 					if (!t->full_logged)
 						log_warnx("tc: more than %d "
 						    "hooks; %s left out",
-						    TC_MAX_LINKS, i->if_name);
+						    TC_MAX_LINKS, li->name);
 					t->full_logged = true;
 					continue;
 				}
 				l = &t->links[t->nlinks];
 				l->role = (enum tc_role)r;
 				l->ingress = dir == 1;
-				l->ifindex = (int)i->if_index;
+				l->ifindex = li->ifindex;
 				if (attach_one(t, l, l->ingress ?
 				    t->obj[r].ingress_fd :
 				    t->obj[r].egress_fd) == -1) {
 					log_warn("tc: attaching the %s %s "
 					    "program to %s",
 					    tc_role_names[r], l->ingress ?
-					    "ingress" : "egress", i->if_name);
+					    "ingress" : "egress", li->name);
 					continue;
 				}
 				t->nlinks++;
@@ -1477,14 +1502,12 @@ attach_all(struct tc_state *t)
 					t->hooks_added++;
 				log_info("tc: %s %s program on %s (%s)",
 				    tc_role_names[r], l->ingress ?
-				    "ingress" : "egress", i->if_name,
+				    "ingress" : "egress", li->name,
 				    l->fd >= 0 ? "tcx" : "clsact");
 			}
-			if (checked && !ether)
-				break;
 		}
 	}
-	if_freenameindex(ifs);
+	free(ls);
 	t->started = true;
 	return added;
 }

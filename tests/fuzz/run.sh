@@ -71,7 +71,7 @@ fuzz_tc() {
 		    -I"$src/include" -I"$src" -I"$top_srcdir/lbspd" \
 		    -I"$top_builddir/bpf" -I"$top_srcdir/bpf" \
 		    -o "$FUZZ_TC_BIN" "$top_srcdir/tests/fuzz/fuzz_tc.c" \
-		    $lbspd_sources $libsp_sources -lbpf -lpthread
+		    $lbspd_sources $libsp_sources -lbpf -lmnl -lpthread
 		then
 			echo "fuzz_tc: build failed"
 			return 1
@@ -107,7 +107,8 @@ fuzz_tc() {
 	esac
 }
 
-lbspd_sources="$top_srcdir/lbspd/path/tc.c $top_srcdir/lbspd/system/log.c
+lbspd_sources="$top_srcdir/lbspd/path/tc.c $top_srcdir/lbspd/path/links.c
+	$top_srcdir/lbspd/system/log.c
 	$top_srcdir/lbspd/control/print.c $top_srcdir/lbspd/control/prom.c"
 libsp_sources="$libsp_sources $src/clock.c $src/peer.c"
 

@@ -21,9 +21,9 @@ vm=$top_srcdir/tests/vm
 # What each guest runs on tc, besides check_tc (and fuzz_tc, when it is
 # built): the client and server roles end to end, bulk, persistence
 # across restarts, single pass, fallback, stranded retries, the
-# program's lifetime (kill -9 takeover, SIGTERM, clsact) and the option
-# blackhole.
-: "${LBSP_VM_TESTS:=10-client-server 11-bulk 21-persistence 40-single-pass 42-fallback 45-retry-stranded 47-tc-datapath 48-option-blackhole}"
+# program's lifetime (kill -9 takeover, SIGTERM, clsact), the option
+# blackhole and stacked links (bridge, VLAN, bond).
+: "${LBSP_VM_TESTS:=10-client-server 11-bulk 21-persistence 40-single-pass 42-fallback 45-retry-stranded 47-tc-datapath 48-option-blackhole 54-stacked-links}"
 
 unusable()
 {
