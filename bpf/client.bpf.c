@@ -443,17 +443,17 @@ lbsp_client_egress(struct __sk_buff *skb)
 	__u64 now;
 
 	if (c == NULL || !lbsp_walk(skb, &p, c->option_type))
-		return TC_ACT_OK;
+		return LBSP_TC_PASS;
 	count(LBSP_TC_C_PACKETS);
 	addr_copy(vk.addr, p.dst);
 	v = bpf_map_lookup_elem(&tc_vips, &vk);
 	if (v == NULL || !vip_has_port(v, p.dst, p.l4_proto, p.dport)) {
 		count(LBSP_TC_C_NOT_VIP);
-		return TC_ACT_OK;
+		return LBSP_TC_PASS;
 	}
 	if (p.refused >= 0) {
 		count(p.refused);
-		return TC_ACT_OK;
+		return LBSP_TC_PASS;
 	}
 	addr_copy(vip, p.dst);
 	now = clock_ns();
@@ -498,7 +498,7 @@ lbsp_client_egress(struct __sk_buff *skb)
 		}
 	}
 	if (f != NULL && (f->flags & LBSP_TC_CF_NO_OPTION))
-		return TC_ACT_OK;	/* as a legacy client's */
+		return LBSP_TC_PASS;	/* as a legacy client's */
 
 	/* 2. Who we are.  Never all zero (a packet from ::): libsp's
 	 * sp_dopt_set() refuses such a seg1 and the NFQUEUE path counts it
@@ -563,7 +563,7 @@ lbsp_client_egress(struct __sk_buff *skb)
 	if (put_option(skb, &p, c, seg1, seg2) == 0 && syn && f != NULL &&
 	    !(f->flags & LBSP_TC_CF_REDIRECTED))
 		flags_set(&f->flags, LBSP_TC_CF_VIP_SYN);
-	return TC_ACT_OK;
+	return LBSP_TC_PASS;
 }
 
 /*
@@ -574,8 +574,10 @@ lbsp_client_egress(struct __sk_buff *skb)
  * "destination unreachable" the flow falls back from that server, and
  * the error is dropped when the server never answered (the next
  * retransmission goes to the vip; the application must not see it).
- * Returns -1 when the packet is not such an error, else a TC_ACT_*.
+ * Returns NOT_ICMP_ERROR when the packet is not such an error, else
+ * a TC_ACT_* verdict.
  */
+#define NOT_ICMP_ERROR (-2)	/* TC_ACT_UNSPEC (-1) is a verdict */
 static __always_inline int
 icmp_error(struct __sk_buff *skb, const struct lbsp_pkt *p)
 {
@@ -601,13 +603,13 @@ icmp_error(struct __sk_buff *skb, const struct lbsp_pkt *p)
 	if (bpf_skb_load_bytes(skb, p->l4_off, icmp, 1) < 0 ||
 	    icmp[0] < 1 || icmp[0] > 4 ||
 	    bpf_skb_load_bytes(skb, in, ih, IP6_HLEN) < 0)
-		return -1;
+		return NOT_ICMP_ERROR;
 	/* The quote: our IPv6 header, our option, the upper layer. */
 	nh = ih[6];
 	off = in + IP6_HLEN;
 	if (nh == NH_DSTOPTS) {
 		if (bpf_skb_load_bytes(skb, off, eh, 2) < 0)
-			return -1;
+			return NOT_ICMP_ERROR;
 		nh = eh[0];
 		off += ((__u32)eh[1] + 1) * 8;
 	}
@@ -624,20 +626,20 @@ icmp_error(struct __sk_buff *skb, const struct lbsp_pkt *p)
 	u.pk.proto = nh;
 	pv = bpf_map_lookup_elem(&tc_ports, &u.pk);
 	if (pv == NULL)
-		return -1;
+		return NOT_ICMP_ERROR;
 	v = bpf_map_lookup_elem(&tc_vips, pv);
 	if (v == NULL || addr_eq(idst, pv->addr) ||
 	    !server_allowed(v, pv->addr, idst))
-		return -1;
+		return NOT_ICMP_ERROR;
 	flow_key(&u.key, isrc, pv->addr, nh, lport, rport);
 	f = flow_find(&u.key);
 	if (f == NULL || !addr_eq(f->server, idst))
-		return -1;
+		return NOT_ICMP_ERROR;
 
 	/* The quoted L4 checksum, when quoted (UDP's 0 stays 0). */
 	diff = bpf_csum_diff((__be32 *)idst, 16, (__be32 *)pv->addr, 16, 0);
 	if (diff < 0)
-		return TC_ACT_OK;
+		return LBSP_TC_PASS;
 	if (nh == NH_TCP || nh == NH_UDP) {
 		field = off + (nh == NH_TCP ? 16 : 6);
 		/* old and new as the bytes lie in the packet: bpf_csum_diff
@@ -675,10 +677,10 @@ icmp_error(struct __sk_buff *skb, const struct lbsp_pkt *p)
 			return TC_ACT_SHOT;
 		}
 	}
-	return TC_ACT_OK;
+	return LBSP_TC_PASS;
 failed:
 	count(LBSP_TC_C_HELPER_FAILED);
-	return TC_ACT_OK;
+	return LBSP_TC_PASS;
 }
 
 SEC("tc")
@@ -696,14 +698,14 @@ lbsp_client_ingress(struct __sk_buff *skb)
 	__u64 now;
 
 	if (c == NULL || !lbsp_walk(skb, &p, c->option_type))
-		return TC_ACT_OK;
+		return LBSP_TC_PASS;
 	count(LBSP_TC_C_PACKETS);
 	if (p.refused >= 0)
-		return TC_ACT_OK;	/* nothing to learn from it */
+		return LBSP_TC_PASS;	/* nothing to learn from it */
 	if (p.l4_proto == NH_ICMPV6) {
 		int act = icmp_error(skb, &p);
 
-		if (act >= 0)
+		if (act != NOT_ICMP_ERROR)
 			return act;
 	}
 
@@ -716,15 +718,15 @@ lbsp_client_ingress(struct __sk_buff *skb)
 		f = flow_find(&key);
 	} else {
 		if (lbsp_answer_vip(&p, &vk) != 0)
-			return TC_ACT_OK;
+			return LBSP_TC_PASS;
 		v = bpf_map_lookup_elem(&tc_vips, &vk);
 		if (v == NULL || !server_allowed(v, vk.addr, p.src) ||
 		    !vip_has_port(v, vk.addr, p.l4_proto, p.sport))
-			return TC_ACT_OK;
+			return LBSP_TC_PASS;
 		flow_key(&key, p.dst, vk.addr, p.l4_proto, p.dport, p.sport);
 		f = flow_find(&key);
 		if (f == NULL)
-			return TC_ACT_OK;
+			return LBSP_TC_PASS;
 	}
 	now = clock_ns();
 
@@ -732,7 +734,7 @@ lbsp_client_ingress(struct __sk_buff *skb)
 		/* 1. Ours? (seg1 is the identity we sent) */
 		if (!addr_eq(p.seg1, identity(c, p.dst))) {
 			count(LBSP_TC_C_IDENTITY_MISMATCH);
-			return TC_ACT_OK;
+			return LBSP_TC_PASS;
 		}
 		/* 2. Learn seg2 inside allow-servers only. */
 		if (!addr_zero(p.seg2)) {
@@ -826,7 +828,7 @@ lbsp_client_ingress(struct __sk_buff *skb)
 	if (!from_vip) {
 		if (f == NULL || !addr_eq(f->server, p.src)) {
 			count(LBSP_TC_C_SEG2_REJECTED);
-			return TC_ACT_OK;
+			return LBSP_TC_PASS;
 		}
 		if (set_addr(skb, &p, 8, vk.addr) == 0)
 			count(LBSP_TC_C_SRC_REWRITTEN);
@@ -835,7 +837,7 @@ lbsp_client_ingress(struct __sk_buff *skb)
 	/* 4. Our own segments carry 40 more bytes: clamp what we are told. */
 	if (p.tcp_flags & TCP_ACK)
 		clamp_mss(skb, &p, c);
-	return TC_ACT_OK;
+	return LBSP_TC_PASS;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -31,6 +31,15 @@
 
 #include "lbsp_tc.h"
 
+/*
+ * The verdict on every packet the programs let through, theirs or not:
+ * the next program on the hook sees it too (tcx: TCX_NEXT; clsact: the
+ * next filter), then the stack.  TC_ACT_OK would end the hook's chain
+ * there, and a firewall or another datapath attached after lbsp would
+ * never see the packet.
+ */
+#define LBSP_TC_PASS	TC_ACT_UNSPEC
+
 #define L3_OFF		ETH_HLEN	/* IPv6 header, after Ethernet */
 #define IP6_HLEN	40
 #define LBSP_HLEN	40		/* canonical header (DESIGN §1) */

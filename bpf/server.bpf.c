@@ -31,14 +31,14 @@ lbsp_server_ingress(struct __sk_buff *skb)
 	__u64 now;
 
 	if (c == NULL || !lbsp_walk(skb, &p, c->option_type))
-		return TC_ACT_OK;
+		return LBSP_TC_PASS;
 	count(LBSP_TC_C_PACKETS);
 	if (p.refused >= 0) {
 		count(p.refused);
-		return TC_ACT_OK;
+		return LBSP_TC_PASS;
 	}
 	if (!p.has_opt)
-		return TC_ACT_OK;	/* flows without it get nothing */
+		return LBSP_TC_PASS;	/* flows without it get nothing */
 	now = clock_ns();
 
 	/* 1. Remember who the client is, and the vip it addressed. */
@@ -49,7 +49,7 @@ lbsp_server_ingress(struct __sk_buff *skb)
 		 * answers carry no option. */
 		f = flow_create(c, &key, now);
 		if (f == NULL)
-			return TC_ACT_OK;
+			return LBSP_TC_PASS;
 		count(LBSP_TC_C_SEG1_LEARNED);
 	}
 	flow_reopen(f, &p, now);
@@ -74,7 +74,7 @@ lbsp_server_ingress(struct __sk_buff *skb)
 	/* 3. Our segments grow by 40 bytes. */
 	if (!(p.tcp_flags & TCP_ACK))
 		clamp_mss(skb, &p, c);
-	return TC_ACT_OK;
+	return LBSP_TC_PASS;
 }
 
 SEC("tc")
@@ -89,7 +89,7 @@ lbsp_server_egress(struct __sk_buff *skb)
 	ADDR16(seg2);
 
 	if (c == NULL || !lbsp_walk(skb, &p, c->option_type))
-		return TC_ACT_OK;
+		return LBSP_TC_PASS;
 	count(LBSP_TC_C_PACKETS);
 
 	/* 1. The flow as the client opened it; other packets are not
@@ -97,7 +97,7 @@ lbsp_server_egress(struct __sk_buff *skb)
 	flow_key(&key, p.dst, p.src, p.l4_proto, p.dport, p.sport);
 	f = flow_find(&key);
 	if (f == NULL)
-		return TC_ACT_OK;
+		return LBSP_TC_PASS;
 	if (flow_note_state(f, &p, false))
 		f = flow_promote(&key, f);
 	touch(&f->last_ns, clock_ns());
@@ -120,7 +120,7 @@ lbsp_server_egress(struct __sk_buff *skb)
 		if (set_addr(skb, &p, 8, vip) == 0)
 			count(LBSP_TC_C_FROM_VIP);
 	}
-	return TC_ACT_OK;
+	return LBSP_TC_PASS;
 }
 
 char LICENSE[] SEC("license") = "GPL";

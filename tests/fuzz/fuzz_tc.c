@@ -345,7 +345,7 @@ policy_of(enum scenario s, const uint8_t *pkt, size_t len,
 struct expect {
 	uint8_t pkt[PKT_MAX + 64];
 	size_t len;
-	uint32_t verdict;	/* TC_ACT_OK (0) */
+	uint32_t verdict;	/* TC_ACT_UNSPEC (-1): passed on */
 	enum policy policy;
 };
 
@@ -693,7 +693,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* libsp's answer. */
 	memcpy(e.pkt, pkt, len);
 	e.len = len;
-	e.verdict = 0;		/* TC_ACT_OK */
+	e.verdict = (uint32_t)-1;	/* TC_ACT_UNSPEC */
 	e.policy = policy_of(s, pkt, len, &v, raw);
 	switch (s) {
 	case S_CLIENT_EGRESS:

@@ -28,19 +28,7 @@ topo_pair
 datapath() { json_get "$1" "j['datapath']['$2']"; }
 kernel() { json_get "$1" "j['kernel']['$2']['$3']"; }
 
-cat >"$T/client.conf" <<CONF
-role client
-queue 0
-datapath auto
-vip $S_ADDR {
-	ports 80
-}
-CONF
-cat >"$T/server.conf" <<CONF
-role server
-queue 0
-datapath auto
-CONF
+pair_confs auto
 
 mkdir "$T/www"
 echo S >"$T/www/name"

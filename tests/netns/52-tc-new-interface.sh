@@ -23,22 +23,8 @@ topo_pair
 C2_ADDR=2001:db8:2::1
 S2_ADDR=2001:db8:2::2
 
-cat >"$T/client.conf" <<CONF
-role client
-queue 0
-datapath tc
-vip $S_ADDR {
-	ports 80
-}
-vip $S2_ADDR {
-	ports 80
-}
-CONF
-cat >"$T/server.conf" <<CONF
-role server
-queue 0
-datapath tc
-CONF
+pair_confs tc
+printf 'vip %s {\n\tports 80\n}\n' "$S2_ADDR" >>"$T/client.conf"
 
 pair_start "$T/server.conf" "$T/client.conf"
 

@@ -22,8 +22,9 @@ vm=$top_srcdir/tests/vm
 # built): the client and server roles end to end, bulk, persistence
 # across restarts, single pass, fallback, stranded retries, the
 # program's lifetime (kill -9 takeover, SIGTERM, clsact), the option
-# blackhole and stacked links (bridge, VLAN, bond).
-: "${LBSP_VM_TESTS:=10-client-server 11-bulk 21-persistence 40-single-pass 42-fallback 45-retry-stranded 47-tc-datapath 48-option-blackhole 54-stacked-links}"
+# blackhole, stacked links (bridge, VLAN, bond) and a program sharing
+# the hooks.
+: "${LBSP_VM_TESTS:=10-client-server 11-bulk 21-persistence 40-single-pass 42-fallback 45-retry-stranded 47-tc-datapath 48-option-blackhole 54-stacked-links 55-tc-chain}"
 
 unusable()
 {

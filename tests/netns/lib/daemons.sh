@@ -214,6 +214,22 @@ stats_json()
 	}
 }
 
+# pair_confs DATAPATH - for topo_pair: $T/client.conf (role client, vip
+# $S_ADDR port 80) and $T/server.conf (role server), both with
+# "datapath DATAPATH".
+pair_confs()
+{
+	cat >"$T/client.conf" <<-CONF
+	role client
+	queue 0
+	datapath $1
+	vip $S_ADDR {
+		ports 80
+	}
+	CONF
+	printf 'role server\nqueue 0\ndatapath %s\n' "$1" >"$T/server.conf"
+}
+
 # pair_start SERVER-CONF CLIENT-CONF - on topo_pair: the page "name"
 # (answering S) served on [$S_ADDR]:80, then lbspd in S and in C with
 # these files.
