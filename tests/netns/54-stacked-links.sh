@@ -60,7 +60,9 @@ mk()
 # where the link type lets them be set (its lower veths have them off).
 stacked_up()
 {
-	nsx "$1" sysctl -qw "net.ipv6.conf.$2.accept_dad=0" >/dev/null
+	# The slash form: a VLAN link's name has a dot.
+	nsx "$1" sysctl -qw "net/ipv6/conf/$2/accept_dad=0" >/dev/null ||
+		fail "$1: accept_dad on $2"
 	nsx "$1" ethtool -K "$2" tx off rx off >/dev/null 2>&1
 	nsx "$1" ip link set "$2" up || fail "$1: $2 up"
 }
@@ -71,7 +73,10 @@ up_on()
 {
 	local ns=$1 dev=$2 addr=$3 gw=$4
 	stacked_up "$ns" "$dev"
-	nsx "$ns" ip -6 addr del "$addr/64" dev eth0 || fail "$ns: address off eth0"
+	# A bond's slave has lost its addresses already.
+	nsx "$ns" ip -6 addr del "$addr/64" dev eth0 2>/dev/null
+	! nsx "$ns" ip -6 addr show dev eth0 scope global | grep -q inet6 ||
+		fail "$ns: eth0 keeps a global address"
 	nsx "$ns" ip -6 addr add "$addr/64" dev "$dev" nodad || fail "$ns: $addr on $dev"
 	nsx "$ns" ip -6 route replace default via "$gw" dev "$dev" ||
 		fail "$ns: default route on $dev"
