@@ -113,12 +113,15 @@ clients 12 back
 # ---- 2. drain keeps existing sessions, takes no new ones
 restart_lb() { lb_restart "$T/lb.conf"; wait_for "all three servers up" 10 all_up; }
 restart_lb		# rr from the first server again, stick table empty
-# size FILE - the bytes in FILE so far (0 while it does not exist).
-size() { stat -c %s "$1" 2>/dev/null || echo 0; }
-BIG=$(size "$T/big")
-# under_way PID FILE - curl PID runs and has written some of big, not
-# all, to FILE.
-under_way() { alive $1 && [ "$(size "$2")" -gt 0 ] && [ "$(size "$2")" -lt $BIG ]; }
+# waiting NS - the bytes of web replies that wait in NS's TCP receive
+# buffer, unread (0 without an established connection to port 80).
+waiting() {
+	nsx $1 ss -Htn state established '( dport = :80 )' |
+		awk '{ n += $1 } END { print n + 0 }'
+}
+# under_way PID NS - curl PID runs, has not taken its reply, and bytes of
+# it wait in NS's receive buffer.
+under_way() { alive $1 && [ "$(waiting $2)" -gt 0 ]; }
 # stuck KIND KEY - lb holds a stick entry KIND KEY on a server.
 stuck() {
 	case $(lb_stick_server "$1" "$2") in
@@ -126,37 +129,25 @@ stuck() {
 	esac
 	return 1
 }
-# Each download is stopped (SIGSTOP) as soon as it has bytes, so that
-# it is still in progress when the servers are drained, however slow
-# the machine; SIGCONT lets both go on after the drain.
-# hold PID FILE - stop curl PID once FILE has bytes (5 s at most).
-hold() {
-	local i=0
-	while [ "$(size "$2")" -eq 0 ] && alive $1 && [ $i -lt 250 ]; do
-		sleep 0.02
-		i=$((i + 1))
-	done
-	kill -STOP $1
-	under_way $1 "$2" || fail "$(basename "$2") not under way: $(size "$2") of $BIG bytes"
-	# Stopped early, so most of it crosses after the drain.
-	[ "$(size "$2")" -le $((BIG / 2)) ] ||
-		fail "$(basename "$2") stopped late: $(size "$2") of $BIG bytes"
-}
-# The clients' TCP receive buffers at most 256 KB (their namespaces'
-# own sysctl): a stopped download cannot take the rest of big into its
-# buffer, so most of it crosses after the drain.
+# Each download writes to a FIFO that nobody reads until after the
+# drain: curl blocks opening it at the reply's first bytes, so the
+# download is in progress when the servers are drained, however slow the
+# machine, and no timing decides it. The clients' TCP receive buffers are
+# at most 256 KB (their namespaces' own sysctl): the rest of big crosses
+# after the drain.
 for h in c1 c2; do
 	nsx $h sysctl -qw net.ipv4.tcp_rmem="4096 131072 262144" ||
 		fail "tcp_rmem in $h"
+	mkfifo "$T/fifo-$h" || fail "mkfifo $T/fifo-$h"
 done
-bg c1 curl -gsS --max-time 30 --limit-rate 400k -o "$T/dl-c1" "http://[$VIP]/big"
+bg c1 curl -gsS --max-time 60 -o "$T/fifo-c1" "http://[$VIP]/big"
 DL1=$BG_PID DL1_LOG=$BG_LOG
-hold $DL1 "$T/dl-c1"
+wait_for "the lbsp client's download under way" 10 under_way $DL1 c1
 wait_for "the lbsp client's download to stick" 5 stuck seg1 $C1_ADDR
-bg c2 curl -gsS --max-time 30 --limit-rate 400k --interface $C2_ADDR \
-    -o "$T/dl-c2" "http://[$VIP]/big"
+bg c2 curl -gsS --max-time 60 --interface $C2_ADDR \
+    -o "$T/fifo-c2" "http://[$VIP]/big"
 DL2=$BG_PID DL2_LOG=$BG_LOG
-hold $DL2 "$T/dl-c2"
+wait_for "the legacy client's download under way" 10 under_way $DL2 c2
 wait_for "the legacy client's download to stick" 5 stuck src $C2_ADDR
 A=$(lb_stick_server seg1 $C1_ADDR)
 B=$(lb_stick_server src $C2_ADDR)
@@ -216,28 +207,32 @@ for s in $A $B; do
 		fail "$s drained but still eligible"
 done
 # Both downloads were under way when the drains took effect.
-for d in "$DL1 dl-c1" "$DL2 dl-c2"; do
+for d in "$DL1 c1" "$DL2 c2"; do
 	set -- $d
-	under_way $1 "$T/$2" ||
-		fail "$2 not under way once $A and $B were drained: $(size "$T/$2") of $BIG bytes"
-	info "$2: $(size "$T/$2") of $BIG bytes once $A and $B were drained"
+	under_way $1 $2 ||
+		fail "$2's download not under way once $A and $B were drained: $(waiting $2) bytes wait"
+	info "$2's download: $(waiting $2) bytes wait in its buffer once $A and $B were drained"
 done
-kill -CONT $DL1 $DL2
+# Now read them: the downloads go on.
+bg c1 cp "$T/fifo-c1" "$T/dl-c1"
+CP1=$BG_PID
+bg c2 cp "$T/fifo-c2" "$T/dl-c2"
+CP2=$BG_PID
 FREE=$(printf '%s\n' 2001:db8:5::1 2001:db8:5::2 2001:db8:5::3 | grep -v -x -e $A -e $B)
 clients 12 drain
 R_DRAIN=$COUNTS
 [ "$(count s${FREE##*:})" -eq 12 ] ||
 	fail "$A and $B drained: new sessions $COUNTS, want all 12 on $FREE"
-for p in $DL1 $DL2; do
+for p in $DL1 $DL2 $CP1 $CP2; do
 	i=0
-	while alive $p && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
-	alive $p && fail "download still running after 15 s"
+	while alive $p && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+	alive $p && fail "download still running after 30 s"
 	wait $p || fail "a download through a drained server failed: $(cat "$DL1_LOG" "$DL2_LOG")"
 done
 # They went on on the drained servers: lb kept forwarding the clients'
 # packets to A and B, which sent the rest of the downloads (all but the
-# bytes in before the stop and those the client's 256 KB buffer took
-# while it was stopped: 1 MB at least).
+# bytes the client's 256 KB buffer took while nobody read the FIFO: 1 MB
+# at least).
 set -- $(t24_count lb up1 packets) $(t24_count s${A##*:} down1 bytes) \
     $(t24_count lb up2 packets) $(t24_count lb down2 bytes)
 info "after the drain: c1 -> $A $1 packets, $A -> c1 $2 bytes; c2 -> $B $3 packets, $B -> c2 $4 bytes"
