@@ -703,7 +703,10 @@ lbsp_client_ingress(struct __sk_buff *skb)
 	if (p.refused >= 0)
 		return LBSP_TC_PASS;	/* nothing to learn from it */
 	if (p.l4_proto == NH_ICMPV6) {
-		int act = icmp_error(skb, &p);
+		int act;
+
+		(void)lbsp_ptb_lower(skb, p.l4_off, c->option_type);
+		act = icmp_error(skb, &p);
 
 		if (act != NOT_ICMP_ERROR)
 			return act;
@@ -824,19 +827,19 @@ lbsp_client_ingress(struct __sk_buff *skb)
 			    LBSP_TC_SUSPECT_NO_OPTION, now);
 	}
 
-	/* 3. From the server itself: make it look like the vip. */
-	if (!from_vip) {
-		if (f == NULL || !addr_eq(f->server, p.src)) {
-			count(LBSP_TC_C_SEG2_REJECTED);
-			return LBSP_TC_PASS;
-		}
-		if (set_addr(skb, &p, 8, vk.addr) == 0)
-			count(LBSP_TC_C_SRC_REWRITTEN);
+	if (!from_vip && (f == NULL || !addr_eq(f->server, p.src))) {
+		count(LBSP_TC_C_SEG2_REJECTED);
+		return LBSP_TC_PASS;
 	}
 
-	/* 4. Our own segments carry 40 more bytes: clamp what we are told. */
+	/* 3. Our own segments carry 40 more bytes: clamp what we are told,
+	 * to the path from where the answer came. */
 	if (p.tcp_flags & TCP_ACK)
 		clamp_mss(skb, &p, c);
+
+	/* 4. From the server itself: make it look like the vip. */
+	if (!from_vip && set_addr(skb, &p, 8, vk.addr) == 0)
+		count(LBSP_TC_C_SRC_REWRITTEN);
 	return LBSP_TC_PASS;
 }
 

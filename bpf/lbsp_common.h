@@ -44,6 +44,8 @@
 #define IP6_HLEN	40
 #define LBSP_HLEN	40		/* canonical header (DESIGN §1) */
 #define LBSP_DATA_LEN	32
+#define IP6_MIN_MTU	1280		/* RFC 8200 §5 */
+#define ICMP6_PACKET_TOO_BIG	2
 #define MAX_EXTHDRS	8		/* as libsp's walker */
 #define MAX_TLVS	16		/* options looked at in one header */
 
@@ -723,8 +725,30 @@ failed:
 }
 
 /*
+ * The MSS a SYN or SYN-ACK may offer between this host and its peer:
+ * the MTU of the packet's device (the one it leaves by, or came in by:
+ * answers leave the way requests came) less the IPv6 and TCP headers
+ * and our 40 bytes, never more than cap (mtu of lbsp.conf).  A smaller
+ * MTU further on is learnt from Packet Too Big (lbsp_ptb_lower()).
+ * bpf_check_mtu() says the device's MTU whatever it answers; the
+ * route's, which bpf_fib_lookup() could say, it says only on a host
+ * that forwards.
+ */
+static __always_inline __u32
+path_mss(struct __sk_buff *skb, __u32 cap)
+{
+	__u32 mtu = 0, mss;
+
+	if (bpf_check_mtu(skb, 0, &mtu, 0, 0) < 0 || mtu < IP6_MIN_MTU)
+		return cap;
+	mss = mtu - IP6_HLEN - 20 - LBSP_HLEN;
+	return mss < cap ? mss : cap;
+}
+
+/*
  * Clamp the MSS options of the TCP SYN (or SYN-ACK) whose header is at
- * l4_off to mss, as sp_tcp_mss_clamp() does: the whole option list is
+ * l4_off to path_mss() (cap at most), as sp_tcp_mss_clamp() does: the
+ * whole option list is
  * checked first (an option without its length byte, shorter than 2 or
  * past the header's end, an MSS option not 4 bytes long: nothing
  * changes), then every MSS above mss is lowered.  The options are
@@ -737,15 +761,16 @@ failed:
  * Returns 1 when it clamped, else 0.
  */
 __attribute__((noinline)) int
-lbsp_mss_clamp(struct __sk_buff *skb, __u32 l4_off, __u32 mss)
+lbsp_mss_clamp(struct __sk_buff *skb, __u32 l4_off, __u32 cap)
 {
 	__u8 opts[40], doff;
-	__u32 olen, i;
+	__u32 olen, i, mss;
 	__s64 diff;
 	bool lowered = false;
 
 	if (skb == NULL)
 		return 0;
+	mss = path_mss(skb, cap);
 	if (bpf_skb_load_bytes(skb, l4_off + 12, &doff, 1) < 0)
 		return 0;
 	olen = (__u32)(doff >> 4) * 4;
@@ -816,6 +841,82 @@ clamp_mss(struct __sk_buff *skb, const struct lbsp_pkt *p,
 }
 
 /*
+ * A Packet Too Big about a packet of ours that carried the option (the
+ * quote: an IPv6 header, then the option's header as lbsp puts it on).
+ * The stack is to size its packets 40 bytes under the path's MTU, so
+ * the MTU it reads is lowered by 40.  Under 1280 + 40 it is left alone
+ * and counted: the stack ignores an MTU under 1280 (RFC 8201 §4), and
+ * such a path carries the option only within the MSS of "mtu 1280"
+ * (lbsp.conf(5)).  A global function: checked once.  Returns 1 when it
+ * lowered the MTU.
+ */
+__attribute__((noinline)) int
+lbsp_ptb_lower(struct __sk_buff *skb, __u32 l4_off, __u32 type)
+{
+	__u8 h[8], q[8];
+	__u32 mtu, old, new;
+
+	if (skb == NULL)
+		return 0;
+	if (bpf_skb_load_bytes(skb, l4_off, h, 8) < 0 ||
+	    h[0] != ICMP6_PACKET_TOO_BIG || h[1] != 0 ||
+	    bpf_skb_load_bytes(skb, l4_off + 8 + 6, q, 1) < 0 ||
+	    q[0] != NH_DSTOPTS ||
+	    bpf_skb_load_bytes(skb, l4_off + 8 + IP6_HLEN, q, 8) < 0 ||
+	    q[1] != LBSP_HLEN / 8 - 1 || q[2] != 0x01 || q[3] != 0x02 ||
+	    q[6] != type || q[7] != LBSP_DATA_LEN)
+		return 0;
+	mtu = (__u32)h[4] << 24 | (__u32)h[5] << 16 | (__u32)h[6] << 8 | h[7];
+	if (mtu < IP6_MIN_MTU + LBSP_HLEN) {
+		count(LBSP_TC_C_PTB_UNDER_MINIMUM);
+		return 0;
+	}
+	old = bpf_htonl(mtu);
+	new = bpf_htonl(mtu - LBSP_HLEN);
+	if (bpf_skb_store_bytes(skb, l4_off + 4, &new, 4, 0) < 0 ||
+	    bpf_l4_csum_replace(skb, l4_off + 2, old, new, 4) < 0) {
+		count(LBSP_TC_C_HELPER_FAILED);
+		return 0;
+	}
+	count(LBSP_TC_C_PTB_LOWERED);
+	return 1;
+}
+
+/*
+ * Whether 40 more bytes take the packet past the MTU: cap (mtu of
+ * lbsp.conf) or its device's (bpf_check_mtu()).  A GSO packet is
+ * judged by its segments, the size it leaves in: gso_size of payload
+ * behind the headers up to the upper layer's own.  A global function.
+ */
+__attribute__((noinline)) int
+lbsp_too_big(struct __sk_buff *skb, __u32 l4_off, __u32 l4_proto, __u32 cap)
+{
+	__u32 mtu = 0, seg;
+	__u8 doff;
+
+	if (skb == NULL)
+		return 1;
+	if (skb->gso_size == 0) {
+		if (skb->len - L3_OFF + LBSP_HLEN > cap)
+			return 1;
+		return bpf_check_mtu(skb, 0, &mtu, LBSP_HLEN, 0) !=
+		    BPF_MTU_CHK_RET_SUCCESS;
+	}
+	/* Only for the device's MTU: a GSO packet passes here. */
+	if (bpf_check_mtu(skb, 0, &mtu, 0, 0) < 0)
+		return 1;
+	seg = l4_off - L3_OFF + skb->gso_size + LBSP_HLEN;
+	if (l4_proto == NH_TCP) {
+		if (bpf_skb_load_bytes(skb, l4_off + 12, &doff, 1) < 0)
+			return 1;
+		seg += (__u32)(doff >> 4) * 4;
+	} else if (l4_proto == NH_UDP) {
+		seg += 8;
+	}
+	return seg > mtu || seg > cap;
+}
+
+/*
  * Put LBSP{seg1, seg2} on the packet: rewrite an option already there,
  * else insert the canonical 40-byte header right after the IPv6 header
  * (bpf_skb_adjust_room with FIXED_GSO: segments keep their size, the
@@ -859,8 +960,7 @@ put_option(struct __sk_buff *skb, struct lbsp_pkt *p,
 		return -1;
 	}
 	if ((__u32)p->payload_len + LBSP_HLEN > 0xffff ||
-	    (skb->gso_size == 0 &&
-	     skb->len - L3_OFF + LBSP_HLEN > c->mtu)) {
+	    lbsp_too_big(skb, p->l4_off, p->l4_proto, c->mtu)) {
 		count(LBSP_TC_C_TOO_BIG);
 		return -1;
 	}

@@ -269,7 +269,9 @@ struct lbsp_tc_blackhole {
 	C(BLACKHOLE_PROBES)						\
 	C(BLACKHOLE_RECOVERED)						\
 	C(SOURCE_LIMITED)						\
-	K(FLOWS_CREATED, "flows-created")
+	K(FLOWS_CREATED, "flows-created")				\
+	C(PTB_LOWERED)							\
+	C(PTB_UNDER_MINIMUM)
 
 enum lbsp_tc_counter {
 #define LBSP_TC_CTR_ENUM(id) LBSP_TC_C_##id,

@@ -37,6 +37,8 @@ lbsp_server_ingress(struct __sk_buff *skb)
 		count(p.refused);
 		return LBSP_TC_PASS;
 	}
+	if (p.l4_proto == NH_ICMPV6)	/* our answers were too big? */
+		(void)lbsp_ptb_lower(skb, p.l4_off, c->option_type);
 	if (!p.has_opt)
 		return LBSP_TC_PASS;	/* flows without it get nothing */
 	now = clock_ns();

@@ -129,7 +129,13 @@
 					   option */				\
 	X(PENDING_FULL, "pending_full")	/* client: redirected SYNs not	\
 					   timed, LBSPD_PENDING_MAX being	\
-					   timed already */
+					   timed already */			\
+	X(PTB_LOWERED, "ptb_lowered")	/* tc: Packet Too Big about a	\
+					   packet with the option: MTU told	\
+					   the stack 40 lower */		\
+	X(PTB_UNDER_MINIMUM, "ptb_under_minimum") /* Packet Too Big	\
+					   under 1320 about such a packet:	\
+					   the stack cannot go 40 lower */
 
 enum lbspd_counter {
 #define LBSPD_CTR_ENUM(id, name) LBSPD_C_##id,

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <sp/csum.h>
+#include <sp/dopt.h>
 #include <sp/exthdr.h>
 #include <sp/tcp.h>
 
@@ -491,5 +492,36 @@ sp_icmp6_set_inner_addr(uint8_t *pkt, size_t len, enum sp_addr which,
 	if (has_field)
 		sp_put16(&pkt[field], icheck);
 	sp_put16(&pkt[out.l4_off + SP_ICMP6_OFF_CSUM], ocheck);
+	return SP_OK;
+}
+
+enum sp_err
+sp_icmp6_ptb_mtu(const uint8_t *pkt, size_t len, uint8_t type,
+    uint32_t *mtu)
+{
+	struct sp_exthdr_info out;
+	struct sp_lbsp opt;
+	size_t ioff, qlen;
+	enum sp_err err;
+
+	if (pkt == NULL)
+		return SP_ERR_INVALID;
+	err = icmp6_error_find(pkt, len, &out, &ioff);
+	if (err != SP_OK)
+		return err;
+	if (pkt[out.l4_off] != SP_ICMP6_PACKET_TOO_BIG ||
+	    pkt[out.l4_off + 1] != 0)
+		return SP_ERR_PROTO;
+	/* The quote: an IPv6 header, then the option's header. */
+	qlen = out.ip_len - ioff;
+	if (!sp_pkt_has(qlen, 0, SP_IP6_HLEN + 2) ||
+	    pkt[ioff + 6] != SP_NH_DSTOPTS)
+		return SP_ERR_NOT_FOUND;
+	err = sp_dopt_decode(&pkt[ioff + SP_IP6_HLEN], qlen - SP_IP6_HLEN,
+	    type, &opt, NULL);
+	if (err != SP_OK)
+		return err == SP_ERR_TRUNCATED ? SP_ERR_NOT_FOUND : err;
+	if (mtu != NULL)
+		*mtu = sp_get32(&pkt[out.l4_off + 4]);
 	return SP_OK;
 }

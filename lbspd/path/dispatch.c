@@ -22,7 +22,11 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
+
+#include <netinet/in.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sp/csum.h>
 #include <sp/tcp.h>
@@ -52,6 +56,27 @@ is_egress(const struct lbspd_pkt *p)
 {
 	return p->hook == LBSPD_HOOK_LOCAL_OUT ||
 	    p->hook == LBSPD_HOOK_POST_ROUTING;
+}
+
+/*
+ * A Packet Too Big about a packet this host sent with the option.  On
+ * this datapath the stack checks its packets against the path's MTU
+ * before lbspd adds 40 bytes, so the MTU it learns is left as it is:
+ * the connections opened after it get an MSS that fits
+ * (pkt_clamp_mss()); one whose packets grew past it stalls (the tc
+ * datapath, after the stack's check, tells the stack 40 less).  An MTU
+ * under 1280 + 40 fits the option only with "mtu 1280": counted.
+ */
+static void
+pkt_ptb_seen(struct lbspd *d, struct lbspd_pkt *p)
+{
+	uint32_t mtu;
+
+	if (d->tc_roles != 0 || p->walk.l4_proto != SP_NH_ICMPV6)
+		return;
+	if (sp_icmp6_ptb_mtu(p->data, p->len, p->conf->option_type,
+	    &mtu) == SP_OK && mtu < SP_IP6_MIN_MTU + SP_LBSP_HDR_LEN)
+		lbspd_count(d, LBSPD_C_PTB_UNDER_MINIMUM);
 }
 
 void
@@ -95,6 +120,8 @@ roles_process(struct lbspd *d, struct lbspd_pkt *p)
 		else
 			lbspd_count_pass(d, LBSPD_P_NOT_VIP);
 	} else {
+		if (roles & (SP_CONF_ROLE_CLIENT | SP_CONF_ROLE_SERVER))
+			pkt_ptb_seen(d, p);
 		if ((roles & SP_CONF_ROLE_BALANCER) && balancer_owns(d, p)) {
 			struct lbspd_flows *fs;
 
@@ -194,10 +221,43 @@ pkt_put_option(struct lbspd *d, struct lbspd_pkt *p, const struct sp_lbsp *opt)
 	return true;
 }
 
+/*
+ * The MTU of the route toward peer as the stack knows it (the device's,
+ * a route's mtu, what a Packet Too Big taught it): IPV6_MTU of a UDP
+ * socket connected to it, which sends nothing.  0 when unknown.
+ */
+static unsigned
+route_mtu(const uint8_t peer[16])
+{
+	struct sockaddr_in6 sa;
+	socklen_t len = sizeof(int);
+	int fd, mtu = 0;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin6_family = AF_INET6;
+	sa.sin6_port = htons(9);
+	memcpy(&sa.sin6_addr, peer, 16);
+	fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return 0;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
+	    getsockopt(fd, IPPROTO_IPV6, IPV6_MTU, &mtu, &len) == -1)
+		mtu = 0;
+	close(fd);
+	return mtu >= SP_IP6_MIN_MTU ? (unsigned)mtu : 0;
+}
+
+/*
+ * Clamp the MSS of a SYN or SYN-ACK so that a segment with the option
+ * fits the path between us and the peer (the destination of what we
+ * send, the source of what we receive): its route's MTU, never more
+ * than mtu of lbsp.conf.
+ */
 void
 pkt_clamp_mss(struct lbspd *d, struct lbspd_pkt *p)
 {
 	bool changed = false;
+	unsigned mtu, path;
 	uint8_t *b;
 
 	if (!p->conf->mss_clamp || p->walk.l4_proto != SP_NH_TCP ||
@@ -209,8 +269,15 @@ pkt_clamp_mss(struct lbspd *d, struct lbspd_pkt *p)
 		memcpy(b, p->data, p->len);
 		p->buf_len = p->len;
 	}
+	mtu = p->conf->mtu;
+	/* The peer as on the wire: what we send goes to its (rewritten)
+	 * destination, what we receive came from its original source. */
+	path = route_mtu(is_egress(p) ? &b[SP_IP6_OFF_DST] :
+	    &p->data[SP_IP6_OFF_SRC]);
+	if (path != 0 && path < mtu)
+		mtu = path;
 	if (sp_tcp_mss_clamp_at(b, p->buf_len, &p->walk,
-	    sp_tcp_mss_for_mtu(p->conf->mtu), &changed) != SP_OK)
+	    sp_tcp_mss_for_mtu(mtu), &changed) != SP_OK)
 		return;
 	if (changed) {
 		p->modified = true;

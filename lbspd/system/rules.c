@@ -221,6 +221,7 @@ rules_print(const struct sp_conf *conf, FILE *out)
 	bool client = conf->roles & ~tc_roles & SP_CONF_ROLE_CLIENT;
 	bool server = conf->roles & ~tc_roles & SP_CONF_ROLE_SERVER;
 	bool balancer = conf->roles & SP_CONF_ROLE_BALANCER;
+	bool ptb_queued = false;
 	unsigned v, i;
 
 	queue_target(conf, q, sizeof(q));
@@ -261,6 +262,14 @@ rules_print(const struct sp_conf *conf, FILE *out)
 		for (i = 1; redirect && i <= 4; i++)
 			fprintf(out, "-A %s -p ipv6-icmp -m icmp6 --icmpv6-type "
 			    "%u -j %s\n", c, i, q);
+		ptb_queued = redirect;
+	}
+	/* Packet Too Big about what we sent with the option: the MTU goes
+	 * 40 lower (dispatch.c, pkt_ptb_lower()). */
+	if ((client || server) && !ptb_queued) {
+		chain_name(conf, "PRE", c, sizeof(c));
+		fprintf(out, "-A %s -p ipv6-icmp -m icmp6 --icmpv6-type 2 "
+		    "-j %s\n", c, q);
 	}
 	for (v = 0; balancer && v < conf->nvips; v++) {
 		const struct sp_conf_vip *vip = &conf->vips[v];

@@ -736,6 +736,54 @@ START_TEST(test_icmp6_inner_udp_zero)
 }
 END_TEST
 
+/*
+ * A Packet Too Big saying mtu about the packet built from ispec, quoted
+ * in qlen bytes: sp_icmp6_ptb_mtu() must answer want, say mtu on SP_OK
+ * and change no byte.
+ */
+static void
+check_ptb(const char *iext, size_t qlen, uint8_t type, uint32_t mtu,
+    enum sp_err want)
+{
+	struct tp_spec s = { .ext = iext, .proto = 6, .tcp_flags = 0x10,
+	    .payload = 1200 };
+	uint8_t in[TP_MAX], o[TP_MAX], w[TP_MAX];
+	size_t ilen = tp_build(in, &s), len;
+	uint32_t said = 0;
+
+	if (qlen > ilen)
+		qlen = ilen;
+	len = build_error(o, "", type, in, qlen, 7);
+	sp_put32(&o[44], mtu);
+	put_ref(o, len, 40, 58);
+	memcpy(w, o, len);
+	ck_assert_msg(sp_icmp6_ptb_mtu(o, len, 0x1e, &said) == want,
+	    "ext '%s' qlen %zu type %u mtu %u", iext, qlen, type, mtu);
+	ck_assert_mem_eq(o, w, len);
+	ck_assert_uint_eq(said, want == SP_OK ? mtu : 0);
+}
+
+START_TEST(test_icmp6_ptb_mtu)
+{
+	size_t q;
+
+	/* The option quoted, whole or cut anywhere after its header. */
+	for (q = 80; q <= 1232; q += 97)
+		check_ptb("L", q, 2, 1400, SP_OK);
+	check_ptb("L", 1232, 2, 1280, SP_OK);
+	/* Not about a packet with the option, or the option cut. */
+	check_ptb("", 1232, 2, 1400, SP_ERR_NOT_FOUND);
+	check_ptb("D", 1232, 2, 1400, SP_ERR_NOT_FOUND);
+	check_ptb("HL", 1232, 2, 1400, SP_ERR_NOT_FOUND);
+	check_ptb("L", 60, 2, 1400, SP_ERR_NOT_FOUND);
+	/* Other errors. */
+	check_ptb("L", 1232, 1, 1400, SP_ERR_PROTO);
+	check_ptb("L", 1232, 3, 1400, SP_ERR_PROTO);
+	ck_assert_int_eq(sp_icmp6_ptb_mtu(NULL, 100, 0x1e, NULL),
+	    SP_ERR_INVALID);
+}
+END_TEST
+
 START_TEST(test_icmp6_is_error)
 {
 	uint8_t in[TP_MAX], o[TP_MAX];
@@ -902,6 +950,7 @@ csum_suite(void)
 	tc = tcase_create("icmp6");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_icmp6_is_error);
+	tcase_add_test(tc, test_icmp6_ptb_mtu);
 	tcase_add_test(tc, test_icmp6_inner_random);
 	tcase_add_test(tc, test_icmp6_inner_every_cut);
 	tcase_add_test(tc, test_icmp6_inner_udp_zero);

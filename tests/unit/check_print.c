@@ -298,6 +298,8 @@ START_TEST(stats_text)
 	ck_assert_ptr_nonnull(strstr(out,
 	    "\n  blackhole_recovered       9\n"
 	    "  pending_full              0\n"
+	    "  ptb_lowered               0\n"
+	    "  ptb_under_minimum         0\n"
 	    "passed:\n"
 	    "  not-vip            17\n"));
 	expect_tail(out,

@@ -47,6 +47,8 @@ extern "C" {
 #define SP_ICMP6_OFF_CSUM 2	/* ICMPv6 checksum field */
 #define SP_UDP_HLEN	  8	/* UDP header, bytes */
 #define SP_ICMP6_HLEN	  8	/* ICMPv6 error header before the quote */
+#define SP_ICMP6_PACKET_TOO_BIG 2	/* its type; the MTU at bytes 4-7 */
+#define SP_IP6_MIN_MTU	  1280	/* IPv6's minimum link MTU */
 
 /* Which address of an IPv6 header. */
 enum sp_addr {
@@ -188,6 +190,21 @@ bool sp_icmp6_is_error(const uint8_t *pkt, size_t len, size_t *inner_off);
  */
 enum sp_err sp_icmp6_set_inner_addr(uint8_t *pkt, size_t len,
     enum sp_addr which, const uint8_t addr[16]);
+
+/*
+ * sp_icmp6_ptb_mtu - whether the packet is an ICMPv6 Packet Too Big
+ * (code 0) about a packet that carried the LBSP option of type in a
+ * Destination Options header right after its IPv6 header (how lbsp
+ * sends it); *mtu (may be NULL) gets the MTU it says.  A path whose
+ * MTU less the option's SP_LBSP_HDR_LEN bytes is under IPv6's minimum
+ * (SP_IP6_MIN_MTU) cannot carry the option in full-sized segments: a
+ * stack ignores a smaller MTU (RFC 8201 section 4).
+ * Returns SP_OK; SP_ERR_NOT_FOUND for a Packet Too Big about a packet
+ * without the option; SP_ERR_PROTO when it is no Packet Too Big;
+ * SP_ERR_INVALID for a bad argument; or a walker error.
+ */
+enum sp_err sp_icmp6_ptb_mtu(const uint8_t *pkt, size_t len, uint8_t type,
+    uint32_t *mtu);
 
 #pragma GCC visibility pop
 
