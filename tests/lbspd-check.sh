@@ -31,7 +31,7 @@ done
 # "FILE:LINE: warning: "), nothing when WANT is empty.
 warned()
 {
-	local f=$tmp/$1.conf
+	local f="$tmp/$1.conf"
 	"$lbspd" -n -c "$f" >"$tmp/stdout" 2>"$tmp/stderr" ||
 		fail "$1: exit $?: $(cat "$tmp/stdout" "$tmp/stderr")"
 	[ "$(cat "$tmp/stdout")" = "configuration OK" ] ||
