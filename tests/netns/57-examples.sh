@@ -14,7 +14,8 @@
 #      with its server-address line uncommented, s1 (whose address it
 #      is) draws no warning and s2 draws "not an address of this host";
 #   3. lbspd: client.conf on c1, balancer.conf on lb, server.conf on s1,
-#      s2 and s3; the balancer's TCP check marks them all up;
+#      s2 and s3, none logging a configuration warning at start; the
+#      balancer's TCP check marks them all up;
 #   4. sessions of many client identities (addresses of c1) land on every
 #      server, and the client learned, for each identity, the server that
 #      answered (seg2 = that server's own address);
@@ -101,6 +102,11 @@ same_as_example "$T/lb.conf" "$EX/balancer.conf"
 cp "$T/ex/client.conf" "$T/c1.conf"
 lbspd_start c1 "$T/c1.conf"
 same_as_example "$T/c1.conf" "$EX/client.conf"
+# Nor a warning at start-up, where they go to the log.
+for h in s1 s2 s3 lb c1; do
+	! grep -n "$T/$h.conf:[0-9]*: warning:" "$(lbspd_log $h)" ||
+		fail "lbspd in $h logged a configuration warning"
+done
 
 # servers_states FILE - lb's servers of $VIP as "ADDRESS STATE" lines.
 servers_states()
