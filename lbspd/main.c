@@ -12,6 +12,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -209,6 +211,154 @@ conf_warn_log(void *arg, const char *file, unsigned line, const char *msg)
 	log_warnx("%s:%u: warning: %s", file ? file : "-", line, msg);
 }
 
+/* One conf_noops() warning through warn, at line of file. */
+static void __attribute__((format(printf, 4, 5)))
+noop_warn(sp_conf_err_fn warn, const char *file, unsigned line,
+    const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	warn(NULL, file, line, msg);
+}
+
+/*
+ * Whether addr is an address of one of this host's interfaces (the
+ * network namespace lbspd runs in).  -1 when they cannot be listed.
+ */
+static int
+addr_is_local(const uint8_t addr[16])
+{
+	struct ifaddrs *ifa, *i;
+	int found = 0;
+
+	if (getifaddrs(&ifa) == -1)
+		return -1;
+	for (i = ifa; i != NULL && !found; i = i->ifa_next)
+		if (i->ifa_addr != NULL && i->ifa_addr->sa_family == AF_INET6 &&
+		    memcmp(((const struct sockaddr_in6 *)(const void *)
+		    i->ifa_addr)->sin6_addr.s6_addr, addr, 16) == 0)
+			found = 1;
+	freeifaddrs(ifa);
+	return found;
+}
+
+/* The vip blocks that would silently do nothing, by kind. */
+enum vip_noop {
+	NOOP_NO_ALLOW,		/* client vip, redirect on, no allow-servers */
+	NOOP_ALLOW,		/* allow-servers without role client */
+	NOOP_UNUSED,		/* no server and no role client */
+	NOOP_SERVERS,		/* server lines without role balancer */
+	NOOP__COUNT
+};
+
+static const char *const vip_noop_msg[NOOP__COUNT] = {
+	[NOOP_NO_ALLOW] = "has no allow-servers: the client never follows a "
+	    "server's seg2, so single pass never happens for it; add "
+	    "\"allow-servers PREFIX\" with the servers' prefix, or "
+	    "\"redirect off\" (lbsp.conf(5))",
+	[NOOP_ALLOW] = "has allow-servers but role client is not set: only "
+	    "the client uses them",
+	[NOOP_UNUSED] = "has no server and role client is not set: nothing "
+	    "uses it (a balancer serves the vips with servers)",
+	[NOOP_SERVERS] = "lists servers but role balancer is not set: server "
+	    "lines do nothing without it",
+};
+
+/* Whether vip of c is a no-op of kind k. */
+static bool
+vip_noop(const struct sp_conf *c, const struct sp_conf_vip *vip,
+    enum vip_noop k)
+{
+	bool client = c->roles & SP_CONF_ROLE_CLIENT;
+
+	switch (k) {
+	case NOOP_NO_ALLOW:
+		return client && c->redirect && vip->nservers == 0 &&
+		    vip->nallow == 0;
+	case NOOP_ALLOW:
+		return !client && vip->nallow > 0;
+	case NOOP_UNUSED:
+		return !client && vip->nservers == 0;
+	case NOOP_SERVERS:
+		return !(c->roles & SP_CONF_ROLE_BALANCER) &&
+		    vip->nservers > 0;
+	default:
+		abort();
+	}
+}
+
+/*
+ * The settings conf accepts that would silently do nothing, each
+ * through warn at its line of file.  One line per kind of vip no-op, at
+ * the first vip of that kind, counting the others: a generated file may
+ * hold thousands.  The host's own addresses are read here, in the
+ * daemon, not in libsp (which does no I/O): -n checks server-address
+ * against the host it runs on.
+ */
+static void
+conf_noops(const struct sp_conf *c, const char *file, sp_conf_err_fn warn)
+{
+	char a[INET6_ADDRSTRLEN], more[48];
+	unsigned v, n, first = 0;
+	enum vip_noop k;
+	int local;
+
+	for (k = 0; k < NOOP__COUNT; k++) {
+		for (v = 0, n = 0; v < c->nvips; v++)
+			if (vip_noop(c, &c->vips[v], k) && n++ == 0)
+				first = v;
+		if (n == 0)
+			continue;
+		inet_ntop(AF_INET6, c->vips[first].addr, a, sizeof(a));
+		more[0] = '\0';
+		if (n > 1)
+			snprintf(more, sizeof(more), " (and %u more)", n - 1);
+		noop_warn(warn, file, c->vips[first].line, "vip %s%s %s", a,
+		    more, vip_noop_msg[k]);
+	}
+	if (!c->has_server_address)
+		return;
+	inet_ntop(AF_INET6, c->server_address, a, sizeof(a));
+	if (!(c->roles & SP_CONF_ROLE_SERVER)) {
+		noop_warn(warn, file, c->server_address_line, "server-address "
+		    "%s is set but role server is not: it does nothing", a);
+		return;
+	}
+	local = addr_is_local(c->server_address);
+	if (local == -1)
+		noop_warn(warn, file, c->server_address_line, "server-address "
+		    "%s not checked: this host's addresses cannot be listed: "
+		    "%s", a, strerror(errno));
+	else if (local == 0)
+		noop_warn(warn, file, c->server_address_line, "server-address "
+		    "%s is not an address of this host (checked on the host "
+		    "running lbspd): the server role would put another "
+		    "host's address in seg2, or see no packet; remove the "
+		    "line (each answer's own source address is then used) "
+		    "or give one of this host's addresses", a);
+}
+
+/*
+ * Every warning about conf, from one place for -n (to stderr), start
+ * and reload (to the log): libsp's (sp_conf_warnings()), the ECMP
+ * group's (cluster_check()) and the silent no-ops (conf_noops()).  The
+ * configuration is still used.
+ */
+static void
+conf_warnings(const struct sp_conf *conf, const char *file, bool to_log)
+{
+	sp_conf_err_fn warn = to_log ? conf_warn_log : conf_warn_stderr;
+
+	(void)sp_conf_warnings(conf, file, warn, NULL);
+	(void)cluster_check(conf, to_log ? cluster_warn_log :
+	    cluster_warn_stderr, (void *)(uintptr_t)file);
+	conf_noops(conf, file, warn);
+}
+
 /*
  * The client identity for "identity random" or a literal (d->admin
  * held, or before the threads start).  Returns -1 out of memory: the
@@ -333,8 +483,7 @@ reload(struct lbspd *d)
 	if (lbspd_flows_set_source_limit(d, nc->max_flows_per_source) == -1)
 		log_warnx("reload: max-flows-per-source: out of memory; "
 		    "not applied");
-	(void)sp_conf_warnings(nc, d->conffile, conf_warn_log, NULL);
-	(void)cluster_check(nc, cluster_warn_log, NULL);
+	conf_warnings(nc, d->conffile, true);
 	if ((old->identity != nc->identity ||
 	    memcmp(old->identity_addr, nc->identity_addr, 16) != 0) &&
 	    identity_draw(d, nc) == -1)
@@ -507,9 +656,7 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	if (check_only) {
-		(void)sp_conf_warnings(conf, conffile, conf_warn_stderr, NULL);
-		(void)cluster_check(conf, cluster_warn_stderr,
-		    (void *)(uintptr_t)conffile);
+		conf_warnings(conf, conffile, false);
 		puts("configuration OK");
 		sp_conf_free(conf);
 		return 0;
@@ -592,8 +739,7 @@ main(int argc, char *argv[])
 		goto out;
 	if ((d->lb != NULL && checks_init(d) == -1) || agent_init(d) == -1)
 		goto out_rules;
-	(void)sp_conf_warnings(conf, conffile, conf_warn_log, NULL);
-	(void)cluster_check(conf, cluster_warn_log, NULL);
+	conf_warnings(conf, conffile, true);
 	if (cluster_announce_init(d) == -1)
 		goto out_rules;
 	sockdir_make(d->sockpath, uid, gid);

@@ -673,8 +673,10 @@ static void
 st_server_address(struct parser *p, int argc, char **argv)
 {
 	if (nargs(p, argc, argv, 1, 1) &&
-	    parse_addr(p, argv[0], argv[1], p->conf->server_address))
+	    parse_addr(p, argv[0], argv[1], p->conf->server_address)) {
 		p->conf->has_server_address = true;
+		p->conf->server_address_line = p->line;
+	}
 }
 
 static void

@@ -105,6 +105,8 @@ struct sp_conf {
 	bool has_server_address;	/* server_address is set */
 	uint8_t server_address[16];	/* server role: own seg2 address;
 					   unset = the packet's source */
+	unsigned server_address_line;	/* of "server-address", for
+					   lbspd's warnings; 0 = unset */
 	uint16_t agent_port;	/* UDP port the balancer hears lbsp-agent
 				   load reports on; 0 = off (default) */
 	uint8_t metrics_addr[16];	/* metrics-listen address */

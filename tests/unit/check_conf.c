@@ -232,8 +232,8 @@ START_TEST(example_server)
 	ck_assert_uint_eq(cf->roles, SP_CONF_ROLE_SERVER);
 	ck_assert_uint_eq(cf->queue_first, 1);
 	ck_assert_uint_eq(cf->queue_count, 1);
-	ck_assert(cf->has_server_address);
-	ck_assert_addr(cf->server_address, "2001:db8:5::1");
+	/* Commented out: the file is the same on every server. */
+	ck_assert(!cf->has_server_address);
 	ck_assert_uint_eq(cf->timeout_tcp_established_ms, 7200000);
 	ck_assert_uint_eq(cf->timeout_tcp_ms, 120000);
 	ck_assert_uint_eq(cf->timeout_udp_ms, 60000);
@@ -284,7 +284,7 @@ START_TEST(example_balancer)
 	ck_assert_uint_eq(v->session_weights[0].weight, 5);
 	ck_assert_uint_eq(v->session_weights[1].port, 23);
 	ck_assert_uint_eq(v->session_weights[1].weight, 1);
-	ck_assert_uint_eq(v->passive_timeout_ms, 5000);
+	ck_assert_uint_eq(v->passive_timeout_ms, 0);	/* commented out */
 	ck_assert_uint_eq(v->dead_retry_ms, 60000);
 }
 END_TEST
