@@ -40,8 +40,8 @@ cluster_check(const struct sp_conf *c, void (*fn)(void *, const char *),
 	char msg[256], a[INET6_ADDRSTRLEN];
 	unsigned i, n;
 
-	/* The balancer's own warnings first: lbspd -n, the start and a
-	 * reload report this function's, one place for both. */
+	/* The balancer's own warnings first: main.c reports this
+	 * function's at lbspd -n, at start and at a reload. */
 	n = balancer_conf_warnings(c, fn, arg);
 	if (c->announce[0] == '\0' || !(c->roles & SP_CONF_ROLE_BALANCER))
 		return n;

@@ -10,6 +10,8 @@
 # and passive-timeout 3 s.  Light steady traffic, GET /name every 0.5 s
 # from five loops of their own: one LBSP client (c1, lbspd role client,
 # redirect on: single pass) and four legacy addresses on c2 (no lbspd).
+#   0. lbspd -n warns about a passive-timeout below 1 s or above 7 s
+#      (no client retransmission can show it), not about 3 s.
 #   1. Healthy servers, five passive-timeouts of traffic: no server is
 #      ever down (lbspctl servers, polled; lb's log), every request is
 #      answered, all three servers took sessions, and the balancer saw
@@ -35,6 +37,20 @@ topo_full
 PASSIVE=3			# passive-timeout, s
 PAUSE=0.5			# between two requests of a loop, s
 LEGACY=4			# legacy addresses on c2, one loop each
+
+# 0. lbspd -n accepts passive-timeouts no retransmission can show, with
+# a warning for each: below 1 s, above 7 s; none for 3 s.
+printf 'role balancer\n' >"$T/warn.conf"
+for t in 500ms 10s 3s; do
+	printf 'vip 2001:db8:f::%x {\n\tports 80\n\tpassive-timeout %s\n\tserver 2001:db8:5::1\n}\n' \
+	    $((0x100 + ${#t})) $t >>"$T/warn.conf"
+done
+out=$("$LBSPD" -n -c "$T/warn.conf" 2>&1) || fail "lbspd -n: $out"
+echo "$out" | grep -q 'configuration OK' || fail "lbspd -n: $out"
+[ "$(echo "$out" | grep -c 'warning: vip .*passive-timeout')" -eq 2 ] &&
+echo "$out" | grep -q 'warning: vip 2001:db8:f::105: passive-timeout 500ms' &&
+echo "$out" | grep -q 'warning: vip 2001:db8:f::103: passive-timeout 10000ms' ||
+	fail "lbspd -n: want a passive-timeout warning for 500ms and 10s: $out"
 
 sp_www 0 80 443
 legacy_addrs 0 $LEGACY
