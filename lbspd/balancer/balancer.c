@@ -101,6 +101,18 @@ balancer_owns(struct lbspd *d, const struct lbspd_pkt *p)
 	return sp_conf_vip_has_port(cv, p->dport);
 }
 
+/* The TCP sequence number of a walked packet, 0 when there is none. */
+static uint32_t
+tcp_seq(const struct lbspd_pkt *p)
+{
+	const struct sp_exthdr_info *w = &p->walk;
+
+	if (w->nonfirst_frag || w->l4_proto != SP_NH_TCP ||
+	    !sp_pkt_has(p->len, w->l4_off, 8))
+		return 0;
+	return sp_get32(&p->data[w->l4_off + 4]);
+}
+
 /* The decision's counters. */
 static void
 count_decision(struct lbspd *d, const struct lb_decision *dc)
@@ -179,6 +191,7 @@ balancer_packet(struct lbspd *d, struct lbspd_pkt *p, struct lbspd_flows *fs)
 		.sport = p->sport,
 		.dport = p->dport,
 		.tcp_flags = p->tcp_flags,
+		.tcp_seq = tcp_seq(p),
 		.nonfirst_frag = p->walk.nonfirst_frag,
 		.len = p->len,
 		.opt = p->has_opt ? &p->opt : NULL,

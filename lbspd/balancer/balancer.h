@@ -171,6 +171,14 @@ size_t balancer_target_table(const struct sp_conf *c, uint8_t (**tab)[16]);
 unsigned balancer_conf_check(const struct sp_conf *c,
     void (*fn)(void *arg, const char *msg), void *arg);
 
+/*
+ * Settings of conf that the balancer takes but that cannot work as
+ * written (a passive-timeout no client retransmission can show):
+ * reported through fn, one message each.  Returns their number.
+ */
+unsigned balancer_conf_warnings(const struct sp_conf *c,
+    void (*fn)(void *arg, const char *msg), void *arg);
+
 /* A mutex for the balancer's short holds (adaptive where glibc has it). */
 void balancer_mutex_init(pthread_mutex_t *m);
 

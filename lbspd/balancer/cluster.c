@@ -38,10 +38,13 @@ cluster_check(const struct sp_conf *c, void (*fn)(void *, const char *),
     void *arg)
 {
 	char msg[256], a[INET6_ADDRSTRLEN];
-	unsigned i, n = 0;
+	unsigned i, n;
 
+	/* The balancer's own warnings first: main.c reports this
+	 * function's at lbspd -n, at start and at a reload. */
+	n = balancer_conf_warnings(c, fn, arg);
 	if (c->announce[0] == '\0' || !(c->roles & SP_CONF_ROLE_BALANCER))
-		return 0;
+		return n;
 	if (!c->has_hash_key) {
 		fn(arg, "announce without hash-key: each balancer draws its "
 		    "own key, so hash and maglev choose differently on each");

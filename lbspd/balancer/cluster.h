@@ -29,7 +29,8 @@
 /*
  * Report, through fn, each setting of conf with which balancers of one
  * group would decide differently (a balancer is one of a group when it
- * has "announce").  Returns the number of warnings.
+ * has "announce"), after balancer_conf_warnings()'s.  Returns the
+ * number of warnings.
  */
 unsigned cluster_check(const struct sp_conf *conf,
     void (*fn)(void *arg, const char *msg), void *arg);

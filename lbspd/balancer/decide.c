@@ -103,14 +103,29 @@ schedule(const struct lb_ctx *ctx, struct lb_vip *v, const struct lb_pkt *p,
 	return to;
 }
 
-/* Passive health, when the vip has it: under the vip's lock. */
+/*
+ * Passive health (doc/design.md §3.6).  What the balancer sees of a
+ * session is its first packet: under single pass the client sends the
+ * rest straight to the server it learned, and the kernel's NAT carries
+ * the rest of a legacy session.  A server that does not answer shows as
+ * the client sending that first packet again: a SYN with the ISN of the
+ * flow's first, on a flow that has seen nothing but SYNs (conntrack
+ * still calls a legacy one NEW, so it is queued here too).  Once one
+ * comes passive-timeout or more after the flow's first SYN, that
+ * session was left unanswered that long: it is posted to its server's
+ * health dated from the first SYN, and the checks' passive clock
+ * (sp_health_tick(), every 100 ms) takes the server down.  The client's
+ * first ACK, where it crosses the balancer (redirect off), proves an
+ * answer.  A first packet seen once proves nothing either way (the
+ * answer goes around the balancer), so a server whose clients never
+ * have to send a first packet twice is never taken down; UDP has no
+ * retransmission to read and is not judged.  Under the vip's lock.
+ */
 static void
-passive_new(struct lb_vip *v, struct lb_server *s, uint64_t now)
+passive_unanswered(struct lb_vip *v, struct lb_server *s, uint64_t since)
 {
-	if (v->passive_timeout_ms == 0)
-		return;
 	pthread_mutex_lock(&v->lock);
-	sp_health_session_new(&s->health, now);
+	sp_health_session_new(&s->health, since);
 	pthread_mutex_unlock(&v->lock);
 }
 
@@ -131,10 +146,11 @@ target_server(const struct lb_vip *v, const struct lb_target *t)
 	return t == NULL || t->server < 0 ? NULL : &v->servers[t->server];
 }
 
-/* Steps 1-4: the target, or NULL; out->by says which step. */
+/* Steps 1-4: the target, or NULL; out->by says which step.  again: p
+ * is the client's retransmission of f's SYN. */
 static const uint8_t *
 choose(const struct lb_ctx *ctx, struct lb_vip *v, const struct lb_pkt *p,
-    const struct sp_flow *f, struct lb_decision *out)
+    const struct sp_flow *f, bool again, struct lb_decision *out)
 {
 	const struct lb_target *t;
 	struct sp_stick_key sk;
@@ -160,10 +176,13 @@ choose(const struct lb_ctx *ctx, struct lb_vip *v, const struct lb_pkt *p,
 	}
 	/* 2. A known flow -- but a SYN (a client trying again, e.g. its
 	 * retransmission after a fallback) is not sent back to a server
-	 * known down: it is placed anew. */
+	 * known down: it is placed anew.  Not a legacy client's SYN sent
+	 * again: the kernel's NAT bound its connection at the first one
+	 * and sends it to the flow's server whatever the mark says. */
 	if (f != NULL && memcmp(f->server, zero16, 16) != 0) {
 		s = balancer_server(v, f->server);
-		if (!is_syn(p) || s == NULL || up(s)) {
+		if (!is_syn(p) || s == NULL || up(s) ||
+		    (again && p->opt == NULL)) {
 			out->by = LB_BY_FLOW;
 			return f->server;
 		}
@@ -201,7 +220,7 @@ balancer_decide(const struct lb_ctx *ctx, struct lb_vip *v,
 	struct sp_flow *f;
 	const uint8_t *to;
 	uint64_t fh;
-	bool reopened;
+	bool syn = is_syn(p), reopened, again, first_ack;
 
 	memset(out, 0, sizeof(*out));
 	if (p->nonfirst_frag)
@@ -220,16 +239,38 @@ balancer_decide(const struct lb_ctx *ctx, struct lb_vip *v,
 		return;
 	}
 	/* A SYN on the tuple of a closed session (FIN both ways or RST,
-	 * lingering) opens a new session on a port used again: it is
-	 * placed anew (seg2, stick table, scheduler), never sent after the
-	 * old one's server. */
-	reopened = f != NULL && f->state == SP_FLOW_CLOSING && is_syn(p);
-	if ((to = choose(ctx, v, p, reopened ? NULL : f, out)) == NULL) {
+	 * lingering), or with another ISN than the flow's (a session that
+	 * ended unseen, as single pass ends them), opens a new session on a
+	 * port used again: it is placed anew (seg2, stick table,
+	 * scheduler), never sent after the old one's server.  The same SYN
+	 * again, before anything else of the flow, is the client's
+	 * retransmission: passive health, before the flow moves. */
+	reopened = f != NULL && syn && (f->state == SP_FLOW_CLOSING ||
+	    f->flags != p->tcp_seq);
+	again = f != NULL && syn && !reopened &&
+	    f->state == SP_FLOW_SYN_SENT;
+	if (again && v->passive_timeout_ms != 0 &&
+	    ctx->now_ms >= f->created_ms + v->passive_timeout_ms &&
+	    (s = balancer_server(v, f->server)) != NULL && up(s)) {
+		passive_unanswered(v, s, f->created_ms);
+		out->unanswered = true;
+	}
+	/* The client's first ACK after its SYN: the server answered. */
+	first_ack = f != NULL && !reopened && p->proto == SP_NH_TCP &&
+	    (p->tcp_flags & (SP_TCP_SYN | SP_TCP_ACK)) == SP_TCP_ACK &&
+	    (f->state == SP_FLOW_SYN_SENT || f->state == SP_FLOW_SYN_RECV);
+	if ((to = choose(ctx, v, p, reopened ? NULL : f, again, out)) ==
+	    NULL) {
 		out->by = LB_BY_NONE;
 		out->action = LB_DROP_NO_SERVER;
 		return;
 	}
 	out->to = to;
+	/* A SYN placed elsewhere than its flow's server (that one is
+	 * down) starts its session anew there: a new flow, whose age
+	 * passive health reads from now on. */
+	if (f != NULL && syn && !reopened && memcmp(f->server, to, 16) != 0)
+		reopened = true;
 
 	/* The session's bookkeeping: its flow, its server's figures.  One
 	 * search of the target serves them and the legacy mark. */
@@ -237,6 +278,12 @@ balancer_decide(const struct lb_ctx *ctx, struct lb_vip *v,
 	s = target_server(v, t);
 	if (f == NULL || reopened) {
 		out->new_session = true;
+		if (reopened) {
+			/* A flow of its own: created_ms is this session's
+			 * start, which passive health reads. */
+			sp_flow_kill(ctx->flows, f);
+			f = NULL;
+		}
 		if (f == NULL) {
 			f = sp_flow_insert_hashed(ctx->flows, &fk, fh,
 			    ctx->now_ms, &out->flow_retired);
@@ -249,6 +296,7 @@ balancer_decide(const struct lb_ctx *ctx, struct lb_vip *v,
 			else
 				memset(f->identity, 0, 16);
 			f->user = p->label;
+			f->flags = syn ? p->tcp_seq : 0;	/* the ISN */
 		}
 		if (s != NULL) {
 			atomic_fetch_add_explicit(&s->sessions, 1,
@@ -258,7 +306,6 @@ balancer_decide(const struct lb_ctx *ctx, struct lb_vip *v,
 			    memory_order_relaxed);
 			atomic_fetch_add_explicit(&s->sessions_total, 1,
 			    memory_order_relaxed);
-			passive_new(v, s, ctx->now_ms);
 		}
 	} else {
 		if (memcmp(f->server, to, 16) != 0) {
@@ -282,9 +329,7 @@ balancer_decide(const struct lb_ctx *ctx, struct lb_vip *v,
 		atomic_fetch_add_explicit(&s->packets, 1, memory_order_relaxed);
 		atomic_fetch_add_explicit(&s->bytes, p->len,
 		    memory_order_relaxed);	/* and its traffic */
-		/* The client's second packet of a session (its ACK of the
-		 * SYN-ACK) proves the server answered: passive health. */
-		if (!out->new_session)
+		if (first_ack)
 			passive_answered(v, s, ctx->now_ms);
 	}
 

@@ -24,6 +24,11 @@
  * counted, dropped with flowlabel-strict.  Then LBSP packets get their
  * destination rewritten (LB_REWRITE) and legacy ones the target's mark
  * (LB_NAT).
+ *
+ * A SYN on a known flow is a new session on a port used again when the
+ * flow is closing or the ISN differs; the same SYN again before any
+ * other packet of the flow is the client's retransmission, which passive
+ * health reads (passive_unanswered() in decide.c).
  */
 #ifndef LBSPD_DECIDE_H
 #define LBSPD_DECIDE_H
@@ -44,6 +49,8 @@ struct lb_pkt {
 	uint8_t proto;		/* upper-layer protocol (SP_NH_*) */
 	uint16_t sport, dport;	/* TCP / UDP ports, host order, else 0 */
 	uint8_t tcp_flags;	/* TCP only */
+	uint32_t tcp_seq;	/* TCP only: sequence number (a SYN's is
+				   its ISN) */
 	bool nonfirst_frag;	/* a non-first fragment: no ports */
 	size_t len;		/* bytes, for the traffic figures */
 	const struct sp_lbsp *opt;	/* the LBSP option, NULL: legacy */
@@ -76,6 +83,9 @@ struct lb_decision {
 	bool to_backup;		/* a down or draining server's backup */
 	bool seg2_rejected;	/* seg2 named a host outside the pool */
 	bool label_changed;	/* RFC 7098 §5 suspect */
+	bool unanswered;	/* a SYN sent again passive-timeout or more
+				   after the flow's first: its server posted
+				   an unanswered session (decide.c) */
 	bool stick_retired;	/* a live stick entry made room */
 	bool flow_retired;	/* a live flow made room */
 	bool flow_refused;	/* the flow table refused the new flow (its

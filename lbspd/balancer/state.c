@@ -7,9 +7,10 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
 
 #include "balancer/balancer.h"
 
@@ -72,6 +73,55 @@ balancer_conf_check(const struct sp_conf *c,
 		return 1;
 	}
 	return 0;
+}
+
+/*
+ * Passive health reads the clients' retransmissions of a session's first
+ * packet (decide.c): a client sends its SYN again 1 s after the first at
+ * the earliest (RFC 6298 §2.1's initial RTO), and stops a few seconds
+ * later: Linux with its defaults (tcp_syn_retries 6,
+ * tcp_syn_linear_timeouts 4) sends the last 7 s after the first (63 s
+ * on kernels without linear timeouts).
+ */
+#define PASSIVE_FIRST_RETRY_MS	1000u
+#define PASSIVE_LAST_RETRY_MS	7000u
+
+unsigned
+balancer_conf_warnings(const struct sp_conf *c,
+    void (*fn)(void *arg, const char *msg), void *arg)
+{
+	char msg[320], a[INET6_ADDRSTRLEN];
+	unsigned i, n = 0;
+	uint32_t ms;
+
+	if (!(c->roles & SP_CONF_ROLE_BALANCER))
+		return 0;
+	for (i = 0; i < c->nvips; i++) {
+		const struct sp_conf_vip *v = &c->vips[i];
+
+		ms = v->passive_timeout_ms;
+		if (v->nservers == 0 || ms == 0 ||
+		    (ms >= PASSIVE_FIRST_RETRY_MS &&
+		    ms <= PASSIVE_LAST_RETRY_MS))
+			continue;
+		inet_ntop(AF_INET6, v->addr, a, sizeof(a));
+		if (ms < PASSIVE_FIRST_RETRY_MS)
+			snprintf(msg, sizeof(msg), "vip %s: passive-timeout "
+			    "%ums: passive health sees a session unanswered "
+			    "when its client sends the first packet again, "
+			    "1s after the first at the earliest: a silent "
+			    "server is found after 1s, not %ums", a, ms, ms);
+		else
+			snprintf(msg, sizeof(msg), "vip %s: passive-timeout "
+			    "%ums: a client sends an unanswered SYN again for "
+			    "a few seconds only (Linux: the last 7s after "
+			    "the first), and passive health sees a session "
+			    "unanswered only while it does: sessions of "
+			    "clients that stop sooner never show", a, ms);
+		fn(arg, msg);
+		n++;
+	}
+	return n;
 }
 
 /* A binary search over the sorted targets, written out: bsearch()'s

@@ -856,6 +856,265 @@ START_TEST(threads_at_once)
 }
 END_TEST
 
+/* ------------------------------------------------------ passive health */
+
+static const char conf_passive[] =
+	"role balancer\n"
+	"vip 2001:db8:f::100 {\n"
+	"  ports 80\n"
+	"  scheduler rr\n"
+	"  passive-timeout 3s\n"
+	"  server 2001:db8:5::1\n"
+	"  server 2001:db8:5::2\n"
+	"}\n";
+
+static struct lb_server *
+server_of(struct fix *f, const char *srv)
+{
+	uint8_t va[16], sa[16];
+	struct lb_vip *v;
+
+	addr(va, VIP);
+	addr(sa, srv);
+	v = balancer_vip(f->lb, va);
+	ck_assert_ptr_nonnull(v);
+	return balancer_server(v, sa);
+}
+
+/* The checks thread's passive clock (lbspd/checks/engine.c) at f->now:
+ * true when a server changed. */
+static bool
+passive_tick(struct fix *f)
+{
+	uint8_t va[16];
+	struct lb_vip *v;
+	bool changed = false;
+	unsigned i;
+
+	addr(va, VIP);
+	v = balancer_vip(f->lb, va);
+	pthread_mutex_lock(&v->lock);
+	for (i = 0; i < v->nservers; i++)
+		changed |= sp_health_tick(&v->servers[i].health, f->now);
+	if (changed)
+		balancer_refresh(v);
+	pthread_mutex_unlock(&v->lock);
+	return changed;
+}
+
+/* A SYN with sequence number isn. */
+static struct lb_pkt
+syn_isn(const uint8_t src[16], uint16_t sport, uint32_t isn,
+    const struct sp_lbsp *opt)
+{
+	struct lb_pkt p = tcp(src, sport, SP_TCP_SYN, opt);
+
+	p.tcp_seq = isn;
+	return p;
+}
+
+/* The client's SYN sent again passive-timeout after the first: the
+ * session went unanswered that long, its server goes down (passive);
+ * sent again sooner, nothing yet.  Legacy and LBSP alike. */
+START_TEST(passive_retransmission)
+{
+	struct sp_lbsp opt = { 0 };
+	struct lb_decision d;
+	struct lb_server *s1;
+	struct lb_pkt p;
+	struct fix f;
+	uint8_t c[16], c2[16];
+	int lbsp;
+
+	for (lbsp = 0; lbsp < 2; lbsp++) {
+		fix_open(&f, conf_passive);
+		s1 = server_of(&f, "2001:db8:5::1");
+		addr(c, "2001:db8:1::1");
+		addr(c2, "2001:db8:1::77");
+		memcpy(opt.seg1, c, 16);
+		p = syn_isn(c, 1000, 0x11223344, lbsp ? &opt : NULL);
+		d = decide(&f, VIP, &p);
+		ck_assert(is(d.to, "2001:db8:5::1"));	/* rr: the first */
+		ck_assert(d.new_session);
+		f.now += 1000;		/* the client's first retransmission */
+		d = decide(&f, VIP, &p);
+		ck_assert(!d.new_session);
+		ck_assert(!d.unanswered);
+		ck_assert(is(d.to, "2001:db8:5::1"));
+		ck_assert(!passive_tick(&f));
+		f.now += 2000;		/* 3 s after the first */
+		d = decide(&f, VIP, &p);
+		ck_assert(d.unanswered);
+		ck_assert(passive_tick(&f));
+		ck_assert_str_eq(sp_health_state_name(&s1->health), "down");
+		ck_assert_str_eq(sp_health_reason_name(&s1->health),
+		    "passive");
+		ck_assert_uint_eq(s1->health.passive_downs, 1);
+		/* New sessions go to the other server. */
+		p = syn_isn(c2, 1001, 7, lbsp ? &opt : NULL);
+		d = decide(&f, VIP, &p);
+		ck_assert(is(d.to, "2001:db8:5::2"));
+		fix_close(&f);
+	}
+}
+END_TEST
+
+/* First packets seen once prove nothing either way: a server whose
+ * sessions are answered around the balancer (single pass, NAT) and
+ * never sent again is never taken down, however many and however long. */
+START_TEST(passive_first_packets)
+{
+	struct sp_lbsp opt = { 0 };
+	struct lb_decision d;
+	struct lb_pkt p;
+	struct fix f;
+	uint8_t c[16];
+	unsigned i;
+
+	fix_open(&f, conf_passive);
+	addr(c, "2001:db8:1::1");
+	memcpy(opt.seg1, c, 16);
+	for (i = 0; i < 200; i++) {
+		p = syn_isn(c, (uint16_t)(2000 + i), i * 7919u,
+		    i % 2 ? &opt : NULL);
+		d = decide(&f, VIP, &p);
+		ck_assert(d.new_session);
+		ck_assert(!d.unanswered);
+		f.now += 100;
+		ck_assert(!passive_tick(&f));
+	}
+	f.now += 60000;
+	ck_assert(!passive_tick(&f));
+	ck_assert_str_eq(sp_health_state_name(&server_of(&f,
+	    "2001:db8:5::1")->health), "up");
+	ck_assert_str_eq(sp_health_state_name(&server_of(&f,
+	    "2001:db8:5::2")->health), "up");
+	fix_close(&f);
+}
+END_TEST
+
+/* A SYN with another ISN on a known tuple is a new session on a port
+ * used again, not a retransmission: its age starts with it. */
+START_TEST(passive_new_isn)
+{
+	struct lb_decision d;
+	struct lb_pkt p;
+	struct fix f;
+	uint8_t c[16];
+
+	fix_open(&f, conf_passive);
+	addr(c, "2001:db8:1::1");
+	p = syn_isn(c, 1000, 100, NULL);
+	d = decide(&f, VIP, &p);
+	ck_assert(d.new_session);
+	f.now += 5000;
+	p = syn_isn(c, 1000, 900000, NULL);	/* the port used again */
+	d = decide(&f, VIP, &p);
+	ck_assert(d.new_session);
+	ck_assert(!d.unanswered);
+	f.now += 2000;				/* its own retransmission */
+	d = decide(&f, VIP, &p);
+	ck_assert(!d.new_session);
+	ck_assert(!d.unanswered);
+	ck_assert(!passive_tick(&f));
+	f.now += 1000;				/* 3 s after it */
+	d = decide(&f, VIP, &p);
+	ck_assert(d.unanswered);
+	ck_assert(passive_tick(&f));
+	ck_assert_uint_eq(sp_flow_count(f.flows), 1);
+	fix_close(&f);
+}
+END_TEST
+
+/* The client's first ACK, where it crosses the balancer (redirect off),
+ * proves the server answered: it clears an unanswered session posted
+ * before the passive clock ran. */
+START_TEST(passive_answered_clears)
+{
+	struct sp_lbsp opt = { 0 };
+	struct lb_decision d;
+	struct lb_pkt a, b;
+	struct fix f;
+	uint8_t c[16];
+
+	fix_open(&f, "role balancer\n"
+	    "vip 2001:db8:f::100 {\n ports 80\n scheduler rr\n"
+	    " passive-timeout 3s\n server 2001:db8:5::1\n}\n");
+	addr(c, "2001:db8:1::1");
+	memcpy(opt.seg1, c, 16);
+	a = syn_isn(c, 1000, 1, &opt);
+	b = syn_isn(c, 1001, 2, &opt);
+	(void)decide(&f, VIP, &a);
+	(void)decide(&f, VIP, &b);
+	f.now += 3000;
+	d = decide(&f, VIP, &a);		/* a: still unanswered */
+	ck_assert(d.unanswered);
+	b.tcp_flags = SP_TCP_ACK;		/* b: answered */
+	b.tcp_seq = 3;
+	d = decide(&f, VIP, &b);
+	ck_assert_int_eq(d.by, LB_BY_FLOW);
+	ck_assert(!passive_tick(&f));
+	ck_assert_str_eq(sp_health_state_name(&server_of(&f,
+	    "2001:db8:5::1")->health), "up");
+	/* Later packets of b prove nothing more, and a's next
+	 * retransmission takes the server down. */
+	f.now += 1000;
+	d = decide(&f, VIP, &b);
+	d = decide(&f, VIP, &a);
+	ck_assert(d.unanswered);
+	ck_assert(passive_tick(&f));
+	fix_close(&f);
+}
+END_TEST
+
+/* Once its server is down, a legacy client's SYN sent again follows its
+ * flow (the kernel's NAT bound it at the first SYN), and blames no other
+ * server; an LBSP client's is placed anew, a new session whose age
+ * starts there. */
+START_TEST(passive_after_down)
+{
+	struct sp_lbsp opt = { 0 };
+	struct lb_decision d;
+	struct lb_pkt p;
+	struct fix f;
+	uint8_t c[16];
+	int lbsp;
+
+	for (lbsp = 0; lbsp < 2; lbsp++) {
+		fix_open(&f, conf_passive);
+		addr(c, "2001:db8:1::1");
+		memcpy(opt.seg1, c, 16);
+		p = syn_isn(c, 1000, 5, lbsp ? &opt : NULL);
+		d = decide(&f, VIP, &p);
+		ck_assert(is(d.to, "2001:db8:5::1"));
+		f.now += 3000;
+		d = decide(&f, VIP, &p);
+		ck_assert(d.unanswered);
+		ck_assert(passive_tick(&f));
+		f.now += 4000;
+		d = decide(&f, VIP, &p);
+		ck_assert(!d.unanswered);
+		if (lbsp) {
+			ck_assert(is(d.to, "2001:db8:5::2"));
+			ck_assert(d.new_session);
+		} else {
+			ck_assert(is(d.to, "2001:db8:5::1"));
+			ck_assert_int_eq(d.by, LB_BY_FLOW);
+			ck_assert(!d.new_session);
+		}
+		f.now += 8000;
+		d = decide(&f, VIP, &p);
+		/* LBSP: 8 s after it reached s2, s2 is blamed; legacy:
+		 * s1 is down already, nothing more. */
+		ck_assert(d.unanswered == (lbsp != 0));
+		ck_assert(passive_tick(&f) == (lbsp != 0));
+		ck_assert_str_eq(sp_health_state_name(&server_of(&f,
+		    "2001:db8:5::2")->health), lbsp ? "down" : "up");
+		fix_close(&f);
+	}
+}
+END_TEST
+
 static Suite *
 decide_suite(void)
 {
@@ -877,6 +1136,11 @@ decide_suite(void)
 	tcase_add_test(o, label_changed);
 	tcase_add_test(o, reload_keeps_state);
 	tcase_add_test(o, threads_at_once);
+	tcase_add_test(o, passive_retransmission);
+	tcase_add_test(o, passive_first_packets);
+	tcase_add_test(o, passive_new_isn);
+	tcase_add_test(o, passive_answered_clears);
+	tcase_add_test(o, passive_after_down);
 	suite_add_tcase(s, o);
 	/* Big states under the sanitizers: generous, nothing is timed. */
 	tcase_set_timeout(l, 300);
