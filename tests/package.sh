@@ -1,8 +1,14 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
-# The Debian packages: built from a copy of the tree with the standard
-# tools (dpkg-buildpackage -us -uc -b), lintian clean of errors, holding
-# exactly what "make install" installs, and working once unpacked:
+# The Debian packages: built as a user would build them -- the standard
+# tools (dpkg-buildpackage -us -uc -b, with the package's own test step)
+# on a clean export of the tree ("make distdir" into a temporary
+# directory: the release's files, no build products, wherever the tree
+# lives; nothing is written into the tree) -- lintian clean of errors,
+# holding exactly what "make install" installs, and working once
+# unpacked:
+#   - the package build ran its unit suites and lints (tests/spdx.sh
+#     among them) and no end-to-end test (debian/rules leaves them out);
 #   - lbspd -n passes on the shipped sample configurations, and on the
 #     commented /etc/lbsp/lbsp.conf once each role's section is
 #     uncommented; /etc/lbsp/lbsp.conf is a conffile;
@@ -14,38 +20,52 @@
 #     shims load;
 #   - the dissector sits in tshark's Lua plugin folder and decodes
 #     (tests/dissector.sh on the packaged file).
-# As root, when none of these packages is installed, it also installs
-# them with dpkg -i (user lbsp created, dissector loaded from its
-# place, pkg-config finds libsp), then purges them.
+# With LBSP_PKG_INSTALL=1, as root (scripts/test does it), it also
+# installs them on this machine with dpkg -i -- user lbsp created,
+# lbspd -n on the samples, lbspctl --help, every man page where man
+# finds it, dissector loaded from its place, pkg-config finds libsp --
+# then purges them, on failure too, and checks the machine is as found.
+# Then none of the packages may be installed beforehand: that fails.
 # LBSP_PACKAGE_KEEP=DIR keeps the built .deb files in DIR.
-# Skips (77) without dpkg-buildpackage / debhelper, or inside a package
-# build (it would build itself again).
+# Skips (77) without dpkg-buildpackage / debhelper or the build
+# dependencies.  Fails if run by a package build (debian/rules leaves
+# PACKAGE_TESTS out: it would build itself again, without end).
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
 top_srcdir=$(cd "$top_srcdir" && pwd)
 
 if [ -n "${LBSP_IN_PACKAGE_BUILD:-}" ]; then
-	echo "SKIP: inside a package build"
-	exit 77
+	echo "FAIL: run by a package build: it would build the package again"
+	exit 1
 fi
 for t in dpkg-buildpackage dpkg-deb dh; do
 	command -v $t >/dev/null 2>&1 ||
 		{ echo "SKIP: no $t (apt-get install debhelper dpkg-dev)"; exit 77; }
 done
 [ -d "$top_srcdir/debian" ] || { echo "FAIL: no debian/ in $top_srcdir"; exit 1; }
+[ -f "$top_builddir/Makefile" ] ||
+	{ echo "FAIL: no configured build in $top_builddir (run it by make check)"; exit 1; }
 
 tmp=$(mktemp -d) || exit 1
 installed=""
 rundir=""
 user_made=0
+# The user and group lbspd's postinst made, if it made them (Debian keeps
+# system users on purge).  -f: a daemon started meanwhile by someone
+# else may already run as lbsp; it must not keep the user here.
+remove_user() {
+	[ "$user_made" = 1 ] || return 0
+	user_made=0
+	userdel -f lbsp >/dev/null 2>&1
+	groupdel lbsp >/dev/null 2>&1
+	! getent passwd lbsp >/dev/null || echo "package: could not remove user lbsp"
+}
 cleanup() {
 	if [ -n "$installed" ]; then
 		# shellcheck disable=SC2086
 		dpkg --purge $installed >/dev/null 2>&1
-		if [ "$user_made" = 1 ]; then
-			userdel lbsp >/dev/null 2>&1
-			groupdel lbsp >/dev/null 2>&1
-		fi
+		remove_user
 	fi
 	rm -rf "$tmp" ${rundir:+"$rundir"}
 }
@@ -55,14 +75,15 @@ fail() { echo "FAIL: $*"; exit 1; }
 log() { echo "package: $*"; }
 
 # ---------------------------------------------------------------- build
-# A copy: dpkg-buildpackage writes into the tree and next to it.  No VCS
-# data, no build directories and no distribution directories
-# (lbsp-VERSION; lbsp-agent/ is source).
-mkdir -p "$tmp/src"
-( cd "$top_srcdir" && tar --exclude-vcs --exclude=./build --exclude='./build-*' \
-    --exclude=./_build --exclude=./autom4te.cache --exclude='./lbsp-[0-9]*' \
-    -cf - . ) | tar -C "$tmp/src" -xf - || fail "copying the tree"
+# The export: what "make dist" puts in the tarball, in $tmp/src, made by
+# the configured build (not by the make check running this test: none
+# of its settings).  dpkg-buildpackage writes into it and next to it.
+env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES \
+    make -s -C "$top_builddir" distdir distdir="$tmp/src" \
+    >"$tmp/distdir.log" 2>&1 ||
+	fail "make distdir: $(tail -20 "$tmp/distdir.log")"
 cd "$tmp/src" || exit 1
+[ -f debian/rules ] && [ -f MANIFEST ] || fail "the export has no debian/rules or MANIFEST"
 dpkg-checkbuilddeps >"$tmp/deps" 2>&1 ||
 	{ echo "SKIP: $(cat "$tmp/deps")"; exit 77; }
 
@@ -72,13 +93,37 @@ debver=$(dpkg-parsechangelog -S Version)
 [ "$acver" = "$debver" ] ||
 	fail "configure.ac says $acver, debian/changelog $debver"
 
+# The build as a user runs it, in a clean environment: nothing of this
+# test's make check (MAKEFLAGS and its TESTS=, top_srcdir, LBSP_*) may
+# reach the package build's own make check.
 start=$(date +%s)
-DEB_BUILD_OPTIONS="nocheck parallel=2 noddebs" \
+env -i PATH="$PATH" HOME="$tmp" TMPDIR="${TMPDIR:-/tmp}" LC_ALL=C.UTF-8 \
+    DEB_BUILD_OPTIONS="parallel=$(nproc) noddebs" \
     timeout 1200 dpkg-buildpackage -us -uc -b >"$tmp/build.log" 2>&1 || {
-	tail -40 "$tmp/build.log"
-	fail "dpkg-buildpackage failed (log above)"
+	grep -E '^(FAIL|ERROR):' "$tmp/build.log"
+	for t in $(sed -n 's/^\(FAIL\|ERROR\): \([^ ]*\).*/\2/p' "$tmp/build.log"); do
+		echo "---- $t.log"
+		tail -20 "$tmp/src/$t.log" 2>/dev/null
+	done
+	echo "---- dpkg-buildpackage"
+	tail -30 "$tmp/build.log"
+	fail "dpkg-buildpackage -us -uc -b failed (log above)"
 }
 log "built in $(($(date +%s) - start)) s"
+# Its test step ran the suites a build machine can run, and no test
+# that needs root and namespaces, a kernel matrix or this test.
+for t in tests/unit/check_libsp tests/spdx.sh tests/man-lint.sh \
+    tests/lbspd-check.sh; do
+	grep -q "^PASS: $t\$" "$tmp/build.log" ||
+		fail "the package build's test step did not pass $t"
+done
+if grep -E '^(PASS|FAIL|SKIP|ERROR|XFAIL|XPASS): tests/(netns/|vm/|package)' \
+    "$tmp/build.log" >"$tmp/ran"; then
+	fail "the package build ran what debian/rules leaves out:
+$(cat "$tmp/ran")"
+fi
+log "package build's test step: $(grep -c '^PASS: ' "$tmp/build.log") passed," \
+    "no end-to-end test"
 cd "$tmp" || exit 1
 pkgs="lbspd libsp2 libsp-dev lbsp-shims lbsp-wireshark"
 debs=""
@@ -306,30 +351,72 @@ fi
 
 # ---------------------------------------------------------------- dpkg -i
 unset LD_LIBRARY_PATH
+# What dpkg knows of every package, and the lbsp user and group.
+host_state() {
+	dpkg-query -W -f='${binary:Package} ${Version} ${db:Status-Abbrev}\n' |
+	    awk '$3 != "un" && $3 != "pn"' | sort
+	getent passwd lbsp
+	getent group lbsp
+	ls -d /etc/lbsp 2>/dev/null
+}
 if [ "$(id -u)" -ne 0 ]; then
 	log "not root: dpkg -i not tried"
 elif [ "${LBSP_PKG_INSTALL:-0}" != 1 ]; then
 	# Installing creates the system user lbsp for a while: namespace
 	# tests running beside this one would see their daemons become lbsp
 	# instead of nobody.  The packages were checked in a throwaway root
-	# above; LBSP_PKG_INSTALL=1 installs them on this machine too.
+	# above; LBSP_PKG_INSTALL=1 installs them on this machine too, and
+	# scripts/test runs this test alone.
 	log "dpkg -i on this machine not tried (LBSP_PKG_INSTALL=1 does it)"
-elif dpkg-query -W $pkgs >/dev/null 2>&1; then
-	log "lbsp packages already installed here: dpkg -i not tried"
-elif ! dpkg --dry-run -i $debs >"$tmp/dry" 2>&1; then
-	log "dpkg -i would fail here (dependencies): not tried: $(tail -2 "$tmp/dry")"
 else
+	# shellcheck disable=SC2086
+	here=$(dpkg-query -W -f='${binary:Package} ${db:Status-Abbrev}\n' $pkgs \
+	    2>/dev/null | awk '$2 != "un" && $2 != "pn"')
+	[ -z "$here" ] || fail "lbsp packages already on this machine: $here"
+	# shellcheck disable=SC2086
+	dpkg --dry-run -i $debs >"$tmp/dry" 2>&1 ||
+		fail "dpkg -i would fail here (scripts/deps.sh installs what the packages need): $(tail -5 "$tmp/dry")"
+	host_state >"$tmp/host.before"
 	getent passwd lbsp >/dev/null || user_made=1
 	installed="$pkgs"
 	# shellcheck disable=SC2086
 	dpkg -i $debs >"$tmp/dpkg" 2>&1 || fail "dpkg -i: $(cat "$tmp/dpkg")"
+	# shellcheck disable=SC2086
+	st=$(dpkg-query -W -f='${db:Status-Abbrev}' $pkgs)
+	[ "$st" = "$(for p in $pkgs; do printf 'ii '; done)" ] ||
+		fail "dpkg -i: not all installed: $(dpkg-query -W -f='${binary:Package} ${db:Status-Abbrev}\n' $pkgs)"
 	getent passwd lbsp >/dev/null || fail "postinst made no user lbsp"
 	getent group lbsp >/dev/null || fail "postinst made no group lbsp"
 	dpkg-query -W -f='${Conffiles}\n' lbspd | grep -q '/etc/lbsp/lbsp.conf' ||
 		fail "dpkg does not list /etc/lbsp/lbsp.conf as a conffile"
+	# The installed programs run from their place.
+	n=0
 	for conf in /usr/share/doc/lbspd/examples/*.conf; do
+		[ -f "$conf" ] || continue
 		out=$(/usr/sbin/lbspd -n -c "$conf" 2>&1) || fail "$conf: $out"
+		[ "$out" = "configuration OK" ] || fail "lbspd -n -c $conf: $out"
+		n=$((n + 1))
 	done
+	[ $n -ge 3 ] || fail "only $n sample configurations installed"
+	out=$(/usr/sbin/lbspctl --help 2>&1) || fail "lbspctl --help: $out"
+	case "$out" in
+	"usage: lbspctl "*) ;;
+	*) fail "lbspctl --help: $out" ;;
+	esac
+	# Every man page of the tree, where man looks for it.
+	n=0
+	for page in "$top_srcdir"/man/*.[1-9]; do
+		name=$(basename "$page")
+		sect=${name##*.}
+		f=/usr/share/man/man$sect/$name.gz
+		[ -s "$f" ] || fail "man page $name not installed ($f)"
+		if command -v man >/dev/null 2>&1; then
+			got=$(man -w "$sect" "${name%.*}" 2>&1)
+			[ "$got" = "$f" ] || fail "man -w $sect ${name%.*}: $got"
+		fi
+		n=$((n + 1))
+	done
+	[ $n -ge 6 ] || fail "only $n man pages in $top_srcdir/man"
 	pkg-config --exists libsp || fail "pkg-config does not find the installed libsp"
 	ldconfig -p | grep -q 'liblbsp-client.so ' ||
 		fail "ldconfig does not know liblbsp-client.so"
@@ -346,14 +433,18 @@ else
 	# shellcheck disable=SC2086
 	dpkg --purge $pkgs >"$tmp/dpkg" 2>&1 || fail "dpkg --purge: $(cat "$tmp/dpkg")"
 	installed=""
+	remove_user
 	[ ! -e /etc/lbsp/lbsp.conf ] || fail "purge left /etc/lbsp/lbsp.conf"
 	[ ! -e /usr/sbin/lbspd ] || fail "purge left /usr/sbin/lbspd"
-	if [ "$user_made" = 1 ]; then
-		userdel lbsp >/dev/null 2>&1
-		groupdel lbsp >/dev/null 2>&1
-	fi
-	log "dpkg -i: user lbsp, conffile, samples, pkg-config, ldconfig," \
-	    "unit, dissector OK; purged"
+	# As found: the same packages at the same versions and states, the
+	# same user and group, no /etc/lbsp.
+	host_state >"$tmp/host.after"
+	diff "$tmp/host.before" "$tmp/host.after" >"$tmp/host.diff" ||
+		fail "the machine is not as found after the purge (< before, > after):
+$(cat "$tmp/host.diff")"
+	log "dpkg -i: user lbsp, conffile, lbspd -n on the samples, lbspctl" \
+	    "--help, $n man pages, pkg-config, ldconfig, unit, dissector OK;" \
+	    "purged, machine as found"
 fi
 
 echo "package: ok"
