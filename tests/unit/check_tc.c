@@ -1224,6 +1224,62 @@ START_TEST(client_icmp_errors)
 }
 END_TEST
 
+/* err[0..len) saying mtu, its checksum made right again. */
+static void
+ptb_mtu_set(uint8_t *err, size_t len, uint32_t mtu)
+{
+	sp_put32(&err[44], mtu);
+	sp_put16(&err[42], 0);
+	sp_put16(&err[42], tp_ref_csum(err, len, 40, 58));
+}
+
+/*
+ * Packet Too Big about a packet that left with the option: the stack
+ * reads the MTU 40 lower, so that its segments and the option fit; an
+ * MTU under 1280 + 40 is left alone and counted; about a packet
+ * without the option, nothing changes.
+ */
+START_TEST(client_ptb_lowered)
+{
+	uint8_t pkt[TP_MAX], sent[TP_MAX], err[TP_MAX];
+	struct lbsp_tc_cache_key ck;
+	struct lbsp_tc_cache ce;
+	size_t len, slen, elen;
+
+	cache_row_put(&ck, &ce);
+	len = build(pkt, NULL, 6, SP_TCP_ACK, 1200);
+	slen = run(obj.egress_fd, pkt, len);
+	memcpy(sent, out + ETH, slen);
+
+	elen = icmp_error_of(err, 2, sent, slen, 1232 - 48);
+	ptb_mtu_set(err, elen, 1400);
+	memcpy(want, err, elen);
+	want_len = elen;
+	ck_assert_int_eq(sp_icmp6_set_inner_addr(want, want_len, SP_ADDR_DST,
+	    vip), SP_OK);
+	ptb_mtu_set(want, want_len, 1360);
+	assert_out(run(obj.ingress_fd, err, elen));
+	ck_assert_uint_eq(counter(LBSP_TC_C_PTB_LOWERED), 1);
+	ck_assert_uint_eq(counter(LBSP_TC_C_PTB_UNDER_MINIMUM), 0);
+
+	ptb_mtu_set(err, elen, 1319);
+	memcpy(want, err, elen);
+	ck_assert_int_eq(sp_icmp6_set_inner_addr(want, want_len, SP_ADDR_DST,
+	    vip), SP_OK);
+	assert_out(run(obj.ingress_fd, err, elen));
+	ck_assert_uint_eq(counter(LBSP_TC_C_PTB_LOWERED), 1);
+	ck_assert_uint_eq(counter(LBSP_TC_C_PTB_UNDER_MINIMUM), 1);
+
+	/* About a packet without the option: as it came. */
+	elen = icmp_error_of(err, 2, pkt, len, 1232 - 48);
+	ptb_mtu_set(err, elen, 1400);
+	memcpy(want, err, elen);
+	want_len = elen;
+	assert_out(run(obj.ingress_fd, err, elen));
+	ck_assert_uint_eq(counter(LBSP_TC_C_PTB_LOWERED), 1);
+}
+END_TEST
+
 /* ------------------------------------------------------------ server */
 
 /* A packet from tp_src to the server (dst tp_server), no option yet. */
@@ -1407,6 +1463,24 @@ END_TEST
 
 /* Every kernel counter has a name, none twice: lbspd's where it is one
  * of lbspd's counters or pass reasons. */
+/* The server's answers carry the option too: its Packet Too Big. */
+START_TEST(server_ptb_lowered)
+{
+	uint8_t pkt[TP_MAX], err[TP_MAX];
+	size_t len, elen;
+
+	len = to_server(pkt, SP_TCP_ACK, 1200);
+	with_option(pkt, &len, tp_src, tp_server);
+	elen = icmp_error_of(err, 2, pkt, len, 1232 - 48);
+	ptb_mtu_set(err, elen, 1500);
+	memcpy(want, err, elen);
+	want_len = elen;
+	ptb_mtu_set(want, want_len, 1460);
+	assert_out(run(obj.ingress_fd, err, elen));
+	ck_assert_uint_eq(counter(LBSP_TC_C_PTB_LOWERED), 1);
+}
+END_TEST
+
 START_TEST(counter_names)
 {
 	unsigned i, k;
@@ -1702,6 +1776,7 @@ tc_suite(void)
 	tcase_add_test(c, client_ingress_checks);
 	tcase_add_test(c, client_blackhole);
 	tcase_add_test(c, client_icmp_errors);
+	tcase_add_test(c, client_ptb_lowered);
 	tcase_add_test(c, client_flows_expire);
 	tcase_add_test(c, client_reconfigure);
 	tcase_add_test(c, client_port_reused);
@@ -1711,6 +1786,7 @@ tc_suite(void)
 	tcase_add_checked_fixture(v, setup_server, teardown);
 	tcase_add_test(v, server_echoes);
 	tcase_add_test(v, server_answers_from_vip);
+	tcase_add_test(v, server_ptb_lowered);
 	tcase_add_test(v, server_flow_states);
 	tcase_add_test(v, server_flow_closing);
 	suite_add_tcase(s, v);
