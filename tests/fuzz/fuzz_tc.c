@@ -360,6 +360,38 @@ clamp(struct expect *e, const struct view *v)
 		    sp_tcp_mss_for_mtu(1500), &changed);
 }
 
+/*
+ * A Packet Too Big about a packet that left with the option, as the
+ * programs' lbsp_ptb_lower() knows one (the quote's first header is
+ * the canonical LBSP header, bpf/lbsp_common.h): its MTU 40 lower,
+ * from 1320 up, the ICMPv6 checksum following (sp_csum_replace(), RFC
+ * 1624, as bpf_l4_csum_replace()).
+ */
+static void
+ptb_lower(struct expect *e, const struct view *v)
+{
+	const uint8_t *q;
+	uint8_t was[4];
+	size_t l4 = v->w.l4_off;
+	uint32_t mtu;
+
+	if (refused(v) || v->w.l4_proto != SP_NH_ICMPV6 ||
+	    !sp_pkt_has(e->len, l4, 8 + SP_IP6_HLEN + 8))
+		return;
+	q = &e->pkt[l4 + 8 + SP_IP6_HLEN];
+	if (e->pkt[l4] != 2 || e->pkt[l4 + 1] != 0 ||
+	    e->pkt[l4 + 8 + 6] != SP_NH_DSTOPTS || q[1] != 4 ||
+	    q[2] != 1 || q[3] != 2 || q[6] != TYPE || q[7] != 32)
+		return;
+	mtu = sp_get32(&e->pkt[l4 + 4]);
+	if (mtu < 1280 + 40)
+		return;
+	memcpy(was, &e->pkt[l4 + 4], 4);
+	sp_put32(&e->pkt[l4 + 4], mtu - 40);
+	sp_put16(&e->pkt[l4 + 2], sp_csum_replace(sp_get16(&e->pkt[l4 + 2]),
+	    was, &e->pkt[l4 + 4], 4));
+}
+
 /* Rewrite an address with its checksum (sp_pkt_set_addr()).  The
  * packet is walked as it is now: an option put on before has moved
  * its upper layer (struct view is the walk of the packet as it came). */
@@ -423,7 +455,10 @@ expect_client_egress(struct expect *e, const struct view *v, bool redirect)
 static void
 expect_server_ingress(struct expect *e, const struct view *v)
 {
-	if (refused(v) || e->policy != P_NONE || v->find_err != SP_OK)
+	if (e->policy != P_NONE)
+		return;
+	ptb_lower(e, v);
+	if (refused(v) || v->find_err != SP_OK)
 		return;
 	if (!(v->tcp_flags & SP_TCP_ACK))
 		clamp(e, v);
@@ -452,6 +487,7 @@ expect_client_ingress(struct expect *e, const struct view *v)
 
 	if (refused(v) || e->policy != P_NONE)
 		return;
+	ptb_lower(e, v);
 	if (!from_vip && !allowed(src))
 		return;		/* not from our vip's servers */
 	if (v->find_err == SP_OK) {
