@@ -728,8 +728,9 @@ failed:
  * The MSS a SYN or SYN-ACK may offer between this host and its peer:
  * the MTU of the packet's device (the one it leaves by, or came in by:
  * answers leave the way requests came) less the IPv6 and TCP headers
- * and our 40 bytes, never more than cap (mtu of lbsp.conf).  A smaller
- * MTU further on is learnt from Packet Too Big (lbsp_ptb_lower()).
+ * and our 40 bytes, never more than cap (the MSS of lbsp.conf's mtu).
+ * A smaller MTU further on is learnt from Packet Too Big
+ * (lbsp_ptb_lower()).
  * bpf_check_mtu() says the device's MTU whatever it answers; the
  * route's, which bpf_fib_lookup() could say, it says only on a host
  * that forwards.

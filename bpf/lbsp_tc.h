@@ -32,7 +32,7 @@ struct lbsp_tc_conf {
 	__u8 has_server_address;	/* server: seg2 = server_address */
 	__u8 pad0;
 	__u16 mss;		/* MSS clamped to, host order */
-	__u32 mtu;		/* link MTU: +40 must not pass it */
+	__u32 mtu;		/* mtu of lbsp.conf: +40 must not pass it */
 	__u32 per_source;	/* max-flows-per-source, 0: no limit (also
 				   keeps the addresses below 8-byte
 				   aligned) */

@@ -264,8 +264,8 @@ rules_print(const struct sp_conf *conf, FILE *out)
 			    "%u -j %s\n", c, i, q);
 		ptb_queued = redirect;
 	}
-	/* Packet Too Big about what we sent with the option: the MTU goes
-	 * 40 lower (dispatch.c, pkt_ptb_lower()). */
+	/* Packet Too Big about what we sent with the option: one under
+	 * 1280 + 40 is counted (dispatch.c, pkt_ptb_seen()). */
 	if ((client || server) && !ptb_queued) {
 		chain_name(conf, "PRE", c, sizeof(c));
 		fprintf(out, "-A %s -p ipv6-icmp -m icmp6 --icmpv6-type 2 "
